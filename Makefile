@@ -1,0 +1,51 @@
+# fieldwalk — `make run` serves the app with demo data, `make test` runs everything CI runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app fieldwalk
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: setup run run-https test bench vendor translations extract-messages clean
+
+setup: $(VENV)/.installed static/vendor/.stamp translations
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+static/vendor/.stamp: package.json package-lock.json scripts/vendor.py
+	$(PYTHON) scripts/vendor.py
+	mkdir -p static/vendor && touch $@
+
+vendor: static/vendor/.stamp
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d fieldwalk/translations -f >/dev/null
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o fieldwalk/translations/messages.pot .
+	$(BIN)/pybabel update -i fieldwalk/translations/messages.pot -d fieldwalk/translations --no-fuzzy-matching
+
+# Creates/upgrades the SQLite database in instance/, loads demo data once, serves on $(HOST):$(PORT).
+run: setup
+	$(FLASK) init-db
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
+
+# HTTPS with a throw-away certificate so a phone on the same network may use GPS (secure context).
+run-https: setup
+	$(FLASK) init-db
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --debug --cert adhoc --host 0.0.0.0 --port $(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/photo_ingest.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

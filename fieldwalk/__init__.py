@@ -1,0 +1,40 @@
+"""fieldwalk: trygghetsvandringar from walk to finding to action to follow-up. create_app wires it up."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: configuration, extensions, blueprints. Nothing else happens here."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from fieldwalk.config import load_config
+
+    load_config(app, test_config)
+
+    from fieldwalk import cli, web
+    from fieldwalk.actions.views import bp as actions_bp
+    from fieldwalk.auth.views import bp as auth_bp
+    from fieldwalk.extensions import babel, csrf, db, login, migrate
+    from fieldwalk.findings.views import bp as findings_bp
+    from fieldwalk.walks.views import bp as walks_bp
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
+    web.init_app(app)
+    cli.init_app(app)
+    for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,1 @@
+"""Action items: what is done about findings, by whom and by when, with full history."""

@@ -1,0 +1,172 @@
+"""State changes of action items; the status workflow is decided here and nowhere else."""
+
+from datetime import date
+
+from flask_babel import gettext as _
+
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.labels import label
+from fieldwalk.models import (
+    ActionEvent,
+    ActionItem,
+    ActionStatus,
+    EventKind,
+    Finding,
+    Priority,
+    ResponsibleParty,
+    User,
+    utcnow,
+)
+from fieldwalk.permissions import can_comment_action, can_edit_action, can_triage, may_move
+from fieldwalk.photo_service import attach_photo
+from fieldwalk.photos import ProcessedPhoto
+
+S = ActionStatus
+# The workflow: ny → tilldelad → pågår → åtgärdad → avslutad, avvisad from any open state, and
+# re-opening from åtgärdad (not good enough at follow-up), avslutad or avvisad.
+TRANSITIONS: dict[ActionStatus, tuple[ActionStatus, ...]] = {
+    S.NEW: (S.ASSIGNED, S.REJECTED),
+    S.ASSIGNED: (S.IN_PROGRESS, S.DONE, S.REJECTED),
+    S.IN_PROGRESS: (S.DONE, S.REJECTED),
+    S.DONE: (S.CLOSED, S.ASSIGNED),
+    S.CLOSED: (S.ASSIGNED,),
+    S.REJECTED: (S.NEW,),
+}
+REOPENED_FROM = (S.DONE, S.CLOSED, S.REJECTED)
+
+
+def is_reopen(item: ActionItem, to: ActionStatus) -> bool:
+    """True when the move sends a resolved, closed or rejected item back to work."""
+    return item.status in REOPENED_FROM and to in (S.NEW, S.ASSIGNED)
+
+
+def needs_text(item: ActionItem, to: ActionStatus) -> bool:
+    """Rejecting needs a reason and re-opening needs to say why."""
+    return to == S.REJECTED or is_reopen(item, to)
+
+
+def allowed_transitions(user: User, item: ActionItem) -> list[ActionStatus]:
+    """The statuses this user may move this item to now (drives buttons, views and the API)."""
+    return [to for to in TRANSITIONS[item.status] if may_move(user, item, to)]
+
+
+def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
+            from_status: ActionStatus | None = None, to_status: ActionStatus | None = None,
+            photo: ProcessedPhoto | None = None) -> ActionEvent:
+    event = ActionEvent(action_item=item, actor=actor, actor_name=actor.name, kind=kind, text=text,
+                        from_status=from_status, to_status=to_status)
+    db.session.add(event)
+    if photo is not None:
+        attach_photo(photo, event=event)
+    return event
+
+
+def create_action_item(
+    findings: list[Finding],
+    actor: User,
+    *,
+    title: str,
+    description: str = "",
+    responsible_party: ResponsibleParty | None = None,
+    assignee: User | None = None,
+    due_date: date | None = None,
+    priority: Priority = Priority.MEDIUM,
+) -> ActionItem:
+    """Turn one or more findings of one walk into an action item; assigned at once if a party is given."""
+    if not findings:
+        raise OperationError(_("Välj minst ett fynd."), status=422)
+    walks = {f.walk_id for f in findings}
+    if len(walks) != 1:
+        raise OperationError(_("Alla fynd i en åtgärd måste höra till samma vandring."), status=422)
+    if not can_triage(actor, findings[0].walk):
+        raise OperationError(_("Du får inte skapa åtgärder."), status=403)
+    item = ActionItem(
+        walk=findings[0].walk, title=title.strip(), description=description.strip(),
+        responsible_party=responsible_party, assignee=assignee, due_date=due_date,
+        priority=priority, created_by=actor, findings=list(findings), status=S.NEW,
+    )
+    db.session.add(item)
+    for finding in findings:
+        finding.no_action = False
+    _record(item, actor, EventKind.CREATED, to_status=S.NEW)
+    if responsible_party is not None:
+        item.status = S.ASSIGNED
+        _record(item, actor, EventKind.STATUS, from_status=S.NEW, to_status=S.ASSIGNED,
+                text=_("Tilldelad %(party)s", party=responsible_party.name))
+    db.session.flush()
+    return item
+
+
+def transition(
+    item: ActionItem,
+    to: ActionStatus,
+    actor: User,
+    *,
+    text: str = "",
+    responsible_party: ResponsibleParty | None = None,
+    photo: ProcessedPhoto | None = None,
+) -> ActionEvent:
+    """Move an item to another status, recording who, when, from, to, why and an optional photo."""
+    text = text.strip()
+    if to not in TRANSITIONS[item.status]:
+        raise OperationError(
+            _("En åtgärd med status %(from)s kan inte bli %(to)s.",
+              **{"from": label(item.status), "to": label(to)}),
+            status=409, code="illegal_transition",
+        )
+    if not may_move(actor, item, to):
+        raise OperationError(_("Du får inte göra den ändringen."), status=403, code="forbidden")
+    if needs_text(item, to) and not text:
+        message = (_("Ange varför åtgärden avvisas.") if to == S.REJECTED
+                   else _("Ange varför åtgärden öppnas igen."))
+        raise OperationError(message, status=422, code="text_required")
+    if responsible_party is not None:
+        item.responsible_party = responsible_party
+    if to == S.ASSIGNED and item.responsible_party is None:
+        raise OperationError(_("Välj en ansvarig part för att tilldela åtgärden."), status=422,
+                             code="party_required")
+    from_status = item.status
+    item.status = to
+    if to == S.DONE:
+        item.resolved_at = utcnow()
+    elif to not in (S.CLOSED,):
+        item.resolved_at = None
+    event = _record(item, actor, EventKind.STATUS, text=text, from_status=from_status,
+                    to_status=to, photo=photo)
+    db.session.flush()
+    return event
+
+
+def add_comment(item: ActionItem, actor: User, text: str,
+                photo: ProcessedPhoto | None = None) -> ActionEvent:
+    """Add a comment, optionally with a photo (e.g. the after-photo), to the item's timeline."""
+    if not can_comment_action(actor, item):
+        raise OperationError(_("Du får inte kommentera den här åtgärden."), status=403)
+    if not text.strip() and photo is None:
+        raise OperationError(_("Skriv en kommentar eller bifoga ett foto."), status=422)
+    event = _record(item, actor, EventKind.COMMENT, text=text.strip(), photo=photo)
+    db.session.flush()
+    return event
+
+
+def update_action_item(item: ActionItem, actor: User, **fields) -> ActionEvent | None:
+    """Change an item's details; the changed fields are recorded as one event."""
+    if not can_edit_action(actor, item):
+        raise OperationError(_("Du får inte ändra den här åtgärden."), status=403)
+    changed = []
+    for name, value in fields.items():
+        if getattr(item, name) != value:
+            setattr(item, name, value)
+            changed.append(name)
+    if not changed:
+        return None
+    names = {
+        "title": _("rubrik"), "description": _("beskrivning"),
+        "responsible_party": _("ansvarig part"), "assignee": _("handläggare"),
+        "due_date": _("klart senast"), "priority": _("prioritet"),
+    }
+    event = _record(item, actor, EventKind.EDITED,
+                    text=_("Ändrade %(fields)s", fields=", ".join(str(names.get(n, n)) for n in changed)))
+    db.session.flush()
+    return event

@@ -1,0 +1,48 @@
+"""Reads of action items and responsible parties that several views share."""
+
+from datetime import date
+
+from flask import abort
+from sqlalchemy import Select, select
+
+from fieldwalk.extensions import db
+from fieldwalk.models import (OPEN_STATUSES, ActionItem, ActionStatus, Finding, ResponsibleParty,
+                              Role, User)
+from fieldwalk.permissions import can_view_action, is_staff
+
+
+def get_action_or_404(item_id: int, user: User) -> ActionItem:
+    """The action item, or 404 when it does not exist or the user may not see it."""
+    item = db.session.get(ActionItem, item_id)
+    if item is None or not can_view_action(user, item):
+        abort(404)
+    return item
+
+
+def active_parties() -> list[ResponsibleParty]:
+    """Responsible parties to choose from, by name."""
+    return list(db.session.scalars(
+        select(ResponsibleParty).where(ResponsibleParty.active.is_(True)).order_by(ResponsibleParty.name)
+    ))
+
+
+def action_items_query(user: User, *, walk_id: int | None = None, status: ActionStatus | None = None,
+                       category_id: int | None = None, party_id: int | None = None,
+                       overdue: bool = False, today: date | None = None) -> Select:
+    """The filtered list of action items the user may see, most urgent first."""
+    query = select(ActionItem).order_by(ActionItem.due_date.is_(None), ActionItem.due_date,
+                                        ActionItem.id)
+    if not is_staff(user) and user.role == Role.RESPONSIBLE:
+        query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)
+    if walk_id:
+        query = query.where(ActionItem.walk_id == walk_id)
+    if status:
+        query = query.where(ActionItem.status == status)
+    if category_id:
+        query = query.where(ActionItem.findings.any(Finding.category_id == category_id))
+    if party_id:
+        query = query.where(ActionItem.responsible_party_id == party_id)
+    if overdue:
+        query = query.where(ActionItem.status.in_(OPEN_STATUSES),
+                            ActionItem.due_date < (today or date.today()))
+    return query

@@ -1,0 +1,194 @@
+"""Action item pages: the filtered list, create from findings, the item with its timeline, changes."""
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from fieldwalk.actions import operations
+from fieldwalk.actions.forms import ActionFilterForm, ActionItemForm, CommentForm, TransitionForm
+from fieldwalk.actions.queries import action_items_query, active_parties, get_action_or_404
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.findings.queries import active_categories
+from fieldwalk.models import ActionStatus, Finding, Priority, ResponsibleParty
+from fieldwalk.permissions import can_edit_action, can_triage, can_view_walk
+from fieldwalk.photo_service import process_uploads
+from fieldwalk.walks.queries import list_walks
+
+bp = Blueprint("actions", __name__, url_prefix="/actions")
+
+DEFAULT_DUE_DAYS = 90  # Many kommuner aim to finish their own actions within about six months.
+
+
+def _party_choices(empty_label: str) -> list[SelectChoice]:
+    return [SelectChoice(0, empty_label)] + [SelectChoice(p.id, p.name) for p in active_parties()]
+
+
+def _party(party_id: int | None) -> ResponsibleParty | None:
+    return db.session.get(ResponsibleParty, party_id) if party_id else None
+
+
+def _one_photo(upload):
+    photos = process_uploads([upload] if upload else [])
+    return photos[0] if photos else None
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Action items with filters: walk, status, category, responsible party, overdue."""
+    form = ActionFilterForm(request.args)
+    locale = str(get_locale())
+    form.walk.choices = [SelectChoice(0, _("Alla"))] + [
+        SelectChoice(w.id, w.title) for w in list_walks(current_user)]
+    form.category.choices = [SelectChoice(0, _("Alla"))] + [
+        SelectChoice(c.id, c.name(locale)) for c in active_categories()]
+    form.party.choices = _party_choices(_("Alla"))
+    form.validate()
+    status = form.status.data if form.status.data in {s.value for s in ActionStatus} else None
+    query = action_items_query(
+        current_user,
+        walk_id=form.walk.data if not form.walk.errors else None,
+        status=ActionStatus(status) if status else None,
+        category_id=form.category.data if not form.category.errors else None,
+        party_id=form.party.data if not form.party.errors else None,
+        overdue=bool(form.overdue.data),
+    )
+    page = db.paginate(query, per_page=50, error_out=False)
+    filter_args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("actions/index.html", form=form, page=page, filter_args=filter_args)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Turn the chosen findings (?finding=1&finding=2) into one action item."""
+    ids = [int(v) for v in request.values.getlist("finding") if v.isdigit()]
+    findings = list(db.session.scalars(select(Finding).where(Finding.id.in_(ids)))) if ids else []
+    if not findings or len(findings) != len(set(ids)):
+        abort(404)
+    walk = findings[0].walk
+    if not can_view_walk(current_user, walk):
+        abort(404)
+    if not can_triage(current_user, walk):
+        abort(403)
+    form = ActionItemForm()
+    form.responsible_party.choices = _party_choices(_("Ingen ännu"))
+    if request.method == "GET":
+        first = findings[0]
+        form.title.data = f"{first.category.name_sv}: {first.place or first.description[:60]}".strip(": ")
+        form.description.data = "\n".join(f.description for f in findings if f.description)
+        form.responsible_party.data = first.category.default_party_id or 0
+        form.due_date.data = date.today() + timedelta(days=DEFAULT_DUE_DAYS)
+        form.priority.data = (Priority.HIGH if any(f.severity.value == "high" for f in findings)
+                              else Priority.MEDIUM).value
+    error = None
+    if form.validate_on_submit():
+        try:
+            item = operations.create_action_item(
+                findings, current_user, title=form.title.data, description=form.description.data or "",
+                responsible_party=_party(form.responsible_party.data), due_date=form.due_date.data,
+                priority=Priority(form.priority.data),
+            )
+            db.session.commit()
+        except OperationError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            flash(_("Åtgärden är skapad."), "success")
+            return redirect(url_for("actions.detail", item_id=item.id))
+    status = 422 if error else (400 if form.errors else 200)
+    return render_template("actions/form.html", form=form, findings=findings, walk=walk,
+                           item=None, error=error), status
+
+
+def _detail_page(item, transition_form=None, comment_form=None, error=None, status=200):
+    transition_form = transition_form or TransitionForm()
+    transition_form.responsible_party.choices = _party_choices(_("Behåll nuvarande"))
+    return render_template(
+        "actions/detail.html", item=item, walk=item.walk, error=error,
+        transitions=operations.allowed_transitions(current_user, item),
+        is_reopen=operations.is_reopen, transition_form=transition_form,
+        comment_form=comment_form or CommentForm(),
+    ), status
+
+
+@bp.route("/<int:item_id>")
+@login_required
+def detail(item_id: int):
+    """An action item: its findings with before-photos, status, buttons, and the timeline."""
+    return _detail_page(get_action_or_404(item_id, current_user))
+
+
+@bp.post("/<int:item_id>/transition")
+@login_required
+def transition(item_id: int):
+    """Move the item to another status; an illegal or forbidden move is refused with a message."""
+    item = get_action_or_404(item_id, current_user)
+    form = TransitionForm()
+    form.responsible_party.choices = _party_choices("")
+    if not form.validate_on_submit():
+        return _detail_page(item, transition_form=form, error=_("Kontrollera formuläret."), status=400)
+    try:
+        to = ActionStatus(form.to.data)
+    except ValueError:
+        return _detail_page(item, transition_form=form, error=_("Okänd status."), status=400)
+    try:
+        operations.transition(item, to, current_user, text=form.text.data or "",
+                              responsible_party=_party(form.responsible_party.data),
+                              photo=_one_photo(form.photo.data))
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        return _detail_page(item, transition_form=form, error=exc.message, status=exc.status)
+    flash(_("Status ändrad."), "success")
+    return redirect(url_for("actions.detail", item_id=item.id))
+
+
+@bp.post("/<int:item_id>/comment")
+@login_required
+def comment(item_id: int):
+    """Add a comment and/or a photo to the timeline."""
+    item = get_action_or_404(item_id, current_user)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _detail_page(item, comment_form=form, error=_("Kontrollera formuläret."), status=400)
+    try:
+        operations.add_comment(item, current_user, form.text.data or "", photo=_one_photo(form.photo.data))
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        return _detail_page(item, comment_form=form, error=exc.message, status=exc.status)
+    flash(_("Kommentaren är sparad."), "success")
+    return redirect(url_for("actions.detail", item_id=item.id) + "#timeline")
+
+
+@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(item_id: int):
+    """Change title, text, responsible party, due date and priority; recorded on the timeline."""
+    item = get_action_or_404(item_id, current_user)
+    if not can_edit_action(current_user, item):
+        abort(403)
+    form = ActionItemForm(obj=item)
+    form.responsible_party.choices = _party_choices(_("Ingen ännu"))
+    if request.method == "GET":
+        form.responsible_party.data = item.responsible_party_id or 0
+        form.priority.data = item.priority.value
+    if form.validate_on_submit():
+        operations.update_action_item(
+            item, current_user, title=form.title.data.strip(),
+            description=(form.description.data or "").strip(),
+            responsible_party=_party(form.responsible_party.data), due_date=form.due_date.data,
+            priority=Priority(form.priority.data),
+        )
+        db.session.commit()
+        flash(_("Ändringarna är sparade."), "success")
+        return redirect(url_for("actions.detail", item_id=item.id))
+    return render_template("actions/form.html", form=form, findings=item.findings, walk=item.walk,
+                           item=item, error=None), 400 if form.errors else 200

@@ -1,0 +1,1 @@
+"""Authentication: log in and out, choose the language."""

@@ -1,0 +1,61 @@
+"""Flask commands: init-db, seed-demo, create-user."""
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from fieldwalk.extensions import db
+from fieldwalk.models import ResponsibleParty, Role
+from fieldwalk.seed import DEMO_PASSWORD, create_user, ensure_reference_data, has_data, seed_demo
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema (Alembic) and add missing default categories and parties."""
+    upgrade()
+    ensure_reference_data()
+    db.session.commit()
+    click.echo("Database is up to date.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has walks.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo data set (two walks in Växjö with findings, photos and action items)."""
+    if has_data():
+        if if_empty:
+            click.echo("Demo data not loaded: the database already has walks.")
+            return
+        raise click.ClickException("The database already has walks; seed-demo needs an empty one.")
+    seed_demo()
+    db.session.commit()
+    click.echo(f"Demo data loaded. Log in as samordnare@example.com / {DEMO_PASSWORD}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.PARTICIPANT.value)
+@click.option("--organisation", default="")
+@click.option("--party", default=None, help="Responsible party name (for the ansvarig role).")
+@click.password_option()
+def create_user_command(email, name, role, organisation, party, password) -> None:
+    """Add a user account."""
+    responsible = None
+    if party:
+        responsible = db.session.scalar(db.select(ResponsibleParty).filter_by(name=party))
+        if responsible is None:
+            raise click.BadParameter(f"no responsible party named {party!r}", param_hint="--party")
+    try:
+        create_user(email, name, password, Role(role), organisation, responsible)
+        db.session.commit()
+    except Exception as error:  # unique e-mail
+        db.session.rollback()
+        raise click.ClickException(f"could not create user: {error.__class__.__name__}") from None
+    click.echo(f"User {email} created with role {role}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (init_db, seed_demo_command, create_user_command):
+        app.cli.add_command(command)

@@ -1,0 +1,80 @@
+"""Configuration defaults; instance/config.py, FIELDWALK_* variables, DATABASE_URL and SECRET_KEY override them."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+# Names overridable from the environment as FIELDWALK_<NAME>; ints/bools are converted by type of the default.
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_DATABASE_URI": None,  # set in load_config: sqlite file in the instance folder
+    "PHOTO_DIR": None,  # set in load_config: instance/photos
+    "PHOTO_MAX_BYTES": 20 * 1024 * 1024,
+    "PHOTO_MAX_PIXELS": 50_000_000,
+    "PHOTO_MAX_PER_FINDING": 10,
+    # The whole request may carry several photos; each is checked against PHOTO_MAX_BYTES by our code
+    # so that the form can be shown again with what the user typed.
+    "MAX_CONTENT_LENGTH": 120 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+    "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",
+    "MAP_CENTER": "59.3326,18.0649",  # used when a walk has no position yet
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+    "LANGUAGES": ["sv", "en"],
+    "WTF_CSRF_TIME_LIMIT": None,  # a walk can last for hours; the token lives as long as the session
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "DUE_SOON_DAYS": 14,
+}
+
+
+def _coerce(value: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default value."""
+    if isinstance(default, bool):
+        return value.lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, list):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A per-checkout random key kept in instance/ so development sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config from defaults, instance/config.py, the environment and the test dict, in that order."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for name, default in DEFAULTS.items():
+        env = os.environ.get(f"FIELDWALK_{name}")
+        if env is not None:
+            app.config[name] = _coerce(env, default) if default is not None else env
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'fieldwalk.sqlite'}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):  # Heroku-style URLs
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://"):]
+    elif uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    if not app.config.get("PHOTO_DIR"):
+        app.config["PHOTO_DIR"] = str(instance / "photos")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _dev_secret_key(instance)

@@ -1,0 +1,1 @@
+"""Findings: log what makes a place feel unsafe (or safe), with position and photos."""

@@ -1,0 +1,53 @@
+"""Forms for logging and triaging findings."""
+
+import uuid as uuid_module
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import FloatField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from fieldwalk.labels import choices
+from fieldwalk.models import Severity
+
+
+class FindingForm(FlaskForm):
+    """Log a finding on a phone: category, text, severity, photos and a position."""
+
+    category = RadioField(
+        _l("Kategori"), coerce=int,
+        validators=[DataRequired(message=_l("Välj en kategori."))],
+        validate_choice=True,
+    )
+    description = TextAreaField(_l("Beskrivning"), validators=[Length(max=2000)])
+    severity = RadioField(_l("Allvarlighet"), choices=choices(Severity), default=Severity.MEDIUM.value)
+    photos = MultipleFileField(_l("Foton"))
+    lat = FloatField(_l("Latitud"), validators=[Optional(), NumberRange(-90, 90)])
+    lon = FloatField(_l("Longitud"), validators=[Optional(), NumberRange(-180, 180)])
+    accuracy_m = FloatField(_l("Noggrannhet (m)"), validators=[Optional(), NumberRange(0, 100000)])
+    position_source = HiddenField(default="map")
+    place = StringField(_l("Plats med egna ord"), validators=[Length(max=200)])
+    reporter_name = StringField(_l("Ditt namn"), validators=[Length(max=120)])
+    reporter_org = StringField(_l("Organisation"), validators=[Length(max=120)])
+    device_created_at = HiddenField()
+    uuid = HiddenField()
+
+    def validate_lon(self, field):
+        """Both coordinates or neither."""
+        if (field.data is None) != (self.lat.data is None):
+            raise ValueError(_l("Ange både latitud och longitud, eller ingen av dem."))
+
+    def validate_uuid(self, field):
+        """The client-made id must look like a UUID (it guards against double submits)."""
+        if field.data:
+            try:
+                field.data = str(uuid_module.UUID(field.data))
+            except ValueError:
+                raise ValueError(_l("Ogiltigt formulär-id; ladda om sidan.")) from None
+
+
+class NoActionForm(FlaskForm):
+    """Mark a finding as needing no action, with a short note."""
+
+    note = TextAreaField(_l("Varför behövs ingen åtgärd?"), validators=[Length(max=2000)])

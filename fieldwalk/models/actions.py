@@ -1,0 +1,135 @@
+"""Action items (åtgärder) made from findings, the parties responsible for them, and their history."""
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldwalk.models.base import Base, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from fieldwalk.models.findings import Finding, Photo
+    from fieldwalk.models.people import User
+    from fieldwalk.models.walks import Walk
+
+
+class ActionStatus(enum.StrEnum):
+    """ny → tilldelad → pågår → åtgärdad → avslutad, plus avvisad; transitions in actions.operations."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+OPEN_STATUSES = (ActionStatus.NEW, ActionStatus.ASSIGNED, ActionStatus.IN_PROGRESS)
+
+
+class Priority(enum.StrEnum):
+    """How urgent an action item is."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class EventKind(enum.StrEnum):
+    """What an action event records."""
+
+    CREATED = "created"
+    STATUS = "status"
+    COMMENT = "comment"
+    EDITED = "edited"
+
+
+class ResponsibleParty(Base):
+    """Who carries out action items: a kommun department, a property owner, the police, Trafikverket …"""
+
+    __tablename__ = "responsible_parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    members: Mapped[list["User"]] = relationship(back_populates="responsible_party")
+
+    def __repr__(self) -> str:
+        return f"<ResponsibleParty {self.id} {self.name!r}>"
+
+
+action_item_findings = Table(
+    "action_item_findings",
+    Base.metadata,
+    Column("action_item_id", ForeignKey("action_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("finding_id", ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ActionItem(Base):
+    """What should be done about one or more findings, by whom and by when."""
+
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    responsible_party_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("responsible_parties.id"), index=True
+    )
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    due_date: Mapped[Optional[date]] = mapped_column(index=True)
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.MEDIUM)
+    status: Mapped[ActionStatus] = mapped_column(
+        enum_type(ActionStatus), default=ActionStatus.NEW, index=True
+    )
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[Optional[datetime]]
+
+    walk: Mapped["Walk"] = relationship()
+    responsible_party: Mapped[Optional[ResponsibleParty]] = relationship()
+    assignee: Mapped[Optional["User"]] = relationship(foreign_keys=[assignee_id])
+    created_by: Mapped[Optional["User"]] = relationship(foreign_keys=[created_by_id])
+    findings: Mapped[list["Finding"]] = relationship(
+        secondary=action_item_findings, back_populates="action_items", order_by="Finding.id"
+    )
+    events: Mapped[list["ActionEvent"]] = relationship(
+        back_populates="action_item", order_by="ActionEvent.id"
+    )
+
+    def is_overdue(self, today: date) -> bool:
+        """True when the item is still open and its due date has passed."""
+        return self.status in OPEN_STATUSES and self.due_date is not None and self.due_date < today
+
+    def __repr__(self) -> str:
+        return f"<ActionItem {self.id} {self.status.value}>"
+
+
+class ActionEvent(Base):
+    """One change or comment on an action item; never edited or deleted."""
+
+    __tablename__ = "action_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"), index=True)
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind))
+    from_status: Mapped[Optional[ActionStatus]] = mapped_column(enum_type(ActionStatus))
+    to_status: Mapped[Optional[ActionStatus]] = mapped_column(enum_type(ActionStatus))
+    text: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    action_item: Mapped[ActionItem] = relationship(back_populates="events")
+    actor: Mapped[Optional["User"]] = relationship()
+    photos: Mapped[list["Photo"]] = relationship(back_populates="event", order_by="Photo.id")
+
+    def __repr__(self) -> str:
+        return f"<ActionEvent {self.id} item={self.action_item_id} {self.kind.value}>"

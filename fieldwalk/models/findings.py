@@ -1,0 +1,129 @@
+"""Findings logged during a walk, their categories and photos."""
+
+import enum
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldwalk.models.base import Base, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from fieldwalk.models.actions import ActionEvent, ActionItem, ResponsibleParty
+    from fieldwalk.models.people import User
+    from fieldwalk.models.walks import Walk
+
+
+class Severity(enum.StrEnum):
+    """How much a finding affects the feeling of safety."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class PositionSource(enum.StrEnum):
+    """Where a finding's position came from."""
+
+    GPS = "gps"
+    MAP = "map"
+    PHOTO = "photo"
+    NONE = "none"
+
+
+class Category(Base):
+    """A kind of finding (Belysning, Klotter …), editable by an administrator."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_sv: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    icon: Mapped[str] = mapped_column(String(16), default="")
+    is_positive: Mapped[bool] = mapped_column(default=False)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    default_party_id: Mapped[Optional[int]] = mapped_column(ForeignKey("responsible_parties.id"))
+
+    default_party: Mapped[Optional["ResponsibleParty"]] = relationship()
+
+    def name(self, locale: str) -> str:
+        """The category's name in the given locale (Swedish unless English is asked for)."""
+        return self.name_en if locale.startswith("en") else self.name_sv
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug}>"
+
+
+class Finding(Base):
+    """One observation from a walk: what, where, how serious, who logged it, with photos."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Client-generated id: sending the same finding twice (a retry) never makes two rows.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[Severity] = mapped_column(enum_type(Severity), default=Severity.MEDIUM)
+    lat: Mapped[Optional[float]]
+    lon: Mapped[Optional[float]]
+    accuracy_m: Mapped[Optional[float]]
+    position_source: Mapped[PositionSource] = mapped_column(
+        enum_type(PositionSource), default=PositionSource.NONE
+    )
+    place: Mapped[str] = mapped_column(String(200), default="")
+    reporter_name: Mapped[str] = mapped_column(String(120), default="")
+    reporter_org: Mapped[str] = mapped_column(String(120), default="")
+    reporter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    device_created_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    no_action: Mapped[bool] = mapped_column(default=False)
+    no_action_note: Mapped[str] = mapped_column(Text, default="")
+
+    walk: Mapped["Walk"] = relationship(back_populates="findings")
+    category: Mapped[Category] = relationship()
+    reporter: Mapped[Optional["User"]] = relationship()
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="finding", order_by="Photo.id", cascade="all, delete-orphan"
+    )
+    action_items: Mapped[list["ActionItem"]] = relationship(
+        secondary="action_item_findings", back_populates="findings"
+    )
+
+    @property
+    def has_position(self) -> bool:
+        """True when the finding has coordinates to show on a map."""
+        return self.lat is not None and self.lon is not None
+
+    def __repr__(self) -> str:
+        return f"<Finding {self.id} walk={self.walk_id} {self.category_id}>"
+
+
+class Photo(Base):
+    """A stored, normalized photo of a finding or of an action event (e.g. the after-photo)."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[Optional[int]] = mapped_column(ForeignKey("action_events.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    finding: Mapped[Optional[Finding]] = relationship(back_populates="photos")
+    event: Mapped[Optional["ActionEvent"]] = relationship(back_populates="photos")
+
+    def __repr__(self) -> str:
+        return f"<Photo {self.id} {self.sha256[:12]}>"

@@ -1,0 +1,60 @@
+"""People: user accounts and their roles."""
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from fieldwalk.models.base import Base, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from fieldwalk.models.actions import ResponsibleParty
+
+
+class Role(enum.StrEnum):
+    """What a user account may do; the rules themselves live in fieldwalk.permissions."""
+
+    ADMIN = "admin"
+    COORDINATOR = "samordnare"
+    RESPONSIBLE = "ansvarig"
+    PARTICIPANT = "deltagare"
+
+
+class User(UserMixin, Base):
+    """A person with an account: coordinator, member of a responsible party, admin or participant."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    organisation: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.PARTICIPANT)
+    responsible_party_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("responsible_parties.id"), index=True
+    )
+    locale: Mapped[Optional[str]] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    responsible_party: Mapped[Optional["ResponsibleParty"]] = relationship(back_populates="members")
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash of the password (werkzeug's default method)."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role.value}>"

@@ -1,0 +1,85 @@
+"""Walks (trygghetsvandringar) and the places suggested before them (förmöte input)."""
+
+import enum
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldwalk.models.base import Base, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from fieldwalk.models.findings import Finding
+    from fieldwalk.models.people import User
+
+
+class WalkStatus(enum.StrEnum):
+    """planerad → pågår → genomförd → uppföljd."""
+
+    PLANNED = "planned"
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+    FOLLOWED_UP = "followed_up"
+
+
+def new_join_code() -> str:
+    """A short unguessable code for the walk's join link and QR code."""
+    return secrets.token_urlsafe(9)
+
+
+class Walk(Base):
+    """One safety walk: when and where, who organises it, and its findings."""
+
+    __tablename__ = "walks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    area: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    meeting_point: Mapped[str] = mapped_column(String(200), default="")
+    meeting_lat: Mapped[Optional[float]]
+    meeting_lon: Mapped[Optional[float]]
+    route: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    organiser: Mapped[str] = mapped_column(String(200), default="")
+    invited_organisations: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[WalkStatus] = mapped_column(enum_type(WalkStatus), default=WalkStatus.PLANNED)
+    join_code: Mapped[str] = mapped_column(String(32), unique=True, default=new_join_code)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    created_by: Mapped[Optional["User"]] = relationship()
+    findings: Mapped[list["Finding"]] = relationship(
+        back_populates="walk", order_by="Finding.created_at", cascade="all, delete-orphan"
+    )
+    suggested_places: Mapped[list["SuggestedPlace"]] = relationship(
+        back_populates="walk", order_by="SuggestedPlace.created_at", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Walk {self.id} {self.title!r} {self.status.value}>"
+
+
+class SuggestedPlace(Base):
+    """A place someone asked the walk to look at, given before the walk; checked off when visited."""
+
+    __tablename__ = "suggested_places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[Optional[float]]
+    lon: Mapped[Optional[float]]
+    suggested_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[Optional[datetime]]
+    checked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+    walk: Mapped[Walk] = relationship(back_populates="suggested_places")
+
+    def __repr__(self) -> str:
+        return f"<SuggestedPlace {self.id} walk={self.walk_id}>"

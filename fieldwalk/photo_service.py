@@ -1,0 +1,99 @@
+"""The app side of photos: limits from config, translated errors, and attaching stored photos to rows."""
+
+from collections.abc import Iterable
+
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.models import ActionEvent, Finding, Photo
+from fieldwalk.photos import PhotoError, PhotoLimits, ProcessedPhoto, process_photo
+from fieldwalk.storage import PhotoStore
+
+
+def photo_store() -> PhotoStore:
+    """The configured photo store."""
+    return PhotoStore(current_app.config["PHOTO_DIR"])
+
+
+def photo_limits() -> PhotoLimits:
+    """The configured size and pixel limits."""
+    return PhotoLimits(
+        max_bytes=current_app.config["PHOTO_MAX_BYTES"],
+        max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
+    )
+
+
+def photo_error(error: PhotoError, filename: str) -> OperationError:
+    """A clear, translated message and status for a photo that was refused."""
+    limits = photo_limits()
+    name = filename or _("fotot")
+    messages = {
+        "empty": (_("Filen %(name)s är tom.", name=name), 422),
+        "too_large": (
+            _("Fotot %(name)s är för stort (högst %(mb)d MB).", name=name,
+              mb=limits.max_bytes // (1024 * 1024)),
+            413,
+        ),
+        "not_image": (
+            _("Filen %(name)s är ingen bild. Välj ett foto i JPEG-, PNG- eller WebP-format.",
+              name=name),
+            422,
+        ),
+        "unsupported_format": (
+            _("Bildformatet i %(name)s stöds inte. Använd JPEG, PNG eller WebP.", name=name),
+            422,
+        ),
+        "truncated": (
+            _("Fotot %(name)s är trasigt eller bara delvis uppladdat. Försök igen.", name=name),
+            422,
+        ),
+        "too_many_pixels": (
+            _("Fotot %(name)s har för många bildpunkter (högst %(mp)d megapixel).", name=name,
+              mp=limits.max_pixels // 1_000_000),
+            422,
+        ),
+    }
+    message, status = messages.get(error.code, (_("Fotot %(name)s kunde inte läsas.", name=name), 422))
+    return OperationError(message, status=status, code=f"photo_{error.code}")
+
+
+def process_uploads(files: Iterable[FileStorage]) -> list[ProcessedPhoto]:
+    """Validate and normalize uploaded photos; raises OperationError on the first bad one."""
+    max_count = current_app.config["PHOTO_MAX_PER_FINDING"]
+    uploads = [f for f in files if f and f.filename]
+    if len(uploads) > max_count:
+        raise OperationError(_("Högst %(n)d foton per fynd.", n=max_count), status=422)
+    processed = []
+    limits = photo_limits()
+    for upload in uploads:
+        # Read one byte past the limit: enough to know it is too large without holding more.
+        data = upload.stream.read(limits.max_bytes + 1)
+        try:
+            processed.append(process_photo(data, limits))
+        except PhotoError as error:
+            raise photo_error(error, upload.filename or "") from None
+    return processed
+
+
+def attach_photo(
+    processed: ProcessedPhoto, *, finding: Finding | None = None, event: ActionEvent | None = None
+) -> Photo:
+    """Store the photo's files and add its row; files are removed again if the transaction fails."""
+    store = photo_store()
+    store.save(processed.sha256, "full", processed.image, session=db.session())
+    store.save(processed.sha256, "thumb", processed.thumbnail, session=db.session())
+    photo = Photo(
+        finding=finding,
+        event=event,
+        sha256=processed.sha256,
+        source_sha256=processed.source_sha256,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        size_bytes=len(processed.image),
+    )
+    db.session.add(photo)
+    return photo

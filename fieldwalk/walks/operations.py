@@ -1,0 +1,59 @@
+"""State changes of walks and suggested places; each function is one user action."""
+
+from flask_babel import gettext as _
+
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.models import SuggestedPlace, User, Walk, WalkStatus, utcnow
+
+WALK_FLOW = [WalkStatus.PLANNED, WalkStatus.ONGOING, WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP]
+
+
+def create_walk(actor: User, **fields) -> Walk:
+    """Plan a new walk."""
+    walk = Walk(created_by=actor, **fields)
+    db.session.add(walk)
+    db.session.flush()
+    return walk
+
+
+def update_walk(walk: Walk, **fields) -> Walk:
+    """Change a walk's details (not its status)."""
+    for name, value in fields.items():
+        setattr(walk, name, value)
+    db.session.flush()
+    return walk
+
+
+def next_status(walk: Walk) -> WalkStatus | None:
+    """The status that follows the walk's current one, or None when it is followed up."""
+    index = WALK_FLOW.index(walk.status)
+    return WALK_FLOW[index + 1] if index + 1 < len(WALK_FLOW) else None
+
+
+def set_walk_status(walk: Walk, to: WalkStatus) -> Walk:
+    """Move a walk one step forward (planerad → pågår → genomförd → uppföljd) or one step back."""
+    here, there = WALK_FLOW.index(walk.status), WALK_FLOW.index(to)
+    if abs(there - here) != 1:
+        raise OperationError(_("En vandring kan bara flyttas ett steg i taget."), status=409)
+    walk.status = to
+    db.session.flush()
+    return walk
+
+
+def add_suggested_place(walk: Walk, **fields) -> SuggestedPlace:
+    """Record a place someone wants the walk to look at."""
+    if walk.status != WalkStatus.PLANNED:
+        raise OperationError(_("Platser kan bara föreslås innan vandringen har börjat."), status=409)
+    place = SuggestedPlace(walk=walk, **fields)
+    db.session.add(place)
+    db.session.flush()
+    return place
+
+
+def set_place_checked(place: SuggestedPlace, checked: bool, actor: User) -> SuggestedPlace:
+    """Check off (or un-check) a suggested place as visited during the walk."""
+    place.checked_at = utcnow() if checked else None
+    place.checked_by_id = actor.id if checked else None
+    db.session.flush()
+    return place

@@ -1,0 +1,24 @@
+"""Reads of walks that several views share."""
+
+from flask import abort
+from sqlalchemy import select
+
+from fieldwalk.extensions import db
+from fieldwalk.models import User, Walk, WalkStatus
+from fieldwalk.permissions import can_view_walk
+
+
+def get_walk_or_404(walk_id: int, user: User) -> Walk:
+    """The walk, or 404 when it does not exist or the user may not see it (no hint which)."""
+    walk = db.session.get(Walk, walk_id)
+    if walk is None or not can_view_walk(user, walk):
+        abort(404)
+    return walk
+
+
+def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
+    """The walks the user may see, newest first."""
+    query = select(Walk).order_by(Walk.starts_at.desc())
+    if status is not None:
+        query = query.where(Walk.status == status)
+    return [w for w in db.session.scalars(query) if can_view_walk(user, w)]

@@ -1,0 +1,148 @@
+"""Walk pages: list, plan, edit, view with map and findings, status, suggested places."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import to_user_timezone, to_utc
+from flask_login import current_user, login_required
+
+from fieldwalk.auth.forms import EmptyForm
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.labels import label
+from fieldwalk.models import SuggestedPlace, WalkStatus
+from fieldwalk.permissions import can_manage_walks, can_suggest_place
+from fieldwalk.walks import operations
+from fieldwalk.walks.forms import SuggestedPlaceForm, WalkForm
+from fieldwalk.walks.map_data import walk_map_data
+from fieldwalk.walks.queries import get_walk_or_404, list_walks
+
+bp = Blueprint("walks", __name__)
+
+WALK_FIELDS = ("title", "area", "meeting_point", "meeting_lat", "meeting_lon", "route",
+               "description", "organiser", "invited_organisations")
+
+
+def _walk_fields(form: WalkForm) -> dict:
+    fields = {name: getattr(form, name).data for name in WALK_FIELDS}
+    for name in ("title", "area", "meeting_point", "route", "description", "organiser",
+                 "invited_organisations"):
+        fields[name] = (fields[name] or "").strip()
+    fields["starts_at"] = to_utc(form.starts_at.data)  # typed in Swedish local time, stored in UTC
+    return fields
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Walks the user may see, grouped by status on the page."""
+    status = request.args.get("status")
+    chosen = WalkStatus(status) if status in {s.value for s in WalkStatus} else None
+    return render_template("walks/index.html", walks=list_walks(current_user, chosen),
+                           chosen=chosen, statuses=list(WalkStatus))
+
+
+@bp.route("/walks/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Plan a new walk."""
+    if not can_manage_walks(current_user):
+        abort(403)
+    form = WalkForm()
+    if form.validate_on_submit():
+        walk = operations.create_walk(current_user, **_walk_fields(form))
+        db.session.commit()
+        flash(_("Vandringen är planerad."), "success")
+        return redirect(url_for("walks.detail", walk_id=walk.id))
+    return render_template("walks/form.html", form=form, walk=None), 400 if form.errors else 200
+
+
+@bp.route("/walks/<int:walk_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(walk_id: int):
+    """Change a walk's details."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not can_manage_walks(current_user):
+        abort(403)
+    form = WalkForm(obj=walk)
+    if request.method == "GET":
+        form.starts_at.data = to_user_timezone(walk.starts_at).replace(tzinfo=None)
+    if form.validate_on_submit():
+        operations.update_walk(walk, **_walk_fields(form))
+        db.session.commit()
+        flash(_("Ändringarna är sparade."), "success")
+        return redirect(url_for("walks.detail", walk_id=walk.id))
+    return render_template("walks/form.html", form=form, walk=walk), 400 if form.errors else 200
+
+
+@bp.route("/walks/<int:walk_id>")
+@login_required
+def detail(walk_id: int):
+    """The walk: details, status, map of findings and suggested places, and the findings list."""
+    walk = get_walk_or_404(walk_id, current_user)
+    return render_template(
+        "walks/detail.html", walk=walk, map_data=walk_map_data(walk),
+        place_form=SuggestedPlaceForm() if can_suggest_place(current_user, walk) else None,
+        button=EmptyForm(), next_status=operations.next_status(walk),
+    )
+
+
+@bp.post("/walks/<int:walk_id>/status")
+@login_required
+def set_status(walk_id: int):
+    """Move the walk to its next (or previous) status."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not can_manage_walks(current_user):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        to = WalkStatus(request.form.get("status", ""))
+        operations.set_walk_status(walk, to)
+    except ValueError:
+        abort(400)
+    except OperationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("walks.detail", walk_id=walk.id)), 303
+    db.session.commit()
+    flash(_("Vandringen har nu status %(status)s.", status=label(walk.status)), "success")
+    return redirect(url_for("walks.detail", walk_id=walk.id))
+
+
+@bp.post("/walks/<int:walk_id>/places")
+@login_required
+def suggest_place(walk_id: int):
+    """Add a suggested place before the walk."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not can_suggest_place(current_user, walk):
+        abort(403)
+    form = SuggestedPlaceForm()
+    if form.validate_on_submit():
+        operations.add_suggested_place(
+            walk, text=form.text.data.strip(), place=(form.place.data or "").strip(),
+            lat=form.lat.data, lon=form.lon.data,
+            suggested_by=(form.suggested_by.data or "").strip() or current_user.name,
+        )
+        db.session.commit()
+        flash(_("Tack! Platsen är tillagd på vandringens karta."), "success")
+        return redirect(url_for("walks.detail", walk_id=walk.id) + "#places")
+    return render_template(
+        "walks/detail.html", walk=walk, map_data=walk_map_data(walk), place_form=form,
+        button=EmptyForm(), next_status=operations.next_status(walk),
+    ), 400
+
+
+@bp.post("/walks/<int:walk_id>/places/<int:place_id>/check")
+@login_required
+def check_place(walk_id: int, place_id: int):
+    """Check off a suggested place as visited (or undo)."""
+    walk = get_walk_or_404(walk_id, current_user)
+    place = db.session.get(SuggestedPlace, place_id)
+    if place is None or place.walk_id != walk.id:
+        abort(404)
+    if not can_manage_walks(current_user):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    operations.set_place_checked(place, request.form.get("checked") == "1", current_user)
+    db.session.commit()
+    return redirect(url_for("walks.detail", walk_id=walk.id) + "#places")

@@ -1,0 +1,108 @@
+"""Request-wide wiring: locale and timezone, login loading, template helpers, error pages."""
+
+from datetime import date
+from pathlib import Path
+
+from flask import Flask, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from fieldwalk import permissions
+from fieldwalk.extensions import db, login
+from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
+from fieldwalk.models import User
+
+login.login_view = "auth.login"
+login.login_message = _l("Logga in för att fortsätta.")
+login.login_message_category = "info"
+
+
+def wants_json() -> bool:
+    """True for API calls and clients that ask for JSON rather than a page."""
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the session's, else Swedish."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    """Every kommun we serve is in Sweden."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@login.user_loader
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's session → user lookup."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+@login.unauthorized_handler
+def unauthorized():
+    """JSON clients get 401; people get the login page and come back afterwards."""
+    if wants_json():
+        return jsonify(error={"code": "unauthorized", "message": str(login.login_message)}), 401
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _error_page(error: HTTPException):
+    if wants_json():
+        return jsonify(error={"code": error.name.lower().replace(" ", "_"),
+                              "message": error.description}), error.code
+    return render_template("errors/error.html", error=error), error.code
+
+
+ERROR_TEXTS = {
+    400: _l("Begäran kunde inte behandlas. Kontrollera uppgifterna och försök igen."),
+    403: _l("Du har inte behörighet till den här sidan."),
+    404: _l("Sidan finns inte. Länken kan vara gammal."),
+    405: _l("Det går inte att göra så här."),
+    413: _l("Det du skickade är för stort. Skicka färre eller mindre foton åt gången."),
+    500: _l("Något gick fel hos oss. Försök igen om en stund."),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register template helpers and error pages."""
+    vendor = Path(app.static_folder or "") / "vendor" / "leaflet" / "leaflet.js"
+
+    @app.context_processor
+    def helpers():
+        return {
+            "can": permissions,
+            "label": label,
+            "LABELS": LABELS,
+            "TRANSITION_VERBS": TRANSITION_VERBS,
+            "current_locale": str(get_locale()),
+            "map_available": vendor.exists(),
+            "today": date.today(),
+        }
+
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = (
+        lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    )
+
+    for code in ERROR_TEXTS:
+        def handler(error, code=code):
+            if not isinstance(error, HTTPException):
+                from werkzeug.exceptions import InternalServerError
+                error = InternalServerError()
+            if not error.description or error.description == type(error).description:
+                error.description = str(ERROR_TEXTS[code])
+            return _error_page(error)
+        app.register_error_handler(code, handler)
