@@ -20,7 +20,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("FIELDWALK_TEST_DATABA
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def app(request, tmp_path_factory):
+def session_app(request, tmp_path_factory):
     """The app on a temporary SQLite file, or on the PostgreSQL test database."""
     base = tmp_path_factory.mktemp("fieldwalk")
     url = (os.environ["FIELDWALK_TEST_DATABASE_URL"] if request.param == "postgresql"
@@ -38,9 +38,10 @@ def app(request, tmp_path_factory):
         db.engine.dispose()  # close pooled connections before the interpreter does it noisily
 
 
-@pytest.fixture(autouse=True)
-def _database(app, tmp_path):
-    """A fresh schema and photo folder for every test; reference data (categories, parties) loaded."""
+@pytest.fixture
+def app(session_app, tmp_path):
+    """The app with a fresh schema and photo folder for this test; default categories and parties loaded."""
+    app = session_app
     app.config["PHOTO_DIR"] = str(tmp_path / "photos")
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
@@ -53,7 +54,7 @@ def _database(app, tmp_path):
         db.create_all()
         ensure_reference_data()
         db.session.commit()
-    yield
+    yield app
     with app.app_context():
         db.session.remove()
 

@@ -37,3 +37,16 @@ def stored_files(app) -> list:
     root = Path(app.config["PHOTO_DIR"])
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
+
+
+def post_multipart(client, url: str, data: dict):
+    """POST a large multipart body and close the temporary file werkzeug's test client spools it to."""
+    from werkzeug.test import EnvironBuilder
+
+    builder = EnvironBuilder(path=url, method="POST", data=data)
+    environ = builder.get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()

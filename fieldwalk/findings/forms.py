@@ -8,11 +8,12 @@ from flask_wtf.file import MultipleFileField
 from wtforms import FloatField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
 from fieldwalk.labels import choices
 from fieldwalk.models import Severity
 
 
-class FindingForm(FlaskForm):
+class FindingForm(CoordinatePairs, FlaskForm):
     """Log a finding on a phone: category, text, severity, photos and a position."""
 
     category = RadioField(
@@ -23,8 +24,8 @@ class FindingForm(FlaskForm):
     description = TextAreaField(_l("Beskrivning"), validators=[Length(max=2000)])
     severity = RadioField(_l("Allvarlighet"), choices=choices(Severity), default=Severity.MEDIUM.value)
     photos = MultipleFileField(_l("Foton"))
-    lat = FloatField(_l("Latitud"), validators=[Optional(), NumberRange(-90, 90)])
-    lon = FloatField(_l("Longitud"), validators=[Optional(), NumberRange(-180, 180)])
+    lat = lat_field(_l("Latitud"))
+    lon = lon_field(_l("Longitud"))
     accuracy_m = FloatField(_l("Noggrannhet (m)"), validators=[Optional(), NumberRange(0, 100000)])
     position_source = HiddenField(default="map")
     place = StringField(_l("Plats med egna ord"), validators=[Length(max=200)])
@@ -32,11 +33,6 @@ class FindingForm(FlaskForm):
     reporter_org = StringField(_l("Organisation"), validators=[Length(max=120)])
     device_created_at = HiddenField()
     uuid = HiddenField()
-
-    def validate_lon(self, field):
-        """Both coordinates or neither."""
-        if (field.data is None) != (self.lat.data is None):
-            raise ValueError(_l("Ange både latitud och longitud, eller ingen av dem."))
 
     def validate_uuid(self, field):
         """The client-made id must look like a UUID (it guards against double submits)."""

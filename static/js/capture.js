@@ -54,7 +54,7 @@
       if (picked) { return; }
       $("position_source").value = "gps";
       showPosition(pos.coords.latitude, pos.coords.longitude, pos.coords.accuracy);
-      status.textContent = msg.msgAccuracy.replace("%(m)s", Math.round(pos.coords.accuracy));
+      status.textContent = msg.msgAccuracy.replace("{m}", Math.round(pos.coords.accuracy));
     }, function () {
       if (!picked) { status.textContent = msg.msgDenied; }
     }, { enableHighAccuracy: true, maximumAge: 10000, timeout: 30000 });

@@ -1,0 +1,33 @@
+"""Latitude/longitude form fields and the rule that a position has both or neither."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import FloatField
+from wtforms.validators import NumberRange, Optional
+
+
+def lat_field(label) -> FloatField:
+    """An optional latitude in decimal degrees (WGS 84)."""
+    return FloatField(label, validators=[Optional(), NumberRange(
+        min=-90, max=90, message=_l("Latituden måste vara mellan -90 och 90."))])
+
+
+def lon_field(label) -> FloatField:
+    """An optional longitude in decimal degrees (WGS 84)."""
+    return FloatField(label, validators=[Optional(), NumberRange(
+        min=-180, max=180, message=_l("Longituden måste vara mellan -180 och 180."))])
+
+
+class CoordinatePairs:
+    """Form mixin: for each (lat, lon) name pair in `coordinate_pairs`, both are given or neither."""
+
+    coordinate_pairs: tuple[tuple[str, str], ...] = (("lat", "lon"),)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for lat_name, lon_name in self.coordinate_pairs:
+            lat, lon = self[lat_name], self[lon_name]
+            if not lat.errors and not lon.errors and (lat.data is None) != (lon.data is None):
+                (lon if lon.data is None else lat).errors.append(
+                    _l("Ange både latitud och longitud, eller ingen av dem."))
+                ok = False
+        return ok
