@@ -26,7 +26,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d fieldwalk/translations -f >/dev/null
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o fieldwalk/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".venv node_modules" -o fieldwalk/translations/messages.pot .
 	$(BIN)/pybabel update -i fieldwalk/translations/messages.pot -d fieldwalk/translations --no-fuzzy-matching
 
 # Creates/upgrades the SQLite database in instance/, loads demo data once, serves on $(HOST):$(PORT).

@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from fieldwalk.extensions import db
@@ -10,6 +11,7 @@ from fieldwalk.seed import DEMO_PASSWORD, create_user, ensure_reference_data, ha
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the schema (Alembic) and add missing default categories and parties."""
     upgrade()
@@ -19,6 +21,7 @@ def init_db() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has walks.")
 def seed_demo_command(if_empty: bool) -> None:
     """Load the demo data set (two walks in Växjö with findings, photos and action items)."""
@@ -33,6 +36,7 @@ def seed_demo_command(if_empty: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.PARTICIPANT.value)

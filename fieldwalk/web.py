@@ -96,6 +96,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = (
         lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     )
+    # "måndag 23 november 2026 18:30": a walk's time as people say it, in Swedish local time.
+    app.jinja_env.filters["when"] = (
+        lambda value: f"{format_date(value, 'full')} {format_datetime(value, 'HH:mm')}" if value else ""
+    )
 
     for code in ERROR_TEXTS:
         def handler(error, code=code):
