@@ -99,12 +99,12 @@ class Auth:
 
     def login(self, role: Role = Role.COORDINATOR, party_name: str | None = None):
         user_id, email = self.make_user(role, party_name)
+        self.logout()
         response = self.client.post("/login", data={"email": email, "password": PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)
         return user_id
 
     def logout(self):
-        self.client.get("/")  # keep the session cookie valid
         with self.client.session_transaction() as session:
             session.clear()
 

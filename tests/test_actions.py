@@ -1,0 +1,140 @@
+"""Action items: creation rules, list filters, the overdue marker, comments with photos, edits on record."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from fieldwalk.extensions import db
+from fieldwalk.models import ActionEvent, ActionItem, EventKind, Finding, ResponsibleParty, Role
+from tests.helpers import jpeg_bytes
+
+
+@pytest.fixture
+def two_findings(app, client, auth, make_walk, category_id):
+    """A coordinator logged in, a walk with a lighting and a graffiti finding; returns their ids."""
+    auth.login(Role.COORDINATOR)
+    walk_id = make_walk()
+    for slug, text in (("belysning", "Mörk gång"), ("klotter", "Klotter på muren")):
+        client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id(slug), "description": text})
+    with app.app_context():
+        return walk_id, list(db.session.scalars(select(Finding.id).order_by(Finding.id)))
+
+
+def party_id(app, name="Gatu- och parkavdelningen"):
+    with app.app_context():
+        return db.session.scalar(select(ResponsibleParty.id).filter_by(name=name))
+
+
+def test_create_form_is_prefilled_from_findings(client, two_findings):
+    _walk, (light, graffiti) = two_findings
+    page = client.get(f"/actions/new?finding={light}&finding={graffiti}").get_data(as_text=True)
+    assert "Mörk gång" in page and "Klotter på muren" in page
+    assert (date.today() + timedelta(days=90)).isoformat() in page  # a default due date
+
+
+def test_one_item_from_two_findings_assigned_at_once(app, client, two_findings):
+    _walk, ids = two_findings
+    response = client.post("/actions/new", data={"finding": ids, "title": "Rusta upp gångvägen",
+                                                 "responsible_party": party_id(app), "priority": "high"})
+    assert response.status_code == 302
+    with app.app_context():
+        item = db.session.scalar(select(ActionItem))
+        assert [f.id for f in item.findings] == ids
+        assert item.status.value == "assigned"
+        assert [e.kind for e in item.events] == [EventKind.CREATED, EventKind.STATUS]
+
+
+def test_findings_of_different_walks_cannot_be_combined(app, client, auth, two_findings, make_walk, category_id):
+    _walk, (light, _graffiti) = two_findings
+    other = make_walk(title="Annan vandring")
+    client.post(f"/walks/{other}/findings/new", data={"category": category_id(), "description": "x"})
+    with app.app_context():
+        foreign = db.session.scalar(select(Finding.id).filter_by(walk_id=other))
+    response = client.post("/actions/new", data={"finding": [light, foreign], "title": "Blandat",
+                                                 "responsible_party": 0, "priority": "low"})
+    assert response.status_code == 422
+    assert "samma vandring" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ActionItem)) is None
+
+
+def test_unknown_finding_is_404(client, two_findings):
+    assert client.get("/actions/new?finding=9999").status_code == 404
+
+
+def test_list_filters_and_overdue_marker(app, client, two_findings, category_id):
+    _walk, (light, graffiti) = two_findings
+    client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "high",
+                                      "responsible_party": party_id(app),
+                                      "due_date": (date.today() - timedelta(days=3)).isoformat()})
+    client.post("/actions/new", data={"finding": graffiti, "title": "Sanera klotter", "priority": "low",
+                                      "responsible_party": party_id(app, "Polisen, kommunpolis"),
+                                      "due_date": (date.today() + timedelta(days=30)).isoformat()})
+    page = client.get("/actions/").get_data(as_text=True)
+    assert "Byt lampor" in page and "Sanera klotter" in page
+    assert page.count("Försenad") == 1
+    page = client.get("/actions/?overdue=y").get_data(as_text=True)
+    assert "Byt lampor" in page and "Sanera klotter" not in page
+    page = client.get(f"/actions/?category={category_id('klotter')}").get_data(as_text=True)
+    assert "Sanera klotter" in page and "Byt lampor" not in page
+    page = client.get(f"/actions/?party={party_id(app, 'Polisen, kommunpolis')}").get_data(as_text=True)
+    assert "Sanera klotter" in page and "Byt lampor" not in page
+    page = client.get("/actions/?status=new").get_data(as_text=True)
+    assert "Inga åtgärder matchar filtret" in page
+    # A finished item is not overdue even if its date has passed.
+    with app.app_context():
+        item_id = db.session.scalar(select(ActionItem.id).filter_by(title="Byt lampor"))
+    client.post(f"/actions/{item_id}/transition", data={"to": "done", "text": "Klart"})
+    assert "Försenad" not in client.get("/actions/?overdue=y").get_data(as_text=True)
+    # Junk in the filters is ignored, not a crash.
+    assert client.get("/actions/?walk=abc&status=zzz&party=-1").status_code == 200
+
+
+def test_responsible_party_sees_only_its_items(app, client, auth, two_findings):
+    _walk, (light, graffiti) = two_findings
+    client.post("/actions/new", data={"finding": light, "title": "Gatans jobb", "priority": "low",
+                                      "responsible_party": party_id(app)})
+    client.post("/actions/new", data={"finding": graffiti, "title": "Polisens jobb", "priority": "low",
+                                      "responsible_party": party_id(app, "Polisen, kommunpolis")})
+    with app.app_context():
+        police_item = db.session.scalar(select(ActionItem.id).filter_by(title="Polisens jobb"))
+    auth.login(Role.RESPONSIBLE, party_name="Gatu- och parkavdelningen")
+    page = client.get("/actions/").get_data(as_text=True)
+    assert "Gatans jobb" in page and "Polisens jobb" not in page
+    assert client.get(f"/actions/{police_item}").status_code == 404
+
+
+def test_comment_with_after_photo_and_edit_on_record(app, client, two_findings):
+    _walk, (light, _graffiti) = two_findings
+    client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "low",
+                                      "responsible_party": 0})
+    with app.app_context():
+        item_id = db.session.scalar(select(ActionItem.id))
+    response = client.post(f"/actions/{item_id}/comment", data={
+        "text": "Så här ser det ut nu", "photo": (io.BytesIO(jpeg_bytes((1600, 1200))), "efter.jpg")})
+    assert response.status_code == 302
+    assert client.post(f"/actions/{item_id}/comment", data={"text": " "}).status_code == 422
+    response = client.post(f"/actions/{item_id}/comment", data={
+        "text": "Trasigt foto", "photo": (io.BytesIO(b"GIF89a nope"), "x.jpg")})
+    assert response.status_code == 422 and "Trasigt foto" in response.get_data(as_text=True)
+    client.post(f"/actions/{item_id}/edit", data={"title": "Byt alla lampor", "priority": "high",
+                                                  "responsible_party": 0, "due_date": "2027-01-31"})
+    with app.app_context():
+        events = db.session.scalars(select(ActionEvent).filter_by(action_item_id=item_id)
+                                    .order_by(ActionEvent.id)).all()
+        assert [e.kind for e in events] == [EventKind.CREATED, EventKind.COMMENT, EventKind.EDITED]
+        assert len(events[1].photos) == 1
+        assert "rubrik" in events[2].text and "prioritet" in events[2].text
+        assert db.session.get(ActionItem, item_id).due_date == date(2027, 1, 31)
+
+
+def test_no_action_marking(app, client, two_findings):
+    _walk, (light, _graffiti) = two_findings
+    assert client.post(f"/findings/{light}/no-action", data={"note": "Kommunen äger inte marken"}).status_code == 302
+    page = client.get(f"/findings/{light}").get_data(as_text=True)
+    assert "Ingen åtgärd behövs" in page and "Kommunen äger inte marken" in page
+    assert client.post(f"/findings/{light}/no-action", data={"undo": "1"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Finding, light).no_action is False

@@ -1,0 +1,106 @@
+"""Walks: plan, edit, status flow, suggested places before the walk, the map data and list fallback."""
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from fieldwalk.extensions import db
+from fieldwalk.models import Role, SuggestedPlace, Walk, WalkStatus
+
+
+def test_plan_and_edit_walk(app, client, auth):
+    auth.login(Role.COORDINATOR)
+    response = client.post("/walks/new", data={"title": "Kvällsvandring", "starts_at": "2026-06-10T21:00",
+                                               "meeting_lat": "56.88", "meeting_lon": "14.81"})
+    assert response.status_code == 302
+    with app.app_context():
+        walk = db.session.scalar(select(Walk))
+        assert walk.starts_at.hour == 19  # 21:00 CEST is 19:00 UTC
+    page = client.get(f"/walks/{walk.id}/edit").get_data(as_text=True)
+    assert 'value="2026-06-10T21:00"' in page  # shown again in local time
+    response = client.post(f"/walks/{walk.id}/edit", data={"title": "Ny rubrik", "starts_at": "2026-06-10T21:00"})
+    assert response.status_code == 302
+    assert "Ny rubrik" in client.get("/").get_data(as_text=True)
+
+
+def test_walk_form_errors_keep_input(client, auth):
+    auth.login(Role.COORDINATOR)
+    response = client.post("/walks/new", data={"title": "", "area": "Söder", "starts_at": "igår",
+                                               "meeting_lat": "56.9"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'value="Söder"' in page
+    assert "Ange både latitud och longitud" in page
+
+
+def test_participant_cannot_plan_walks(client, auth):
+    auth.login(Role.PARTICIPANT)
+    assert client.get("/walks/new").status_code == 403
+    assert client.post("/walks/new", data={"title": "x", "starts_at": "2026-06-10T21:00"}).status_code == 403
+
+
+def test_status_moves_one_step_at_a_time(app, client, auth, make_walk):
+    auth.login(Role.COORDINATOR)
+    walk_id = make_walk(status=WalkStatus.PLANNED)
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "completed"}).status_code == 303
+    for status in ("ongoing", "completed", "followed_up"):
+        assert client.post(f"/walks/{walk_id}/status", data={"status": status}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).status == WalkStatus.FOLLOWED_UP
+    assert client.post(f"/walks/{walk_id}/status", data={"status": "nonsense"}).status_code == 400
+
+
+def test_suggested_places_before_the_walk(app, client, auth, make_walk):
+    auth.login(Role.PARTICIPANT)
+    walk_id = make_walk(status=WalkStatus.PLANNED)
+    response = client.post(f"/walks/{walk_id}/places", data={
+        "text": "Mörkt vid återvinningen", "place": "Återvinningsstationen", "lat": "56.881", "lon": "14.812"})
+    assert response.status_code == 302
+    page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert "Mörkt vid återvinningen" in page
+    data = json.loads(re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S).group(1))
+    assert data["places"] == [{"lat": 56.881, "lon": 14.812, "text": "Mörkt vid återvinningen", "checked": False}]
+    # Bad input keeps the text.
+    response = client.post(f"/walks/{walk_id}/places", data={"text": "Trappan", "lat": "99", "lon": "14"})
+    assert response.status_code == 400 and "Trappan" in response.get_data(as_text=True)
+
+    # The coordinator checks it off during the walk.
+    auth.login(Role.COORDINATOR)
+    client.post(f"/walks/{walk_id}/status", data={"status": "ongoing"})
+    with app.app_context():
+        place_id = db.session.scalar(select(SuggestedPlace.id))
+    assert client.post(f"/walks/{walk_id}/places/{place_id}/check", data={"checked": "1"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(SuggestedPlace, place_id).checked_at is not None
+    # Suggestions close when the walk has started.
+    assert client.post(f"/walks/{walk_id}/places", data={"text": "Sent"}).status_code == 403
+
+
+def test_walk_page_lists_findings_without_map(app, client, auth, make_walk, category_id):
+    """The findings are in the HTML list, so the page works with no JavaScript and no tiles."""
+    auth.login(Role.PARTICIPANT)
+    walk_id = make_walk()
+    client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id("klotter"),
+                                                        "description": "Klotter på bron",
+                                                        "lat": "56.88", "lon": "14.80", "position_source": "gps",
+                                                        "accuracy_m": "9"})
+    page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert "Klotter på bron" in page
+    data = json.loads(re.search(r'id="map-data">(.*?)</script>', page, re.S).group(1))
+    assert data["findings"][0]["lat"] == 56.88
+
+
+@pytest.mark.parametrize("path", ["/", "/walks/1", "/actions/", "/walks/1/findings/new"])
+def test_anonymous_is_sent_to_login(client, make_walk, path):
+    make_walk()
+    response = client.get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_unknown_walk_is_404(client, auth):
+    auth.login(Role.COORDINATOR)
+    response = client.get("/walks/4711")
+    assert response.status_code == 404
+    assert "Sidan finns inte" in response.get_data(as_text=True)
