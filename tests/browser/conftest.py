@@ -1,0 +1,67 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright against the app on a local port."""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from fieldwalk.models import Role
+
+CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 640}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium; skipped outside CI when it is missing, a failure in CI."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs the chromium package)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium) – browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a free local port for the length of one test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def phone(browser, live_server, auth):
+    """phone(role) → a logged-in page on a 360×640 touch screen with GPS granted (Växjö centrum)."""
+    contexts = []
+
+    def open_page(role: Role = Role.PARTICIPANT):
+        _user_id, email = auth.make_user(role)
+        context = browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True, locale="sv-SE",
+            geolocation={"latitude": 56.8790, "longitude": 14.8059, "accuracy": 12},
+            permissions=["geolocation"], base_url=live_server,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("#email", email)
+        page.fill("#password", "korrekt häst batteri")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -1,0 +1,68 @@
+"""On a phone: log a finding with GPS and a photo through the enhanced form, and see it on the walk."""
+
+import pytest
+from sqlalchemy import select
+
+from fieldwalk.extensions import db
+from fieldwalk.models import Finding, PositionSource
+from tests.helpers import jpeg_bytes
+
+pytestmark = pytest.mark.browser
+
+
+def test_log_finding_with_gps_and_photo(app, phone, make_walk, tmp_path):
+    walk_id = make_walk()
+    photo = tmp_path / "lampa.jpg"
+    photo.write_bytes(jpeg_bytes((2400, 1800), orientation=6))
+    page = phone()
+    page.goto(f"/walks/{walk_id}")
+    page.click("text=Logga fynd")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new")
+    # The position arrives from the (granted) Geolocation API with its accuracy shown.
+    page.wait_for_function("document.querySelector('#lat').value !== ''")
+    assert "±12 m" in page.inner_text("#position-status")
+    page.click("label[for^=category-] >> text=Belysning")
+    page.fill("#description", "Lampan vid trappan är trasig")
+    page.click("label[for=severity-high]")
+    page.set_input_files("#photos", str(photo))
+    assert page.locator("#photo-previews img").count() == 1
+    page.click("button[type=submit] >> text=Spara fynd")
+    page.wait_for_url(f"**/walks/{walk_id}#findings")
+    assert "Lampan vid trappan är trasig" in page.inner_text("#findings")
+    with app.app_context():
+        finding = db.session.scalar(select(Finding))
+        assert finding.position_source == PositionSource.GPS
+        assert finding.accuracy_m == 12
+        assert abs(finding.lat - 56.8790) < 1e-5
+        assert finding.device_created_at is not None
+        assert len(finding.photos) == 1 and finding.photos[0].height > finding.photos[0].width
+
+
+def test_bad_photo_keeps_everything_on_screen(app, phone, make_walk, tmp_path):
+    walk_id = make_walk()
+    fake = tmp_path / "photo.jpg"
+    fake.write_text("inte en bild")
+    page = phone()
+    page.goto(f"/walks/{walk_id}/findings/new")
+    page.click("label[for^=category-] >> text=Klotter")
+    page.fill("#description", "Klotter på tunnelväggen")
+    page.set_input_files("#photos", str(fake))
+    page.click("button[type=submit] >> text=Spara fynd")
+    page.wait_for_selector("#capture-error:not([hidden])")
+    assert "är ingen bild" in page.inner_text("#capture-error")
+    assert page.input_value("#description") == "Klotter på tunnelväggen"
+    with app.app_context():
+        assert db.session.scalar(select(Finding)) is None
+
+
+def test_capture_form_fits_a_phone(phone, make_walk):
+    walk_id = make_walk()
+    page = phone()
+    for path in (f"/walks/{walk_id}", f"/walks/{walk_id}/findings/new"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        small = page.evaluate("""() => [...document.querySelectorAll('main button, main .button, main label.category-option, main .segmented label')]
+            .filter(e => e.offsetParent !== null)
+            .map(e => e.getBoundingClientRect())
+            .filter(r => r.width < 44 || r.height < 44).length""")
+        assert small == 0
