@@ -42,6 +42,7 @@ run-https: setup
 	$(FLASK) run --debug --cert adhoc --host 0.0.0.0 --port $(PORT)
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 bench: setup

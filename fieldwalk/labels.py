@@ -3,7 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from fieldwalk.models import ActionStatus, EventKind, PositionSource, Priority, Role, Severity, WalkStatus
+from fieldwalk.models import (
+    ActionStatus,
+    EventKind,
+    PositionSource,
+    Priority,
+    Role,
+    Severity,
+    WalkStatus,
+)
 
 LABELS = {
     WalkStatus.PLANNED: _l("Planerad"),

@@ -10,8 +10,19 @@ from sqlalchemy import func, select
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
-from fieldwalk.models import (ActionStatus, Category, PositionSource, Priority, ResponsibleParty,
-                              Role, Severity, User, Walk, WalkStatus, utcnow)
+from fieldwalk.models import (
+    ActionStatus,
+    Category,
+    PositionSource,
+    Priority,
+    ResponsibleParty,
+    Role,
+    Severity,
+    User,
+    Walk,
+    WalkStatus,
+    utcnow,
+)
 from fieldwalk.photo_service import photo_limits
 from fieldwalk.photos import process_photo
 from fieldwalk.walks import operations as walks

@@ -3,7 +3,17 @@
 from datetime import date
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user

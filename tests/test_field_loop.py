@@ -6,8 +6,19 @@ from PIL import Image
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import (ActionEvent, ActionItem, ActionStatus, EventKind, Finding, Photo,
-                              PositionSource, ResponsibleParty, Role, Walk, WalkStatus)
+from fieldwalk.models import (
+    ActionEvent,
+    ActionItem,
+    ActionStatus,
+    EventKind,
+    Finding,
+    Photo,
+    PositionSource,
+    ResponsibleParty,
+    Role,
+    Walk,
+    WalkStatus,
+)
 from fieldwalk.storage import PhotoStore
 from tests.helpers import jpeg_bytes, stored_files
 

@@ -6,8 +6,15 @@ from flask import abort
 from sqlalchemy import Select, select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import (OPEN_STATUSES, ActionItem, ActionStatus, Finding, ResponsibleParty,
-                              Role, User)
+from fieldwalk.models import (
+    OPEN_STATUSES,
+    ActionItem,
+    ActionStatus,
+    Finding,
+    ResponsibleParty,
+    Role,
+    User,
+)
 from fieldwalk.permissions import can_view_action, is_staff
 
 

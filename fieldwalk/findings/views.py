@@ -3,13 +3,21 @@
 import uuid
 from datetime import UTC, datetime
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations
@@ -81,7 +89,8 @@ def capture(walk_id: int):
         db.session.commit()
     except OperationError as error:
         db.session.rollback()
-        form.photos.errors = [error.message]
+        if error.code.startswith("photo_"):
+            form.photos.errors = [error.message]
         return _capture_page(walk, form, categories, status=error.status, error=error.message)
     message = _("Fyndet är sparat.") if created else _("Fyndet var redan sparat.")
     if wants_json():
@@ -97,7 +106,7 @@ def detail(finding_id: int):
     """One finding with its photos, position, and what is being done about it."""
     finding = get_finding_or_404(finding_id, current_user)
     return render_template("findings/detail.html", finding=finding, walk=finding.walk,
-                           no_action_form=NoActionForm(), button=EmptyForm())
+                           no_action_form=NoActionForm())
 
 
 @bp.post("/findings/<int:finding_id>/no-action")

@@ -17,6 +17,6 @@ from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus
 
 __all__ = [
     "OPEN_STATUSES", "ActionEvent", "ActionItem", "ActionStatus", "Base", "Category", "EventKind",
-    "Finding", "Photo", "PositionSource", "Priority", "ResponsibleParty", "Role", "SuggestedPlace",
+    "Finding", "Photo", "PositionSource", "Priority", "ResponsibleParty", "Role", "Severity", "SuggestedPlace",
     "User", "Walk", "WalkStatus", "action_item_findings", "utcnow",
 ]

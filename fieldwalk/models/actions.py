@@ -79,22 +79,22 @@ class ActionItem(Base):
     walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    responsible_party_id: Mapped[Optional[int]] = mapped_column(
+    responsible_party_id: Mapped[int | None] = mapped_column(
         ForeignKey("responsible_parties.id"), index=True
     )
-    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
-    due_date: Mapped[Optional[date]] = mapped_column(index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_date: Mapped[date | None] = mapped_column(index=True)
     priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.MEDIUM)
     status: Mapped[ActionStatus] = mapped_column(
         enum_type(ActionStatus), default=ActionStatus.NEW, index=True
     )
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    resolved_at: Mapped[Optional[datetime]]
+    resolved_at: Mapped[datetime | None]
 
     walk: Mapped["Walk"] = relationship()
-    responsible_party: Mapped[Optional[ResponsibleParty]] = relationship()
+    responsible_party: Mapped[ResponsibleParty | None] = relationship()
     assignee: Mapped[Optional["User"]] = relationship(foreign_keys=[assignee_id])
     created_by: Mapped[Optional["User"]] = relationship(foreign_keys=[created_by_id])
     findings: Mapped[list["Finding"]] = relationship(
@@ -120,10 +120,10 @@ class ActionEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"), index=True)
     kind: Mapped[EventKind] = mapped_column(enum_type(EventKind))
-    from_status: Mapped[Optional[ActionStatus]] = mapped_column(enum_type(ActionStatus))
-    to_status: Mapped[Optional[ActionStatus]] = mapped_column(enum_type(ActionStatus))
+    from_status: Mapped[ActionStatus | None] = mapped_column(enum_type(ActionStatus))
+    to_status: Mapped[ActionStatus | None] = mapped_column(enum_type(ActionStatus))
     text: Mapped[str] = mapped_column(Text, default="")
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

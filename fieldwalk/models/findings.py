@@ -46,7 +46,7 @@ class Category(Base):
     is_positive: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
-    default_party_id: Mapped[Optional[int]] = mapped_column(ForeignKey("responsible_parties.id"))
+    default_party_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_parties.id"))
 
     default_party: Mapped[Optional["ResponsibleParty"]] = relationship()
 
@@ -70,17 +70,17 @@ class Finding(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[Severity] = mapped_column(enum_type(Severity), default=Severity.MEDIUM)
-    lat: Mapped[Optional[float]]
-    lon: Mapped[Optional[float]]
-    accuracy_m: Mapped[Optional[float]]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
     position_source: Mapped[PositionSource] = mapped_column(
         enum_type(PositionSource), default=PositionSource.NONE
     )
     place: Mapped[str] = mapped_column(String(200), default="")
     reporter_name: Mapped[str] = mapped_column(String(120), default="")
     reporter_org: Mapped[str] = mapped_column(String(120), default="")
-    reporter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    device_created_at: Mapped[Optional[datetime]]
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    device_created_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     no_action: Mapped[bool] = mapped_column(default=False)
     no_action_note: Mapped[str] = mapped_column(Text, default="")
@@ -110,10 +110,10 @@ class Photo(Base):
     __tablename__ = "photos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    finding_id: Mapped[Optional[int]] = mapped_column(
+    finding_id: Mapped[int | None] = mapped_column(
         ForeignKey("findings.id", ondelete="CASCADE"), index=True
     )
-    event_id: Mapped[Optional[int]] = mapped_column(ForeignKey("action_events.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("action_events.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     source_sha256: Mapped[str] = mapped_column(String(64), index=True)
     content_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
@@ -122,7 +122,7 @@ class Photo(Base):
     size_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    finding: Mapped[Optional[Finding]] = relationship(back_populates="photos")
+    finding: Mapped[Finding | None] = relationship(back_populates="photos")
     event: Mapped[Optional["ActionEvent"]] = relationship(back_populates="photos")
 
     def __repr__(self) -> str:

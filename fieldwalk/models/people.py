@@ -35,10 +35,10 @@ class User(UserMixin, Base):
     organisation: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.PARTICIPANT)
-    responsible_party_id: Mapped[Optional[int]] = mapped_column(
+    responsible_party_id: Mapped[int | None] = mapped_column(
         ForeignKey("responsible_parties.id"), index=True
     )
-    locale: Mapped[Optional[str]] = mapped_column(String(5))
+    locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -39,15 +39,15 @@ class Walk(Base):
     area: Mapped[str] = mapped_column(String(200), default="")
     starts_at: Mapped[datetime] = mapped_column(index=True)
     meeting_point: Mapped[str] = mapped_column(String(200), default="")
-    meeting_lat: Mapped[Optional[float]]
-    meeting_lon: Mapped[Optional[float]]
+    meeting_lat: Mapped[float | None]
+    meeting_lon: Mapped[float | None]
     route: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
     organiser: Mapped[str] = mapped_column(String(200), default="")
     invited_organisations: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[WalkStatus] = mapped_column(enum_type(WalkStatus), default=WalkStatus.PLANNED)
     join_code: Mapped[str] = mapped_column(String(32), unique=True, default=new_join_code)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -72,12 +72,12 @@ class SuggestedPlace(Base):
     walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     place: Mapped[str] = mapped_column(String(200), default="")
-    lat: Mapped[Optional[float]]
-    lon: Mapped[Optional[float]]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
     suggested_by: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    checked_at: Mapped[Optional[datetime]]
-    checked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    checked_at: Mapped[datetime | None]
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     walk: Mapped[Walk] = relationship(back_populates="suggested_places")
 

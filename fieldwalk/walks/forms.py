@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
 
+
 class WalkForm(CoordinatePairs, FlaskForm):
     """Create or edit a walk."""
 

@@ -79,11 +79,15 @@ def edit(walk_id: int):
 def detail(walk_id: int):
     """The walk: details, status, map of findings and suggested places, and the findings list."""
     walk = get_walk_or_404(walk_id, current_user)
+    form = SuggestedPlaceForm() if can_suggest_place(current_user, walk) else None
+    return _detail_page(walk, form)
+
+
+def _detail_page(walk, place_form, status=200):
     return render_template(
-        "walks/detail.html", walk=walk, map_data=walk_map_data(walk),
-        place_form=SuggestedPlaceForm() if can_suggest_place(current_user, walk) else None,
-        button=EmptyForm(), next_status=operations.next_status(walk),
-    )
+        "walks/detail.html", walk=walk, map_data=walk_map_data(walk), place_form=place_form,
+        next_status=operations.next_status(walk),
+    ), status
 
 
 @bp.post("/walks/<int:walk_id>/status")
@@ -125,10 +129,7 @@ def suggest_place(walk_id: int):
         db.session.commit()
         flash(_("Tack! Platsen är tillagd på vandringens karta."), "success")
         return redirect(url_for("walks.detail", walk_id=walk.id) + "#places")
-    return render_template(
-        "walks/detail.html", walk=walk, map_data=walk_map_data(walk), place_form=form,
-        button=EmptyForm(), next_status=operations.next_status(walk),
-    ), 400
+    return _detail_page(walk, form, status=400)
 
 
 @bp.post("/walks/<int:walk_id>/places/<int:place_id>/check")

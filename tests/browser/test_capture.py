@@ -61,7 +61,8 @@ def test_capture_form_fits_a_phone(phone, make_walk):
     for path in (f"/walks/{walk_id}", f"/walks/{walk_id}/findings/new"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        small = page.evaluate("""() => [...document.querySelectorAll('main button, main .button, main label.category-option, main .segmented label')]
+        small = page.evaluate("""() => [...document.querySelectorAll(
+                'main button, main .button, main label.category-option, main .segmented label')]
             .filter(e => e.offsetParent !== null)
             .map(e => e.getBoundingClientRect())
             .filter(r => r.width < 44 || r.height < 44).length""")
