@@ -1,8 +1,14 @@
-"""Who may do what: every access rule of the app, used by views, the API and templates alike."""
+"""Who may do what: every access rule of the app, used by views, the API and templates alike.
 
-from fieldwalk.models import ActionItem, ActionStatus, Role, User, Walk, WalkStatus
+Roles: admin and samordnare (staff) see and manage everything; ansvarig sees the action items of
+their own responsible party (and the findings and photos behind them); deltagare — with an account
+or as a guest who joined by the walk's link — sees only the walks they take part in.
+"""
+
+from fieldwalk.models import ActionEvent, ActionItem, ActionStatus, Finding, Role, User, Walk, WalkStatus
 
 STAFF = (Role.ADMIN, Role.COORDINATOR)
+OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.ONGOING)
 
 
 def is_staff(user: User) -> bool:
@@ -10,23 +16,37 @@ def is_staff(user: User) -> bool:
     return user.is_authenticated and user.role in STAFF
 
 
+def is_admin(user: User) -> bool:
+    """Admins manage users, categories and responsible parties, and read the audit log."""
+    return user.is_authenticated and user.role == Role.ADMIN
+
+
+def is_party_member(user: User) -> bool:
+    """A member of a responsible party (ansvarig) with a party set."""
+    return user.is_authenticated and user.role == Role.RESPONSIBLE and user.responsible_party_id is not None
+
+
 def can_manage_walks(user: User) -> bool:
-    """Create and edit walks, change their status, check off suggested places."""
+    """Create and edit walks, change their status, manage the join link, check off suggested places."""
     return is_staff(user)
+
+
+def is_participant_of(user: User, walk: Walk) -> bool:
+    """The user joined this walk (by its link) or was added to it."""
+    return user.is_authenticated and any(p.id == user.id for p in walk.participants)
 
 
 def can_view_walk(user: User, walk: Walk) -> bool:
     """See a walk, its findings and their photos."""
-    return user.is_authenticated
+    return is_staff(user) or (user.is_authenticated and user.role == Role.PARTICIPANT
+                              and is_participant_of(user, walk))
 
 
 def can_log_finding(user: User, walk: Walk) -> bool:
     """Participants log findings while a walk is planned or ongoing; staff until it is followed up."""
-    if not can_view_walk(user, walk):
-        return False
     if is_staff(user):
         return walk.status != WalkStatus.FOLLOWED_UP
-    return walk.status in (WalkStatus.PLANNED, WalkStatus.ONGOING)
+    return can_view_walk(user, walk) and walk.status in OPEN_WALK
 
 
 def can_suggest_place(user: User, walk: Walk) -> bool:
@@ -39,15 +59,32 @@ def can_triage(user: User, walk: Walk) -> bool:
     return is_staff(user)
 
 
+def can_see_reporter(user: User) -> bool:
+    """A participant's name and organisation are personal data: staff only."""
+    return is_staff(user)
+
+
 def can_view_action(user: User, item: ActionItem) -> bool:
     """Staff see every action item; a responsible party's members see their party's items."""
-    if is_staff(user):
-        return True
-    if user.is_authenticated and user.role == Role.RESPONSIBLE:
-        return user.responsible_party_id is not None and (
-            user.responsible_party_id == item.responsible_party_id
-        )
-    return can_view_walk(user, item.walk)
+    return is_staff(user) or (is_party_member(user) and user.responsible_party_id == item.responsible_party_id)
+
+
+def can_list_actions(user: User) -> bool:
+    """The action item list is for staff and responsible parties."""
+    return is_staff(user) or is_party_member(user)
+
+
+def can_view_finding(user: User, finding: Finding) -> bool:
+    """Via the walk, or via an action item the user may see (a party sees the 'before' of its items)."""
+    return can_view_walk(user, finding.walk) or any(can_view_action(user, i) for i in finding.action_items)
+
+
+def can_view_event(user: User, event: ActionEvent) -> bool:
+    """Internal notes are for staff and for the party that wrote them."""
+    if not can_view_action(user, event.action_item):
+        return False
+    return not event.internal or is_staff(user) or (
+        event.party_id is not None and event.party_id == user.responsible_party_id)
 
 
 def can_edit_action(user: User, item: ActionItem) -> bool:
@@ -57,12 +94,7 @@ def can_edit_action(user: User, item: ActionItem) -> bool:
 
 def can_comment_action(user: User, item: ActionItem) -> bool:
     """Add a comment (and a photo) to an action item's timeline."""
-    return is_staff(user) or (
-        user.is_authenticated
-        and user.role == Role.RESPONSIBLE
-        and user.responsible_party_id == item.responsible_party_id
-        and item.responsible_party_id is not None
-    )
+    return is_staff(user) or (is_party_member(user) and user.responsible_party_id == item.responsible_party_id)
 
 
 # The status moves a responsible party's member may make; everything else is the coordinator's.
@@ -78,3 +110,13 @@ def may_move(user: User, item: ActionItem, to: ActionStatus) -> bool:
     if is_staff(user):
         return True
     return can_comment_action(user, item) and (item.status, to) in _RESPONSIBLE_MOVES
+
+
+def can_join(walk: Walk) -> bool:
+    """The walk's link admits new participants while enabled and until the walk is over."""
+    return walk.join_enabled and walk.status in OPEN_WALK
+
+
+def can_admin(user: User) -> bool:
+    """Users, categories, responsible parties, audit log, personal-data export and erasure."""
+    return is_admin(user)

@@ -172,6 +172,9 @@ def seed_demo() -> None:
         walks.add_suggested_place(walk2, text=place[0], lat=place[1], lon=place[2],
                                   suggested_by="Boende via förmötet")
     walk2.status = WalkStatus.ONGOING
+    for walk in (walk1, walk2):
+        walks.join_walk(walk, resident)
+    walks.join_walk(walk2, None, name="Gunnar Granne", organisation="Boende på Norremark")
     logged = []
     for walk, rows, reporter in ((walk1, WALK1_FINDINGS, resident), (walk2, WALK2_FINDINGS, coordinator)):
         for i, (slug, text, place, severity, lat, lon) in enumerate(rows):

@@ -105,6 +105,7 @@ class Auth:
         return user_id
 
     def logout(self):
+        self.client.delete_cookie("remember_token")
         with self.client.session_transaction() as session:
             session.clear()
 
@@ -138,3 +139,17 @@ def category_id(app):
         with app.app_context():
             return db.session.scalar(db.select(Category.id).filter_by(slug=slug))
     return get
+
+
+@pytest.fixture
+def guest(app, client):
+    """guest(walk_id) joins the walk by its link as a guest (name + organisation), as a resident would."""
+    def join(walk_id: int, name: str = "Gunnel Gäst", organisation: str = "Boende") -> None:
+        with app.app_context():
+            code = db.session.get(Walk, walk_id).join_code
+        client.delete_cookie("remember_token")
+        with client.session_transaction() as session:
+            session.clear()
+        response = client.post(f"/join/{code}", data={"name": name, "organisation": organisation})
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return join

@@ -35,10 +35,10 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_photo_is_refused_and_text_kept(app, client, auth, make_walk, category_id, case):
+def test_bad_photo_is_refused_and_text_kept(app, client, guest, auth, make_walk, category_id, case):
     make_bytes, status, message = CASES[case]
-    auth.login(Role.PARTICIPANT)
     walk_id = make_walk()
+    guest(walk_id)
     response = post_multipart(client, f"/walks/{walk_id}/findings/new", {
         "category": category_id(), "description": TYPED, "severity": "high", "place": "Tunneln",
         "photos": [(io.BytesIO(jpeg_bytes((800, 600))), "ok.jpg"), (io.BytesIO(make_bytes()), "photo.jpg")],
@@ -55,10 +55,10 @@ def test_bad_photo_is_refused_and_text_kept(app, client, auth, make_walk, catego
     assert stored_files(app) == []  # not even the good photo that came first
 
 
-def test_bad_photo_as_json(app, client, auth, make_walk, category_id):
+def test_bad_photo_as_json(app, client, guest, auth, make_walk, category_id):
     """The enhanced form (fetch with Accept: application/json) gets the same refusal as JSON."""
-    auth.login(Role.PARTICIPANT)
     walk_id = make_walk()
+    guest(walk_id)
     response = client.post(f"/walks/{walk_id}/findings/new", headers={"Accept": "application/json"},
                            data={"category": category_id(), "description": TYPED,
                                  "photos": [(io.BytesIO(b"not an image"), "photo.jpg")]})
@@ -66,9 +66,9 @@ def test_bad_photo_as_json(app, client, auth, make_walk, category_id):
     assert "är ingen bild" in response.json["error"]["message"]
 
 
-def test_missing_category(app, client, auth, make_walk):
-    auth.login(Role.PARTICIPANT)
+def test_missing_category(app, client, guest, auth, make_walk):
     walk_id = make_walk()
+    guest(walk_id)
     response = client.post(f"/walks/{walk_id}/findings/new",
                            data={"description": TYPED, "severity": "low"})
     page = response.get_data(as_text=True)
@@ -85,9 +85,9 @@ def test_missing_category(app, client, auth, make_walk):
     ({"lon": "14.8"}, "Ange både latitud och longitud"),
     ({"category": "999999"}, "Inte ett giltigt val"),
 ])
-def test_wrong_fields(app, client, auth, make_walk, category_id, data, message):
-    auth.login(Role.PARTICIPANT)
+def test_wrong_fields(app, client, guest, auth, make_walk, category_id, data, message):
     walk_id = make_walk()
+    guest(walk_id)
     form = {"category": category_id(), "description": TYPED, **data}
     response = client.post(f"/walks/{walk_id}/findings/new", data=form)
     assert response.status_code == 400
@@ -97,9 +97,9 @@ def test_wrong_fields(app, client, auth, make_walk, category_id, data, message):
         assert db.session.scalar(select(func.count(Finding.id))) == 0
 
 
-def test_failed_commit_removes_new_photo_files(app, client, auth, make_walk, category_id):
+def test_failed_commit_removes_new_photo_files(app, client, guest, auth, make_walk, category_id):
     """A database failure after the files were written leaves no orphan files."""
-    auth.login(Role.PARTICIPANT)
+    auth.login(Role.COORDINATOR)
     walk_id = make_walk()
     uuid = "6f1c1e5c-2a8b-4c1d-9a5e-3b2f1d0c9e8a"
     client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id(), "uuid": uuid})

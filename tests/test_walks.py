@@ -52,9 +52,9 @@ def test_status_moves_one_step_at_a_time(app, client, auth, make_walk):
     assert client.post(f"/walks/{walk_id}/status", data={"status": "nonsense"}).status_code == 400
 
 
-def test_suggested_places_before_the_walk(app, client, auth, make_walk):
-    auth.login(Role.PARTICIPANT)
+def test_suggested_places_before_the_walk(app, client, auth, guest, make_walk):
     walk_id = make_walk(status=WalkStatus.PLANNED)
+    guest(walk_id)
     response = client.post(f"/walks/{walk_id}/places", data={
         "text": "Mörkt vid återvinningen", "place": "Återvinningsstationen", "lat": "56.881", "lon": "14.812"})
     assert response.status_code == 302
@@ -78,10 +78,10 @@ def test_suggested_places_before_the_walk(app, client, auth, make_walk):
     assert client.post(f"/walks/{walk_id}/places", data={"text": "Sent"}).status_code == 403
 
 
-def test_walk_page_lists_findings_without_map(app, client, auth, make_walk, category_id):
+def test_walk_page_lists_findings_without_map(app, client, guest, make_walk, category_id):
     """The findings are in the HTML list, so the page works with no JavaScript and no tiles."""
-    auth.login(Role.PARTICIPANT)
     walk_id = make_walk()
+    guest(walk_id)
     client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id("klotter"),
                                                         "description": "Klotter på bron",
                                                         "lat": "56.88", "lon": "14.80", "position_source": "gps",

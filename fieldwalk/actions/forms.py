@@ -38,10 +38,11 @@ class TransitionForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    """A comment on the timeline, optionally with a photo."""
+    """A comment on the timeline, optionally with a photo, optionally internal."""
 
     text = TextAreaField(_l("Kommentar"), validators=[Length(max=5000)])
     photo = FileField(_l("Foto"))
+    internal = BooleanField(_l("Intern anteckning (syns bara för samordnare och din egen organisation)"))
 
 
 class ActionFilterForm(FlaskForm):

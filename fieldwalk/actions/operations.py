@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from fieldwalk.audit import record
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
@@ -15,6 +16,7 @@ from fieldwalk.models import (
     Finding,
     Priority,
     ResponsibleParty,
+    Role,
     User,
     utcnow,
 )
@@ -55,8 +57,11 @@ def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
             from_status: ActionStatus | None = None, to_status: ActionStatus | None = None,
             photo: ProcessedPhoto | None = None) -> ActionEvent:
     event = ActionEvent(action_item=item, actor=actor, actor_name=actor.name, kind=kind, text=text,
-                        from_status=from_status, to_status=to_status)
+                        from_status=from_status, to_status=to_status,
+                        party_id=actor.responsible_party_id if actor.role == Role.RESPONSIBLE else None)
     db.session.add(event)
+    record(f"action.{kind.value}", item, actor=actor,
+           detail=f"{from_status.value if from_status else ''}→{to_status.value if to_status else ''} {text}"[:500])
     if photo is not None:
         attach_photo(photo, event=event)
     return event
@@ -139,13 +144,14 @@ def transition(
 
 
 def add_comment(item: ActionItem, actor: User, text: str,
-                photo: ProcessedPhoto | None = None) -> ActionEvent:
+                photo: ProcessedPhoto | None = None, internal: bool = False) -> ActionEvent:
     """Add a comment, optionally with a photo (e.g. the after-photo), to the item's timeline."""
     if not can_comment_action(actor, item):
         raise OperationError(_("Du får inte kommentera den här åtgärden."), status=403)
     if not text.strip() and photo is None:
         raise OperationError(_("Skriv en kommentar eller bifoga ett foto."), status=422)
     event = _record(item, actor, EventKind.COMMENT, text=text.strip(), photo=photo)
+    event.internal = internal
     db.session.flush()
     return event
 

@@ -39,8 +39,10 @@ def action_items_query(user: User, *, walk_id: int | None = None, status: Action
     """The filtered list of action items the user may see, most urgent first."""
     query = select(ActionItem).order_by(ActionItem.due_date.is_(None), ActionItem.due_date,
                                         ActionItem.id)
-    if not is_staff(user) and user.role == Role.RESPONSIBLE:
-        query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)
+    if not is_staff(user):
+        # A party member sees the party's items; anyone else none (the view refuses them anyway).
+        party = user.responsible_party_id if user.role == Role.RESPONSIBLE else None
+        query = query.where(ActionItem.responsible_party_id == party, ActionItem.responsible_party_id.is_not(None))
     if walk_id:
         query = query.where(ActionItem.walk_id == walk_id)
     if status:

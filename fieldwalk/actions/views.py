@@ -16,7 +16,7 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.queries import active_categories
 from fieldwalk.models import ActionStatus, Finding, Priority, ResponsibleParty
-from fieldwalk.permissions import can_edit_action, can_triage, can_view_walk
+from fieldwalk.permissions import can_edit_action, can_list_actions, can_triage, can_view_walk
 from fieldwalk.photo_service import process_uploads
 from fieldwalk.walks.queries import list_walks
 
@@ -42,6 +42,8 @@ def _one_photo(upload):
 @login_required
 def index():
     """Action items with filters: walk, status, category, responsible party, overdue."""
+    if not can_list_actions(current_user):
+        abort(403)
     form = ActionFilterForm(request.args)
     locale = str(get_locale())
     form.walk.choices = [SelectChoice(0, _("Alla"))] + [
@@ -159,7 +161,8 @@ def comment(item_id: int):
     if not form.validate_on_submit():
         return _detail_page(item, comment_form=form, error=_("Kontrollera formuläret."), status=400)
     try:
-        operations.add_comment(item, current_user, form.text.data or "", photo=_one_photo(form.photo.data))
+        operations.add_comment(item, current_user, form.text.data or "", photo=_one_photo(form.photo.data),
+                               internal=bool(form.internal.data))
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from fieldwalk.extensions import db
 from fieldwalk.models import Category, Finding, Photo, User
-from fieldwalk.permissions import can_view_action, can_view_walk
+from fieldwalk.permissions import can_view_event, can_view_finding
 
 
 def active_categories() -> list[Category]:
@@ -16,9 +16,9 @@ def active_categories() -> list[Category]:
 
 
 def get_finding_or_404(finding_id: int, user: User) -> Finding:
-    """The finding, or 404 when it does not exist or its walk is not visible to the user."""
+    """The finding, or 404 when it does not exist or the user may not see it (no hint which)."""
     finding = db.session.get(Finding, finding_id)
-    if finding is None or not can_view_walk(user, finding.walk):
+    if finding is None or not can_view_finding(user, finding):
         abort(404)
     return finding
 
@@ -29,9 +29,9 @@ def get_photo_or_404(photo_id: int, user: User) -> Photo:
     if photo is None:
         abort(404)
     if photo.finding is not None:
-        allowed = can_view_walk(user, photo.finding.walk)
+        allowed = can_view_finding(user, photo.finding)
     elif photo.event is not None:
-        allowed = can_view_action(user, photo.event.action_item)
+        allowed = can_view_event(user, photo.event)
     else:
         allowed = False
     if not allowed:

@@ -125,6 +125,9 @@ class ActionEvent(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(120), default="")
+    # An internal note is seen by coordinators and by the members of the party that wrote it.
+    internal: Mapped[bool] = mapped_column(default=False)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_parties.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     action_item: Mapped[ActionItem] = relationship(back_populates="events")

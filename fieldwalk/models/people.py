@@ -30,10 +30,11 @@ class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Guests who joined a walk by its link have no e-mail and no password.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     organisation: Mapped[str] = mapped_column(String(120), default="")
-    password_hash: Mapped[str] = mapped_column(String(256))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.PARTICIPANT)
     responsible_party_id: Mapped[int | None] = mapped_column(
         ForeignKey("responsible_parties.id"), index=True
@@ -49,8 +50,13 @@ class User(UserMixin, Base):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        """True when the password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """True when the password matches the stored hash (never for guests)."""
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_guest(self) -> bool:
+        """A participant who joined a walk by its link, without an account."""
+        return self.email is None
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this

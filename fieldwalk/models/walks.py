@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwalk.models.base import Base, enum_type, utcnow
@@ -47,6 +47,7 @@ class Walk(Base):
     invited_organisations: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[WalkStatus] = mapped_column(enum_type(WalkStatus), default=WalkStatus.PLANNED)
     join_code: Mapped[str] = mapped_column(String(32), unique=True, default=new_join_code)
+    join_enabled: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -58,9 +59,19 @@ class Walk(Base):
     suggested_places: Mapped[list["SuggestedPlace"]] = relationship(
         back_populates="walk", order_by="SuggestedPlace.created_at", cascade="all, delete-orphan"
     )
+    participants: Mapped[list["User"]] = relationship(secondary="walk_participants")
 
     def __repr__(self) -> str:
         return f"<Walk {self.id} {self.title!r} {self.status.value}>"
+
+
+walk_participants = Table(
+    "walk_participants",
+    Base.metadata,
+    Column("walk_id", ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("joined_at", DateTime, nullable=False, default=utcnow),
+)
 
 
 class SuggestedPlace(Base):

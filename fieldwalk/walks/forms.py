@@ -37,3 +37,11 @@ class SuggestedPlaceForm(CoordinatePairs, FlaskForm):
     lon = lon_field(_l("Longitud"))
     suggested_by = StringField(_l("Ditt namn (frivilligt)"), validators=[Length(max=120)])
 
+
+
+class JoinForm(FlaskForm):
+    """Join a walk from its link or QR code: just a name and an organisation."""
+
+    name = StringField(_l("Ditt namn"), validators=[DataRequired(message=_l("Skriv ditt namn.")), Length(max=120)])
+    organisation = StringField(_l("Organisation (frivilligt)"), validators=[Length(max=120)],
+                               description=_l("T.ex. boende, polisen, fastighetsägare eller förening."))

@@ -4,7 +4,9 @@ from flask_babel import gettext as _
 
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
-from fieldwalk.models import SuggestedPlace, User, Walk, WalkStatus, utcnow
+from fieldwalk.models import Role, SuggestedPlace, User, Walk, WalkStatus, utcnow
+from fieldwalk.models.walks import new_join_code
+from fieldwalk.permissions import can_join, is_participant_of
 
 WALK_FLOW = [WalkStatus.PLANNED, WalkStatus.ONGOING, WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP]
 
@@ -57,3 +59,25 @@ def set_place_checked(place: SuggestedPlace, checked: bool, actor: User) -> Sugg
     place.checked_by_id = actor.id if checked else None
     db.session.flush()
     return place
+
+
+def join_walk(walk: Walk, user: User | None, *, name: str = "", organisation: str = "") -> User:
+    """Let someone take part in a walk by its link: a guest account is made when nobody is logged in."""
+    if not can_join(walk):
+        raise OperationError(_("Länken till vandringen gäller inte längre."), status=410, code="join_closed")
+    if user is None:
+        user = User(name=name.strip(), organisation=organisation.strip(), role=Role.PARTICIPANT)
+        db.session.add(user)
+    if not is_participant_of(user, walk):
+        walk.participants.append(user)
+    db.session.flush()
+    return user
+
+
+def set_join_link(walk: Walk, enabled: bool) -> Walk:
+    """Revoke the join link (the old link stops working at once) or open a new one."""
+    if not enabled:
+        walk.join_code = new_join_code()  # a leaked link must never come back to life
+    walk.join_enabled = enabled
+    db.session.flush()
+    return walk

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from fieldwalk.extensions import db
 from fieldwalk.models import User, Walk, WalkStatus
-from fieldwalk.permissions import can_view_walk
+from fieldwalk.permissions import can_view_walk, is_staff
 
 
 def get_walk_or_404(walk_id: int, user: User) -> Walk:
@@ -21,4 +21,11 @@ def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
     query = select(Walk).order_by(Walk.starts_at.desc())
     if status is not None:
         query = query.where(Walk.status == status)
+    if not is_staff(user):
+        query = query.where(Walk.participants.any(User.id == user.id))
     return [w for w in db.session.scalars(query) if can_view_walk(user, w)]
+
+
+def get_walk_by_code(code: str) -> Walk | None:
+    """The walk a join link points to, if the code is known."""
+    return db.session.scalar(select(Walk).where(Walk.join_code == code))

@@ -1,20 +1,24 @@
 """Walk pages: list, plan, edit, view with map and findings, status, suggested places."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+import segno
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
 from fieldwalk.models import SuggestedPlace, WalkStatus
-from fieldwalk.permissions import can_manage_walks, can_suggest_place
+from fieldwalk.audit import record
+from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place
 from fieldwalk.walks import operations
-from fieldwalk.walks.forms import SuggestedPlaceForm, WalkForm
+from fieldwalk.walks.forms import JoinForm, SuggestedPlaceForm, WalkForm
 from fieldwalk.walks.map_data import walk_map_data
-from fieldwalk.walks.queries import get_walk_or_404, list_walks
+from fieldwalk.walks.queries import get_walk_by_code, get_walk_or_404, list_walks
 
 bp = Blueprint("walks", __name__)
 
@@ -147,3 +151,58 @@ def check_place(walk_id: int, place_id: int):
     operations.set_place_checked(place, request.form.get("checked") == "1", current_user)
     db.session.commit()
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#places")
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+def join(code: str):
+    """The join link and QR code: a name and an organisation, then straight to logging a finding."""
+    walk = get_walk_by_code(code)
+    if walk is None or not can_join(walk):
+        return render_template("walks/join_closed.html"), 404 if walk is None else 410
+    guest = not current_user.is_authenticated
+    form = JoinForm() if guest else EmptyForm()
+    if form.validate_on_submit():
+        user = operations.join_walk(walk, None if guest else current_user,
+                                    name=form.name.data if guest else "",
+                                    organisation=(form.organisation.data or "") if guest else "")
+        record("walk.join", walk, actor=user)
+        db.session.commit()
+        if guest:
+            login_user(user, remember=True)  # a phone that drops the tab mid-walk keeps the guest in
+        return redirect(url_for("findings.capture", walk_id=walk.id))
+    return render_template("walks/join.html", walk=walk, form=form, guest=guest), 400 if form.errors else 200
+
+
+@bp.get("/walks/<int:walk_id>/qr.svg")
+@login_required
+def qr_code(walk_id: int):
+    """The join link as a QR code (SVG) to print on the invitation or show at the meeting point."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not can_manage_walks(current_user):
+        abort(403)
+    if not walk.join_enabled:
+        abort(404)
+    out = io.BytesIO()
+    segno.make(url_for("walks.join", code=walk.join_code, _external=True), error="m").save(
+        out, kind="svg", scale=8, border=2, title=walk.title)
+    response = make_response(out.getvalue())
+    response.mimetype = "image/svg+xml"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/walks/<int:walk_id>/join-link")
+@login_required
+def join_link(walk_id: int):
+    """Revoke the walk's join link, or open a new one."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not can_manage_walks(current_user):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    enabled = request.form.get("enabled") == "1"
+    operations.set_join_link(walk, enabled)
+    record("walk.join_link", walk, detail="enabled" if enabled else "revoked")
+    db.session.commit()
+    flash(_("En ny länk är öppen.") if enabled else _("Länken är återkallad och fungerar inte längre."), "success")
+    return redirect(url_for("walks.detail", walk_id=walk.id) + "#join")

@@ -7,7 +7,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from fieldwalk.models import Role
+from fieldwalk.extensions import db
+from fieldwalk.models import Role, Walk
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 640}
@@ -42,12 +43,12 @@ def live_server(app):
 
 
 @pytest.fixture
-def phone(browser, live_server, auth):
-    """phone(role) → a logged-in page on a 360×640 touch screen with GPS granted (Växjö centrum)."""
+def phone(app, browser, live_server, auth):
+    """phone(walk_id) → a page on a 360×640 touch screen with GPS granted (Växjö centrum) that
+    joined the walk by its link as a guest; phone(role=…) logs in with an account instead."""
     contexts = []
 
-    def open_page(role: Role = Role.PARTICIPANT):
-        _user_id, email = auth.make_user(role)
+    def open_page(walk_id: int | None = None, role: Role | None = None):
         context = browser.new_context(
             viewport=PHONE, is_mobile=True, has_touch=True, locale="sv-SE",
             geolocation={"latitude": 56.8790, "longitude": 14.8059, "accuracy": 12},
@@ -55,11 +56,22 @@ def phone(browser, live_server, auth):
         )
         contexts.append(context)
         page = context.new_page()
-        page.goto("/login")
-        page.fill("#email", email)
-        page.fill("#password", "korrekt häst batteri")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/")
+        if role is not None:
+            _user_id, email = auth.make_user(role)
+            page.goto("/login")
+            page.fill("#email", email)
+            page.fill("#password", "korrekt häst batteri")
+            page.click("button[type=submit]")
+            page.wait_for_url("**/")
+        if walk_id is not None:
+            with app.app_context():
+                code = db.session.get(Walk, walk_id).join_code
+            page.goto(f"/join/{code}")
+            if role is None:
+                page.fill("#name", "Gunnel Gäst")
+                page.fill("#organisation", "Boende")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"**/walks/{walk_id}/findings/new")
         return page
 
     yield open_page

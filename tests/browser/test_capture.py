@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import Finding, PositionSource
+from fieldwalk.models import Finding, PositionSource, Role, Walk
 from tests.helpers import jpeg_bytes
 
 pytestmark = pytest.mark.browser
@@ -14,7 +14,11 @@ def test_log_finding_with_gps_and_photo(app, phone, make_walk, tmp_path):
     walk_id = make_walk()
     photo = tmp_path / "lampa.jpg"
     photo.write_bytes(jpeg_bytes((2400, 1800), orientation=6))
-    page = phone()
+    page = phone(role=Role.PARTICIPANT)
+    with app.app_context():
+        code = db.session.get(Walk, walk_id).join_code
+    page.goto(f"/join/{code}")  # a participant with an account joins by the same link
+    page.click("button[type=submit]")
     page.goto(f"/walks/{walk_id}")
     page.click("text=Logga fynd")
     page.wait_for_url(f"**/walks/{walk_id}/findings/new")
@@ -42,8 +46,7 @@ def test_bad_photo_keeps_everything_on_screen(app, phone, make_walk, tmp_path):
     walk_id = make_walk()
     fake = tmp_path / "photo.jpg"
     fake.write_text("inte en bild")
-    page = phone()
-    page.goto(f"/walks/{walk_id}/findings/new")
+    page = phone(walk_id)
     page.click("label[for^=category-] >> text=Klotter")
     page.fill("#description", "Klotter på tunnelväggen")
     page.set_input_files("#photos", str(fake))
@@ -57,7 +60,7 @@ def test_bad_photo_keeps_everything_on_screen(app, phone, make_walk, tmp_path):
 
 def test_capture_form_fits_a_phone(phone, make_walk):
     walk_id = make_walk()
-    page = phone()
+    page = phone(walk_id)
     for path in (f"/walks/{walk_id}", f"/walks/{walk_id}/findings/new"):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -67,3 +70,33 @@ def test_capture_form_fits_a_phone(phone, make_walk):
             .map(e => e.getBoundingClientRect())
             .filter(r => r.width < 44 || r.height < 44).length""")
         assert small == 0
+
+
+def test_from_qr_code_to_saved_finding_in_three_screens(app, browser, live_server, make_walk):
+    """Scan → (1) name and organisation → (2) capture form → (3) the walk with the finding."""
+    walk_id = make_walk()
+    with app.app_context():
+        code = db.session.get(Walk, walk_id).join_code
+    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
+                                  geolocation={"latitude": 56.879, "longitude": 14.806, "accuracy": 8},
+                                  permissions=["geolocation"], base_url=live_server)
+    page = context.new_page()
+    screens = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and screens.append(frame.url))
+    page.goto(f"/join/{code}")
+    page.fill("#name", "Gunnel Gäst")
+    page.fill("#organisation", "Brf Solgläntan")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new")
+    page.wait_for_function("document.querySelector('#lat').value !== ''")
+    page.click("label[for^=category-] >> text=Belysning")
+    page.fill("#description", "Mörkt vid cykelstället")
+    page.click("button[type=submit] >> text=Spara fynd")
+    page.wait_for_url(f"**/walks/{walk_id}#findings")
+    assert "Mörkt vid cykelstället" in page.inner_text("#findings")
+    assert len(screens) == 3, screens
+    context.close()
+    with app.app_context():
+        finding = db.session.scalar(select(Finding))
+        assert finding.reporter_name == "Gunnel Gäst" and finding.reporter_org == "Brf Solgläntan"
+        assert finding.reporter.is_guest
