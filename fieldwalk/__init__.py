@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from fieldwalk import cli, web
+    from fieldwalk import cli, security, web
     from fieldwalk.actions.views import bp as actions_bp
     from fieldwalk.auth.views import bp as auth_bp
     from fieldwalk.extensions import babel, csrf, db, login, migrate
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     web.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp):
         app.register_blueprint(blueprint)

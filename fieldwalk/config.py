@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,17 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
     "LANGUAGES": ["sv", "en"],
     "WTF_CSRF_TIME_LIMIT": None,  # a walk can last for hours; the token lives as long as the session
+    # FIELDWALK_PRODUCTION=1 under gunicorn: SECRET_KEY required, cookies Secure, HTTPS enforced.
+    "PRODUCTION": False,
+    "PROXY_FIX": 0,  # how many reverse proxies (TLS terminators) sit in front and set X-Forwarded-*
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DAYS": 2,  # a guest stays in for the walk and its evening, not for weeks
+    "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "PASSWORD_RESET_MAX_AGE": 3600,
     "DUE_SOON_DAYS": 14,
 }
 
@@ -76,5 +86,15 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
     if not app.config.get("PHOTO_DIR"):
         app.config["PHOTO_DIR"] = str(instance / "photos")
+    production = app.config["PRODUCTION"]
     if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError(
+                "SECRET_KEY is not set. In production (FIELDWALK_PRODUCTION=1) set the SECRET_KEY "
+                "environment variable or SECRET_KEY in instance/config.py to a long random value, e.g. "
+                "python -c 'import secrets; print(secrets.token_hex(32))'."
+            )
         app.config["SECRET_KEY"] = _dev_secret_key(instance)
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -15,6 +17,8 @@ migrate = Migrate(render_as_batch=True)  # batch mode: SQLite cannot ALTER most 
 login = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# No default limits: only the endpoints that guess-proof something (log-in, reset) are limited.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")

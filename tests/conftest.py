@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from fieldwalk import create_app
-from fieldwalk.extensions import db
+from fieldwalk.extensions import db, limiter
 from fieldwalk.models import Category, Role, Walk, WalkStatus
 from fieldwalk.seed import create_user, ensure_reference_data
 
@@ -44,6 +44,7 @@ def app(session_app, tmp_path):
     app = session_app
     app.config["PHOTO_DIR"] = str(tmp_path / "photos")
     app.config["WTF_CSRF_ENABLED"] = False
+    limiter.reset()  # rate limits count per test, as they would per attacker
     with app.app_context():
         db.session.remove()
         if db.engine.dialect.name == "postgresql":

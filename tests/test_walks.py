@@ -104,3 +104,46 @@ def test_unknown_walk_is_404(client, auth):
     response = client.get("/walks/4711")
     assert response.status_code == 404
     assert "Sidan finns inte" in response.get_data(as_text=True)
+
+
+def test_join_link_qr_and_revocation(app, client, auth, guest, make_walk, category_id):
+    walk_id = make_walk()
+    with app.app_context():
+        code = db.session.get(Walk, walk_id).join_code
+    # Anyone with the link sees a short form; a wrong code is a clear 404.
+    page = client.get(f"/join/{code}").get_data(as_text=True)
+    assert "Ditt namn" in page and "Vandring i centrum" in page
+    assert client.get("/join/fel-kod").status_code == 404
+    response = client.post(f"/join/{code}", data={"name": "", "organisation": "Boende"})
+    assert response.status_code == 400 and "Skriv ditt namn." in response.get_data(as_text=True)
+
+    auth.login(Role.COORDINATOR)
+    svg = client.get(f"/walks/{walk_id}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    assert f"/join/{code}" in client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    guest(walk_id)  # joins before the link is revoked
+    auth.login(Role.COORDINATOR)
+    assert client.post(f"/walks/{walk_id}/join-link", data={"enabled": "0"}).status_code == 302
+    response = client.get(f"/join/{code}")
+    assert response.status_code == 404 and "Länken gäller inte" in response.get_data(as_text=True)
+    assert client.get(f"/walks/{walk_id}/qr.svg").status_code == 404
+    with app.app_context():
+        walk = db.session.get(Walk, walk_id)
+        assert walk.join_code != code and not walk.join_enabled
+        new_code = walk.join_code
+    client.post(f"/walks/{walk_id}/join-link", data={"enabled": "1"})
+    assert client.get(f"/join/{new_code}").status_code == 200
+    # A finished walk takes no new participants: 410 Gone.
+    client.post(f"/walks/{walk_id}/status", data={"status": "completed"})
+    assert client.get(f"/join/{new_code}").status_code == 410
+
+
+def test_guest_sees_only_its_walk(app, client, guest, make_walk, category_id):
+    mine, other = make_walk(), make_walk(title="Annan vandring")
+    guest(mine)
+    assert client.get(f"/walks/{mine}").status_code == 200
+    assert client.get(f"/walks/{other}").status_code == 404
+    assert client.get(f"/walks/{other}/findings/new").status_code == 404
+    page = client.get("/").get_data(as_text=True)
+    assert "Vandring i centrum" in page and "Annan vandring" not in page
+    assert client.get("/actions/").status_code == 403

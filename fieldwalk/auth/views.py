@@ -2,13 +2,14 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from fieldwalk.auth.forms import EmptyForm, LanguageForm, LoginForm
-from fieldwalk.extensions import db
+from fieldwalk.audit import record
+from fieldwalk.extensions import db, limiter
 from fieldwalk.models import User
 
 bp = Blueprint("auth", __name__)
@@ -22,6 +23,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     """The login page."""
     if current_user.is_authenticated:
@@ -34,7 +36,11 @@ def login():
         )
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user)
+            record("auth.login", user, actor=user)
+            db.session.commit()
             return redirect(safe_next(form.next.data, url_for("walks.index")))
+        record("auth.login_failed", user, detail=form.email.data.strip().lower()[:254])
+        db.session.commit()
         form.password.errors.append(_("Fel e-postadress eller lösenord."))
         status = 401
     elif form.is_submitted():
