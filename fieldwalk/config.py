@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "PASSWORD_RESET_MAX_AGE": 3600,
+    "PASSWORD_HASH_METHOD": "scrypt",  # the tests use a cheap method; never lower it in production
     "DUE_SOON_DAYS": 14,
 }
 

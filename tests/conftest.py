@@ -31,6 +31,7 @@ def session_app(request, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url,
         "PHOTO_DIR": str(base / "photos"),
         "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt per test user would dominate the run time
     })
     yield app
     with app.app_context():

@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,8 +47,9 @@ class User(UserMixin, Base):
     responsible_party: Mapped[Optional["ResponsibleParty"]] = relationship(back_populates="members")
 
     def set_password(self, password: str) -> None:
-        """Store a salted scrypt hash of the password (werkzeug's default method)."""
-        self.password_hash = generate_password_hash(password)
+        """Store a salted hash of the password: scrypt unless PASSWORD_HASH_METHOD says otherwise."""
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash (never for guests)."""

@@ -1,0 +1,131 @@
+"""The authorization matrix: every route of the app × every kind of user → allowed or denied.
+
+Routes are enumerated from app.url_map, so a new route without a row here fails the test.
+Denials are 403 or 404 (never someone else's data with 200); anonymous users are sent to log in.
+"""
+
+import io
+from datetime import datetime
+
+import pytest
+
+from fieldwalk.actions import operations as actions
+from fieldwalk.extensions import db
+from fieldwalk.findings import operations as findings
+from fieldwalk.models import Category, ResponsibleParty, Role, Walk, WalkStatus
+from fieldwalk.photos import process_photo
+from fieldwalk.seed import create_user
+from fieldwalk.walks import operations as walks
+from tests.conftest import PASSWORD
+from tests.helpers import jpeg_bytes
+
+ROLES = ["anonymous", "guest_a", "guest_b", "party_x", "party_y", "coordinator", "admin"]
+STAFF = {"coordinator", "admin"}
+EVERYONE = set(ROLES)
+LOGGED_IN = EVERYONE - {"anonymous"}
+
+# endpoint → (method, url template, roles allowed, form data). Ids refer to the world built below.
+MATRIX = {
+    "auth.login": ("GET", "/login", EVERYONE, None),
+    "auth.logout": ("POST", "/logout", LOGGED_IN, {}),
+    "auth.language": ("POST", "/language", EVERYONE, {"language": "en"}),
+    "walks.index": ("GET", "/", LOGGED_IN, None),
+    "walks.create": ("GET", "/walks/new", STAFF, None),
+    "walks.edit": ("GET", "/walks/{walk_a}/edit", STAFF, None),
+    "walks.detail": ("GET", "/walks/{walk_a}", STAFF | {"guest_a"}, None),
+    "walks.set_status": ("POST", "/walks/{walk_a}/status", STAFF, {"status": "ongoing"}),
+    "walks.suggest_place": ("POST", "/walks/{walk_a}/places", STAFF | {"guest_a"}, {"text": "Mörkt"}),
+    "walks.check_place": ("POST", "/walks/{walk_a}/places/{place}/check", STAFF, {"checked": "1"}),
+    "walks.join": ("GET", "/join/{code_a}", EVERYONE, None),
+    "walks.qr_code": ("GET", "/walks/{walk_a}/qr.svg", STAFF, None),
+    "walks.join_link": ("POST", "/walks/{walk_a}/join-link", STAFF, {"enabled": "0"}),
+    "findings.capture": ("GET", "/walks/{walk_a}/findings/new", STAFF | {"guest_a"}, None),
+    "findings.detail": ("GET", "/findings/{finding_a}", STAFF | {"guest_a", "party_x"}, None),
+    "findings.no_action": ("POST", "/findings/{finding_a2}/no-action", STAFF, {"note": "ok"}),
+    "findings.photo": ("GET", "/photos/{photo_a}/thumb.jpg", STAFF | {"guest_a", "party_x"}, None),
+    "actions.index": ("GET", "/actions/", STAFF | {"party_x", "party_y"}, None),
+    "actions.create": ("GET", "/actions/new?finding={finding_a2}", STAFF, None),
+    "actions.detail": ("GET", "/actions/{item}", STAFF | {"party_x"}, None),
+    "actions.transition": ("POST", "/actions/{item}/transition", STAFF | {"party_x"}, {"to": "in_progress"}),
+    "actions.comment": ("POST", "/actions/{item}/comment", STAFF | {"party_x"}, {"text": "Beställt"}),
+    "actions.edit": ("GET", "/actions/{item}/edit", STAFF, None),
+}
+# Further cases for routes whose rule depends on the object.
+EXTRA = {
+    "after-photo of an action item": ("GET", "/photos/{photo_event}/full.jpg", STAFF | {"party_x"}, None),
+    "finding of walk B": ("GET", "/findings/{finding_b}", STAFF | {"guest_b"}, None),
+    "capture on walk B": ("GET", "/walks/{walk_b}/findings/new", STAFF | {"guest_b"}, None),
+    "internal note of party X": ("GET", "/actions/{item}", STAFF | {"party_x"}, None),
+}
+PUBLIC = {"static"}
+
+
+@pytest.fixture
+def world(app):
+    """Two walks (A planned, B ongoing) with findings and photos, an action item of party X."""
+    with app.app_context():
+        coordinator = create_user("coordinator@example.com", "Sam", PASSWORD, Role.COORDINATOR)
+        create_user("admin@example.com", "Adam", PASSWORD, Role.ADMIN)
+        x = db.session.scalar(db.select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
+        y = db.session.scalar(db.select(ResponsibleParty).filter_by(name="Trafikverket"))
+        create_user("party_x@example.com", "Xena", PASSWORD, Role.RESPONSIBLE, party=x)
+        create_user("party_y@example.com", "Yngve", PASSWORD, Role.RESPONSIBLE, party=y)
+        category = db.session.scalar(db.select(Category).filter_by(slug="belysning"))
+        walk_a = walks.create_walk(coordinator, title="A", starts_at=datetime(2026, 12, 1, 17))
+        walk_b = walks.create_walk(coordinator, title="B", starts_at=datetime(2026, 12, 2, 17),
+                                   status=WalkStatus.ONGOING)
+        place = walks.add_suggested_place(walk_a, text="Mörk trappa")
+        photo = process_photo(jpeg_bytes((800, 600)))
+        finding_a, _ = findings.create_finding(walk_a, coordinator, category=category, photos=[photo])
+        finding_a2, _ = findings.create_finding(walk_a, coordinator, category=category)
+        finding_b, _ = findings.create_finding(walk_b, coordinator, category=category)
+        item = actions.create_action_item([finding_a], coordinator, title="Laga", responsible_party=x)
+        event = actions.add_comment(item, coordinator, "Efter", photo=process_photo(jpeg_bytes((900, 600))))
+        actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)
+        db.session.commit()
+        return {"walk_a": walk_a.id, "walk_b": walk_b.id, "code_a": walk_a.join_code,
+                "code_b": walk_b.join_code, "place": place.id, "finding_a": finding_a.id,
+                "finding_a2": finding_a2.id, "finding_b": finding_b.id, "item": item.id,
+                "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id}
+
+
+def become(client, role, world):
+    """Log the client in as the role (guests join their walk by its link)."""
+    if role == "anonymous":
+        return
+    if role.startswith("guest_"):
+        client.post(f"/join/{world['code_' + role[-1]]}", data={"name": "Gäst", "organisation": "Boende"})
+        return
+    response = client.post("/login", data={"email": f"{role}@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_every_route_has_a_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC
+    assert endpoints == set(MATRIX), (endpoints ^ set(MATRIX))
+
+
+CASES = [(name, role) for name in list(MATRIX) + list(EXTRA) for role in ROLES]
+
+
+@pytest.mark.parametrize("name, role", CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_access(app, client, world, name, role):
+    method, template, allowed, data = MATRIX.get(name) or EXTRA[name]
+    become(client, role, world)
+    url = template.format(**world)
+    if method == "GET":
+        with client.get(url) as response:
+            status, body = response.status_code, response.get_data()
+    else:
+        response = client.post(url, data=data)
+        status, body = response.status_code, response.get_data()
+    if role in allowed:
+        assert status not in (401, 403, 404), (status, body[:300])
+        if name != "auth.logout":  # logging out rightly ends on the login page
+            assert not (status == 302 and "/login" in response.headers.get("Location", ""))
+    elif role == "anonymous":
+        assert status == 302 and "/login" in response.headers["Location"], status
+    else:
+        assert status in (403, 404), (status, body[:300])
+    if name == "internal note of party X" and status == 200:
+        assert (b"Internt f\xc3\xb6r samordnare" in body) == (role in STAFF)
