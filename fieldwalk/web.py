@@ -1,6 +1,7 @@
 """Request-wide wiring: locale and timezone, login loading, template helpers, error pages."""
 
 from datetime import date
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from flask import (
@@ -99,6 +100,9 @@ def init_app(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "map_available": vendor.exists(),
             "today": date.today(),
+            # After switching language, come back here; a page answering a POST is not reachable by
+            # GET, so go back to the page the form was sent from.
+            "back_here": request.full_path if request.method == "GET" else urlsplit(request.referrer or "/").path,
         }
 
     app.jinja_env.filters["label"] = label

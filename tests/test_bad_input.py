@@ -110,3 +110,17 @@ def test_failed_commit_removes_new_photo_files(app, client, guest, auth, make_wa
         "photos": [(io.BytesIO(jpeg_bytes((900, 700))), "a.jpg")]})
     assert response.status_code == 409
     assert stored_files(app) == []
+
+
+def test_walk_closed_while_typing_keeps_the_text(app, client, guest, make_walk, category_id):
+    from fieldwalk.models import Walk, WalkStatus
+
+    walk_id = make_walk()
+    guest(walk_id)
+    with app.app_context():
+        db.session.get(Walk, walk_id).status = WalkStatus.COMPLETED
+        db.session.commit()
+    response = client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id(), "description": TYPED})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "tar inte emot fler fynd" in page and "Mörk gångtunnel" in page

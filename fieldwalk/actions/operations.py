@@ -126,8 +126,9 @@ def transition(
         message = (_("Ange varför åtgärden avvisas.") if to == S.REJECTED
                    else _("Ange varför åtgärden öppnas igen."))
         raise OperationError(message, status=422, code="text_required")
-    if responsible_party is not None:
+    if responsible_party is not None and responsible_party != item.responsible_party:
         item.responsible_party = responsible_party
+        text = "\n".join(filter(None, [_("Ansvarig part: %(party)s", party=responsible_party.name), text]))
     if to == S.ASSIGNED and item.responsible_party is None:
         raise OperationError(_("Välj en ansvarig part för att tilldela åtgärden."), status=422,
                              code="party_required")

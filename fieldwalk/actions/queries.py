@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
@@ -37,7 +37,8 @@ def action_items_query(user: User, *, walk_id: int | None = None, status: Action
                        category_id: int | None = None, party_id: int | None = None,
                        overdue: bool = False, today: date | None = None) -> Select:
     """The filtered list of action items the user may see, most urgent first."""
-    query = select(ActionItem).order_by(ActionItem.due_date.is_(None), ActionItem.due_date,
+    still_open = case((ActionItem.status.in_(OPEN_STATUSES), 0), else_=1)
+    query = select(ActionItem).order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date,
                                         ActionItem.id)
     if not is_staff(user):
         # A party member sees the party's items; anyone else none (the view refuses them anyway).

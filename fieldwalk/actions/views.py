@@ -71,6 +71,10 @@ def index():
 def create():
     """Turn the chosen findings (?finding=1&finding=2) into one action item."""
     ids = [int(v) for v in request.values.getlist("finding") if v.isdigit()]
+    walk_id = request.args.get("walk", "")
+    if not ids and walk_id.isdigit():
+        flash(_("Välj minst ett fynd."), "error")
+        return redirect(url_for("walks.detail", walk_id=int(walk_id)) + "#findings")
     findings = list(db.session.scalars(select(Finding).where(Finding.id.in_(ids)))) if ids else []
     if not findings or len(findings) != len(set(ids)):
         abort(404)
@@ -83,7 +87,8 @@ def create():
     form.responsible_party.choices = _party_choices(_("Ingen ännu"))
     if request.method == "GET":
         first = findings[0]
-        form.title.data = f"{first.category.name_sv}: {first.place or first.description[:60]}".strip(": ")
+        name = first.category.name(str(get_locale()))
+        form.title.data = f"{name}: {first.place or first.description[:60]}".strip(": ")
         form.description.data = "\n".join(f.description for f in findings if f.description)
         form.responsible_party.data = first.category.default_party_id or 0
         form.due_date.data = date.today() + timedelta(days=DEFAULT_DUE_DAYS)
@@ -110,13 +115,14 @@ def create():
 
 
 def _detail_page(item, transition_form=None, comment_form=None, error=None, status=200):
-    transition_form = transition_form or TransitionForm()
-    transition_form.responsible_party.choices = _party_choices(_("Behåll nuvarande"))
+    transition_form = transition_form or TransitionForm(formdata=None)
+    keep = _("Behåll nuvarande") if item.responsible_party else _("Välj ansvarig part")
+    transition_form.responsible_party.choices = _party_choices(keep)
     return render_template(
         "actions/detail.html", item=item, walk=item.walk, error=error,
         transitions=operations.allowed_transitions(current_user, item),
         is_reopen=operations.is_reopen, transition_form=transition_form,
-        comment_form=comment_form or CommentForm(),
+        comment_form=comment_form or CommentForm(formdata=None),
     ), status
 
 

@@ -59,8 +59,8 @@ def _capture_page(walk, form, categories, status=200, error=None):
 def capture(walk_id: int):
     """Log a finding: works as a plain form without JavaScript, with progress and GPS with it."""
     walk = get_walk_or_404(walk_id, current_user)
-    if not can_log_finding(current_user, walk):
-        abort(403)
+    if request.method == "GET" and not can_log_finding(current_user, walk):
+        abort(403, _("Den här vandringen tar inte emot fler fynd."))
     categories = active_categories()
     form = FindingForm()
     form.category.choices = [SelectChoice(c.id, c.name_sv) for c in categories]
@@ -92,12 +92,11 @@ def capture(walk_id: int):
         if error.code.startswith("photo_"):
             form.photos.errors = [error.message]
         return _capture_page(walk, form, categories, status=error.status, error=error.message)
-    message = _("Fyndet är sparat.") if created else _("Fyndet var redan sparat.")
+    flash(_("Fyndet är sparat.") if created else _("Fyndet var redan sparat."), "success")
+    url = url_for("walks.detail", walk_id=walk.id) + f"#finding-{finding.id}"
     if wants_json():
-        return jsonify(id=finding.id, uuid=finding.uuid, message=message,
-                       url=url_for("walks.detail", walk_id=walk.id)), 201 if created else 200
-    flash(message, "success")
-    return redirect(url_for("walks.detail", walk_id=walk.id) + "#findings")
+        return jsonify(id=finding.id, uuid=finding.uuid, url=url), 201 if created else 200
+    return redirect(url)
 
 
 @bp.route("/findings/<int:finding_id>")

@@ -14,7 +14,7 @@ from fieldwalk.extensions import db
 from fieldwalk.labels import label
 from fieldwalk.models import SuggestedPlace, WalkStatus
 from fieldwalk.audit import record
-from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place
+from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_party_member
 from fieldwalk.walks import operations
 from fieldwalk.walks.forms import JoinForm, SuggestedPlaceForm, WalkForm
 from fieldwalk.walks.map_data import walk_map_data
@@ -38,7 +38,9 @@ def _walk_fields(form: WalkForm) -> dict:
 @bp.route("/")
 @login_required
 def index():
-    """Walks the user may see, grouped by status on the page."""
+    """Walks the user may see, grouped by status on the page (a party member starts at their items)."""
+    if is_party_member(current_user):
+        return redirect(url_for("actions.index"))
     status = request.args.get("status")
     chosen = WalkStatus(status) if status in {s.value for s in WalkStatus} else None
     return render_template("walks/index.html", walks=list_walks(current_user, chosen),

@@ -106,7 +106,8 @@
       var body = null;
       try { body = JSON.parse(xhr.responseText); } catch (ignore) { body = null; }
       if (xhr.status >= 200 && xhr.status < 300 && body && body.url) {
-        window.location.assign(body.url + "#findings");
+        // replace(): Back must not return to a filled-in form that would save the finding twice.
+        window.location.replace(body.url);
       } else if (body && body.error) {
         fail(body.error.message);
       } else {

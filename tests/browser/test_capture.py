@@ -31,8 +31,11 @@ def test_log_finding_with_gps_and_photo(app, phone, make_walk, tmp_path):
     page.set_input_files("#photos", str(photo))
     assert page.locator("#photo-previews img").count() == 1
     page.click("button[type=submit] >> text=Spara fynd")
-    page.wait_for_url(f"**/walks/{walk_id}#findings")
+    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    assert "Fyndet är sparat." in page.inner_text("main")
     assert "Lampan vid trappan är trasig" in page.inner_text("#findings")
+    page.go_back()  # Back does not lead to the filled-in form (a second tap on Save would duplicate)
+    assert "/findings/new" not in page.url
     with app.app_context():
         finding = db.session.scalar(select(Finding))
         assert finding.position_source == PositionSource.GPS
@@ -92,7 +95,8 @@ def test_from_qr_code_to_saved_finding_in_three_screens(app, browser, live_serve
     page.click("label[for^=category-] >> text=Belysning")
     page.fill("#description", "Mörkt vid cykelstället")
     page.click("button[type=submit] >> text=Spara fynd")
-    page.wait_for_url(f"**/walks/{walk_id}#findings")
+    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    assert "Fyndet är sparat." in page.inner_text("main")
     assert "Mörkt vid cykelstället" in page.inner_text("#findings")
     assert len(screens) == 3, screens
     context.close()
