@@ -1,8 +1,8 @@
 """Request-wide wiring: locale and timezone, login loading, template helpers, error pages."""
 
 from datetime import date
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,

@@ -4,7 +4,6 @@ Routes are enumerated from app.url_map, so a new route without a row here fails 
 Denials are 403 or 404 (never someone else's data with 200); anonymous users are sent to log in.
 """
 
-import io
 from datetime import datetime
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
-from fieldwalk.models import Category, ResponsibleParty, Role, Walk, WalkStatus
+from fieldwalk.models import Category, ResponsibleParty, Role, WalkStatus
 from fieldwalk.photos import process_photo
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from fieldwalk.auth.forms import EmptyForm, LanguageForm, LoginForm
 from fieldwalk.audit import record
+from fieldwalk.auth.forms import EmptyForm, LanguageForm, LoginForm
 from fieldwalk.extensions import db, limiter
 from fieldwalk.models import User
 

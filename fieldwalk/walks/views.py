@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required, login_user
 
+from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
 from fieldwalk.models import SuggestedPlace, WalkStatus
-from fieldwalk.audit import record
 from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_party_member
 from fieldwalk.walks import operations
 from fieldwalk.walks.forms import JoinForm, SuggestedPlaceForm, WalkForm

@@ -5,9 +5,8 @@ Revises: 0001
 Create Date: 2026-11-23 09:44:45.099831
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'
