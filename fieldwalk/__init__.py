@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from fieldwalk import cli, security, web
     from fieldwalk.actions.views import bp as actions_bp
+    from fieldwalk.admin.views import bp as admin_bp
     from fieldwalk.auth.views import bp as auth_bp
     from fieldwalk.extensions import babel, csrf, db, login, migrate
     from fieldwalk.findings.views import bp as findings_bp
@@ -36,6 +37,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     security.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp):
+    for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp):
         app.register_blueprint(blueprint)
     return app

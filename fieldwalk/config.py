@@ -37,7 +37,15 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "PASSWORD_RESET_MAX_AGE": 3600,
-    "PASSWORD_HASH_METHOD": "scrypt",  # the tests use a cheap method; never lower it in production
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "PASSWORD_MIN_LENGTH": 10,
+    "MAIL_SERVER": "",  # empty: mails are written to MAIL_OUTBOX instead of sent
+    "MAIL_PORT": 587,
+    "MAIL_USE_TLS": True,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "fieldwalk <noreply@localhost>",
+    "MAIL_OUTBOX": None,  # set in load_config: instance/outbox  # the tests use a cheap method; never lower it in production
     "DUE_SOON_DAYS": 14,
 }
 
@@ -85,6 +93,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://"):]
     elif uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    if not app.config.get("MAIL_OUTBOX"):
+        app.config["MAIL_OUTBOX"] = str(instance / "outbox")
     if not app.config.get("PHOTO_DIR"):
         app.config["PHOTO_DIR"] = str(instance / "photos")
     production = app.config["PRODUCTION"]

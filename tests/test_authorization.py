@@ -28,6 +28,18 @@ MATRIX = {
     "auth.login": ("GET", "/login", EVERYONE, None),
     "auth.logout": ("POST", "/logout", LOGGED_IN, {}),
     "auth.language": ("POST", "/language", EVERYONE, {"language": "en"}),
+    "auth.change_password": ("GET", "/account/password", LOGGED_IN - {"guest_a", "guest_b"}, None),
+    "auth.reset_request": ("GET", "/reset", EVERYONE, None),
+    "auth.reset_password": ("GET", "/reset/not-a-token", EVERYONE, None),
+    "admin.users": ("GET", "/admin/users", {"admin"}, None),
+    "admin.user": ("GET", "/admin/users/{user_y}", {"admin"}, None),
+    "admin.export": ("GET", "/admin/users/{user_y}/export.json", {"admin"}, None),
+    "admin.erase": ("POST", "/admin/users/{user_y}/erase", {"admin"}, {}),
+    "admin.categories": ("GET", "/admin/categories", {"admin"}, None),
+    "admin.category": ("GET", "/admin/categories/1", {"admin"}, None),
+    "admin.parties": ("GET", "/admin/parties", {"admin"}, None),
+    "admin.party": ("GET", "/admin/parties/1", {"admin"}, None),
+    "admin.audit": ("GET", "/admin/audit", {"admin"}, None),
     "walks.index": ("GET", "/", LOGGED_IN, None),
     "walks.create": ("GET", "/walks/new", STAFF, None),
     "walks.edit": ("GET", "/walks/{walk_a}/edit", STAFF, None),
@@ -68,7 +80,7 @@ def world(app):
         x = db.session.scalar(db.select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
         y = db.session.scalar(db.select(ResponsibleParty).filter_by(name="Trafikverket"))
         create_user("party_x@example.com", "Xena", PASSWORD, Role.RESPONSIBLE, party=x)
-        create_user("party_y@example.com", "Yngve", PASSWORD, Role.RESPONSIBLE, party=y)
+        user_y = create_user("party_y@example.com", "Yngve", PASSWORD, Role.RESPONSIBLE, party=y)
         category = db.session.scalar(db.select(Category).filter_by(slug="belysning"))
         walk_a = walks.create_walk(coordinator, title="A", starts_at=datetime(2026, 12, 1, 17))
         walk_b = walks.create_walk(coordinator, title="B", starts_at=datetime(2026, 12, 2, 17),
@@ -85,7 +97,7 @@ def world(app):
         return {"walk_a": walk_a.id, "walk_b": walk_b.id, "code_a": walk_a.join_code,
                 "code_b": walk_b.join_code, "place": place.id, "finding_a": finding_a.id,
                 "finding_a2": finding_a2.id, "finding_b": finding_b.id, "item": item.id,
-                "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id}
+                "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id, "user_y": user_y.id}
 
 
 def become(client, role, world):

@@ -1,9 +1,10 @@
 """Forms for logging in and choosing a language."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 
 class LoginForm(FlaskForm):
@@ -23,3 +24,40 @@ class LanguageForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A one-click POST button: only the CSRF token."""
+
+
+def _new_password_fields():
+    """The new password, typed twice; the minimum length comes from PASSWORD_MIN_LENGTH."""
+    return (
+        PasswordField(_l("Nytt lösenord"), validators=[DataRequired(), MinLengthFromConfig()]),
+        PasswordField(_l("Nytt lösenord igen"), validators=[
+            DataRequired(), EqualTo("new_password", message=_l("Lösenorden är inte lika."))]),
+    )
+
+
+class MinLengthFromConfig:
+    """Length check whose minimum is configured (PASSWORD_MIN_LENGTH)."""
+
+    def __call__(self, form, field):
+        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+        if len(field.data or "") < minimum:
+            raise ValidationError(_l("Lösenordet måste ha minst %(n)d tecken.", n=minimum))
+
+
+class PasswordChangeForm(FlaskForm):
+    """Change one's own password."""
+
+    current_password = PasswordField(_l("Nuvarande lösenord"), validators=[DataRequired()])
+    new_password, new_password_again = _new_password_fields()
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password reset link by e-mail."""
+
+    email = EmailField(_l("E-postadress"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password from a reset link."""
+
+    new_password, new_password_again = _new_password_fields()

@@ -2,14 +2,17 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from fieldwalk.audit import record
-from fieldwalk.auth.forms import EmptyForm, LanguageForm, LoginForm
+from fieldwalk.auth.forms import (EmptyForm, LanguageForm, LoginForm, PasswordChangeForm, ResetPasswordForm,
+                                  ResetRequestForm)
+from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
+from fieldwalk.mail import send_mail
 from fieldwalk.models import User
 
 bp = Blueprint("auth", __name__)
@@ -68,3 +71,59 @@ def language():
             current_user.locale = form.language.data
             db.session.commit()
     return redirect(safe_next(form.next.data, url_for("walks.index")))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password (guests have none)."""
+    if current_user.is_guest:
+        abort(404)
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if current_user.check_password(form.current_password.data):
+            current_user.set_password(form.new_password.data)
+            record("auth.password_changed", current_user)
+            db.session.commit()
+            flash(_("Lösenordet är bytt."), "success")
+            return redirect(url_for("walks.index"))
+        form.current_password.errors.append(_("Fel lösenord."))
+    return render_template("account/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def reset_request():
+    """Ask for a reset link; the answer is the same whether the address is known or not."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is not None and user.active:
+            link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+            minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+            send_mail(user.email, _("Nytt lösenord till fieldwalk"), _(
+                "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "
+                "minuter och kan användas en gång:\n\n%(link)s\n\nHar du inte bett om detta kan du "
+                "strunta i mejlet.", name=user.name, minutes=minutes, link=link))
+            record("auth.reset_requested", user, actor=user)
+            db.session.commit()
+        flash(_("Om adressen finns hos oss har vi skickat en länk för att välja nytt lösenord."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("account/reset_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from an e-mailed link; expired or used links are refused clearly."""
+    user = read_reset_token(token)
+    if user is None:
+        return render_template("account/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.new_password.data)
+        record("auth.password_reset", user, actor=user)
+        db.session.commit()
+        flash(_("Lösenordet är bytt. Logga in med det nya."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("account/reset_password.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,1 @@
+"""Administration: users and roles, categories, responsible parties, the audit log, personal data."""

@@ -1,0 +1,45 @@
+"""Forms for administering users, categories and responsible parties."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from fieldwalk.labels import choices
+from fieldwalk.models import Role
+
+
+class UserForm(FlaskForm):
+    """A user's role, party and whether the account may log in."""
+
+    name = StringField(_l("Namn"), validators=[DataRequired(), Length(max=120)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=120)])
+    role = SelectField(_l("Roll"), choices=choices(Role))
+    responsible_party = SelectField(_l("Ansvarig part (för rollen Ansvarig)"), coerce=int, validators=[Optional()])
+    active = BooleanField(_l("Kontot är aktivt"))
+
+
+class NewUserForm(UserForm):
+    """A new account; the person sets a password through the e-mailed reset link."""
+
+    email = EmailField(_l("E-postadress"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class CategoryForm(FlaskForm):
+    """A finding category with its icon and default responsible party."""
+
+    name_sv = StringField(_l("Namn på svenska"), validators=[DataRequired(), Length(max=80)])
+    name_en = StringField(_l("Namn på engelska"), validators=[DataRequired(), Length(max=80)])
+    icon = StringField(_l("Ikon (emoji)"), validators=[Length(max=16)])
+    default_party_id = SelectField(_l("Ansvarig part som förval"), coerce=int, validators=[Optional()])
+    sort_order = IntegerField(_l("Ordning"), default=0, validators=[InputRequired(), NumberRange(0, 1000)])
+    is_positive = BooleanField(_l("Positivt fynd (bra plats)"))
+    active = BooleanField(_l("Används"), default=True)
+
+
+class PartyForm(FlaskForm):
+    """A responsible party: a department, a property owner, the police …"""
+
+    name = StringField(_l("Namn"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-postadress för påminnelser"), validators=[Optional(), Email(), Length(max=254)])
+    active = BooleanField(_l("Aktiv"), default=True)

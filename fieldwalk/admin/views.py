@@ -1,0 +1,165 @@
+"""Admin pages: users and roles, categories, responsible parties, audit log, personal data."""
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from fieldwalk.actions.queries import active_parties
+from fieldwalk.admin import operations
+from fieldwalk.admin.forms import CategoryForm, NewUserForm, PartyForm, UserForm
+from fieldwalk.audit import record
+from fieldwalk.auth.forms import EmptyForm
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.models import AuditEntry, Category, ResponsibleParty, Role, User
+from fieldwalk.permissions import can_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    """Every page here is for administrators."""
+    if not can_admin(current_user):
+        abort(403)
+
+
+def _party_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, _("Ingen"))] + [SelectChoice(p.id, p.name) for p in active_parties()]
+
+
+def _party(party_id: int | None) -> ResponsibleParty | None:
+    return db.session.get(ResponsibleParty, party_id) if party_id else None
+
+
+@bp.route("/users")
+def users():
+    """Every account, guests last."""
+    rows = db.session.scalars(select(User).order_by(User.email.is_(None), User.name)).all()
+    return render_template("admin/users.html", users=rows, button=EmptyForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int | None = None):
+    """Create an account, or change a user's name, role, party and whether it is active."""
+    account = db.get_or_404(User, user_id) if user_id else None
+    form = (UserForm if account else NewUserForm)(obj=account)
+    form.responsible_party.choices = _party_choices()
+    if request.method == "GET":
+        form.role.data = (account.role if account else Role.PARTICIPANT).value
+        form.responsible_party.data = account.responsible_party_id or 0 if account else 0
+        form.active.data = account.active if account else True
+    error = None
+    if form.validate_on_submit():
+        fields = {"name": form.name.data.strip(), "organisation": (form.organisation.data or "").strip(),
+                  "role": Role(form.role.data), "responsible_party": _party(form.responsible_party.data),
+                  "active": bool(form.active.data)}
+        try:
+            if account:
+                operations.update_user(account, current_user, **fields)
+            else:
+                account = operations.create_account(current_user, form.email.data, **fields)
+            db.session.commit()
+        except OperationError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            flash(_("Kontot är sparat."), "success")
+            return redirect(url_for("admin.users"))
+    status = 409 if error else (400 if form.errors else 200)
+    return render_template("admin/user.html", form=form, account=account, error=error), status
+
+
+@bp.get("/users/<int:user_id>/export.json")
+def export(user_id: int):
+    """Download everything stored about a person (GDPR art. 15)."""
+    data = operations.export_person(db.get_or_404(User, user_id))
+    db.session.commit()
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = f'attachment; filename="person-{user_id}.json"'
+    return response
+
+
+@bp.post("/users/<int:user_id>/erase")
+def erase(user_id: int):
+    """Erase a person's personal data; their findings remain, attributed to 'borttagen deltagare'."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.erase_person(db.get_or_404(User, user_id), current_user)
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Personuppgifterna är raderade."), "success")
+    return redirect(url_for("admin.users"))
+
+
+def _reference_page(model, form_class, obj_id, template, back, fill=None, read=None):
+    """Create or edit one row of reference data (a category or a responsible party)."""
+    obj = db.get_or_404(model, obj_id) if obj_id else None
+    form = form_class(obj=obj)
+    if fill:
+        fill(form, obj)
+    if form.validate_on_submit():
+        obj = obj or model()
+        form.populate_obj(obj)
+        if read:
+            read(form, obj)
+        db.session.add(obj)
+        db.session.flush()
+        record(f"{model.__tablename__}.saved", obj)
+        db.session.commit()
+        flash(_("Sparat."), "success")
+        return redirect(url_for(back))
+    return render_template(template, form=form, obj=obj), 400 if form.errors else 200
+
+
+@bp.route("/categories")
+def categories():
+    """Finding categories with icon and default party."""
+    rows = db.session.scalars(select(Category).order_by(Category.sort_order, Category.id)).all()
+    return render_template("admin/categories.html", categories=rows)
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+def category(category_id: int | None = None):
+    """Create or edit a category."""
+    def fill(form, obj):
+        form.default_party_id.choices = _party_choices()
+        if request.method == "GET":
+            form.default_party_id.data = obj.default_party_id or 0 if obj else 0
+
+    def read(form, obj):
+        obj.default_party_id = form.default_party_id.data or None
+        if not obj.slug:
+            obj.slug = f"category-{db.session.scalar(select(db.func.count(Category.id))) + 1}"
+    return _reference_page(Category, CategoryForm, category_id, "admin/category.html", "admin.categories",
+                           fill, read)
+
+
+@bp.route("/parties")
+def parties():
+    """Responsible parties."""
+    rows = db.session.scalars(select(ResponsibleParty).order_by(ResponsibleParty.name)).all()
+    return render_template("admin/parties.html", parties=rows)
+
+
+@bp.route("/parties/new", methods=["GET", "POST"])
+@bp.route("/parties/<int:party_id>", methods=["GET", "POST"])
+def party(party_id: int | None = None):
+    """Create or edit a responsible party."""
+    return _reference_page(ResponsibleParty, PartyForm, party_id, "admin/party.html", "admin.parties")
+
+
+@bp.route("/audit")
+def audit():
+    """The audit log, newest first."""
+    page = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), per_page=100, error_out=False)
+    return render_template("admin/audit.html", page=page)
