@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "PASSWORD_RESET_MAX_AGE": 3600,
-    "PASSWORD_HASH_METHOD": "scrypt",
+    "PASSWORD_HASH_METHOD": "scrypt",  # the tests use a cheap method; never lower it in production
     "PASSWORD_MIN_LENGTH": 10,
     "MAIL_SERVER": "",  # empty: mails are written to MAIL_OUTBOX instead of sent
     "MAIL_PORT": 587,
@@ -45,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USERNAME": "",
     "MAIL_PASSWORD": "",
     "MAIL_FROM": "fieldwalk <noreply@localhost>",
-    "MAIL_OUTBOX": None,  # set in load_config: instance/outbox  # the tests use a cheap method; never lower it in production
+    "MAIL_OUTBOX": None,  # set in load_config: instance/outbox
     "DUE_SOON_DAYS": 14,
 }
 

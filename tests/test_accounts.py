@@ -56,7 +56,8 @@ def test_expired_reset_token_is_refused(app, client, auth, tmp_path):
     app.config["PASSWORD_RESET_MAX_AGE"] = 1
     time.sleep(2.1)
     try:
-        response = client.post(link, data={"new_password": "nytt långt lösen", "new_password_again": "nytt långt lösen"})
+        response = client.post(link, data={"new_password": "nytt långt lösen",
+                                           "new_password_again": "nytt långt lösen"})
     finally:
         app.config["PASSWORD_RESET_MAX_AGE"] = 3600
     assert response.status_code == 400

@@ -8,8 +8,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from fieldwalk.audit import record
-from fieldwalk.auth.forms import (EmptyForm, LanguageForm, LoginForm, PasswordChangeForm, ResetPasswordForm,
-                                  ResetRequestForm)
+from fieldwalk.auth.forms import (
+    EmptyForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
 from fieldwalk.mail import send_mail
