@@ -97,3 +97,11 @@ def test_login_redirect_stays_on_site(client, auth):
     _user_id, email = auth.make_user(Role.COORDINATOR)
     response = client.post("/login", data={"email": email, "password": PASSWORD, "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+def test_anonymous_json_client_gets_401(client, make_walk):
+    walk_id = make_walk()
+    response = client.get(f"/walks/{walk_id}", headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
+    response = client.post(f"/walks/{walk_id}/findings/new", headers={"Accept": "application/json"}, data={})
+    assert response.status_code == 401
