@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_DAYS": 2,  # a guest stays in for the walk and its evening, not for weeks
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "RATELIMIT_STRATEGY": "moving-window",  # a fixed window lets a burst through at each minute boundary
     "PASSWORD_RESET_MAX_AGE": 3600,
     "PASSWORD_HASH_METHOD": "scrypt",  # the tests use a cheap method; never lower it in production
     "PASSWORD_MIN_LENGTH": 10,

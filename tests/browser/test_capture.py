@@ -23,8 +23,8 @@ def test_log_finding_with_gps_and_photo(app, phone, make_walk, tmp_path):
     page.click("text=Logga fynd")
     page.wait_for_url(f"**/walks/{walk_id}/findings/new")
     # The position arrives from the (granted) Geolocation API with its accuracy shown.
-    page.wait_for_function("document.querySelector('#lat').value !== ''")
-    assert "±12 m" in page.inner_text("#position-status")
+    page.wait_for_function("document.querySelector('#position-status').textContent.includes('±12 m')")
+    assert page.input_value("#lat") != ""
     page.click("label[for^=category-] >> text=Belysning")
     page.fill("#description", "Lampan vid trappan är trasig")
     page.click("label[for=severity-high]")
