@@ -16,11 +16,10 @@ from fieldwalk.models import (
     Finding,
     Priority,
     ResponsibleParty,
-    Role,
     User,
     utcnow,
 )
-from fieldwalk.permissions import can_comment_action, can_edit_action, can_triage, may_move
+from fieldwalk.permissions import can_comment_action, can_edit_action, can_triage, is_party_member, may_move
 from fieldwalk.photo_service import attach_photo
 from fieldwalk.photos import ProcessedPhoto
 
@@ -55,10 +54,11 @@ def allowed_transitions(user: User, item: ActionItem) -> list[ActionStatus]:
 
 def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
             from_status: ActionStatus | None = None, to_status: ActionStatus | None = None,
-            photo: ProcessedPhoto | None = None) -> ActionEvent:
+            photo: ProcessedPhoto | None = None, internal: bool = False) -> ActionEvent:
     event = ActionEvent(action_item=item, actor=actor, actor_name=actor.name, kind=kind, text=text,
                         from_status=from_status, to_status=to_status,
-                        party_id=actor.responsible_party_id if actor.role == Role.RESPONSIBLE else None)
+                        internal=internal,
+                        party_id=actor.responsible_party_id if is_party_member(actor) else None)
     db.session.add(event)
     record(f"action.{kind.value}", item, actor=actor,
            detail=f"{from_status.value if from_status else ''}→{to_status.value if to_status else ''} {text}"[:500])
@@ -151,8 +151,7 @@ def add_comment(item: ActionItem, actor: User, text: str,
         raise OperationError(_("Du får inte kommentera den här åtgärden."), status=403)
     if not text.strip() and photo is None:
         raise OperationError(_("Skriv en kommentar eller bifoga ett foto."), status=422)
-    event = _record(item, actor, EventKind.COMMENT, text=text.strip(), photo=photo)
-    event.internal = internal
+    event = _record(item, actor, EventKind.COMMENT, text=text.strip(), photo=photo, internal=internal)
     db.session.flush()
     return event
 

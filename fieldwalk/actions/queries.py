@@ -3,7 +3,8 @@
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, false, select
+from wtforms import SelectChoice
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
@@ -12,10 +13,9 @@ from fieldwalk.models import (
     ActionStatus,
     Finding,
     ResponsibleParty,
-    Role,
     User,
 )
-from fieldwalk.permissions import can_view_action, is_staff
+from fieldwalk.permissions import can_view_action, is_party_member, is_staff
 
 
 def get_action_or_404(item_id: int, user: User) -> ActionItem:
@@ -33,6 +33,16 @@ def active_parties() -> list[ResponsibleParty]:
     ))
 
 
+def party_choices(empty_label: str) -> list[SelectChoice]:
+    """The active parties as select choices, with 0 standing for none (labelled empty_label)."""
+    return [SelectChoice(0, empty_label)] + [SelectChoice(p.id, p.name) for p in active_parties()]
+
+
+def get_party(party_id: int | None) -> ResponsibleParty | None:
+    """The party a select field chose (0 or None: no party)."""
+    return db.session.get(ResponsibleParty, party_id) if party_id else None
+
+
 def action_items_query(user: User, *, walk_id: int | None = None, status: ActionStatus | None = None,
                        category_id: int | None = None, party_id: int | None = None,
                        overdue: bool = False, today: date | None = None) -> Select:
@@ -40,10 +50,10 @@ def action_items_query(user: User, *, walk_id: int | None = None, status: Action
     still_open = case((ActionItem.status.in_(OPEN_STATUSES), 0), else_=1)
     query = select(ActionItem).order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date,
                                         ActionItem.id)
-    if not is_staff(user):
-        # A party member sees the party's items; anyone else none (the view refuses them anyway).
-        party = user.responsible_party_id if user.role == Role.RESPONSIBLE else None
-        query = query.where(ActionItem.responsible_party_id == party, ActionItem.responsible_party_id.is_not(None))
+    if is_party_member(user):
+        query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)
+    elif not is_staff(user):
+        query = query.where(false())  # anyone else sees none (the view refuses them anyway)
     if walk_id:
         query = query.where(ActionItem.walk_id == walk_id)
     if status:

@@ -11,11 +11,11 @@ from wtforms import SelectChoice
 
 from fieldwalk.actions import operations
 from fieldwalk.actions.forms import ActionFilterForm, ActionItemForm, CommentForm, TransitionForm
-from fieldwalk.actions.queries import action_items_query, active_parties, get_action_or_404
+from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, party_choices
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.queries import active_categories
-from fieldwalk.models import ActionStatus, Finding, Priority, ResponsibleParty
+from fieldwalk.models import ActionStatus, Finding, Priority
 from fieldwalk.permissions import can_edit_action, can_list_actions, can_triage, can_view_walk
 from fieldwalk.photo_service import process_uploads
 from fieldwalk.walks.queries import list_walks
@@ -23,14 +23,6 @@ from fieldwalk.walks.queries import list_walks
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
 DEFAULT_DUE_DAYS = 90  # Many kommuner aim to finish their own actions within about six months.
-
-
-def _party_choices(empty_label: str) -> list[SelectChoice]:
-    return [SelectChoice(0, empty_label)] + [SelectChoice(p.id, p.name) for p in active_parties()]
-
-
-def _party(party_id: int | None) -> ResponsibleParty | None:
-    return db.session.get(ResponsibleParty, party_id) if party_id else None
 
 
 def _one_photo(upload):
@@ -50,7 +42,7 @@ def index():
         SelectChoice(w.id, w.title) for w in list_walks(current_user)]
     form.category.choices = [SelectChoice(0, _("Alla"))] + [
         SelectChoice(c.id, c.name(locale)) for c in active_categories()]
-    form.party.choices = _party_choices(_("Alla"))
+    form.party.choices = party_choices(_("Alla"))
     form.validate()
     status = form.status.data if form.status.data in {s.value for s in ActionStatus} else None
     query = action_items_query(
@@ -84,7 +76,7 @@ def create():
     if not can_triage(current_user, walk):
         abort(403)
     form = ActionItemForm()
-    form.responsible_party.choices = _party_choices(_("Ingen ännu"))
+    form.responsible_party.choices = party_choices(_("Ingen ännu"))
     if request.method == "GET":
         first = findings[0]
         name = first.category.name(str(get_locale()))
@@ -99,7 +91,7 @@ def create():
         try:
             item = operations.create_action_item(
                 findings, current_user, title=form.title.data, description=form.description.data or "",
-                responsible_party=_party(form.responsible_party.data), due_date=form.due_date.data,
+                responsible_party=get_party(form.responsible_party.data), due_date=form.due_date.data,
                 priority=Priority(form.priority.data),
             )
             db.session.commit()
@@ -117,7 +109,7 @@ def create():
 def _detail_page(item, transition_form=None, comment_form=None, error=None, status=200):
     transition_form = transition_form or TransitionForm(formdata=None)
     keep = _("Behåll nuvarande") if item.responsible_party else _("Välj ansvarig part")
-    transition_form.responsible_party.choices = _party_choices(keep)
+    transition_form.responsible_party.choices = party_choices(keep)
     return render_template(
         "actions/detail.html", item=item, walk=item.walk, error=error,
         transitions=operations.allowed_transitions(current_user, item),
@@ -139,7 +131,7 @@ def transition(item_id: int):
     """Move the item to another status; an illegal or forbidden move is refused with a message."""
     item = get_action_or_404(item_id, current_user)
     form = TransitionForm()
-    form.responsible_party.choices = _party_choices("")
+    form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
         return _detail_page(item, transition_form=form, error=_("Kontrollera formuläret."), status=400)
     try:
@@ -148,7 +140,7 @@ def transition(item_id: int):
         return _detail_page(item, transition_form=form, error=_("Okänd status."), status=400)
     try:
         operations.transition(item, to, current_user, text=form.text.data or "",
-                              responsible_party=_party(form.responsible_party.data),
+                              responsible_party=get_party(form.responsible_party.data),
                               photo=_one_photo(form.photo.data))
         db.session.commit()
     except OperationError as exc:
@@ -185,7 +177,7 @@ def edit(item_id: int):
     if not can_edit_action(current_user, item):
         abort(403)
     form = ActionItemForm(obj=item)
-    form.responsible_party.choices = _party_choices(_("Ingen ännu"))
+    form.responsible_party.choices = party_choices(_("Ingen ännu"))
     if request.method == "GET":
         form.responsible_party.data = item.responsible_party_id or 0
         form.priority.data = item.priority.value
@@ -193,7 +185,7 @@ def edit(item_id: int):
         operations.update_action_item(
             item, current_user, title=form.title.data.strip(),
             description=(form.description.data or "").strip(),
-            responsible_party=_party(form.responsible_party.data), due_date=form.due_date.data,
+            responsible_party=get_party(form.responsible_party.data), due_date=form.due_date.data,
             priority=Priority(form.priority.data),
         )
         db.session.commit()

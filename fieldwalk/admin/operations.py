@@ -1,9 +1,10 @@
 """Administrative state changes: accounts and roles, reference data, personal-data export and erasure."""
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fieldwalk.audit import record
+from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionEvent, AuditEntry, Finding, User, walk_participants
@@ -29,7 +30,7 @@ def update_user(user: User, admin: User, **fields) -> User:
 def create_account(admin: User, email: str, **fields) -> User:
     """Add an account without a password (the person chooses one via the reset link)."""
     email = email.strip().lower()
-    if db.session.scalar(select(func.count(User.id)).where(func.lower(User.email) == email)):
+    if get_user_by_email(email) is not None:
         raise OperationError(_("Det finns redan ett konto med den e-postadressen."), status=409)
     user = User(email=email, **fields)
     db.session.add(user)

@@ -4,9 +4,8 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import SelectChoice
 
-from fieldwalk.actions.queries import active_parties
+from fieldwalk.actions.queries import get_party, party_choices
 from fieldwalk.admin import operations
 from fieldwalk.admin.forms import CategoryForm, NewUserForm, PartyForm, UserForm
 from fieldwalk.audit import record
@@ -27,19 +26,11 @@ def admins_only():
         abort(403)
 
 
-def _party_choices() -> list[SelectChoice]:
-    return [SelectChoice(0, _("Ingen"))] + [SelectChoice(p.id, p.name) for p in active_parties()]
-
-
-def _party(party_id: int | None) -> ResponsibleParty | None:
-    return db.session.get(ResponsibleParty, party_id) if party_id else None
-
-
 @bp.route("/users")
 def users():
     """Every account, guests last."""
     rows = db.session.scalars(select(User).order_by(User.email.is_(None), User.name)).all()
-    return render_template("admin/users.html", users=rows, button=EmptyForm())
+    return render_template("admin/users.html", users=rows)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -48,7 +39,7 @@ def user(user_id: int | None = None):
     """Create an account, or change a user's name, role, party and whether it is active."""
     account = db.get_or_404(User, user_id) if user_id else None
     form = (UserForm if account else NewUserForm)(obj=account)
-    form.responsible_party.choices = _party_choices()
+    form.responsible_party.choices = party_choices(_("Ingen"))
     if request.method == "GET":
         form.role.data = (account.role if account else Role.PARTICIPANT).value
         form.responsible_party.data = account.responsible_party_id or 0 if account else 0
@@ -56,7 +47,7 @@ def user(user_id: int | None = None):
     error = None
     if form.validate_on_submit():
         fields = {"name": form.name.data.strip(), "organisation": (form.organisation.data or "").strip(),
-                  "role": Role(form.role.data), "responsible_party": _party(form.responsible_party.data),
+                  "role": Role(form.role.data), "responsible_party": get_party(form.responsible_party.data),
                   "active": bool(form.active.data)}
         try:
             if account:
@@ -132,7 +123,7 @@ def categories():
 def category(category_id: int | None = None):
     """Create or edit a category."""
     def fill(form, obj):
-        form.default_party_id.choices = _party_choices()
+        form.default_party_id.choices = party_choices(_("Ingen"))
         if request.method == "GET":
             form.default_party_id.data = obj.default_party_id or 0 if obj else 0
 

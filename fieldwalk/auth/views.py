@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 
 from fieldwalk.audit import record
 from fieldwalk.auth.forms import (
@@ -16,10 +15,10 @@ from fieldwalk.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
 from fieldwalk.mail import send_mail
-from fieldwalk.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -40,9 +39,7 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if form.validate_on_submit():
-        user = db.session.scalar(
-            select(User).where(func.lower(User.email) == form.email.data.strip().lower())
-        )
+        user = get_user_by_email(form.email.data)
         if user is not None and user.active and user.check_password(form.password.data):
             login_user(user)
             record("auth.login", user, actor=user)
@@ -103,8 +100,7 @@ def reset_request():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        user = get_user_by_email(form.email.data)
         if user is not None and user.active:
             link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60

@@ -35,6 +35,16 @@ def _walk_fields(form: WalkForm) -> dict:
     return fields
 
 
+def _walk_to_manage(walk_id: int, button: bool = False):
+    """The walk for a coordinator's page or one-click button: 404 unseen, 403 not staff, 400 no CSRF token."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not can_manage_walks(current_user):
+        abort(403)
+    if button and not EmptyForm().validate_on_submit():
+        abort(400)
+    return walk
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -66,9 +76,7 @@ def create():
 @login_required
 def edit(walk_id: int):
     """Change a walk's details."""
-    walk = get_walk_or_404(walk_id, current_user)
-    if not can_manage_walks(current_user):
-        abort(403)
+    walk = _walk_to_manage(walk_id)
     form = WalkForm(obj=walk)
     if request.method == "GET":
         form.starts_at.data = to_user_timezone(walk.starts_at).replace(tzinfo=None)
@@ -100,11 +108,7 @@ def _detail_page(walk, place_form, status=200):
 @login_required
 def set_status(walk_id: int):
     """Move the walk to its next (or previous) status."""
-    walk = get_walk_or_404(walk_id, current_user)
-    if not can_manage_walks(current_user):
-        abort(403)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    walk = _walk_to_manage(walk_id, button=True)
     try:
         to = WalkStatus(request.form.get("status", ""))
         operations.set_walk_status(walk, to)
@@ -142,14 +146,10 @@ def suggest_place(walk_id: int):
 @login_required
 def check_place(walk_id: int, place_id: int):
     """Check off a suggested place as visited (or undo)."""
-    walk = get_walk_or_404(walk_id, current_user)
+    walk = _walk_to_manage(walk_id, button=True)
     place = db.session.get(SuggestedPlace, place_id)
     if place is None or place.walk_id != walk.id:
         abort(404)
-    if not can_manage_walks(current_user):
-        abort(403)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
     operations.set_place_checked(place, request.form.get("checked") == "1", current_user)
     db.session.commit()
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#places")
@@ -179,9 +179,7 @@ def join(code: str):
 @login_required
 def qr_code(walk_id: int):
     """The join link as a QR code (SVG) to print on the invitation or show at the meeting point."""
-    walk = get_walk_or_404(walk_id, current_user)
-    if not can_manage_walks(current_user):
-        abort(403)
+    walk = _walk_to_manage(walk_id)
     if not walk.join_enabled:
         abort(404)
     out = io.BytesIO()
@@ -197,11 +195,7 @@ def qr_code(walk_id: int):
 @login_required
 def join_link(walk_id: int):
     """Revoke the walk's join link, or open a new one."""
-    walk = get_walk_or_404(walk_id, current_user)
-    if not can_manage_walks(current_user):
-        abort(403)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    walk = _walk_to_manage(walk_id, button=True)
     enabled = request.form.get("enabled") == "1"
     operations.set_join_link(walk, enabled)
     record("walk.join_link", walk, detail="enabled" if enabled else "revoked")
