@@ -25,8 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldwalk.actions.views import bp as actions_bp
     from fieldwalk.admin.views import bp as admin_bp
     from fieldwalk.auth.views import bp as auth_bp
+    from fieldwalk.exports.views import bp as exports_bp
     from fieldwalk.extensions import babel, csrf, db, login, migrate
     from fieldwalk.findings.views import bp as findings_bp
+    from fieldwalk.followup.views import bp as followup_bp
     from fieldwalk.walks.views import bp as walks_bp
 
     db.init_app(app)
@@ -37,6 +39,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     security.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp):
+    for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp):
         app.register_blueprint(blueprint)
     return app

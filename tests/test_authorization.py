@@ -60,6 +60,8 @@ MATRIX = {
     "actions.transition": ("POST", "/actions/{item}/transition", STAFF | {"party_x"}, {"to": "in_progress"}),
     "actions.comment": ("POST", "/actions/{item}/comment", STAFF | {"party_x"}, {"text": "Beställt"}),
     "actions.edit": ("GET", "/actions/{item}/edit", STAFF, None),
+    # exports
+    # follow-up
 }
 # Further cases for routes whose rule depends on the object.
 EXTRA = {

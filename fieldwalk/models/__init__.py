@@ -13,11 +13,20 @@ from fieldwalk.models.actions import (
 from fieldwalk.models.audit import AuditEntry
 from fieldwalk.models.base import Base, utcnow
 from fieldwalk.models.findings import Category, Finding, Photo, PositionSource, Severity
+from fieldwalk.models.followup import (
+    FollowUpMeeting,
+    MeetingDecision,
+    PromiseActivity,
+    PromiseCommitment,
+    Reminder,
+    ReminderKind,
+)
 from fieldwalk.models.people import Role, User
 from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus, walk_participants
 
 __all__ = [
     "OPEN_STATUSES", "ActionEvent", "AuditEntry", "ActionItem", "ActionStatus", "Base", "Category", "EventKind",
-    "Finding", "Photo", "PositionSource", "Priority", "ResponsibleParty", "Role", "Severity", "SuggestedPlace",
+    "Finding", "FollowUpMeeting", "MeetingDecision", "Photo", "PromiseActivity", "PromiseCommitment",
+    "Reminder", "ReminderKind", "PositionSource", "Priority", "ResponsibleParty", "Role", "Severity", "SuggestedPlace",
     "User", "Walk", "WalkStatus", "action_item_findings", "utcnow", "walk_participants",
 ]

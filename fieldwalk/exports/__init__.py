@@ -1,0 +1,1 @@
+"""Exports of action items and findings: CSV, XLSX and GeoJSON."""

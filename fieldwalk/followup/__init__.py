@@ -1,0 +1,1 @@
+"""Follow-up: meeting mode, protocols per walk and per period, and the medborgarlöfte dashboard."""

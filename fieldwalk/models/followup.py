@@ -1,0 +1,111 @@
+"""Follow-up: meetings that review action items, the reminders sent about them, and the yearly promise."""
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldwalk.models.base import Base, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from fieldwalk.models.actions import ActionEvent, ActionItem, ResponsibleParty
+    from fieldwalk.models.people import User
+    from fieldwalk.models.walks import Walk
+
+
+class FollowUpMeeting(Base):
+    """An uppföljningsmöte: reviews the open action items of one walk or of a period (e.g. a quarter)."""
+
+    __tablename__ = "followup_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id"), index=True)
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
+    held_on: Mapped[date] = mapped_column(index=True)
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    walk: Mapped[Optional["Walk"]] = relationship()
+    created_by: Mapped[Optional["User"]] = relationship()
+    decisions: Mapped[list["MeetingDecision"]] = relationship(
+        back_populates="meeting", order_by="MeetingDecision.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<FollowUpMeeting {self.id} {self.title!r}>"
+
+
+class MeetingDecision(Base):
+    """What a follow-up meeting decided about one action item; the change itself is an ActionEvent."""
+
+    __tablename__ = "meeting_decisions"
+    __table_args__ = (UniqueConstraint("meeting_id", "action_item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("followup_meetings.id", ondelete="CASCADE"), index=True)
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("action_events.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    new_due_date: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meeting: Mapped[FollowUpMeeting] = relationship(back_populates="decisions")
+    action_item: Mapped["ActionItem"] = relationship()
+    event: Mapped[Optional["ActionEvent"]] = relationship()
+
+
+class ReminderKind(enum.StrEnum):
+    """Why a reminder was sent."""
+
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+
+
+class Reminder(Base):
+    """One reminder about one action item in one period: the record that stops a second mail."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("action_item_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_parties.id"))
+    kind: Mapped[ReminderKind] = mapped_column(enum_type(ReminderKind))
+    period: Mapped[str] = mapped_column(String(20))
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    action_item: Mapped["ActionItem"] = relationship()
+    party: Mapped[Optional["ResponsibleParty"]] = relationship()
+
+
+class PromiseActivity(enum.StrEnum):
+    """What a medborgarlöfte commitment counts; walks and follow-up meetings are counted automatically."""
+
+    WALKS = "walks"
+    FOLLOWUP_MEETINGS = "followup_meetings"
+    RESOLVED_ACTIONS = "resolved_actions"
+
+
+class PromiseCommitment(Base):
+    """One line of the year's medborgarlöfte (citizen promise), with its target number."""
+
+    __tablename__ = "promise_commitments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(index=True)
+    text: Mapped[str] = mapped_column(String(300))
+    activity: Mapped[PromiseActivity] = mapped_column(enum_type(PromiseActivity))
+    target: Mapped[int]
+    area: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<PromiseCommitment {self.year} {self.activity.value} {self.target}>"
