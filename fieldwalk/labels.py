@@ -8,6 +8,7 @@ from fieldwalk.models import (
     EventKind,
     PositionSource,
     Priority,
+    PromiseActivity,
     Role,
     Severity,
     WalkStatus,
@@ -42,6 +43,9 @@ LABELS = {
     Role.COORDINATOR: _l("Samordnare"),
     Role.RESPONSIBLE: _l("Ansvarig"),
     Role.PARTICIPANT: _l("Deltagare"),
+    PromiseActivity.WALKS: _l("Genomförda trygghetsvandringar"),
+    PromiseActivity.FOLLOWUP_MEETINGS: _l("Hållna uppföljningsmöten"),
+    PromiseActivity.RESOLVED_ACTIONS: _l("Åtgärdade åtgärder"),
 }
 
 # The button text for moving an action item into a status (what the user does, not where it ends).

@@ -112,6 +112,11 @@ def may_move(user: User, item: ActionItem, to: ActionStatus) -> bool:
     return can_comment_action(user, item) and (item.status, to) in _RESPONSIBLE_MOVES
 
 
+def can_follow_up(user: User) -> bool:
+    """Hold follow-up meetings, read protocols and the medborgarlöfte dashboard, export findings."""
+    return is_staff(user)
+
+
 def can_join(walk: Walk) -> bool:
     """The walk's link admits new participants while enabled and until the walk is over."""
     return walk.join_enabled and walk.status in OPEN_WALK

@@ -1,0 +1,149 @@
+"""The medborgarlöfte dashboard's figures for one year: promise vs actual, resolution, recurring categories."""
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import to_user_timezone
+from sqlalchemy import select
+
+from fieldwalk.extensions import db
+from fieldwalk.followup.queries import RESOLVED, days_to_resolution, utc_bounds
+from fieldwalk.models import (
+    ActionItem,
+    Category,
+    Finding,
+    FollowUpMeeting,
+    PromiseActivity,
+    PromiseCommitment,
+    Walk,
+    WalkStatus,
+)
+
+HELD = (WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP)
+
+
+@dataclass
+class CommitmentProgress:
+    commitment: PromiseCommitment
+    actual: int
+
+    @property
+    def met(self) -> bool:
+        return self.actual >= self.commitment.target
+
+
+@dataclass
+class Recurring:
+    """A category found in an area this year: how often, on how many walks, and whether last year too."""
+
+    category: Category
+    findings: int
+    walks: int
+    last_year: bool
+
+    @property
+    def recurring(self) -> bool:
+        return self.walks >= 2 or self.last_year
+
+
+@dataclass
+class YearFigures:
+    year: int
+    commitments: list[CommitmentProgress]
+    walks_held: int
+    meetings_held: int
+    quarters_with_meeting: list[bool]  # Q1..Q4
+    items_created: int
+    items_resolved: int
+    resolved_share: float | None
+    median_days: float | None
+    per_quarter: list[tuple[int, int]]  # (created, resolved) for Q1..Q4
+    areas: dict[str, list[Recurring]] = field(default_factory=dict)
+
+
+def _walks_held(year: int, area: str = "") -> list[Walk]:
+    low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
+    query = select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high, Walk.status.in_(HELD))
+    if area:
+        query = query.where(Walk.area == area)
+    return list(db.session.scalars(query))
+
+
+def _meetings_held(year: int) -> list[FollowUpMeeting]:
+    return list(db.session.scalars(select(FollowUpMeeting).where(
+        FollowUpMeeting.finished_at.is_not(None),
+        FollowUpMeeting.held_on.between(date(year, 1, 1), date(year, 12, 31)))))
+
+
+def _quarter(day: date) -> int:
+    return (day.month - 1) // 3
+
+
+def _local_day(value) -> date:
+    return to_user_timezone(value).date()
+
+
+def _category_counts(year: int) -> dict[tuple[str, int], tuple[int, set[int]]]:
+    low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
+    rows = db.session.execute(
+        select(Walk.area, Finding.category_id, Finding.walk_id).join(Walk, Finding.walk_id == Walk.id)
+        .where(Walk.starts_at >= low, Walk.starts_at < high))
+    counts: dict[tuple[str, int], tuple[int, set[int]]] = {}
+    for area, category_id, walk_id in rows:
+        n, walks = counts.get((area, category_id), (0, set()))
+        counts[(area, category_id)] = (n + 1, walks | {walk_id})
+    return counts
+
+
+def year_figures(year: int) -> YearFigures:
+    """Everything the dashboard shows for the year, counted from the data (nothing entered by hand)."""
+    commitments = list(db.session.scalars(
+        select(PromiseCommitment).where(PromiseCommitment.year == year).order_by(PromiseCommitment.id)))
+    meetings = _meetings_held(year)
+    low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
+    items = list(db.session.scalars(select(ActionItem).where(ActionItem.created_at >= low,
+                                                             ActionItem.created_at < high)))
+    resolved_in_year = list(db.session.scalars(select(ActionItem).where(
+        ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high)))
+
+    def actual(c: PromiseCommitment) -> int:
+        if c.activity == PromiseActivity.WALKS:
+            return len(_walks_held(year, c.area))
+        if c.activity == PromiseActivity.FOLLOWUP_MEETINGS:
+            return len([m for m in meetings if not c.area or (m.walk is not None and m.walk.area == c.area)])
+        return len([i for i in resolved_in_year if not c.area or i.walk.area == c.area])
+
+    per_quarter = [[0, 0] for _ in range(4)]
+    for item in items:
+        per_quarter[_quarter(_local_day(item.created_at))][0] += 1
+    for item in resolved_in_year:
+        per_quarter[_quarter(_local_day(item.resolved_at))][1] += 1
+    resolved = [i for i in items if i.status in RESOLVED]
+    durations = [d for d in map(days_to_resolution, items) if d is not None]
+
+    this_year, last_year = _category_counts(year), _category_counts(year - 1)
+    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    areas: dict[str, list[Recurring]] = defaultdict(list)
+    for (area, category_id), (n, walks) in this_year.items():
+        areas[area].append(Recurring(categories[category_id], n, len(walks), (area, category_id) in last_year))
+    for rows in areas.values():
+        rows.sort(key=lambda r: (not r.recurring, -r.findings, r.category.sort_order))
+
+    quarters = [False] * 4
+    for meeting in meetings:
+        quarters[_quarter(meeting.held_on)] = True
+    return YearFigures(
+        year=year,
+        commitments=[CommitmentProgress(c, actual(c)) for c in commitments],
+        walks_held=len(_walks_held(year)),
+        meetings_held=len(meetings),
+        quarters_with_meeting=quarters,
+        items_created=len(items),
+        items_resolved=len(resolved),
+        resolved_share=len(resolved) / len(items) if items else None,
+        median_days=statistics.median(durations) if durations else None,
+        per_quarter=[(c, r) for c, r in per_quarter],
+        areas=dict(sorted(areas.items())),
+    )

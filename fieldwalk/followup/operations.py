@@ -1,0 +1,113 @@
+"""Changes made in follow-up: meetings, their decisions on action items, and the yearly promise."""
+
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from fieldwalk.actions import operations as actions
+from fieldwalk.audit import record
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.models import (
+    ActionItem,
+    ActionStatus,
+    FollowUpMeeting,
+    MeetingDecision,
+    PromiseActivity,
+    PromiseCommitment,
+    ResponsibleParty,
+    User,
+    Walk,
+    WalkStatus,
+    utcnow,
+)
+from fieldwalk.permissions import is_staff
+
+
+def _require_staff(actor: User) -> None:
+    if not is_staff(actor):
+        raise OperationError(_("Bara samordnare håller uppföljningsmöten."), status=403)
+
+
+def create_meeting(actor: User, *, held_on: date, walk: Walk | None = None, period_start: date | None = None,
+                   period_end: date | None = None, title: str = "", attendees: str = "") -> FollowUpMeeting:
+    """A follow-up meeting about one walk or one period."""
+    _require_staff(actor)
+    if (walk is None) == (period_start is None):
+        raise OperationError(_("Välj en vandring eller en period."), status=422)
+    if walk is None and (period_end is None or period_end < period_start):
+        raise OperationError(_("Periodens slut måste vara samma dag som starten eller senare."), status=422)
+    if not title.strip():
+        title = (_("Uppföljning av %(walk)s", walk=walk.title) if walk is not None else
+                 _("Uppföljning %(start)s–%(end)s", start=format_date(period_start, "short"),
+                   end=format_date(period_end, "short")))
+    meeting = FollowUpMeeting(title=title.strip()[:200], walk=walk, period_start=period_start,
+                              period_end=period_end if walk is None else None, held_on=held_on,
+                              attendees=attendees.strip(), created_by=actor)
+    db.session.add(meeting)
+    db.session.flush()
+    record("followup.meeting", meeting, actor=actor, detail=meeting.title)
+    return meeting
+
+
+def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, text: str,
+                    to: ActionStatus | None = None, due_date: date | None = None,
+                    party: ResponsibleParty | None = None) -> MeetingDecision:
+    """Record what the meeting decided: a status change and/or new due date, always on the item's timeline."""
+    _require_staff(actor)
+    if meeting.finished_at is not None:
+        raise OperationError(_("Mötet är avslutat; beslut kan inte längre ändras."), status=409)
+    text = text.strip()
+    if not text and to is None and due_date in (None, item.due_date):
+        raise OperationError(_("Skriv ett beslut, välj en ny status eller ett nytt datum."), status=422)
+    held_on = format_date(meeting.held_on, "short")
+    note = (_("Uppföljningsmöte %(date)s: %(text)s", date=held_on, text=text) if text
+            else _("Uppföljningsmöte %(date)s", date=held_on))
+    if due_date is not None and due_date != item.due_date:
+        actions.update_action_item(item, actor, due_date=due_date)
+    if to is not None and to != item.status:
+        event = actions.transition(item, to, actor, text=note, responsible_party=party)
+    else:
+        event = actions.add_comment(item, actor, note)
+    decision = db.session.scalar(db.select(MeetingDecision).filter_by(meeting_id=meeting.id,
+                                                                      action_item_id=item.id))
+    if decision is None:
+        decision = MeetingDecision(meeting=meeting, action_item=item)
+        db.session.add(decision)
+    decision.text, decision.event, decision.new_due_date = text, event, due_date
+    db.session.flush()
+    return decision
+
+
+def finish_meeting(meeting: FollowUpMeeting, actor: User, notes: str = "") -> None:
+    """Close the meeting; a completed walk it followed up becomes 'uppföljd'."""
+    _require_staff(actor)
+    if meeting.finished_at is not None:
+        raise OperationError(_("Mötet är redan avslutat."), status=409)
+    meeting.finished_at = utcnow()
+    meeting.notes = notes.strip()
+    if meeting.walk is not None and meeting.walk.status == WalkStatus.COMPLETED:
+        meeting.walk.status = WalkStatus.FOLLOWED_UP
+    record("followup.finish", meeting, actor=actor, detail=meeting.title)
+    db.session.flush()
+
+
+def add_commitment(actor: User, *, year: int, text: str, activity: PromiseActivity, target: int,
+                   area: str = "") -> PromiseCommitment:
+    """One line of the year's medborgarlöfte."""
+    if target < 1:
+        raise OperationError(_("Målet måste vara minst 1."), status=422)
+    commitment = PromiseCommitment(year=year, text=text.strip(), activity=activity, target=target,
+                                   area=area.strip())
+    db.session.add(commitment)
+    db.session.flush()
+    record("promise.add", commitment, actor=actor, detail=f"{year}: {commitment.text} ({target})")
+    return commitment
+
+
+def remove_commitment(actor: User, commitment: PromiseCommitment) -> None:
+    """Take a line out of the promise (e.g. entered by mistake)."""
+    record("promise.remove", commitment, actor=actor, detail=f"{commitment.year}: {commitment.text}")
+    db.session.delete(commitment)
+    db.session.flush()

@@ -1,0 +1,143 @@
+"""What a follow-up covers (one walk, or a period such as a quarter) and the figures a protocol shows."""
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from fieldwalk.extensions import db
+from fieldwalk.models import (
+    OPEN_STATUSES,
+    ActionItem,
+    ActionStatus,
+    Finding,
+    FollowUpMeeting,
+    Walk,
+)
+
+RESOLVED = (ActionStatus.DONE, ActionStatus.CLOSED)
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    """First and last day of the quarter the day falls in."""
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    end = date(day.year + (first_month == 10), 1 if first_month == 10 else first_month + 3, 1) - timedelta(days=1)
+    return start, end
+
+
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The period [start 00:00, end+1 00:00) in Swedish local time, as naive UTC like the *_at columns."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    def to_utc(day: date) -> datetime:
+        return datetime.combine(day, time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    return to_utc(start), to_utc(end + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One walk, or the period start..end (inclusive dates, Swedish time)."""
+
+    walk: Walk | None = None
+    start: date | None = None
+    end: date | None = None
+
+    @classmethod
+    def of_meeting(cls, meeting: FollowUpMeeting) -> "Scope":
+        return cls(walk=meeting.walk, start=meeting.period_start, end=meeting.period_end)
+
+    def walks(self) -> list[Walk]:
+        """The walks held in scope, oldest first."""
+        if self.walk is not None:
+            return [self.walk]
+        low, high = utc_bounds(self.start, self.end)
+        return list(db.session.scalars(
+            select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high).order_by(Walk.starts_at)))
+
+    def findings(self) -> list[Finding]:
+        """The findings of the walks in scope."""
+        ids = [w.id for w in self.walks()]
+        return list(db.session.scalars(
+            select(Finding).where(Finding.walk_id.in_(ids)).order_by(Finding.walk_id, Finding.created_at)
+            .options(selectinload(Finding.photos), selectinload(Finding.category))))
+
+    def action_items(self) -> list[ActionItem]:
+        """A walk's items; for a period the items of its walks, those created or resolved in it, and every
+        item still open (a quarterly meeting reviews everything not yet done)."""
+        query = select(ActionItem).options(selectinload(ActionItem.findings), selectinload(ActionItem.events))
+        if self.walk is not None:
+            query = query.where(ActionItem.walk_id == self.walk.id)
+        else:
+            low, high = utc_bounds(self.start, self.end)
+            query = query.join(Walk, ActionItem.walk_id == Walk.id).where(or_(
+                Walk.starts_at.between(low, high), ActionItem.created_at.between(low, high),
+                ActionItem.resolved_at.between(low, high), ActionItem.status.in_(OPEN_STATUSES)))
+        return list(db.session.scalars(query.order_by(ActionItem.walk_id, ActionItem.id)))
+
+
+def items_to_review(scope: Scope) -> list[ActionItem]:
+    """The items a follow-up meeting steps through: open ones, and resolved ones still to be verified."""
+    review = (*OPEN_STATUSES, ActionStatus.DONE)
+    urgent_first = {ActionStatus.DONE: 1}
+    items = [i for i in scope.action_items() if i.status in review]
+    return sorted(items, key=lambda i: (urgent_first.get(i.status, 0), i.due_date or date.max, i.id))
+
+
+@dataclass
+class Summary:
+    """The figures at the top of a protocol."""
+
+    findings_total: int
+    findings_by_category: list[tuple[object, int]]  # (Category, count), most frequent first
+    items_total: int
+    items_by_status: dict[ActionStatus, int]
+    resolved: int
+    resolved_share: float | None  # 0..1, None without items
+    overdue: int
+    median_days_to_resolution: float | None
+
+
+def days_to_resolution(item: ActionItem) -> float | None:
+    """Days from the item's creation to its resolution (åtgärdad)."""
+    if item.status not in RESOLVED or item.resolved_at is None:
+        return None
+    return (item.resolved_at - item.created_at).total_seconds() / 86400
+
+
+def summarize(findings: list[Finding], items: list[ActionItem], today: date) -> Summary:
+    """Findings by category, items by status, resolved share, overdue count, median days to resolution."""
+    by_category = Counter(f.category for f in findings)
+    by_status = Counter(i.status for i in items)
+    resolved = sum(by_status[s] for s in RESOLVED)
+    durations = [d for d in map(days_to_resolution, items) if d is not None]
+    return Summary(
+        findings_total=len(findings),
+        findings_by_category=sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0].sort_order, kv[0].id)),
+        items_total=len(items),
+        items_by_status={s: by_status[s] for s in ActionStatus},
+        resolved=resolved,
+        resolved_share=resolved / len(items) if items else None,
+        overdue=sum(1 for i in items if i.is_overdue(today)),
+        median_days_to_resolution=statistics.median(durations) if durations else None,
+    )
+
+
+def get_meeting_or_404(meeting_id: int) -> FollowUpMeeting:
+    """The meeting (staff only reach the views that call this)."""
+    meeting = db.session.get(FollowUpMeeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def list_meetings() -> list[FollowUpMeeting]:
+    """Every follow-up meeting, newest first."""
+    return list(db.session.scalars(
+        select(FollowUpMeeting).order_by(FollowUpMeeting.held_on.desc(), FollowUpMeeting.id.desc())))
