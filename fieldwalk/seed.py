@@ -10,11 +10,15 @@ from sqlalchemy import func, select
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.followup.queries import quarter_of
 from fieldwalk.models import (
     ActionStatus,
     Category,
+    FollowUpMeeting,
     PositionSource,
     Priority,
+    PromiseActivity,
+    PromiseCommitment,
     ResponsibleParty,
     Role,
     Severity,
@@ -227,8 +231,29 @@ def seed_demo() -> None:
             if to == ActionStatus.DONE:
                 photo = process_photo(demo_photo(f"Efter: {title}", seed=100 + index), photo_limits())
             actions.transition(item, to, actor, text=text, photo=photo)
+        item.created_at = walk1.starts_at + timedelta(days=2)  # triaged two days after the walk
+        if item.resolved_at is not None:
+            item.resolved_at = item.created_at + timedelta(days=18 + 4 * index)
     findings.set_no_action(walk1_findings[7], True, "Positivt fynd – behåll belysningen.")
+    seed_follow_up(coordinator, now)
     db.session.flush()
+
+
+def seed_follow_up(coordinator: User, now) -> None:
+    """This year's medborgarlöfte and one follow-up meeting held a month ago."""
+    year = now.year
+    for text, activity, target in [
+        ("Minst 2 trygghetsvandringar per år", PromiseActivity.WALKS, 2),
+        ("Trygghetsvandringarna följs upp kvartalsvis", PromiseActivity.FOLLOWUP_MEETINGS, 4),
+        ("Minst 10 åtgärder genomförda", PromiseActivity.RESOLVED_ACTIONS, 10),
+    ]:
+        db.session.add(PromiseCommitment(year=year, text=text, activity=activity, target=target))
+    held = (now - timedelta(days=30)).date()
+    start, end = quarter_of(held)
+    db.session.add(FollowUpMeeting(
+        title=f"Kvartalsuppföljning {held:%Y}", period_start=start, period_end=end, held_on=held,
+        attendees="Sara Samordnare, Göran Gata, kommunpolisen", created_by=coordinator,
+        notes="Gångtunneln prioriteras inför vintern.", finished_at=now - timedelta(days=30)))
 
 
 def has_data() -> bool:

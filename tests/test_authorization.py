@@ -4,14 +4,15 @@ Routes are enumerated from app.url_map, so a new route without a row here fails 
 Denials are 403 or 404 (never someone else's data with 200); anonymous users are sent to log in.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
-from fieldwalk.models import Category, ResponsibleParty, Role, WalkStatus
+from fieldwalk.followup import operations as followup
+from fieldwalk.models import Category, PromiseActivity, ResponsibleParty, Role, WalkStatus
 from fieldwalk.photos import process_photo
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks
@@ -61,7 +62,18 @@ MATRIX = {
     "actions.comment": ("POST", "/actions/{item}/comment", STAFF | {"party_x"}, {"text": "Beställt"}),
     "actions.edit": ("GET", "/actions/{item}/edit", STAFF, None),
     # exports
+    "exports.actions": ("GET", "/exports/actions.csv?walk={walk_a}", STAFF | {"party_x", "party_y"}, None),
+    "exports.findings": ("GET", "/exports/findings.xlsx?walk={walk_a}", STAFF, None),
     # follow-up
+    "followup.index": ("GET", "/followup/", STAFF, None),
+    "followup.meeting": ("GET", "/followup/meetings/{meeting}", STAFF, None),
+    "followup.step": ("GET", "/followup/meetings/{meeting}/items/{item}", STAFF, None),
+    "followup.finish": ("POST", "/followup/meetings/{meeting}/finish", STAFF, {"notes": ""}),
+    "followup.protocol": ("GET", "/followup/protocol?walk={walk_a}", STAFF, None),
+    "followup.protocol_pdf": ("GET", "/followup/protocol.pdf?walk={walk_a}", STAFF, None),
+    "followup.dashboard": ("GET", "/followup/dashboard", STAFF, None),
+    "followup.promise": ("GET", "/followup/promise", {"admin"}, None),
+    "followup.remove_commitment": ("POST", "/followup/promise/{commitment}/delete", {"admin"}, {}),
 }
 # Further cases for routes whose rule depends on the object.
 EXTRA = {
@@ -69,6 +81,8 @@ EXTRA = {
     "finding of walk B": ("GET", "/findings/{finding_b}", STAFF | {"guest_b"}, None),
     "capture on walk B": ("GET", "/walks/{walk_b}/findings/new", STAFF | {"guest_b"}, None),
     "internal note of party X": ("GET", "/actions/{item}", STAFF | {"party_x"}, None),
+    "findings export as GeoJSON": ("GET", "/exports/findings.geojson", STAFF, None),
+    "action export as XLSX": ("GET", "/exports/actions.xlsx", STAFF | {"party_x", "party_y"}, None),
 }
 PUBLIC = {"static"}
 
@@ -95,11 +109,15 @@ def world(app):
         item = actions.create_action_item([finding_a], coordinator, title="Laga", responsible_party=x)
         event = actions.add_comment(item, coordinator, "Efter", photo=process_photo(jpeg_bytes((900, 600))))
         actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)
+        meeting = followup.create_meeting(coordinator, held_on=date(2026, 12, 10), walk=walk_a)
+        commitment = followup.add_commitment(coordinator, year=2026, text="Två vandringar",
+                                             activity=PromiseActivity.WALKS, target=2)
         db.session.commit()
         return {"walk_a": walk_a.id, "walk_b": walk_b.id, "code_a": walk_a.join_code,
                 "code_b": walk_b.join_code, "place": place.id, "finding_a": finding_a.id,
                 "finding_a2": finding_a2.id, "finding_b": finding_b.id, "item": item.id,
-                "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id, "user_y": user_y.id}
+                "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id, "user_y": user_y.id,
+                "meeting": meeting.id, "commitment": commitment.id}
 
 
 def become(client, role, world):

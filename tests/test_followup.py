@@ -1,0 +1,282 @@
+"""Follow-up: meeting mode, the protocol (screen and PDF) and the medborgarlöfte dashboard."""
+
+import hashlib
+import io
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from fieldwalk.actions import operations as actions
+from fieldwalk.extensions import db
+from fieldwalk.findings import operations as findings
+from fieldwalk.followup.dashboard import year_figures
+from fieldwalk.models import (
+    ActionEvent,
+    ActionItem,
+    ActionStatus,
+    Category,
+    FollowUpMeeting,
+    MeetingDecision,
+    PromiseActivity,
+    PromiseCommitment,
+    ResponsibleParty,
+    Role,
+    User,
+    Walk,
+    WalkStatus,
+)
+from fieldwalk.photos import process_photo
+from tests.helpers import jpeg_bytes
+
+
+def _coordinator() -> User:
+    return db.session.scalar(db.select(User).filter_by(role=Role.COORDINATOR))
+
+
+def _party(name="Gatu- och parkavdelningen") -> ResponsibleParty:
+    return db.session.scalar(db.select(ResponsibleParty).filter_by(name=name))
+
+
+def _category(slug="belysning") -> Category:
+    return db.session.scalar(db.select(Category).filter_by(slug=slug))
+
+
+def _text(pdf: bytes) -> str:
+    """The PDF's text with runs of whitespace made single spaces (table cells wrap lines)."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+@pytest.fixture
+def big_walk(app, auth):
+    """A completed walk with 30 findings, each with a photo and an action item in a known state."""
+    auth.login()
+    with app.app_context():
+        actor, party = _coordinator(), _party()
+        slugs = ["belysning", "klotter", "vegetation"]
+        walk = Walk(title="Stor vandring", area="Norr", starts_at=datetime(2026, 10, 1, 17),
+                    status=WalkStatus.COMPLETED, created_by=actor)
+        db.session.add(walk)
+        for n in range(30):
+            photo = process_photo(jpeg_bytes((400 + n, 300)))  # 30 different photos
+            finding, _ = findings.create_finding(
+                walk, actor, category=_category(slugs[n % 3]), description=f"Beskrivning {n}",
+                lat=56.88 + n / 2000, lon=14.80 + n / 1500, photos=[photo])
+            item = actions.create_action_item([finding], actor, title=f"Punkt-{n:02d}", responsible_party=party,
+                                              due_date=date.today() + timedelta(days=30 if n % 2 else -5))
+            item.created_at = datetime(2026, 10, 2, 12)
+            if n < 6:  # six resolved after 4, 8, 12, 16, 20, 24 days → median 14
+                actions.transition(item, ActionStatus.DONE, actor, text="Klart")
+                item.resolved_at = item.created_at + timedelta(days=4 * (n + 1))
+        db.session.commit()
+        return walk.id
+
+
+def test_protocol_pdf_of_a_walk_with_30_findings(client, big_walk):
+    response = client.get(f"/followup/protocol.pdf?walk={big_walk}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) >= 5
+    images = {hashlib.sha256(image.data).hexdigest() for page in reader.pages for image in page.images}
+    assert len(images) == 30  # one before-photo per item (no after-photos yet)
+    text = _text(response.data)
+    for n in range(30):
+        assert f"Punkt-{n:02d}" in text
+    assert "Protokoll: Stor vandring" in text
+    assert "30 fynd" in text and "30 åtgärder" in text
+    assert "20 % åtgärdade (6 st)" in text
+    # Open items 6..29 due 5 days ago are the even ones: 12 of them.
+    assert "12 försenade" in text
+    assert "14 dagar till åtgärd (median)" in text
+    assert "Belysning 10" in text and "Klotter 10" in text
+    assert "Tilldelad 24" in text and "Åtgärdad 6" in text
+
+
+def test_protocol_on_screen_and_bad_scope(client, big_walk):
+    page = client.get(f"/followup/protocol?walk={big_walk}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('class="protocol-item"') == 30
+    assert "<svg" in html and html.count("<circle") == 30
+    assert f"/followup/protocol.pdf?walk={big_walk}" in html
+    assert client.get("/followup/protocol?from=2026-13-01&to=2026-12-31").status_code == 400
+    assert client.get("/followup/protocol?from=2026-12-01&to=2026-11-01").status_code == 400
+    assert client.get("/followup/protocol").status_code == 400
+    assert client.get("/followup/protocol?walk=999").status_code == 404
+    period = client.get("/followup/protocol?from=2026-10-01&to=2026-12-31")
+    assert period.status_code == 200 and period.get_data(as_text=True).count('class="protocol-item"') == 30
+    assert client.get("/followup/protocol?from=2025-01-01&to=2025-03-31").get_data(as_text=True).count(
+        'class="protocol-item"') == 24  # the still open items are carried into any period
+
+
+def test_meeting_mode_steps_through_open_items_and_records_decisions(app, client, big_walk):
+    response = client.post("/followup/", data={"scope": "walk", "walk": big_walk, "held_on": "2026-11-20",
+                                                "attendees": "Sara, Göran"})
+    assert response.status_code == 302
+    meeting_url = response.headers["Location"]
+    agenda = client.get(meeting_url).get_data(as_text=True)
+    assert "0 av 30 åtgärder har ett beslut." in agenda  # 24 open + 6 åtgärdade still to verify
+    with app.app_context():
+        meeting = db.session.scalar(db.select(FollowUpMeeting))
+        assert meeting.title == "Uppföljning av Stor vandring"
+        first = db.session.scalar(db.select(ActionItem).filter_by(title="Punkt-00"))  # åtgärdad
+        open_item = db.session.scalar(db.select(ActionItem).filter_by(title="Punkt-06"))
+        meeting_id, first_id, open_id = meeting.id, first.id, open_item.id
+    step = client.get(f"/followup/meetings/{meeting_id}/items/{first_id}")
+    assert step.status_code == 200
+    html = step.get_data(as_text=True)
+    assert "Åtgärd 1 av 30" in html and "Punkt-00" in html and "<svg" in html
+    assert 'value="closed"' in html  # åtgärdad → avslutad is offered
+
+    # Verify and close the first; move the due date of an open one.
+    response = client.post(f"/followup/meetings/{meeting_id}/items/{first_id}",
+                           data={"text": "Verifierat på plats", "to": "closed"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/items/{first_id + 1}")
+    response = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
+                           data={"text": "Leverantören är sen", "due_date": "2027-02-01"})
+    assert response.status_code == 302
+
+    # Refusals write nothing and keep the text.
+    illegal = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
+                          data={"text": "Stäng direkt", "to": "closed"})
+    assert illegal.status_code == 409 and "Stäng direkt" in illegal.get_data(as_text=True)
+    empty = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}", data={"text": " "})
+    assert empty.status_code == 422
+    with app.app_context():
+        closed = db.session.get(ActionItem, first_id)
+        moved = db.session.get(ActionItem, open_id)
+        assert closed.status == ActionStatus.CLOSED
+        assert closed.events[-1].text == "Uppföljningsmöte 2026-11-20: Verifierat på plats"
+        assert moved.due_date == date(2027, 2, 1) and moved.status == ActionStatus.ASSIGNED
+        assert [e.kind.value for e in moved.events[-2:]] == ["edited", "comment"]
+        assert db.session.scalar(db.select(db.func.count()).select_from(MeetingDecision)) == 2
+        events = db.session.scalar(db.select(db.func.count()).select_from(ActionEvent))
+
+    agenda = client.get(meeting_url).get_data(as_text=True)
+    assert "2 av 30 åtgärder har ett beslut." in agenda  # the closed item stays on the agenda
+
+    response = client.post(f"/followup/meetings/{meeting_id}/finish", data={"notes": "Nästa möte i mars"})
+    assert response.status_code == 302 and f"meeting={meeting_id}" in response.headers["Location"]
+    late = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}", data={"text": "För sent"})
+    assert late.status_code == 409
+    with app.app_context():
+        assert db.session.get(Walk, big_walk).status == WalkStatus.FOLLOWED_UP
+        assert db.session.scalar(db.select(db.func.count()).select_from(ActionEvent)) == events
+    protocol = client.get(f"/followup/protocol.pdf?meeting={meeting_id}")
+    text = _text(protocol.data)
+    assert "Mötets beslut: Verifierat på plats" in text
+    assert "Mötets beslut: Leverantören är sen (nytt datum 1 feb. 2027)" in text
+    assert "Nästa möte i mars" in text and "Sara, Göran" in text
+
+
+def test_meeting_form_refusals_keep_input(client, auth, make_walk):
+    auth.login()
+    no_walk = client.post("/followup/", data={"scope": "walk", "walk": "0", "held_on": "2026-11-20",
+                                              "title": "Höstens möte"})
+    assert no_walk.status_code == 422
+    html = no_walk.get_data(as_text=True)
+    assert "Välj en vandring eller en period." in html and 'value="Höstens möte"' in html
+    backwards = client.post("/followup/", data={"scope": "period", "period_start": "2026-12-01",
+                                                "period_end": "2026-10-01", "held_on": "2026-11-20"})
+    assert backwards.status_code == 422
+    assert client.post("/followup/", data={"scope": "period", "held_on": "not a date"}).status_code == 400
+    ok = client.post("/followup/", data={"scope": "period", "period_start": "2026-10-01",
+                                         "period_end": "2026-12-31", "held_on": "2026-11-20"})
+    assert ok.status_code == 302
+    assert "Uppföljning 2026-10-01–2026-12-31" in client.get(ok.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.fixture
+def seeded_year(app, auth):
+    """2025 with known counts: 3 walks held (+1 planned, +1 in 2024), meetings in Q1 and Q3 (+1 unfinished),
+    4 action items created (2 resolved after 10 and 20 days), lighting in two Centrum walks, graffiti in Norr
+    in 2025 and 2024."""
+    auth.login(Role.ADMIN)
+    with app.app_context():
+        actor = db.session.scalar(db.select(User).filter_by(role=Role.ADMIN))
+
+        def walk(title, area, when, status=WalkStatus.COMPLETED):
+            w = Walk(title=title, area=area, starts_at=when, status=status, created_by=actor)
+            db.session.add(w)
+            return w
+
+        c1 = walk("Centrum vår", "Centrum", datetime(2025, 3, 10, 17))
+        c2 = walk("Centrum höst", "Centrum", datetime(2025, 9, 10, 17))
+        n1 = walk("Norr", "Norr", datetime(2025, 5, 5, 17))
+        walk("Planerad", "Norr", datetime(2025, 12, 30, 17), WalkStatus.PLANNED)
+        old = walk("Norr 2024", "Norr", datetime(2024, 5, 5, 17))
+        db.session.flush()
+        made = []
+        for w, slug in [(c1, "belysning"), (c2, "belysning"), (n1, "klotter"), (c1, "klotter"),
+                        (old, "klotter")]:
+            finding, _ = findings.create_finding(w, actor, category=_category(slug))
+            made.append(finding)
+        c2.status = WalkStatus.FOLLOWED_UP  # counts as held too
+        for i, finding in enumerate(made[:4]):
+            item = actions.create_action_item([finding], actor, title=f"Å{i}", responsible_party=_party())
+            item.created_at = datetime(2025, 1 + 3 * i, 15, 12)
+            if i < 2:
+                actions.transition(item, ActionStatus.DONE, actor)
+                item.resolved_at = item.created_at + timedelta(days=10 * (i + 1))
+        for held, finished in [(date(2025, 2, 1), True), (date(2025, 8, 1), True), (date(2025, 11, 1), False)]:
+            db.session.add(FollowUpMeeting(title=f"Möte {held}", held_on=held, period_start=held,
+                                           period_end=held, finished_at=datetime(2025, 1, 1) if finished else None))
+        db.session.add_all([
+            PromiseCommitment(year=2025, text="Minst 2 trygghetsvandringar per år",
+                              activity=PromiseActivity.WALKS, target=2),
+            PromiseCommitment(year=2025, text="Uppföljning varje kvartal",
+                              activity=PromiseActivity.FOLLOWUP_MEETINGS, target=4),
+            PromiseCommitment(year=2025, text="Vandring i Norr", activity=PromiseActivity.WALKS,
+                              target=1, area="Norr"),
+        ])
+        db.session.commit()
+
+
+def test_dashboard_figures_for_a_seeded_year(app, client, seeded_year):
+    with app.app_context():
+        figures = year_figures(2025)
+        assert [(p.commitment.text, p.actual, p.met) for p in figures.commitments] == [
+            ("Minst 2 trygghetsvandringar per år", 3, True),
+            ("Uppföljning varje kvartal", 2, False),
+            ("Vandring i Norr", 1, True),
+        ]
+        assert figures.walks_held == 3 and figures.meetings_held == 2
+        assert figures.quarters_with_meeting == [True, False, True, False]
+        assert figures.items_created == 4 and figures.items_resolved == 2
+        assert figures.resolved_share == 0.5 and figures.median_days == 15
+        assert figures.per_quarter == [(1, 1), (1, 1), (1, 0), (1, 0)]
+        centrum = {r.category.slug: (r.findings, r.walks, r.recurring) for r in figures.areas["Centrum"]}
+        norr = {r.category.slug: (r.findings, r.walks, r.last_year, r.recurring) for r in figures.areas["Norr"]}
+        assert centrum == {"belysning": (2, 2, True), "klotter": (1, 1, False)}
+        assert norr == {"klotter": (1, 1, True, True)}
+    html = client.get("/followup/dashboard?year=2025").get_data(as_text=True)
+    assert "Medborgarlöfte 2025" in html
+    assert re.search(r"Uppföljning varje kvartal</td><td>Hållna uppföljningsmöten</td>\s*"
+                     r'<td class="num">4</td><td class="num">2</td>', html)
+    assert ">3 / 2<" in html and ">2 / 4<" in html  # the chart's labels
+    assert "50 %" in html and "Ändra löftet" in html
+    assert client.get("/followup/dashboard?year=99999").status_code == 400
+
+
+def test_only_admins_change_the_promise(app, client, auth):
+    auth.login(Role.COORDINATOR)
+    assert client.get("/followup/dashboard").status_code == 200
+    assert client.get("/followup/promise").status_code == 403
+    auth.login(Role.ADMIN)
+    bad = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "activity": "walks",
+                                                 "target": "0"})
+    assert bad.status_code == 400 and 'value="Minst två"' in bad.get_data(as_text=True)
+    ok = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "activity": "walks",
+                                                "target": "2"})
+    assert ok.status_code == 302
+    with app.app_context():
+        commitment = db.session.scalar(db.select(PromiseCommitment))
+        assert (commitment.year, commitment.target, commitment.activity) == (2026, 2, PromiseActivity.WALKS)
+        commitment_id = commitment.id
+    assert client.post(f"/followup/promise/{commitment_id}/delete").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(PromiseCommitment)) == 0
