@@ -255,7 +255,7 @@ def test_dashboard_figures_for_a_seeded_year(app, client, seeded_year):
         assert norr == {"klotter": (1, 1, True, True)}
     html = client.get("/followup/dashboard?year=2025").get_data(as_text=True)
     assert "Medborgarlöfte 2025" in html
-    assert re.search(r"Uppföljning varje kvartal</td><td>Hållna uppföljningsmöten</td>\s*"
+    assert re.search(r'Uppföljning varje kvartal<br><span class="meta">Hållna uppföljningsmöten</span></td>\s*'
                      r'<td class="num">4</td><td class="num">2</td>', html)
     assert ">3 / 2<" in html and ">2 / 4<" in html  # the chart's labels
     assert "50 %" in html and "Ändra löftet" in html

@@ -84,26 +84,26 @@ class Bar:
     text: str = ""  # shown after the bar; defaults to the value
 
 
-def bar_chart(bars: list[Bar], title: str, width: int = 640) -> Markup:
-    """Horizontal bars with labels on the left; a target is a dark tick with the bar's outline."""
-    row, label_w, right = 34, min(240, width // 3), 90
-    height = row * len(bars) + 10
+def bar_chart(bars: list[Bar], title: str, width: int = 360) -> Markup:
+    """Horizontal bars, each under its label (long labels keep their width on a phone); a target is a
+    dashed outline, and a bar that reached it is green."""
+    row, right = 46, 70
+    usable = width - right
     top = max([b.value for b in bars] + [b.target or 0 for b in bars] + [1])
-    usable = width - label_w - right
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="bar-chart" '
-             f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {row * len(bars) + 4}" '
+             f'class="bar-chart" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
     for i, bar in enumerate(bars):
-        y = 5 + i * row
+        y = i * row
         length = usable * bar.value / top
         met = bar.target is None or bar.value >= bar.target
-        parts.append(f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" font-size="13" '
-                     f'fill="#1f2328">{escape(bar.label)}</text>')
+        text = bar.label if len(bar.label) <= 48 else bar.label[:47] + "…"
+        parts.append(f'<text x="0" y="{y + 14}" font-size="12" fill="#1f2328">{escape(text)}</text>')
         if bar.target is not None:
-            parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{usable * bar.target / top:.1f}" height="22" '
+            parts.append(f'<rect x="0.5" y="{y + 19}" width="{usable * bar.target / top:.1f}" height="18" '
                          f'fill="none" stroke="#5f6b76" stroke-dasharray="4 3"/>')
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="22" '
+        parts.append(f'<rect x="0.5" y="{y + 19}" width="{length:.1f}" height="18" '
                      f'fill="{"#1c6b35" if met else "#8a4b00"}"/>')
-        parts.append(f'<text x="{label_w + max(length, usable * (bar.target or 0) / top) + 6:.1f}" y="{y + 20}" '
-                     f'font-size="13" font-weight="700" fill="#1f2328">{escape(bar.text or f"{bar.value:g}")}</text>')
+        parts.append(f'<text x="{max(length, usable * (bar.target or 0) / top) + 6:.1f}" y="{y + 33}" '
+                     f'font-size="12" font-weight="700" fill="#1f2328">{escape(bar.text or f"{bar.value:g}")}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -29,6 +29,7 @@ from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.models import ActionStatus, PromiseActivity, PromiseCommitment
 from fieldwalk.permissions import can_admin, can_follow_up
 from fieldwalk.photo_service import photo_store
+from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -105,15 +106,14 @@ def _step_page(meeting, item, form, error=None, status=200):
     form.responsible_party.choices = party_choices(_("Behåll nuvarande"))
     before = next((p for f in item.findings for p in f.photos), None)
     after = next((p for e in reversed(item.events) if not e.internal for p in reversed(e.photos)), None)
-    points = [MapPoint(n, f.lat, f.lon, f.category.is_positive)
-              for n, f in enumerate(item.findings, 1) if f.has_position]
     return render_template(
         "followup/step.html", meeting=meeting, item=item, form=form, error=error, items=items,
         position=position, before=before, after=after,
         previous=items[position - 1] if position else None,
         next=items[position + 1] if position is not None and position + 1 < len(items) else None,
         decision=next((d for d in meeting.decisions if d.action_item_id == item.id), None),
-        map_svg=findings_map(points, _("Karta över fyndens positioner")) if points else None,
+        map_data=walk_map_data(item.walk, findings=item.findings, places=[]),
+        positioned=[f for f in item.findings if f.has_position],
     ), status
 
 

@@ -4,11 +4,13 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 
 from fieldwalk.labels import label
-from fieldwalk.models import Walk
+from fieldwalk.models import Finding, SuggestedPlace, Walk
 
 
-def walk_map_data(walk: Walk) -> dict:
-    """Points for Leaflet, embedded in the page as JSON (no inline script needed)."""
+def walk_map_data(walk: Walk, findings: list[Finding] | None = None,
+                  places: list[SuggestedPlace] | None = None) -> dict:
+    """Points for Leaflet, embedded in the page as JSON (no inline script needed): the walk's findings and
+    suggested places, or only those given (e.g. the findings behind one action item)."""
     locale = str(get_locale())
     lat, lon = (float(v) for v in current_app.config["MAP_CENTER"].split(","))
     if walk.meeting_lat is not None:
@@ -29,12 +31,12 @@ def walk_map_data(walk: Walk) -> dict:
                 "positive": f.category.is_positive,
                 "url": url_for("findings.detail", finding_id=f.id),
             }
-            for f in walk.findings
+            for f in (walk.findings if findings is None else findings)
             if f.has_position
         ],
         "places": [
             {"lat": p.lat, "lon": p.lon, "text": p.text[:140], "checked": p.checked_at is not None}
-            for p in walk.suggested_places
+            for p in (walk.suggested_places if places is None else places)
             if p.lat is not None
         ],
     }
