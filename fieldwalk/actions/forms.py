@@ -1,5 +1,7 @@
-"""Forms for creating, editing, moving and commenting on action items."""
+"""Forms for creating, editing, moving and commenting on action items, and the list's filters."""
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -14,8 +16,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from fieldwalk.actions.queries import party_choices
+from fieldwalk.findings.queries import active_categories
 from fieldwalk.labels import choices
-from fieldwalk.models import ActionStatus, Priority
+from fieldwalk.models import ActionStatus, Priority, User
+from fieldwalk.walks.queries import list_walks
 
 
 class ActionItemForm(FlaskForm):
@@ -57,3 +62,30 @@ class ActionFilterForm(FlaskForm):
     category = SelectField(_l("Kategori"), coerce=int, validators=[Optional()])
     party = SelectField(_l("Ansvarig part"), coerce=int, validators=[Optional()])
     overdue = BooleanField(_l("Bara försenade"))
+
+    def query_filters(self) -> dict:
+        """The filters as keyword arguments of action_items_query; a value that is not valid is ignored."""
+        status = self.status.data if self.status.data in {s.value for s in ActionStatus} else None
+        return {
+            "walk_id": self.walk.data if not self.walk.errors else None,
+            "status": ActionStatus(status) if status else None,
+            "category_id": self.category.data if not self.category.errors else None,
+            "party_id": self.party.data if not self.party.errors else None,
+            "overdue": bool(self.overdue.data),
+        }
+
+
+def action_filter_form(args, user: User) -> ActionFilterForm:
+    """The list's filters read from the query string, validated against the choices the user has.
+
+    The action item list and its exports both read their filters here, so a download holds exactly
+    the items the list shows.
+    """
+    form = ActionFilterForm(args)
+    locale = str(get_locale())
+    form.walk.choices = [SelectChoice(0, _("Alla"))] + [SelectChoice(w.id, w.title) for w in list_walks(user)]
+    form.category.choices = [SelectChoice(0, _("Alla"))] + [
+        SelectChoice(c.id, c.name(locale)) for c in active_categories()]
+    form.party.choices = party_choices(_("Alla"))
+    form.validate()
+    return form

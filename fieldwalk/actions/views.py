@@ -7,18 +7,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from fieldwalk.actions import operations
-from fieldwalk.actions.forms import ActionFilterForm, ActionItemForm, CommentForm, TransitionForm
+from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
 from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, party_choices
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
-from fieldwalk.findings.queries import active_categories
 from fieldwalk.models import ActionStatus, Finding, Priority
 from fieldwalk.permissions import can_edit_action, can_list_actions, can_triage, can_view_walk
 from fieldwalk.photo_service import process_uploads
-from fieldwalk.walks.queries import list_walks
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
@@ -36,25 +33,12 @@ def index():
     """Action items with filters: walk, status, category, responsible party, overdue."""
     if not can_list_actions(current_user):
         abort(403)
-    form = ActionFilterForm(request.args)
-    locale = str(get_locale())
-    form.walk.choices = [SelectChoice(0, _("Alla"))] + [
-        SelectChoice(w.id, w.title) for w in list_walks(current_user)]
-    form.category.choices = [SelectChoice(0, _("Alla"))] + [
-        SelectChoice(c.id, c.name(locale)) for c in active_categories()]
-    form.party.choices = party_choices(_("Alla"))
-    form.validate()
-    status = form.status.data if form.status.data in {s.value for s in ActionStatus} else None
-    query = action_items_query(
-        current_user,
-        walk_id=form.walk.data if not form.walk.errors else None,
-        status=ActionStatus(status) if status else None,
-        category_id=form.category.data if not form.category.errors else None,
-        party_id=form.party.data if not form.party.errors else None,
-        overdue=bool(form.overdue.data),
-    )
+    form = action_filter_form(request.args, current_user)
+    query = action_items_query(current_user, **form.query_filters())
     page = db.paginate(query, per_page=50, error_out=False)
-    filter_args = {k: v for k, v in request.args.items() if k != "page"}
+    # Only the filters travel on to the pager and the download links (a stray ?fmt= or ?_external= would
+    # clash with url_for's own arguments).
+    filter_args = {k: v for k, v in request.args.items() if k in form._fields}
     return render_template("actions/index.html", form=form, page=page, filter_args=filter_args)
 
 

@@ -1,0 +1,171 @@
+"""Serialise an export table (columns + rows) as CSV, XLSX or GeoJSON; no database access here.
+
+Rows hold plain Python values: str, int, float, bool, date, timezone-aware local datetime, or None.
+Each format writes them the way its readers expect (Swedish Excel, LibreOffice, QGIS).
+"""
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+TEXT, INT, FLOAT, BOOL, DATE, DATETIME, URL = "text", "int", "float", "bool", "date", "datetime", "url"
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV/formula injection, OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: a stable ASCII key (GeoJSON property), its translated title, its kind and width."""
+
+    key: str
+    title: str
+    kind: str = TEXT
+    width: int = 14
+
+
+def defuse(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading apostrophe when it would otherwise start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _yes_no(value: bool) -> str:
+    return _("Ja") if value else _("Nej")
+
+
+def _csv_cell(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    if column.kind == BOOL:
+        return _yes_no(value)
+    if column.kind == DATETIME:
+        return value.strftime("%Y-%m-%d %H:%M")
+    if column.kind == DATE:
+        return value.isoformat()
+    if column.kind in (INT, FLOAT):
+        return str(value)
+    return defuse(str(value))
+
+
+def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    """CSV for Excel with a Swedish locale: UTF-8 with a BOM, `;` between fields, CRLF line ends.
+
+    The BOM makes Excel read å, ä and ö right, and `;` is the list separator Swedish Excel expects.
+    Decimal numbers (coordinates, accuracy) keep a dot, as in the source data: Excel with a Swedish
+    locale may then read them as text — the XLSX export has real numbers for that use.
+    Dates are ISO 8601 (YYYY-MM-DD, the Swedish standard); times are Swedish local time.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([defuse(str(c.title)) for c in columns])
+    for row in rows:
+        writer.writerow([_csv_cell(c, v) for c, v in zip(columns, row, strict=True)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _xlsx_text(value: Any) -> str:
+    # openpyxl refuses control characters that XML 1.0 cannot hold; a pasted text may carry them.
+    return defuse(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_title: str) -> bytes:
+    """An Excel workbook: bold frozen header with an autofilter, set widths, real date and number cells."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title[:31]
+    sheet.append([_xlsx_text(c.title) for c in columns])
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    for row_number, row in enumerate(rows, start=2):
+        for col_number, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
+            cell = sheet.cell(row=row_number, column=col_number)
+            if value is None:
+                continue
+            if column.kind == BOOL:
+                cell.value = _yes_no(value)
+            elif column.kind == DATETIME:
+                cell.value = value.replace(tzinfo=None)  # already local time; Excel has no time zones
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif column.kind == DATE:
+                cell.value = value
+                cell.number_format = "yyyy-mm-dd"
+            elif column.kind in (INT, FLOAT):
+                cell.value = value
+            elif column.kind == URL:
+                cell.value = _xlsx_text(value)
+                cell.hyperlink = cell.value
+                cell.style = "Hyperlink"
+            else:
+                cell.value = _xlsx_text(value)
+    for col_number, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(col_number)].width = column.width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{sheet.max_row}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _json_value(column: Column, value: Any) -> Any:
+    if value is None:
+        return None
+    if column.kind in (DATE, DATETIME):
+        # ISO 8601, with the UTC offset for times: QGIS (OGR) reads both as date/time fields.
+        return value.isoformat(timespec="seconds") if column.kind == DATETIME else value.isoformat()
+    if column.kind == FLOAT:
+        return value if math.isfinite(value) else None
+    if column.kind in (INT, BOOL):
+        return value
+    return str(value)
+
+
+def _coordinate(value: Any, limit: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and -limit <= value <= limit else None
+
+
+def to_geojson(columns: Sequence[Column], rows: Iterable[Sequence[Any]], name: str) -> dict:
+    """An RFC 7946 FeatureCollection: one Point per row with a position, the row as its properties.
+
+    Coordinates are WGS 84 longitude, latitude (EPSG:4326, the only CRS RFC 7946 allows, so there
+    is no "crs" member). The rows' "lat" and "lon" columns place each feature and its "id" column
+    is the feature id. Rows without a valid position are left out and counted in the foreign
+    member "fieldwalk": {"without_position": n}; "name" is the layer name QGIS shows.
+    """
+    keys = [c.key for c in columns]
+    features, without_position = [], 0
+    for row in rows:
+        properties = {c.key: _json_value(c, v) for c, v in zip(columns, row, strict=True)}
+        values = dict(zip(keys, row, strict=True))
+        lat, lon = _coordinate(values.get("lat"), 90), _coordinate(values.get("lon"), 180)
+        if lat is None or lon is None:
+            without_position += 1
+            continue
+        features.append({
+            "type": "Feature",
+            "id": values.get("id"),
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": properties,
+        })
+    return {
+        "type": "FeatureCollection",
+        "name": name,
+        "features": features,
+        "fieldwalk": {"without_position": without_position},
+    }
+

@@ -1,0 +1,115 @@
+"""Reads behind the exports: the findings filters and query, and eager loading for both lists."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import to_utc
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from fieldwalk.extensions import db
+from fieldwalk.models import ActionItem, Category, Finding, Photo, Walk, action_item_findings
+
+
+class BadFilter(ValueError):
+    """A filter value that cannot be used; its message says why, in the user's language."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FindingFilters:
+    """Which findings to export: of one walk, of one category, logged from/to a local date."""
+
+    walk_id: int | None = None
+    category_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def _shown(value: str) -> str:
+    return value[:40]
+
+
+def _object_id(args, name: str, model, message: str) -> int | None:
+    value = args.get(name, "").strip()
+    if value in ("", "0"):  # 0 is "Alla", as in the action item list
+        return None
+    # Too long a number is no id either (and would overflow the database's integer column).
+    if not (value.isascii() and value.isdigit() and len(value) < 10) or db.session.get(model, int(value)) is None:
+        raise BadFilter(message % {"value": _shown(value)})
+    return int(value)
+
+
+def _date(args, name: str) -> date | None:
+    value = args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise BadFilter(_("Datumet ”%(value)s” går inte att läsa. Skriv det som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.",
+                          value=_shown(value))) from None
+
+
+def finding_filters(args) -> FindingFilters:
+    """Read walk, category, from and to (YYYY-MM-DD) from the query string; BadFilter says what is wrong."""
+    filters = FindingFilters(
+        walk_id=_object_id(args, "walk", Walk, _("Det finns ingen vandring med id ”%(value)s”.")),
+        category_id=_object_id(args, "category", Category, _("Det finns ingen kategori med id ”%(value)s”.")),
+        start=_date(args, "from"),
+        end=_date(args, "to"),
+    )
+    if filters.start and filters.end and filters.start > filters.end:
+        raise BadFilter(_("Från-datumet (%(start)s) är senare än till-datumet (%(end)s).",
+                          start=filters.start.isoformat(), end=filters.end.isoformat()))
+    return filters
+
+
+def _filtered(query: Select, filters: FindingFilters) -> Select:
+    if filters.walk_id:
+        query = query.where(Finding.walk_id == filters.walk_id)
+    if filters.category_id:
+        query = query.where(Finding.category_id == filters.category_id)
+    # created_at is naive UTC: a local day runs from local midnight to the next, converted to UTC.
+    if filters.start:
+        query = query.where(Finding.created_at >= to_utc(datetime.combine(filters.start, time())))
+    if filters.end:
+        query = query.where(Finding.created_at < to_utc(datetime.combine(filters.end + timedelta(days=1), time())))
+    return query
+
+
+def findings_query(filters: FindingFilters) -> Select:
+    """(finding, number of photos) for the findings the filters select, oldest first."""
+    photo_counts = (select(Photo.finding_id, func.count(Photo.id).label("n"))
+                    .where(Photo.finding_id.is_not(None)).group_by(Photo.finding_id).subquery())
+    query = (select(Finding, func.coalesce(photo_counts.c.n, 0))
+             .outerjoin(photo_counts, photo_counts.c.finding_id == Finding.id)
+             .options(selectinload(Finding.walk), selectinload(Finding.category))
+             .order_by(Finding.created_at, Finding.id))
+    return _filtered(query, filters)
+
+
+def list_findings(filters: FindingFilters) -> list[tuple[Finding, int, list[int]]]:
+    """(finding, number of photos, ids of its action items) for each finding the filters select."""
+    found = db.session.execute(findings_query(filters)).all()
+    item_ids: dict[int, list[int]] = {}
+    if found:
+        links = (select(action_item_findings.c.finding_id, action_item_findings.c.action_item_id)
+                 .where(action_item_findings.c.finding_id.in_(_filtered(select(Finding.id), filters)))
+                 .order_by(action_item_findings.c.action_item_id))
+        for finding_id, item_id in db.session.execute(links):
+            item_ids.setdefault(finding_id, []).append(item_id)
+    return [(finding, count, item_ids.get(finding.id, [])) for finding, count in found]
+
+
+def with_export_loads(query: Select) -> Select:
+    """The action item query with what an export row reads loaded up front (no photos)."""
+    return query.options(
+        selectinload(ActionItem.walk),
+        selectinload(ActionItem.responsible_party),
+        selectinload(ActionItem.findings).selectinload(Finding.category),
+    )
