@@ -128,7 +128,7 @@ def test_meeting_mode_steps_through_open_items_and_records_decisions(app, client
     step = client.get(f"/followup/meetings/{meeting_id}/items/{first_id}")
     assert step.status_code == 200
     html = step.get_data(as_text=True)
-    assert "Åtgärd 1 av 30" in html and "Punkt-00" in html and "<svg" in html
+    assert "Åtgärd 1 av 30" in html and "Punkt-00" in html and 'id="map-data"' in html and "56.88000, 14.80000" in html
     assert 'value="closed"' in html  # åtgärdad → avslutad is offered
 
     # Verify and close the first; move the due date of an open one.
