@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
+from PIL import ImageFile
 from pypdf import PdfReader
 
 from fieldwalk.actions import operations as actions
@@ -93,6 +94,7 @@ def test_protocol_pdf_of_a_walk_with_30_findings(client, big_walk):
     assert "14 dagar till åtgärd (median)" in text
     assert "Belysning 10" in text and "Klotter 10" in text
     assert "Tilldelad 24" in text and "Åtgärdad 6" in text
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # WeasyPrint's import must not loosen photo uploads
 
 
 def test_protocol_on_screen_and_bad_scope(client, big_walk):
