@@ -1,4 +1,6 @@
-"""Flask commands: init-db, seed-demo, create-user."""
+"""Flask commands: init-db, seed-demo, create-user, send-reminders."""
+
+from datetime import date
 
 import click
 from flask import Flask
@@ -7,6 +9,7 @@ from flask_migrate import upgrade
 
 from fieldwalk.extensions import db
 from fieldwalk.models import ResponsibleParty, Role
+from fieldwalk.notifications import reminder_period, send_reminders
 from fieldwalk.seed import DEMO_PASSWORD, create_user, ensure_reference_data, has_data, seed_demo
 
 
@@ -59,7 +62,29 @@ def create_user_command(email, name, role, organisation, party, password) -> Non
     click.echo(f"User {email} created with role {role}.")
 
 
+@click.command("send-reminders")
+@with_appcontext
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Remind as of this day (YYYY-MM-DD) instead of today.")
+def send_reminders_command(on) -> None:
+    """Mail each responsible party its overdue and soon-due action items, once per item and period (cron)."""
+    today = on.date() if on else date.today()
+    try:
+        reminder_period(today)
+    except ValueError as error:  # a wrong REMINDER_PERIOD
+        raise click.ClickException(str(error)) from None
+    run = send_reminders(today)
+    for name, count in run.without_address:
+        click.echo(f"No e-mail address for {name!r} ({count} items); add one to the party or a member.")
+    for name, error in run.failed:
+        click.echo(f"Could not mail {name!r}: {error}", err=True)
+    click.echo(f"{run.period}: sent {run.mails} mails about {run.items} items; "
+               f"{len(run.without_address)} parties without address; {len(run.failed)} failed.")
+    if run.failed:
+        raise click.exceptions.Exit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, seed_demo_command, create_user_command):
+    for command in (init_db, seed_demo_command, create_user_command, send_reminders_command):
         app.cli.add_command(command)

@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "fieldwalk <noreply@localhost>",
     "MAIL_OUTBOX": None,  # set in load_config: instance/outbox
     "DUE_SOON_DAYS": 14,
+    # Links in mails (reminders from cron have no request to take the host from).
+    "BASE_URL": "http://127.0.0.1:5000",
+    # `flask send-reminders` mails about an item at most once per "week" (ISO week) or "month".
+    "REMINDER_PERIOD": "week",
 }
 
 

@@ -27,6 +27,7 @@ from fieldwalk.models import (
     WalkStatus,
     utcnow,
 )
+from fieldwalk.notifications import drop_pending_notifications
 from fieldwalk.photo_service import photo_limits
 from fieldwalk.photos import process_photo
 from fieldwalk.walks import operations as walks
@@ -236,6 +237,7 @@ def seed_demo() -> None:
             item.resolved_at = item.created_at + timedelta(days=18 + 4 * index)
     findings.set_no_action(walk1_findings[7], True, "Positivt fynd – behåll belysningen.")
     seed_follow_up(coordinator, now)
+    drop_pending_notifications(db.session)  # the demo's made-up assignments mail nobody
     db.session.flush()
 
 

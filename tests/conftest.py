@@ -44,6 +44,7 @@ def app(session_app, tmp_path):
     """The app with a fresh schema and photo folder for this test; default categories and parties loaded."""
     app = session_app
     app.config["PHOTO_DIR"] = str(tmp_path / "photos")
+    app.config["MAIL_OUTBOX"] = str(tmp_path / "outbox")  # status changes send mail; never into instance/
     app.config["WTF_CSRF_ENABLED"] = False
     limiter.reset()  # rate limits count per test, as they would per attacker
     with app.app_context():

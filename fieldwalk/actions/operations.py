@@ -19,6 +19,7 @@ from fieldwalk.models import (
     User,
     utcnow,
 )
+from fieldwalk.notifications import notify_change
 from fieldwalk.permissions import can_comment_action, can_edit_action, can_triage, is_party_member, may_move
 from fieldwalk.photo_service import attach_photo
 from fieldwalk.photos import ProcessedPhoto
@@ -64,6 +65,8 @@ def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
            detail=f"{from_status.value if from_status else ''}→{to_status.value if to_status else ''} {text}"[:500])
     if photo is not None:
         attach_photo(photo, event=event)
+    if kind == EventKind.STATUS:  # every status change, the assignment at creation included
+        notify_change(item, actor, event)
     return event
 
 
@@ -174,5 +177,7 @@ def update_action_item(item: ActionItem, actor: User, **fields) -> ActionEvent |
     }
     event = _record(item, actor, EventKind.EDITED,
                     text=_("Ändrade %(fields)s", fields=", ".join(str(names.get(n, n)) for n in changed)))
+    if {"responsible_party", "assignee"} & set(changed):
+        notify_change(item, actor, event)
     db.session.flush()
     return event

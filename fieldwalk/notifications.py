@@ -1,0 +1,249 @@
+"""Mail about action items: change notices sent after the commit, and the periodic overdue reminders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction, contains_eager, selectinload
+
+from fieldwalk.extensions import db
+from fieldwalk.labels import label
+from fieldwalk.mail import mail_link, send_mail
+from fieldwalk.models import (
+    OPEN_STATUSES,
+    ActionEvent,
+    ActionItem,
+    ActionStatus,
+    EventKind,
+    Reminder,
+    ReminderKind,
+    ResponsibleParty,
+    Role,
+    User,
+    utcnow,
+)
+
+MAIL_LOCALE = "sv"  # mails go to departments and shared mailboxes: the product language
+_PENDING = "fieldwalk_notifications"  # (item, actor, event) queued by the operations
+_OUTGOING = "fieldwalk_outgoing_mail"  # (recipients, subject, body) composed just before the commit
+
+
+# --- Who gets mail ---------------------------------------------------------------------------------
+
+def _dedupe(addresses) -> list[str]:
+    seen, result = set(), []
+    for address in addresses:
+        address = (address or "").strip()
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            result.append(address)
+    return result
+
+
+def party_recipients(party: ResponsibleParty) -> list[str]:
+    """The party's own address (if any) and those of its active members with an account, without repeats."""
+    members = db.session.scalars(
+        select(User.email).where(User.responsible_party_id == party.id, User.role == Role.RESPONSIBLE,
+                                 User.active.is_(True), User.email.is_not(None)).order_by(User.id))
+    return _dedupe([party.email, *members])
+
+
+def assignee_recipients(item: ActionItem) -> list[str]:
+    """The item's handläggare if it has one with an address, otherwise everyone of its responsible party."""
+    if item.assignee is not None and item.assignee.active and item.assignee.email:
+        return [item.assignee.email]
+    return party_recipients(item.responsible_party) if item.responsible_party is not None else []
+
+
+# --- Change notices, sent only once the change is committed ----------------------------------------
+
+def notify_change(item: ActionItem, actor: User, event: ActionEvent) -> None:
+    """Queue a notice to the item's assignee about this change; it is mailed if and when the transaction commits."""
+    db.session.info.setdefault(_PENDING, []).append((item, actor, event))
+
+
+def drop_pending_notifications(session: Session) -> None:
+    """Forget the notices queued in this transaction (demo data mails nobody)."""
+    session.info.pop(_PENDING, None)
+
+
+def _compose_notice(item: ActionItem, actor: User, change: ActionEvent) -> tuple[list[str], str, str] | None:
+    recipients = [r for r in assignee_recipients(item) if not actor.email or r.lower() != actor.email.lower()]
+    if not recipients:
+        return None
+    assigned = change.kind == EventKind.EDITED or change.to_status == ActionStatus.ASSIGNED
+    whom = item.assignee.name if item.assignee is not None else (
+        item.responsible_party.name if item.responsible_party is not None else "")
+    if assigned:
+        subject = _("Tilldelad åtgärd: %(title)s", title=item.title)
+        intro = _("%(actor)s har tilldelat en åtgärd till %(whom)s.", actor=change.actor_name, whom=whom)
+    else:
+        subject = _("Ny status för åtgärd: %(title)s", title=item.title)
+        intro = _("%(actor)s har ändrat status för en åtgärd som ni ansvarar för.", actor=change.actor_name)
+    lines = [_("Hej!"), "", intro, "", _("Åtgärd: %(title)s", title=item.title),
+             _("Vandring: %(walk)s", walk=item.walk.title)]
+    if change.from_status is not None and change.to_status is not None:
+        lines.append(_("Status: %(from)s → %(to)s",
+                       **{"from": label(change.from_status), "to": label(change.to_status)}))
+    elif change.to_status is None:
+        lines.append(_("Status: %(status)s", status=label(item.status)))
+    if item.due_date is not None:
+        lines.append(_("Klart senast: %(date)s", date=item.due_date.isoformat()))
+    if change.text:
+        lines += ["", change.text]
+    lines += ["", _("Öppna åtgärden: %(link)s", link=mail_link("actions.detail", item_id=item.id))]
+    return recipients, subject, "\n".join(lines) + "\n"
+
+
+@event.listens_for(Session, "before_commit")
+def _compose_queued_notices(session: Session) -> None:
+    """Write the notices while the session can still load what they show; they are sent after the commit."""
+    pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    outgoing = session.info.setdefault(_OUTGOING, [])
+    with force_locale(MAIL_LOCALE):
+        for item, actor, change in pending:
+            try:
+                message = _compose_notice(item, actor, change)
+            except Exception:  # a notice must never cost the user the change itself
+                current_app.logger.exception("Could not compose the notice about action item %s", item.id)
+                continue
+            if message is not None:
+                outgoing.append(message)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_composed_notices(session: Session) -> None:
+    """Committed: mail the notices; a failing mail server is logged and does not break the request."""
+    if session.in_nested_transaction():
+        return
+    for recipients, subject, body in session.info.pop(_OUTGOING, []):
+        try:
+            send_mail(", ".join(recipients), subject, body)
+        except Exception as error:  # smtplib errors, refused connections, timeouts, a full disk
+            current_app.logger.warning("Could not mail the notice %r to %s: %s", subject, recipients, error)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unsent_notices(session: Session, transaction: SessionTransaction) -> None:
+    """Rolled back or closed without a commit: notices about changes that never happened are dropped."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_OUTGOING, None)
+
+
+# --- Reminders about overdue and soon-due items (flask send-reminders, from cron) ------------------
+
+def reminder_period(today: date) -> str:
+    """The period a reminder counts for: the ISO week ("2026-W48") or the month ("2026-11") of `today`."""
+    kind = current_app.config["REMINDER_PERIOD"]
+    if kind == "week":
+        year, week, _day = today.isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "month":
+        return f"{today.year}-{today.month:02d}"
+    raise ValueError(f"REMINDER_PERIOD must be 'week' or 'month', not {kind!r}")
+
+
+@dataclass
+class ReminderRun:
+    """What one run of send_reminders did."""
+
+    period: str
+    mails: int = 0
+    items: int = 0
+    without_address: list[tuple[str, int]] = field(default_factory=list)  # party name, items
+    failed: list[tuple[str, str]] = field(default_factory=list)  # party name, error
+
+
+def _due_items(today: date, period: str) -> dict[ResponsibleParty, list[tuple[ActionItem, ReminderKind]]]:
+    """Open items of active parties, overdue or due within DUE_SOON_DAYS, not yet reminded of in this period."""
+    soon = today + timedelta(days=current_app.config["DUE_SOON_DAYS"])
+    items = db.session.scalars(
+        select(ActionItem).join(ActionItem.responsible_party)
+        .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date.is_not(None),
+               ActionItem.due_date <= soon, ResponsibleParty.active.is_(True))
+        .options(contains_eager(ActionItem.responsible_party), selectinload(ActionItem.walk))
+        .order_by(ResponsibleParty.name, ActionItem.due_date, ActionItem.id))
+    done = set(db.session.execute(select(Reminder.action_item_id, Reminder.kind).where(Reminder.period == period)))
+    by_party: dict[ResponsibleParty, list[tuple[ActionItem, ReminderKind]]] = defaultdict(list)
+    for item in items:
+        kind = ReminderKind.OVERDUE if item.due_date < today else ReminderKind.DUE_SOON
+        if (item.id, kind) not in done:
+            by_party[item.responsible_party].append((item, kind))
+    return by_party
+
+
+def _reminder_mail(party: ResponsibleParty, entries: list[tuple[ActionItem, ReminderKind]],
+                   today: date) -> tuple[str, str]:
+    overdue = [item for item, kind in entries if kind == ReminderKind.OVERDUE]
+    soon = [item for item, kind in entries if kind == ReminderKind.DUE_SOON]
+    subject = _("Påminnelse: åtgärder för %(party)s", party=party.name)
+    lines = [_("Hej!"), "", _("Det här är en påminnelse om åtgärder som %(party)s ansvarar för.", party=party.name)]
+    for heading, items in ((_("Försenade"), overdue),
+                           (_("Snart dags (inom %(days)d dagar)", days=current_app.config["DUE_SOON_DAYS"]), soon)):
+        if not items:
+            continue
+        lines += ["", f"{heading} ({len(items)})", ""]
+        for item in items:
+            days = (today - item.due_date).days
+            if days > 0:
+                when = ngettext("%(num)d dag försenad", "%(num)d dagar försenad", days)
+            elif days == 0:
+                when = _("ska vara klar i dag")
+            else:
+                when = ngettext("om %(num)d dag", "om %(num)d dagar", -days)
+            lines += [f"- {item.title}",
+                      "  " + _("Vandring: %(walk)s", walk=item.walk.title),
+                      "  " + _("Klart senast: %(date)s (%(when)s)", date=item.due_date.isoformat(), when=when),
+                      "  " + _("Status: %(status)s", status=label(item.status)),
+                      "  " + mail_link("actions.detail", item_id=item.id), ""]
+    lines += [_("Alla era åtgärder: %(link)s", link=mail_link("actions.index", party=party.id)), "",
+              _("Ni får högst en påminnelse per åtgärd och period. Ändra status i fieldwalk när en åtgärd är "
+                "klar, så slutar påminnelserna.")]
+    return subject, "\n".join(lines) + "\n"
+
+
+def send_reminders(today: date) -> ReminderRun:
+    """Mail each responsible party its overdue and soon-due items, once per item, kind and period.
+
+    One mail per party and run. The Reminder rows that stop a second mail are written in the same
+    transaction as the sending and committed only when the mail went out, so a party whose mail failed,
+    or that has no address yet, is tried again on the next run.
+    """
+    run = ReminderRun(period=reminder_period(today))
+    by_party = _due_items(today, run.period)
+    with force_locale(MAIL_LOCALE):
+        for party, entries in by_party.items():
+            name = party.name
+            recipients = party_recipients(party)
+            if not recipients:
+                run.without_address.append((name, len(entries)))
+                continue
+            subject, body = _reminder_mail(party, entries, today)
+            for item, kind in entries:
+                db.session.add(Reminder(action_item=item, party=party, kind=kind, period=run.period,
+                                        recipients=", ".join(recipients), sent_at=utcnow()))
+            try:
+                db.session.flush()  # a concurrent run that got there first stops here, before mailing
+                send_mail(", ".join(recipients), subject, body)
+            except IntegrityError:
+                db.session.rollback()
+                continue
+            except Exception as error:  # smtplib errors, refused connections, timeouts
+                db.session.rollback()
+                current_app.logger.warning("Could not mail the reminder to %s: %s", name, error)
+                run.failed.append((name, str(error) or error.__class__.__name__))
+                continue
+            db.session.commit()
+            run.mails += 1
+            run.items += len(entries)
+    return run
