@@ -56,7 +56,8 @@ def test_no_untranslated_text_in_templates():
     for path in root.rglob("*.html"):
         source = re.sub(r"{#.*?#}|{%.*?%}|{{.*?}}|<script.*?</script>", " ", path.read_text(), flags=re.S)
         for text in re.findall(r">([^<]+)<", source):
-            words = re.sub(r"fieldwalk|Svenska|English|CSV|Excel|GeoJSON", "", text)  # names: product, languages, formats
+            # names: the product, the languages, file formats
+            words = re.sub(r"fieldwalk|Svenska|English|CSV|Excel|GeoJSON", "", text)
             if re.search(r"[A-Za-zÅÄÖåäö]{2,}", words):
                 offenders.append(f"{path.name}: {text.strip()}")
     assert offenders == []
