@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app fieldwalk
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: setup run run-https test bench vendor translations extract-messages clean
+.PHONY: setup run run-https test bench fuzz vendor translations extract-messages clean
 
 setup: $(VENV)/.installed static/vendor/.stamp translations
 
@@ -28,6 +28,10 @@ translations: $(VENV)/.installed
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".venv node_modules" -o fieldwalk/translations/messages.pot .
 	$(BIN)/pybabel update -i fieldwalk/translations/messages.pot -d fieldwalk/translations --no-fuzzy-matching
+
+# Schemathesis against the API's OpenAPI document with many more examples than the test suite uses.
+fuzz: setup
+	FIELDWALK_FUZZ_EXAMPLES=200 $(BIN)/pytest tests/test_api_fuzz.py -q
 
 # Creates/upgrades the SQLite database in instance/, loads demo data once, serves on $(HOST):$(PORT).
 run: setup

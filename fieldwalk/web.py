@@ -19,6 +19,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from fieldwalk import permissions
 from fieldwalk.extensions import db, login
@@ -71,8 +72,12 @@ def unauthorized():
 
 def _error_page(error: HTTPException):
     if wants_json():
-        return jsonify(error={"code": error.name.lower().replace(" ", "_"),
-                              "message": error.description}), error.code
+        body = {"code": error.name.lower().replace(" ", "_"), "message": error.description}
+        messages = (getattr(error, "data", None) or {}).get("messages")
+        if messages:  # the API's input validation (webargs): which field, what is wrong
+            body["message"] = str(ERROR_TEXTS[422])
+            body["fields"] = {name: text for location in messages.values() for name, text in location.items()}
+        return jsonify(error=body), error.code
     return render_template("errors/error.html", error=error), error.code
 
 
@@ -82,12 +87,23 @@ ERROR_TEXTS = {
     404: _l("Sidan finns inte. Länken kan vara gammal."),
     405: _l("Det går inte att göra så här."),
     413: _l("Det du skickade är för stort. Skicka färre eller mindre foton åt gången."),
+    422: _l("Uppgifterna kunde inte tas emot. Kontrollera dem och försök igen."),
     500: _l("Något gick fel hos oss. Försök igen om en stund."),
 }
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in routes: ids beyond a 32-bit database integer cannot exist, so they are a 404 (not a
+    database overflow error)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Register template helpers and error pages."""
+    """Register the id converter, template helpers and error pages (before any blueprint's routes)."""
+    app.url_map.converters["int"] = DatabaseIdConverter
     vendor = Path(app.static_folder or "") / "vendor" / "leaflet" / "leaflet.js"
 
     @app.context_processor
@@ -115,12 +131,13 @@ def init_app(app: Flask) -> None:
         lambda value: f"{format_date(value, 'full')} {format_datetime(value, 'HH:mm')}" if value else ""
     )
 
-    for code in ERROR_TEXTS:
-        def handler(error, code=code):
-            if not isinstance(error, HTTPException):
-                from werkzeug.exceptions import InternalServerError
-                error = InternalServerError()
-            if not error.description or error.description == type(error).description:
-                error.description = str(ERROR_TEXTS[code])
-            return _error_page(error)
-        app.register_error_handler(code, handler)
+    def handler(error):
+        if not isinstance(error, HTTPException):
+            from werkzeug.exceptions import InternalServerError
+            error = InternalServerError()
+        if error.code in ERROR_TEXTS and (not error.description or error.description == type(error).description):
+            error.description = str(ERROR_TEXTS[error.code])
+        return _error_page(error)
+
+    app.register_error_handler(HTTPException, handler)
+    app.register_error_handler(500, handler)

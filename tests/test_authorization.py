@@ -4,6 +4,7 @@ Routes are enumerated from app.url_map, so a new route without a row here fails 
 Denials are 403 or 404 (never someone else's data with 200); anonymous users are sent to log in.
 """
 
+import io
 from datetime import date, datetime
 
 import pytest
@@ -61,6 +62,20 @@ MATRIX = {
     "actions.transition": ("POST", "/actions/{item}/transition", STAFF | {"party_x"}, {"to": "in_progress"}),
     "actions.comment": ("POST", "/actions/{item}/comment", STAFF | {"party_x"}, {"text": "Beställt"}),
     "actions.edit": ("GET", "/actions/{item}/edit", STAFF, None),
+    # JSON API (anonymous callers get 401 JSON instead of the login page)
+    "api.session_info": ("GET", "/api/v1/session", LOGGED_IN, None),
+    "api.categories": ("GET", "/api/v1/categories", LOGGED_IN, None),
+    "api.walks": ("GET", "/api/v1/walks", LOGGED_IN, None),
+    "api.walk": ("GET", "/api/v1/walks/{walk_a}", STAFF | {"guest_a"}, None),
+    "api.walk_findings": ("GET", "/api/v1/walks/{walk_a}/findings", STAFF | {"guest_a"}, None),
+    "api.create_finding": ("POST", "/api/v1/walks/{walk_a}/findings", STAFF | {"guest_a"},
+                           {"uuid": "7a0c4a52-3f4e-4c8e-9a55-0d6a2f1b9e11", "category_id": 1}),
+    "api.finding": ("GET", "/api/v1/findings/{finding_a}", STAFF | {"guest_a", "party_x"}, None),
+    "api.finding_by_uuid": ("GET", "/api/v1/findings/by-uuid/{uuid_a}", STAFF | {"guest_a", "party_x"}, None),
+    "api.add_photo": ("POST", "/api/v1/findings/{finding_a}/photos", STAFF, {"photo": "jpeg"}),
+    "api.action_items": ("GET", "/api/v1/action-items", LOGGED_IN, None),
+    "api.action_item": ("GET", "/api/v1/action-items/{item}", STAFF | {"party_x"}, None),
+    "api.transition": ("POST", "/api/v1/action-items/{item}/transition", STAFF | {"party_x"}, {"to": "in_progress"}),
     # exports
     "exports.actions": ("GET", "/exports/actions.csv?walk={walk_a}", STAFF | {"party_x", "party_y"}, None),
     "exports.findings": ("GET", "/exports/findings.xlsx?walk={walk_a}", STAFF, None),
@@ -84,7 +99,7 @@ EXTRA = {
     "findings export as GeoJSON": ("GET", "/exports/findings.geojson", STAFF, None),
     "action export as XLSX": ("GET", "/exports/actions.xlsx", STAFF | {"party_x", "party_y"}, None),
 }
-PUBLIC = {"static"}
+PUBLIC = {"static", "api-docs.openapi_json"}
 
 
 @pytest.fixture
@@ -117,7 +132,7 @@ def world(app):
                 "code_b": walk_b.join_code, "place": place.id, "finding_a": finding_a.id,
                 "finding_a2": finding_a2.id, "finding_b": finding_b.id, "item": item.id,
                 "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id, "user_y": user_y.id,
-                "meeting": meeting.id, "commitment": commitment.id}
+                "meeting": meeting.id, "commitment": commitment.id, "uuid_a": finding_a.uuid}
 
 
 def become(client, role, world):
@@ -147,6 +162,12 @@ def test_access(app, client, world, name, role):
     if method == "GET":
         with client.get(url) as response:
             status, body = response.status_code, response.get_data()
+    elif url.startswith("/api/") and data.get("photo") == "jpeg":
+        response = client.post(url, data={"photo": (io.BytesIO(jpeg_bytes((300, 200))), "p.jpg")})
+        status, body = response.status_code, response.get_data()
+    elif url.startswith("/api/"):
+        response = client.post(url, json=data)
+        status, body = response.status_code, response.get_data()
     else:
         response = client.post(url, data=data)
         status, body = response.status_code, response.get_data()
@@ -154,6 +175,8 @@ def test_access(app, client, world, name, role):
         assert status not in (401, 403, 404), (status, body[:300])
         if name != "auth.logout":  # logging out rightly ends on the login page
             assert not (status == 302 and "/login" in response.headers.get("Location", ""))
+    elif role == "anonymous" and url.startswith("/api/"):
+        assert status == 401, status
     elif role == "anonymous":
         assert status == 302 and "/login" in response.headers["Location"], status
     else:

@@ -1,16 +1,18 @@
 """State changes of findings: log one (idempotently), triage it."""
 
+import hashlib
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
-from fieldwalk.models import Category, Finding, PositionSource, Severity, User, Walk
-from fieldwalk.permissions import can_log_finding
-from fieldwalk.photo_service import attach_photo
-from fieldwalk.photos import ProcessedPhoto
+from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity, User, Walk
+from fieldwalk.permissions import can_log_finding, is_staff
+from fieldwalk.photo_service import attach_photo, photo_error, photo_limits
+from fieldwalk.photos import PhotoError, ProcessedPhoto, process_photo
 
 
 def create_finding(
@@ -80,6 +82,33 @@ def create_finding(
         attach_photo(processed, finding=finding)
     db.session.flush()
     return finding, True
+
+
+def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "") -> tuple[Photo, bool]:
+    """Add one uploaded photo to a finding; returns (photo, created).
+
+    Idempotent by the upload's SHA-256: the same bytes sent again (a retry after a dropped connection)
+    return the stored photo and write nothing.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    existing = next((p for p in finding.photos if p.source_sha256 == digest), None)
+    if existing is not None:
+        return existing, False
+    if not (can_log_finding(actor, finding.walk) and (is_staff(actor) or finding.reporter_id == actor.id)):
+        raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
+    if len(finding.photos) >= current_app.config["PHOTO_MAX_PER_FINDING"]:
+        raise OperationError(_("Högst %(n)d foton per fynd.", n=current_app.config["PHOTO_MAX_PER_FINDING"]),
+                             status=422, code="too_many_photos")
+    try:
+        processed = process_photo(data, photo_limits())
+    except PhotoError as error:
+        raise photo_error(error, filename) from None
+    photo = attach_photo(processed, finding=finding)
+    if not finding.has_position and processed.gps:
+        finding.lat, finding.lon = processed.gps
+        finding.position_source = PositionSource.PHOTO
+    db.session.flush()
+    return photo, True
 
 
 def set_no_action(finding: Finding, no_action: bool, note: str = "") -> Finding:

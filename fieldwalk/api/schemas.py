@@ -1,0 +1,112 @@
+"""What the API sends and accepts (marshmallow); the OpenAPI document is generated from these."""
+
+from flask import url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+
+from fieldwalk.actions.operations import allowed_transitions
+from fieldwalk.models import ActionStatus, PositionSource, Severity, WalkStatus
+
+
+class ErrorSchema(Schema):
+    class ErrorBody(Schema):
+        code = fields.String(required=True, metadata={"description": "machine-readable, e.g. not_found"})
+        message = fields.String(required=True, metadata={"description": "for people, in the user's language"})
+        fields_ = fields.Dict(data_key="fields", metadata={"description": "per-field messages"})
+
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class SessionSchema(Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+    role = fields.String()
+    csrf_token = fields.String(metadata={"description": "send as X-CSRFToken on POST"})
+
+
+class CategorySchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.Function(lambda category: category.name(str(get_locale())))
+    icon = fields.String()
+    is_positive = fields.Boolean()
+
+
+class WalkSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    area = fields.String()
+    status = fields.Enum(WalkStatus, by_value=True)
+    starts_at = fields.DateTime(metadata={"description": "UTC"})
+    meeting_point = fields.String()
+    meeting_lat = fields.Float(allow_none=True)
+    meeting_lon = fields.Float(allow_none=True)
+
+
+class PhotoSchema(Schema):
+    id = fields.Integer()
+    sha256 = fields.String()
+    source_sha256 = fields.String(metadata={"description": "SHA-256 of the uploaded bytes (idempotency key)"})
+    width = fields.Integer()
+    height = fields.Integer()
+    url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="full"))
+    thumbnail_url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="thumb"))
+
+
+class FindingSchema(Schema):
+    id = fields.Integer()
+    uuid = fields.String()
+    walk_id = fields.Integer()
+    category_id = fields.Integer()
+    description = fields.String()
+    severity = fields.Enum(Severity, by_value=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    accuracy_m = fields.Float(allow_none=True)
+    position_source = fields.Enum(PositionSource, by_value=True)
+    place = fields.String()
+    created_at = fields.DateTime()
+    photos = fields.List(fields.Nested(PhotoSchema))
+
+
+class FindingCreateSchema(Schema):
+    uuid = fields.UUID(required=True, metadata={"description": "made by the client; sending it again is safe"})
+    category_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    severity = fields.Enum(Severity, by_value=True, load_default=Severity.MEDIUM)
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000))
+    position_source = fields.Enum(PositionSource, by_value=True, load_default=PositionSource.GPS)
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    device_created_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+
+
+class PhotoUploadSchema(Schema):
+    photo = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class ActionItemSchema(Schema):
+    id = fields.Integer()
+    walk_id = fields.Integer()
+    title = fields.String()
+    description = fields.String()
+    status = fields.Enum(ActionStatus, by_value=True)
+    priority = fields.String(attribute="priority.value")
+    responsible_party = fields.String(attribute="responsible_party.name", allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    finding_ids = fields.Function(lambda item: [f.id for f in item.findings])
+    allowed_transitions = fields.Function(
+        lambda item: [s.value for s in allowed_transitions(current_user, item)],
+        metadata={"description": "the statuses this user may move the item to now"})
+
+
+class ActionFilterSchema(Schema):
+    status = fields.Enum(ActionStatus, by_value=True, load_default=None)
+    walk = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class TransitionSchema(Schema):
+    to = fields.Enum(ActionStatus, by_value=True, required=True)
+    text = fields.String(load_default="", validate=validate.Length(max=5000))

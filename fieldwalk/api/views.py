@@ -1,0 +1,184 @@
+"""JSON endpoints: walks, categories, findings (idempotent by client UUID) with photos (idempotent by
+content hash), action items and their status moves. Log in through /login; POSTs carry X-CSRFToken."""
+
+from datetime import UTC
+
+from flask import abort, current_app, jsonify
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from fieldwalk.actions import operations as actions
+from fieldwalk.actions.queries import action_items_query, get_action_or_404
+from fieldwalk.api.schemas import (
+    ActionFilterSchema,
+    ActionItemSchema,
+    CategorySchema,
+    ErrorSchema,
+    FindingCreateSchema,
+    FindingSchema,
+    PhotoSchema,
+    PhotoUploadSchema,
+    SessionSchema,
+    TransitionSchema,
+    WalkSchema,
+)
+from fieldwalk.errors import OperationError
+from fieldwalk.extensions import db
+from fieldwalk.findings import operations as findings
+from fieldwalk.findings.queries import active_categories, get_finding_or_404
+from fieldwalk.models import Category, Finding
+from fieldwalk.walks.queries import get_walk_or_404, list_walks
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
+
+ERRORS = (400, 401, 403, 404, 409, 413, 422)
+
+
+def _documented_errors(view):
+    for status in ERRORS:
+        view = bp.alt_response(status, schema=ErrorSchema, description="error")(view)
+    return view
+
+
+@bp.errorhandler(OperationError)
+def _operation_error(exc: OperationError):
+    db.session.rollback()
+    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+
+
+@bp.before_request
+@login_required
+def _logged_in():
+    """Every endpoint needs a session (anonymous: 401 JSON)."""
+
+
+@bp.route("/session")
+@bp.response(200, SessionSchema)
+@_documented_errors
+def session_info():
+    """Who is logged in, and the CSRF token to send as X-CSRFToken with every POST."""
+    return {"user_id": current_user.id, "name": current_user.name, "role": current_user.role.value,
+            "csrf_token": generate_csrf()}
+
+
+@bp.route("/categories")
+@bp.response(200, CategorySchema(many=True))
+@_documented_errors
+def categories():
+    """The active finding categories, in display order."""
+    return active_categories()
+
+
+@bp.route("/walks")
+@bp.response(200, WalkSchema(many=True))
+@_documented_errors
+def walks():
+    """The walks this user may see."""
+    return list_walks(current_user)
+
+
+@bp.route("/walks/<int:walk_id>")
+@bp.response(200, WalkSchema)
+@_documented_errors
+def walk(walk_id: int):
+    """One walk."""
+    return get_walk_or_404(walk_id, current_user)
+
+
+@bp.route("/walks/<int:walk_id>/findings", methods=["GET"])
+@bp.response(200, FindingSchema(many=True))
+@_documented_errors
+def walk_findings(walk_id: int):
+    """The walk's findings with their photos."""
+    return get_walk_or_404(walk_id, current_user).findings
+
+
+@bp.route("/walks/<int:walk_id>/findings", methods=["POST"])
+@bp.arguments(FindingCreateSchema)
+@bp.response(201, FindingSchema, description="created")
+@bp.alt_response(200, schema=FindingSchema, description="already stored under this uuid: nothing written")
+@_documented_errors
+def create_finding(data: dict, walk_id: int):
+    """Log a finding. The client makes the uuid; sending the same uuid again returns the stored finding."""
+    walk = get_walk_or_404(walk_id, current_user)
+    category = db.session.get(Category, data["category_id"])
+    if category is None:
+        raise OperationError(_("Okänd kategori."), status=422, code="unknown_category")
+    lat, lon = data["lat"], data["lon"]
+    device_time = data["device_created_at"]
+    finding, created = findings.create_finding(
+        walk, current_user, category=category, description=data["description"], severity=data["severity"],
+        lat=lat, lon=lon, accuracy_m=data["accuracy_m"], position_source=data["position_source"],
+        place=data["place"], uuid=str(data["uuid"]),
+        device_created_at=device_time.astimezone(UTC).replace(tzinfo=None) if device_time else None)
+    db.session.commit()
+    return finding, 201 if created else 200
+
+
+@bp.route("/findings/<int:finding_id>")
+@bp.response(200, FindingSchema)
+@_documented_errors
+def finding(finding_id: int):
+    """One finding."""
+    return get_finding_or_404(finding_id, current_user)
+
+
+@bp.route("/findings/by-uuid/<uuid:finding_uuid>")
+@bp.response(200, FindingSchema)
+@_documented_errors
+def finding_by_uuid(finding_uuid):
+    """Look a finding up by the client's uuid (did my upload arrive?)."""
+    found = db.session.scalar(select(Finding.id).where(Finding.uuid == str(finding_uuid)))
+    if found is None:
+        abort(404)
+    return get_finding_or_404(found, current_user)
+
+
+@bp.route("/findings/<int:finding_id>/photos", methods=["POST"])
+@bp.arguments(PhotoUploadSchema, location="files")
+@bp.response(201, PhotoSchema, description="stored")
+@bp.alt_response(200, schema=PhotoSchema, description="these bytes are already stored: nothing written")
+@_documented_errors
+def add_photo(files: dict, finding_id: int):
+    """Upload one photo (multipart field `photo`); the same bytes again return the stored photo."""
+    finding = get_finding_or_404(finding_id, current_user)
+    upload = files["photo"]
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    data = upload.stream.read(limit + 1)
+    photo, created = findings.add_photo(finding, current_user, data, upload.filename or "")
+    db.session.commit()
+    return photo, 201 if created else 200
+
+
+@bp.route("/action-items")
+@bp.arguments(ActionFilterSchema, location="query")
+@bp.response(200, ActionItemSchema(many=True))
+@_documented_errors
+def action_items(filters: dict):
+    """The action items this user may see (staff: all; a responsible party: its own), most urgent first."""
+    query = action_items_query(current_user, walk_id=filters["walk"], status=filters["status"])
+    return db.session.scalars(query.limit(500)).all()
+
+
+@bp.route("/action-items/<int:item_id>")
+@bp.response(200, ActionItemSchema)
+@_documented_errors
+def action_item(item_id: int):
+    """One action item with the status moves this user may make."""
+    return get_action_or_404(item_id, current_user)
+
+
+@bp.route("/action-items/<int:item_id>/transition", methods=["POST"])
+@bp.arguments(TransitionSchema)
+@bp.response(200, ActionItemSchema)
+@_documented_errors
+def transition(data: dict, item_id: int):
+    """Move the item to another status (same rules as the buttons on the item's page)."""
+    item = get_action_or_404(item_id, current_user)
+    actions.transition(item, data["to"], current_user, text=data["text"])
+    db.session.commit()
+    return item
+
