@@ -148,6 +148,13 @@ def test_meeting_mode_steps_through_open_items_and_records_decisions(app, client
     assert illegal.status_code == 409 and "Stäng direkt" in illegal.get_data(as_text=True)
     empty = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}", data={"text": " "})
     assert empty.status_code == 422
+    past = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
+                       data={"text": "Skrivfel", "due_date": "1999-01-01"})
+    assert past.status_code == 422 and "före mötesdatumet" in past.get_data(as_text=True)
+    # Back and "Spara och nästa" again with the same decision: nothing new on the timeline.
+    again = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
+                        data={"text": "Leverantören är sen", "due_date": "2027-02-01"})
+    assert again.status_code == 302
     with app.app_context():
         closed = db.session.get(ActionItem, first_id)
         moved = db.session.get(ActionItem, open_id)
@@ -186,6 +193,12 @@ def test_meeting_form_refusals_keep_input(client, auth, make_walk):
                                                 "period_end": "2026-10-01", "held_on": "2026-11-20"})
     assert backwards.status_code == 422
     assert client.post("/followup/", data={"scope": "period", "held_on": "not a date"}).status_code == 400
+    endless = client.post("/followup/", data={"scope": "period", "period_start": "2026-10-01",
+                                              "period_end": "9999-12-31", "held_on": "2026-11-20"})
+    assert endless.status_code == 422 and "mellan 2000-01-01 och 2100-12-31" in endless.get_data(as_text=True)
+    assert client.get("/followup/").status_code == 200 and "/followup/meetings/" not in client.get(
+        "/followup/").get_data(as_text=True)  # nothing was saved
+    assert client.get("/followup/protocol?from=0001-01-01&to=9999-12-31").status_code == 400
     ok = client.post("/followup/", data={"scope": "period", "period_start": "2026-10-01",
                                          "period_end": "2026-12-31", "held_on": "2026-11-20"})
     assert ok.status_code == 302

@@ -1,6 +1,6 @@
 """Changes made in follow-up: meetings, their decisions on action items, and the yearly promise."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -9,6 +9,7 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.audit import record
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.followup.queries import period_error
 from fieldwalk.models import (
     ActionItem,
     ActionStatus,
@@ -36,8 +37,10 @@ def create_meeting(actor: User, *, held_on: date, walk: Walk | None = None, peri
     _require_staff(actor)
     if (walk is None) == (period_start is None):
         raise OperationError(_("Välj en vandring eller en period."), status=422)
-    if walk is None and (period_end is None or period_end < period_start):
-        raise OperationError(_("Periodens slut måste vara samma dag som starten eller senare."), status=422)
+    if walk is None:
+        problem = period_error(period_start, period_end or period_start - timedelta(days=1))
+        if problem:
+            raise OperationError(problem, status=422)
     if not title.strip():
         title = (_("Uppföljning av %(walk)s", walk=walk.title) if walk is not None else
                  _("Uppföljning %(start)s–%(end)s", start=format_date(period_start, "short"),
@@ -61,6 +64,13 @@ def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, 
     text = text.strip()
     if not text and to is None and due_date in (None, item.due_date):
         raise OperationError(_("Skriv ett beslut, välj en ny status eller ett nytt datum."), status=422)
+    if due_date is not None and due_date != item.due_date and due_date < meeting.held_on:
+        raise OperationError(_("Det nya datumet kan inte vara före mötesdatumet."), status=422)
+    decision = db.session.scalar(db.select(MeetingDecision).filter_by(meeting_id=meeting.id,
+                                                                      action_item_id=item.id))
+    if (decision is not None and decision.text == text and to in (None, item.status)
+            and due_date in (None, item.due_date)):
+        return decision  # the same decision sent again (Back and save): nothing new to record
     held_on = format_date(meeting.held_on, "short")
     note = (_("Uppföljningsmöte %(date)s: %(text)s", date=held_on, text=text) if text
             else _("Uppföljningsmöte %(date)s", date=held_on))
@@ -70,8 +80,6 @@ def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, 
         event = actions.transition(item, to, actor, text=note, responsible_party=party)
     else:
         event = actions.add_comment(item, actor, note)
-    decision = db.session.scalar(db.select(MeetingDecision).filter_by(meeting_id=meeting.id,
-                                                                      action_item_id=item.id))
     if decision is None:
         decision = MeetingDecision(meeting=meeting, action_item=item)
         db.session.add(decision)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -29,6 +30,19 @@ def quarter_of(day: date) -> tuple[date, date]:
     start = date(day.year, first_month, 1)
     end = date(day.year + (first_month == 10), 1 if first_month == 10 else first_month + 3, 1) - timedelta(days=1)
     return start, end
+
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def period_error(start: date, end: date) -> str | None:
+    """Why start..end is not a usable period (None when it is)."""
+    if not (EARLIEST <= start <= LATEST and EARLIEST <= end <= LATEST):
+        return _("Perioden måste ligga mellan %(first)s och %(last)s.", first=EARLIEST.isoformat(),
+                 last=LATEST.isoformat())
+    if end < start:
+        return _("Periodens slut måste vara samma dag som starten eller senare.")
+    return None
 
 
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:

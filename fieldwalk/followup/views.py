@@ -22,6 +22,7 @@ from fieldwalk.followup.queries import (
     get_meeting_or_404,
     items_to_review,
     list_meetings,
+    period_error,
     quarter_of,
     summarize,
 )
@@ -178,8 +179,9 @@ def _protocol_scope():
         start, end = date.fromisoformat(args.get("from", "")), date.fromisoformat(args.get("to", ""))
     except ValueError:
         abort(400, _("Ange en vandring, ett möte eller en period (from och to som ÅÅÅÅ-MM-DD)."))
-    if end < start:
-        abort(400, _("Periodens slut måste vara samma dag som starten eller senare."))
+    problem = period_error(start, end)
+    if problem:
+        abort(400, problem)
     return Scope(start=start, end=end), None
 
 
