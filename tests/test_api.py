@@ -142,3 +142,15 @@ def test_action_items_move_by_the_same_rules(app, client, auth, item_of_party):
     auth.login(Role.RESPONSIBLE, party_name="Trafikverket")
     assert client.get("/api/v1/action-items").json == []
     assert client.get(f"/api/v1/action-items/{item_of_party}").status_code == 404
+
+
+def test_installable_app_manifest_and_service_worker(client):
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    assert {i["sizes"] for i in manifest.json["icons"]} == {"192x192", "512x512"}
+    for icon in manifest.json["icons"]:
+        with client.get(icon["src"]) as response:
+            assert response.status_code == 200 and response.mimetype == "image/png"
+    with client.get("/sw.js") as worker:
+        assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+        assert worker.headers["Cache-Control"] == "no-cache"

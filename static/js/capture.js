@@ -7,6 +7,17 @@
   if (!form) { return; }
   var msg = form.dataset;
   var $ = function (name) { return form.elements[name]; };
+
+  // Each finding gets its uuid here, on the phone: a page opened from the offline cache must not
+  // reuse the uuid of an earlier finding (the server would take it for a retry of that one).
+  function newUuid() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  $("uuid").value = newUuid();
   var status = document.getElementById("position-status");
   var errorBox = document.getElementById("capture-error");
   var locate = document.getElementById("locate");
@@ -92,10 +103,42 @@
     submit.disabled = false;
     errorBox.scrollIntoView({ block: "center" });
   }
+  // --- no network: keep the finding in the outbox (outbox.js) --------------------------------
+  function number(name) { var v = parseFloat($(name).value); return isNaN(v) ? null : v; }
+  function saveOffline() {
+    var category = form.querySelector('input[name="category"]:checked');
+    if (!category) { fail(msg.msgCategory); return; }
+    var finding = {
+      uuid: $("uuid").value, category_id: parseInt(category.value, 10), description: $("description").value,
+      severity: (form.querySelector('input[name="severity"]:checked') || { value: "medium" }).value,
+      lat: number("lat"), lon: number("lon"), accuracy_m: number("accuracy_m"),
+      position_source: $("position_source").value === "gps" ? "gps" : "map", place: $("place").value,
+      device_created_at: $("device_created_at").value
+    };
+    if ((finding.lat === null) !== (finding.lon === null)) { finding.lat = finding.lon = null; }
+    window.fieldwalkOutbox.save(msg.walk, finding, input.files).then(function () {
+      // Ready for the next finding: same position and place, everything else fresh.
+      $("description").value = "";
+      category.checked = false;
+      input.value = "";
+      previews.textContent = "";
+      $("uuid").value = newUuid();
+      progressBox.hidden = true;
+      submit.disabled = false;
+      errorBox.hidden = true;
+      saved.hidden = false;
+      saved.focus();
+      window.scrollTo(0, 0);
+    }, function () { fail(msg.msgOffline); });
+  }
+  var saved = document.getElementById("saved-offline");
+
   form.addEventListener("submit", function (event) {
     if (!window.FormData || !window.XMLHttpRequest) { return; }  // plain post
     event.preventDefault();
     $("device_created_at").value = new Date().toISOString();
+    saved.hidden = true;
+    if (window.fieldwalkOutbox && navigator.onLine === false) { saveOffline(); return; }
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action || window.location.href);
     xhr.setRequestHeader("Accept", "application/json");
@@ -114,7 +157,7 @@
         fail(msg.msgError);
       }
     };
-    xhr.onerror = function () { fail(msg.msgOffline); };
+    xhr.onerror = function () { if (window.fieldwalkOutbox) { saveOffline(); } else { fail(msg.msgOffline); } };
     errorBox.hidden = true;
     progressBox.hidden = false;
     bar.value = 0;

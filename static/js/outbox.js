@@ -1,0 +1,139 @@
+// The outbox: findings saved on the phone while there is no network (IndexedDB, photos downscaled),
+// sent in order through the JSON API when the network returns, with retry and backoff. A finding
+// leaves the outbox only after the server confirmed it and every photo; the server de-duplicates by
+// the finding's uuid and each photo's bytes, so sending again after a dropped connection is safe.
+(function () {
+  "use strict";
+  var DB_NAME = "fieldwalk", STORE = "outbox", MAX_SIDE = 1600;
+  var box = document.getElementById("outbox");
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/sw.js").catch(function () { /* the app works without it */ });
+  }
+  if (!window.indexedDB || !box) { return; }
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore(STORE, { keyPath: "uuid" }); };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+  function withStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var request = work(tx.objectStore(STORE));
+        tx.oncomplete = function () { db.close(); resolve(request ? request.result : undefined); };
+        tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
+      });
+    });
+  }
+  function entries() {
+    return withStore("readonly", function (s) { return s.getAll(); }).then(function (list) {
+      return list.sort(function (a, b) { return a.queued - b.queued; });
+    });
+  }
+  function put(entry) { return withStore("readwrite", function (s) { return s.put(entry); }); }
+  function remove(uuid) { return withStore("readwrite", function (s) { return s.delete(uuid); }); }
+
+  // A photo shrunk to at most 1600 px on its long side (JPEG): small to store, enough for the report.
+  function downscale(file) {
+    if (!window.createImageBitmap) { return Promise.resolve(file); }
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.85);
+      });
+    }).catch(function () { return file; });  // a format the browser cannot draw: keep the original
+  }
+
+  // --- sending ------------------------------------------------------------------------------
+  var sending = false, delay = 2000, timer = null;
+
+  function call(url, options) {
+    options.credentials = "same-origin";
+    options.headers = options.headers || {};
+    options.headers.Accept = "application/json";
+    return fetch(url, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok) { throw { status: response.status, body: body }; }
+        return body;
+      });
+    });
+  }
+  function permanent(error) {  // the server refused this finding; trying again will not help
+    return error && error.status >= 400 && error.status < 500 && [401, 408, 429].indexOf(error.status) < 0;
+  }
+  function sendOne(entry, token) {
+    var headers = { "Content-Type": "application/json", "X-CSRFToken": token };
+    return call("/api/v1/walks/" + entry.walk + "/findings",
+      { method: "POST", headers: headers, body: JSON.stringify(entry.finding) }).then(function (finding) {
+      return entry.photos.reduce(function (previous, blob, i) {
+        return previous.then(function () {
+          var data = new FormData();
+          data.append("photo", blob, "foto-" + (i + 1) + ".jpg");
+          return call("/api/v1/findings/" + finding.id + "/photos",
+            { method: "POST", headers: { "X-CSRFToken": token }, body: data });
+        });
+      }, Promise.resolve());
+    });
+  }
+  function flush() {
+    if (sending) { return Promise.resolve(); }
+    sending = true;
+    clearTimeout(timer);
+    return entries().then(function (list) {
+      if (!list.length) { return; }
+      return call("/api/v1/session", { method: "GET" }).then(function (session) {
+        return list.reduce(function (previous, entry) {
+          return previous.then(function () {
+            return sendOne(entry, session.csrf_token).then(function () { return remove(entry.uuid); }, function (error) {
+              if (!permanent(error)) { throw error; }  // network gone: stop here, keep the order
+              entry.error = (error.body && error.body.error && error.body.error.message) || String(error.status);
+              return put(entry);
+            });
+          });
+        }, Promise.resolve());
+      });
+    }).then(function () { delay = 2000; }, function () {
+      timer = setTimeout(flush, delay);
+      delay = Math.min(delay * 2, 60000);
+    }).then(function () { sending = false; return render(); });
+  }
+
+  // --- what the user sees -------------------------------------------------------------------
+  var count = document.getElementById("outbox-count");
+  var problems = document.getElementById("outbox-errors");
+  function render() {
+    return entries().then(function (list) {
+      box.hidden = list.length === 0;
+      count.textContent = (list.length === 1 ? box.dataset.one : box.dataset.many).replace("{n}", list.length);
+      problems.textContent = "";
+      list.filter(function (e) { return e.error; }).forEach(function (e) {
+        var li = document.createElement("li");
+        li.textContent = (e.finding.description || e.finding.place || e.uuid) + ": " + e.error;
+        problems.appendChild(li);
+      });
+    });
+  }
+  document.getElementById("outbox-send").addEventListener("click", function () { delay = 2000; flush(); });
+  window.addEventListener("online", function () { delay = 2000; flush(); });
+
+  window.fieldwalkOutbox = {
+    // Keep a finding on the phone; photos are downscaled first.
+    save: function (walk, finding, files) {
+      return Promise.all(Array.prototype.map.call(files, downscale)).then(function (photos) {
+        return put({ uuid: finding.uuid, walk: walk, finding: finding, photos: photos, queued: Date.now() });
+      }).then(render);
+    },
+    flush: flush,
+    count: function () { return entries().then(function (list) { return list.length; }); }
+  };
+  render().then(function () { if (navigator.onLine) { flush(); } });
+})();

@@ -1,0 +1,91 @@
+"""Nothing is lost in the field: findings logged without network wait on the phone and arrive once."""
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from fieldwalk.extensions import db
+from fieldwalk.models import Finding, Photo
+
+pytestmark = pytest.mark.browser
+
+
+def _jpeg(color) -> dict:
+    out = io.BytesIO()
+    Image.new("RGB", (2400, 1800), color).save(out, "JPEG", quality=90)
+    return {"name": "foto.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
+
+
+def _log(page, category: int, text: str, color) -> None:
+    page.locator("label.category-option").nth(category).click()
+    page.fill("#description", text)
+    page.set_input_files("#photos", files=[_jpeg(color)])
+    page.click("button[type=submit] >> text=Spara fynd")
+
+
+def _stored(app) -> list[tuple[str, int, int]]:
+    with app.app_context():
+        return [(f.description, len(f.photos), max((p.width for p in f.photos), default=0))
+                for f in db.session.scalars(select(Finding).order_by(Finding.id))]
+
+
+def test_offline_findings_wait_on_the_phone_and_arrive_once(app, phone, make_walk):
+    walk_id = make_walk()
+    page = phone(walk_id)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now controlled by the service worker, which keeps a copy of the page
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+
+    _log(page, 0, "Online: trasig lampa", (200, 0, 0))  # with network: saved at once
+    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    page.goto(f"/walks/{walk_id}/findings/new")
+
+    page.context.set_offline(True)
+    for i, color in enumerate([(0, 150, 0), (0, 0, 150), (150, 150, 0)]):
+        _log(page, i + 1, f"Offline {i}", color)
+        page.wait_for_selector("#saved-offline:not([hidden])")
+        assert page.inner_text("#outbox-count") == f"{i + 1} fynd väntar på att skickas."
+        assert page.input_value("#description") == ""  # ready for the next one
+    assert [d for d, _n, _w in _stored(app)] == ["Online: trasig lampa"]
+
+    page.reload()  # no network: the app still opens, and the outbox is still there
+    assert page.title().startswith("Logga fynd")
+    assert page.inner_text("#outbox-count") == "3 fynd väntar på att skickas."
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#outbox", state="hidden", timeout=20000)
+    page.evaluate("window.fieldwalkOutbox.flush()")  # sending again finds nothing left to send
+    stored = _stored(app)
+    assert [d for d, _n, _w in stored] == ["Online: trasig lampa", "Offline 0", "Offline 1", "Offline 2"]
+    assert all(n == 1 for _d, n, _w in stored)
+    assert [w for _d, _n, w in stored[1:]] == [1600, 1600, 1600]  # downscaled on the phone before storing
+
+
+def test_a_dropped_photo_upload_completes_on_retry_without_duplicates(app, browser, live_server, phone,
+                                                                      make_walk):
+    walk_id = make_walk()
+    page = phone(walk_id)
+    page.context.set_offline(True)
+    _log(page, 0, "Mörk tunnel", (90, 90, 90))
+    page.wait_for_selector("#saved-offline:not([hidden])")
+
+    dropped = []
+
+    def drop_first_photo(route):
+        if not dropped:
+            dropped.append(route.request.url)
+            route.abort("internetdisconnected")  # the connection dies in the middle of the upload
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/findings/*/photos", drop_first_photo)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#outbox", state="hidden", timeout=30000)  # retried after the backoff
+    assert len(dropped) == 1
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 1
+        assert db.session.scalar(select(db.func.count()).select_from(Photo)) == 1
