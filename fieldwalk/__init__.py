@@ -26,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldwalk.admin.views import bp as admin_bp
     from fieldwalk.auth.views import bp as auth_bp
     from fieldwalk.exports.views import bp as exports_bp
-    from fieldwalk.extensions import babel, csrf, db, login, migrate
+    from fieldwalk.extensions import babel, compress, csrf, db, login, migrate
     from fieldwalk.findings.views import bp as findings_bp
     from fieldwalk.followup.views import bp as followup_bp
     from fieldwalk.pwa import bp as pwa_bp
@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    compress.init_app(app)
     login.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     web.init_app(app)

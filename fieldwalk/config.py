@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": "",
     "MAIL_FROM": "fieldwalk <noreply@localhost>",
     "MAIL_OUTBOX": None,  # set in load_config: instance/outbox
+    # Static files and data compressed on the way out (gzip/brotli); HTML pages are not, so a page's
+    # CSRF token never shares a compressed response with text from the request (BREACH).
+    "COMPRESS_MIMETYPES": ["text/css", "text/javascript", "application/javascript", "image/svg+xml",
+                           "application/manifest+json", "application/geo+json", "application/json"],
     "DUE_SOON_DAYS": 14,
     # Links in mails (reminders from cron have no request to take the host from).
     "BASE_URL": "http://127.0.0.1:5000",

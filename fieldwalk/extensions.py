@@ -1,6 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -17,6 +18,21 @@ migrate = Migrate(render_as_batch=True)  # batch mode: SQLite cannot ALTER most 
 login = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+class ClosingCompress(Compress):
+    """Flask-Compress, but a compressed file response still closes its file when the response ends
+    (the compressing generator replaces the file wrapper, which was then left to the garbage collector)."""
+
+    def after_request(self, response):
+        original = response.response
+        response = super().after_request(response)
+        if response.response is not original and hasattr(original, "close"):
+            response.call_on_close(original.close)
+        return response
+
+
+compress = ClosingCompress()
 # No default limits: only the endpoints that guess-proof something (log-in, reset) are limited.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 

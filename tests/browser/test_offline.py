@@ -89,3 +89,51 @@ def test_a_dropped_photo_upload_completes_on_retry_without_duplicates(app, brows
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 1
         assert db.session.scalar(select(db.func.count()).select_from(Photo)) == 1
+
+
+def _network_bytes(page, load, *args) -> list[tuple[str, str, bool, int]]:
+    """(type, url, served by the service worker, bytes over the wire) for everything load(*args) fetched."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})  # no help from the HTTP cache
+    seen, done = {}, {}
+    cdp.on("Network.responseReceived", lambda e: seen.__setitem__(
+        e["requestId"], (e["type"], e["response"]["url"], bool(e["response"].get("fromServiceWorker")))))
+    cdp.on("Network.loadingFinished", lambda e: done.__setitem__(e["requestId"], e["encodedDataLength"]))
+    load(*args)
+    page.wait_for_load_state("networkidle")
+    return [(*seen[k], done[k]) for k in done if k in seen and "tile.openstreetmap" not in seen[k][1]]
+
+
+def test_capture_page_transfer_size(app, browser, live_server, auth, make_walk, capsys):
+    """First load ≤ 80 KB compressed with Leaflet (map tiles excluded); repeat load: shell 0 bytes."""
+    walk_id = make_walk()
+    _user, email = auth.make_user()
+    sizes = {}
+    for mode in ("block", "allow"):
+        context = browser.new_context(viewport={"width": 360, "height": 640}, base_url=live_server,
+                                      service_workers=mode)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("#email", email)
+        page.fill("#password", "korrekt häst batteri")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/")
+        url = f"/walks/{walk_id}/findings/new"
+        if mode == "block":  # a first visit: nothing cached anywhere
+            sizes["first"] = _network_bytes(page, page.goto, url)
+        else:  # the service worker installed on an earlier visit
+            page.goto(url)
+            page.evaluate("navigator.serviceWorker.ready")
+            page.reload()
+            sizes["repeat"] = _network_bytes(page, page.reload)
+        context.close()
+    first = sum(n for _t, _u, _sw, n in sizes["first"])
+    shell = sum(n for kind, _u, from_sw, n in sizes["repeat"] if kind != "Document" and not from_sw)
+    with capsys.disabled():  # the figures in docs/benchmarks.md come from this line
+        print(f"\ncapture page: first load {first / 1024:.1f} KB in {len(sizes['first'])} responses "
+              + ", ".join(f"{u.rsplit('/', 1)[-1]} {n / 1024:.1f}" for _t, u, _sw, n in sizes["first"])
+              + f"; repeat load: app shell {shell} B from the network")
+    assert {u.rsplit("/", 1)[-1] for _t, u, _sw, _n in sizes["first"]} >= {"leaflet.js", "app.css", "capture.js"}
+    assert first <= 80 * 1024
+    assert shell == 0
