@@ -1,0 +1,72 @@
+"""axe-core (npm, installed by `make setup` from package-lock.json) on every main page, on a laptop and on
+a 360 px phone: no serious or critical WCAG 2.1 A/AA violations."""
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from fieldwalk.extensions import db
+from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, Walk
+from fieldwalk.seed import DEMO_PASSWORD, seed_demo
+
+pytestmark = pytest.mark.browser
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+RUN_AXE = """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+  .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))"""
+
+
+@pytest.fixture
+def demo(app):
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{AXE} is missing (make setup runs npm ci)")
+        pytest.skip("axe-core not installed (npm ci) – accessibility check skipped")
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        walk = db.session.scalar(select(Walk).order_by(Walk.id))
+        return {"walk": walk.id, "code": db.session.scalar(select(Walk.join_code).order_by(Walk.id.desc())),
+                "finding": db.session.scalar(select(Finding.id).order_by(Finding.id)),
+                "item": db.session.scalar(select(ActionItem.id).order_by(ActionItem.id)),
+                "meeting": db.session.scalar(select(FollowUpMeeting.id))}
+
+
+STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{walk}/findings/new", "/findings/{finding}",
+               "/actions/", "/actions/{item}", "/actions/{item}/edit", "/followup/", "/followup/meetings/{meeting}",
+               "/followup/protocol?walk={walk}", "/followup/dashboard", "/followup/promise", "/admin/users",
+               "/admin/categories", "/admin/audit", "/account/password"]
+PUBLIC_PAGES = ["/login", "/reset", "/join/{code}"]
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}],
+                         ids=["laptop", "phone"])
+def test_main_pages_have_no_serious_accessibility_violations(browser, live_server, demo, viewport):
+    context = browser.new_context(viewport=viewport, base_url=live_server, bypass_csp=True,
+                                  service_workers="block")
+    page = context.new_page()
+    problems = {}
+
+    def check(path: str) -> None:
+        page.goto(path.format(**demo))
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(RUN_AXE)
+        if found:
+            problems[path] = found
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            problems.setdefault(path, []).append(f"scrolls sideways by {overflow}px")
+
+    for path in PUBLIC_PAGES:
+        check(path)
+    page.goto("/login")
+    page.fill("#email", "admin@example.com")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    for path in STAFF_PAGES:
+        check(path)
+    context.close()
+    assert problems == {}
