@@ -39,6 +39,22 @@
   });
   if (bounds.length > 1) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 }); }
 
+  // Where am I? The user's own position (blue dot, with its accuracy) among the findings.
+  if ("geolocation" in navigator && window.isSecureContext) {
+    var me = null, ring = null;
+    navigator.geolocation.watchPosition(function (pos) {
+      var here = [pos.coords.latitude, pos.coords.longitude];
+      if (!me) {
+        ring = L.circle(here, { radius: pos.coords.accuracy, color: "#0a4fb3", weight: 1, fillOpacity: 0.1 }).addTo(map);
+        me = L.circleMarker(here, { radius: 8, color: "#ffffff", weight: 3, fillColor: "#0a4fb3", fillOpacity: 1 })
+          .bindTooltip(el.dataset.youAreHere || "").addTo(map);
+      } else {
+        me.setLatLng(here);
+        ring.setLatLng(here).setRadius(pos.coords.accuracy);
+      }
+    }, function () { /* no position: the map shows the findings only */ }, { enableHighAccuracy: true, maximumAge: 15000 });
+  }
+
   // Suggest-a-place form: a tap on the map fills its coordinates.
   var lat = document.querySelector('[data-pick-target="place"] input[name="lat"]');
   var lon = document.querySelector('[data-pick-target="place"] input[name="lon"]');

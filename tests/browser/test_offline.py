@@ -137,3 +137,13 @@ def test_capture_page_transfer_size(app, browser, live_server, auth, make_walk, 
     assert {u.rsplit("/", 1)[-1] for _t, u, _sw, _n in sizes["first"]} >= {"leaflet.js", "app.css", "capture.js"}
     assert first <= 80 * 1024
     assert shell == 0
+
+
+def test_walk_map_shows_the_findings_and_where_i_am(app, phone, make_walk):
+    walk_id = make_walk()
+    page = phone(walk_id)
+    _log(page, 0, "Lampa trasig", (120, 0, 0))
+    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    page.wait_for_function("document.querySelectorAll('path.leaflet-interactive[fill=\"#0a4fb3\"]').length > 0")
+    assert page.locator(".map-pin").count() >= 1  # the finding (the meeting point too)
+    assert "Lampa trasig" in page.inner_text("#findings")  # and always as a list below the map
