@@ -77,3 +77,15 @@ def phone(app, browser, live_server, auth):
     yield open_page
     for context in contexts:
         context.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Chromium aborts requests for map images when a page is left mid-load; the development server then
+    leaves that static file's handle to the garbage collector, which reports it during whichever browser
+    test is running. That is the test server's business, not the app's: ignored here, in browser tests
+    only (everywhere else an unclosed file still fails the run)."""
+    ignore = pytest.mark.filterwarnings(
+        r"ignore:Exception ignored in. <_io.FileIO name='.*/static/:pytest.PytestUnraisableExceptionWarning")
+    for item in items:
+        if "/tests/browser/" in str(item.path):
+            item.add_marker(ignore)
