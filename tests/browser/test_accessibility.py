@@ -34,6 +34,15 @@ def demo(app):
                 "meeting": db.session.scalar(select(FollowUpMeeting.id))}
 
 
+# Controls smaller than 44×44 px (links inside running text are exempt, as in WCAG 2.5.5).
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, .button, select, textarea, input:not([type=hidden]):not([type=radio]):not([type=checkbox])'
+    + ':not(.file-input), .leaflet-bar a, nav a')]
+  .filter(e => e.offsetParent !== null)
+  .map(e => [e, e.getBoundingClientRect()])
+  .filter(([e, r]) => r.width < 44 || r.height < 44)
+  .map(([e, r]) => 'small target ' + (e.id || e.className || e.tagName)
+                   + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
 STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{walk}/findings/new", "/findings/{finding}",
                "/actions/", "/actions/{item}", "/actions/{item}/edit", "/followup/", "/followup/meetings/{meeting}",
                "/followup/protocol?walk={walk}", "/followup/dashboard", "/followup/promise", "/admin/users",
@@ -55,6 +64,9 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, live_serve
         found = page.evaluate(RUN_AXE)
         if found:
             problems[path] = found
+        small = page.evaluate(SMALL_TARGETS)
+        if small:
+            problems.setdefault(path, []).extend(small)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 0:
             problems.setdefault(path, []).append(f"scrolls sideways by {overflow}px")
