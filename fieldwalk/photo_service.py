@@ -66,16 +66,20 @@ def process_uploads(files: Iterable[FileStorage]) -> list[ProcessedPhoto]:
     uploads = [f for f in files if f and f.filename]
     if len(uploads) > max_count:
         raise OperationError(_("Högst %(n)d foton per fynd.", n=max_count), status=422)
-    processed = []
-    limits = photo_limits()
-    for upload in uploads:
-        # Read one byte past the limit: enough to know it is too large without holding more.
-        data = upload.stream.read(limits.max_bytes + 1)
-        try:
-            processed.append(process_photo(data, limits))
-        except PhotoError as error:
-            raise photo_error(error, upload.filename or "") from None
-    return processed
+    return [process_upload_bytes(read_upload(upload), upload.filename or "") for upload in uploads]
+
+
+def read_upload(upload: FileStorage) -> bytes:
+    """The uploaded bytes, read one byte past the size limit: enough to know it is too large, no more."""
+    return upload.stream.read(current_app.config["PHOTO_MAX_BYTES"] + 1)
+
+
+def process_upload_bytes(data: bytes, filename: str) -> ProcessedPhoto:
+    """Validate and normalize one uploaded photo; a refused one raises a translated OperationError."""
+    try:
+        return process_photo(data, photo_limits())
+    except PhotoError as error:
+        raise photo_error(error, filename) from None
 
 
 def attach_photo(

@@ -3,7 +3,7 @@ content hash), action items and their status moves. Log in through /login; POSTs
 
 from datetime import UTC
 
-from flask import abort, current_app, jsonify
+from flask import abort, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -30,6 +30,7 @@ from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.queries import active_categories, get_finding_or_404
 from fieldwalk.models import Category, Finding
+from fieldwalk.photo_service import read_upload
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
@@ -146,9 +147,7 @@ def add_photo(files: dict, finding_id: int):
     """Upload one photo (multipart field `photo`); the same bytes again return the stored photo."""
     finding = get_finding_or_404(finding_id, current_user)
     upload = files["photo"]
-    limit = current_app.config["PHOTO_MAX_BYTES"]
-    data = upload.stream.read(limit + 1)
-    photo, created = findings.add_photo(finding, current_user, data, upload.filename or "")
+    photo, created = findings.add_photo(finding, current_user, read_upload(upload), upload.filename or "")
     db.session.commit()
     return photo, 201 if created else 200
 

@@ -11,8 +11,8 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity, User, Walk
 from fieldwalk.permissions import can_log_finding, is_staff
-from fieldwalk.photo_service import attach_photo, photo_error, photo_limits
-from fieldwalk.photos import PhotoError, ProcessedPhoto, process_photo
+from fieldwalk.photo_service import attach_photo, process_upload_bytes
+from fieldwalk.photos import ProcessedPhoto
 
 
 def create_finding(
@@ -99,10 +99,7 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "") ->
     if len(finding.photos) >= current_app.config["PHOTO_MAX_PER_FINDING"]:
         raise OperationError(_("Högst %(n)d foton per fynd.", n=current_app.config["PHOTO_MAX_PER_FINDING"]),
                              status=422, code="too_many_photos")
-    try:
-        processed = process_photo(data, photo_limits())
-    except PhotoError as error:
-        raise photo_error(error, filename) from None
+    processed = process_upload_bytes(data, filename)
     photo = attach_photo(processed, finding=finding)
     if not finding.has_position and processed.gps:
         finding.lat, finding.lon = processed.gps

@@ -4,10 +4,11 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import cached_property
 
-from flask import abort, current_app
+from flask import abort
 from flask_babel import gettext as _
+from flask_babel import to_utc
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -47,12 +48,7 @@ def period_error(start: date, end: date) -> str | None:
 
 def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The period [start 00:00, end+1 00:00) in Swedish local time, as naive UTC like the *_at columns."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-    def to_utc(day: date) -> datetime:
-        return datetime.combine(day, time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-    return to_utc(start), to_utc(end + timedelta(days=1))
+    return to_utc(datetime.combine(start, time())), to_utc(datetime.combine(end + timedelta(days=1), time()))
 
 
 @dataclass(frozen=True)
@@ -67,6 +63,7 @@ class Scope:
     def of_meeting(cls, meeting: FollowUpMeeting) -> "Scope":
         return cls(walk=meeting.walk, start=meeting.period_start, end=meeting.period_end)
 
+    @cached_property
     def walks(self) -> list[Walk]:
         """The walks held in scope, oldest first."""
         if self.walk is not None:
@@ -77,7 +74,7 @@ class Scope:
 
     def findings(self) -> list[Finding]:
         """The findings of the walks in scope."""
-        ids = [w.id for w in self.walks()]
+        ids = [w.id for w in self.walks]
         return list(db.session.scalars(
             select(Finding).where(Finding.walk_id.in_(ids)).order_by(Finding.walk_id, Finding.created_at)
             .options(selectinload(Finding.photos), selectinload(Finding.category))))

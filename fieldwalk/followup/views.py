@@ -97,10 +97,8 @@ def meeting(meeting_id: int):
                            finish_form=FinishForm(formdata=None, notes=meeting.notes))
 
 
-def _step_page(meeting, item, form, error=None, status=200):
-    items = _meeting_items(meeting)
-    ids = [i.id for i in items]
-    position = ids.index(item.id) if item.id in ids else None
+def _step_page(meeting, items, position, form, error=None, status=200):
+    item = items[position]
     transitions = actions.allowed_transitions(current_user, item)
     form.to.choices = [SelectChoice("", _("Oförändrad (%(status)s)", status=label(item.status)))] + [
         SelectChoice(t.value, f"{label(t)} – {TRANSITION_VERBS[t]}") for t in transitions]
@@ -111,7 +109,7 @@ def _step_page(meeting, item, form, error=None, status=200):
         "followup/step.html", meeting=meeting, item=item, form=form, error=error, items=items,
         position=position, before=before, after=after,
         previous=items[position - 1] if position else None,
-        next=items[position + 1] if position is not None and position + 1 < len(items) else None,
+        next=items[position + 1] if position + 1 < len(items) else None,
         decision=next((d for d in meeting.decisions if d.action_item_id == item.id), None),
         map_data=walk_map_data(item.walk, findings=item.findings, places=[]),
         positioned=[f for f in item.findings if f.has_position],
@@ -122,16 +120,18 @@ def _step_page(meeting, item, form, error=None, status=200):
 def step(meeting_id: int, item_id: int):
     """One item in meeting mode: findings, position, before and after photo, and the decision form."""
     meeting = get_meeting_or_404(meeting_id)
-    item = next((i for i in _meeting_items(meeting) if i.id == item_id), None)
-    if item is None:
+    items = _meeting_items(meeting)  # a decided item stays on the agenda, so positions are stable
+    position = next((n for n, i in enumerate(items) if i.id == item_id), None)
+    if position is None:
         abort(404)
+    item = items[position]
     form = DecisionForm()
     if request.method == "GET":
-        return _step_page(meeting, item, form)
+        return _step_page(meeting, items, position, form)
     form.to.choices = [SelectChoice("", "")] + [SelectChoice(s.value, s.value) for s in ActionStatus]
     form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
-        return _step_page(meeting, item, form, error=_("Kontrollera formuläret."), status=400)
+        return _step_page(meeting, items, position, form, error=_("Kontrollera formuläret."), status=400)
     try:
         operations.record_decision(
             meeting, item, current_user, text=form.text.data or "",
@@ -140,10 +140,8 @@ def step(meeting_id: int, item_id: int):
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
-        return _step_page(meeting, item, form, error=exc.message, status=exc.status)
+        return _step_page(meeting, items, position, form, error=exc.message, status=exc.status)
     flash(_("Beslutet är sparat."), "success")
-    items = _meeting_items(meeting)  # a decided item stays on the agenda, so its position is stable
-    position = [i.id for i in items].index(item.id)
     if position + 1 < len(items):
         return redirect(url_for("followup.step", meeting_id=meeting.id, item_id=items[position + 1].id))
     return redirect(url_for("followup.meeting", meeting_id=meeting.id) + "#finish")
@@ -199,7 +197,7 @@ def _protocol(pdf: bool):
     decisions = {d.action_item_id: d for d in meeting.decisions} if meeting else {}
     context = dict(
         scope=scope, meeting=meeting, findings=findings, items=items, numbers=numbers, decisions=decisions,
-        summary=summarize(findings, items, date.today()), walks=scope.walks(),
+        summary=summarize(findings, items, date.today()), walks=scope.walks,
         map_svg=findings_map(points, _("Karta över fynden, numrerade som i listan")),
         without_position=len(findings) - len(points), statuses=list(ActionStatus), pdf=pdf,
         photo_src=_data_uri if pdf else (lambda p: url_for("findings.photo", photo_id=p.id, variant="thumb")),
