@@ -93,10 +93,18 @@ def test_photo_of_walk_a_refused_to_participant_of_walk_b(app, client, guest, ma
     assert client.get("/findings/1").status_code == 404
 
 
-def test_login_redirect_stays_on_site(client, auth):
+# Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" is "//evil.example".
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/",
+                                    "/\\/evil.example", "/\t/evil.example", "/\n/evil.example", "\\\\evil.example"])
+def test_login_redirect_stays_on_site(client, auth, target):
     _user_id, email = auth.make_user(Role.COORDINATOR)
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "next": "https://evil.example/"})
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "next": target})
     assert response.headers["Location"] == "/"
+
+
+def test_language_switch_redirect_stays_on_site(client):
+    response = client.post("/language", data={"language": "en", "next": "/\\evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_anonymous_json_client_gets_401(client, make_walk):

@@ -24,8 +24,10 @@ bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow redirects within this site."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    """Only follow redirects within this site: a path on this host, nothing a browser could read as
+    another host (browsers treat a backslash as a slash and drop tabs and newlines, so "/\\x" is "//x")."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and not urlsplit(target).netloc):
         return target
     return default
 
