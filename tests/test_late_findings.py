@@ -1,5 +1,6 @@
 """Time in the field: a walk closes while a phone still holds findings made before that."""
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -49,7 +50,8 @@ def test_a_finding_made_before_closing_is_accepted_late_and_marked(app, client, 
     assert response.status_code == 201, response.json
     assert response.json["arrived_after_close"] is True
     photo = client.post(f"/api/v1/findings/{response.json['id']}/photos",
-                        data={"photo": (jpeg_bytes(), "foto.jpg")})
+                        data={"photo": (io.BytesIO(jpeg_bytes((800, 600))), "foto.jpg")},
+                        content_type="multipart/form-data")
     assert photo.status_code == 201, photo.json  # the outbox sends the photos after the finding
     with app.app_context():
         finding = db.session.get(Finding, response.json["id"])
