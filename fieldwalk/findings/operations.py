@@ -95,7 +95,9 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "") ->
     existing = next((p for p in finding.photos if p.source_sha256 == digest), None)
     if existing is not None:
         return existing, False
-    if not (can_log_finding(actor, finding.walk, finding.device_created_at) and (is_staff(actor) or finding.reporter_id == actor.id)):
+    # A finding accepted late (made before the walk closed) still takes its photos, sent right after it.
+    if not (can_log_finding(actor, finding.walk, finding.device_created_at)
+            and (is_staff(actor) or finding.reporter_id == actor.id)):
         raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
     if len(finding.photos) >= current_app.config["PHOTO_MAX_PER_FINDING"]:
         raise OperationError(_("Högst %(n)d foton per fynd.", n=current_app.config["PHOTO_MAX_PER_FINDING"]),

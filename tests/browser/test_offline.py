@@ -232,7 +232,7 @@ def test_a_shared_phone_sends_each_finding_only_as_its_maker(app, auth, phone, m
     page.context.set_offline(False)
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
-    page.click("#logout-form button[type=submit]")
+    page.click("form[action$='/logout'] button[type=submit]")
     page.wait_for_url("**/login**")
     assert dialogs and dialogs[0].startswith("1 fynd har inte skickats än.")
     page.unroute("**/api/v1/**")
@@ -246,7 +246,7 @@ def test_a_shared_phone_sends_each_finding_only_as_its_maker(app, auth, phone, m
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 0
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))  # Bertil has nothing to be asked about
-    page.click("#logout-form button[type=submit]")
+    page.click("form[action$='/logout'] button[type=submit]")
     page.wait_for_url("**/login**")
     assert len(dialogs) == 1
 
