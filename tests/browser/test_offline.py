@@ -202,6 +202,9 @@ def test_a_refused_finding_can_be_copied_or_removed(app, phone, make_walk):
     page.click(".outbox-refused >> text=Kopiera texten")
     page.wait_for_selector(".outbox-refused >> text=Texten är kopierad.")
     assert page.evaluate("navigator.clipboard.readText()") == "Krossad busskur"
+    page.evaluate("Object.defineProperty(navigator, 'clipboard', {value: undefined})")  # no clipboard
+    page.click(".outbox-refused >> text=Kopiera texten")
+    assert page.input_value(".outbox-refused textarea") == "Krossad busskur"  # shown to copy by hand
     dialogs = []
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.click(".outbox-refused >> text=Ta bort")
