@@ -52,6 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "COMPRESS_MIMETYPES": ["text/css", "text/javascript", "application/javascript", "image/svg+xml",
                            "application/manifest+json", "application/geo+json", "application/json"],
     "DUE_SOON_DAYS": 14,
+    # A finding made on a phone before its walk was closed (genomförd) is still accepted this many
+    # days after closing: the phone may have had no network until then.
+    "LATE_FINDING_GRACE_DAYS": 7,
     # Links in mails (reminders from cron have no request to take the host from).
     "BASE_URL": "http://127.0.0.1:5000",
     # `flask send-reminders` mails about an item at most once per "week" (ISO week) or "month".

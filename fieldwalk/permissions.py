@@ -5,7 +5,11 @@ their own responsible party (and the findings and photos behind them); deltagare
 or as a guest who joined by the walk's link — sees only the walks they take part in.
 """
 
-from fieldwalk.models import ActionEvent, ActionItem, ActionStatus, Finding, Role, User, Walk, WalkStatus
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from fieldwalk.models import ActionEvent, ActionItem, ActionStatus, Finding, Role, User, Walk, WalkStatus, utcnow
 
 STAFF = (Role.ADMIN, Role.COORDINATOR)
 OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.ONGOING)
@@ -42,11 +46,21 @@ def can_view_walk(user: User, walk: Walk) -> bool:
                               and is_participant_of(user, walk))
 
 
-def can_log_finding(user: User, walk: Walk) -> bool:
-    """Participants log findings while a walk is planned or ongoing; staff until it is followed up."""
+def can_log_finding(user: User, walk: Walk, device_created_at: datetime | None = None) -> bool:
+    """Participants log findings while a walk is planned or ongoing; staff until it is followed up.
+
+    A finding made on a phone (device_created_at, naive UTC) before the walk was set to genomförd is
+    accepted late, for LATE_FINDING_GRACE_DAYS after closing: the phone may have had no network.
+    """
     if is_staff(user):
         return walk.status != WalkStatus.FOLLOWED_UP
-    return can_view_walk(user, walk) and walk.status in OPEN_WALK
+    if not can_view_walk(user, walk):
+        return False
+    if walk.status in OPEN_WALK:
+        return True
+    return (walk.status == WalkStatus.COMPLETED and walk.closed_at is not None
+            and device_created_at is not None and device_created_at < walk.closed_at
+            and utcnow() <= walk.closed_at + timedelta(days=current_app.config["LATE_FINDING_GRACE_DAYS"]))
 
 
 def can_suggest_place(user: User, walk: Walk) -> bool:

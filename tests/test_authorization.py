@@ -47,6 +47,7 @@ MATRIX = {
     "walks.edit": ("GET", "/walks/{walk_a}/edit", STAFF, None),
     "walks.detail": ("GET", "/walks/{walk_a}", STAFF | {"guest_a"}, None),
     "walks.set_status": ("POST", "/walks/{walk_a}/status", STAFF, {"status": "ongoing"}),
+    "walks.confirm_close": ("GET", "/walks/{walk_b}/close", STAFF, None),
     "walks.suggest_place": ("POST", "/walks/{walk_a}/places", STAFF | {"guest_a"}, {"text": "Mörkt"}),
     "walks.check_place": ("POST", "/walks/{walk_a}/places/{place}/check", STAFF, {"checked": "1"}),
     "walks.join": ("GET", "/join/{code_a}", EVERYONE, None),

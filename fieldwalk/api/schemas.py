@@ -67,6 +67,7 @@ class FindingSchema(Schema):
     position_source = fields.Enum(PositionSource, by_value=True)
     place = fields.String()
     created_at = fields.DateTime()
+    arrived_after_close = fields.Boolean(metadata={"description": "reached the server after the walk was closed"})
     photos = fields.List(fields.Nested(PhotoSchema))
 
 

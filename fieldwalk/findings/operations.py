@@ -44,7 +44,7 @@ def create_finding(
             if existing.walk_id != walk.id:
                 raise OperationError(_("Fyndet hör till en annan vandring."), status=409)
             return existing, False
-    if not can_log_finding(actor, walk):
+    if not can_log_finding(actor, walk, device_created_at):
         raise OperationError(_("Den här vandringen tar inte emot fler fynd."), status=409)
     if not category.active:
         raise OperationError(_("Kategorin används inte längre."), status=422)
@@ -74,6 +74,7 @@ def create_finding(
         reporter_name=reporter_name.strip() or actor.name,
         reporter_org=reporter_org.strip() or actor.organisation,
         device_created_at=device_created_at,
+        arrived_after_close=walk.closed_at is not None,
     )
     if uuid:
         finding.uuid = uuid
@@ -94,7 +95,9 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "") ->
     existing = next((p for p in finding.photos if p.source_sha256 == digest), None)
     if existing is not None:
         return existing, False
-    if not (can_log_finding(actor, finding.walk) and (is_staff(actor) or finding.reporter_id == actor.id)):
+    # A finding accepted late (made before the walk closed) still takes its photos, sent right after it.
+    if not (can_log_finding(actor, finding.walk, finding.device_created_at)
+            and (is_staff(actor) or finding.reporter_id == actor.id)):
         raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
     if len(finding.photos) >= current_app.config["PHOTO_MAX_PER_FINDING"]:
         raise OperationError(_("Högst %(n)d foton per fynd.", n=current_app.config["PHOTO_MAX_PER_FINDING"]),

@@ -82,6 +82,8 @@ class Finding(Base):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     device_created_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Reached the server after the walk was closed (made before that on a phone without network).
+    arrived_after_close: Mapped[bool] = mapped_column(default=False)
     no_action: Mapped[bool] = mapped_column(default=False)
     no_action_note: Mapped[str] = mapped_column(Text, default="")
 

@@ -48,6 +48,9 @@ class Walk(Base):
     status: Mapped[WalkStatus] = mapped_column(enum_type(WalkStatus), default=WalkStatus.PLANNED)
     join_code: Mapped[str] = mapped_column(String(32), unique=True, default=new_join_code)
     join_enabled: Mapped[bool] = mapped_column(default=True)
+    # When the walk was set to genomförd: findings made on a phone before then are still accepted
+    # for a while (LATE_FINDING_GRACE_DAYS); None while the walk is open.
+    closed_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

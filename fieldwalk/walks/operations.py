@@ -39,6 +39,10 @@ def set_walk_status(walk: Walk, to: WalkStatus) -> Walk:
     if abs(there - here) != 1:
         raise OperationError(_("En vandring kan bara flyttas ett steg i taget."), status=409)
     walk.status = to
+    if to == WalkStatus.COMPLETED and walk.closed_at is None:
+        walk.closed_at = utcnow()  # from now on only findings made before this moment come in late
+    elif to in (WalkStatus.PLANNED, WalkStatus.ONGOING):
+        walk.closed_at = None  # open again
     db.session.flush()
     return walk
 

@@ -1,10 +1,12 @@
 """Reads of walks that several views share."""
 
+from datetime import datetime
+
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import User, Walk, WalkStatus
+from fieldwalk.models import Finding, User, Walk, WalkStatus
 from fieldwalk.permissions import can_view_walk, is_staff
 
 
@@ -29,3 +31,9 @@ def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
 def get_walk_by_code(code: str) -> Walk | None:
     """The walk a join link points to, if the code is known."""
     return db.session.scalar(select(Walk).where(Walk.join_code == code))
+
+
+def count_findings_since(walk: Walk, since: datetime) -> int:
+    """How many of the walk's findings reached the server at or after `since` (naive UTC)."""
+    return db.session.scalar(select(func.count(Finding.id)).where(Finding.walk_id == walk.id,
+                                                                  Finding.created_at >= since))

@@ -1,9 +1,10 @@
 """Walk pages: list, plan, edit, view with map and findings, status, suggested places."""
 
 import io
+from datetime import timedelta
 
 import segno
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required, login_user
@@ -13,12 +14,12 @@ from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
-from fieldwalk.models import SuggestedPlace, WalkStatus
+from fieldwalk.models import SuggestedPlace, WalkStatus, utcnow
 from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_party_member
 from fieldwalk.walks import operations
 from fieldwalk.walks.forms import JoinForm, SuggestedPlaceForm, WalkForm
 from fieldwalk.walks.map_data import walk_map_data
-from fieldwalk.walks.queries import get_walk_by_code, get_walk_or_404, list_walks
+from fieldwalk.walks.queries import count_findings_since, get_walk_by_code, get_walk_or_404, list_walks
 
 bp = Blueprint("walks", __name__)
 
@@ -102,6 +103,18 @@ def _detail_page(walk, place_form, status=200):
         "walks/detail.html", walk=walk, map_data=walk_map_data(walk), place_form=place_form,
         next_status=operations.next_status(walk),
     ), status
+
+
+@bp.get("/walks/<int:walk_id>/close")
+@login_required
+def confirm_close(walk_id: int):
+    """Ask before setting a walk to genomförd: phones may still hold findings that were never sent."""
+    walk = _walk_to_manage(walk_id)
+    if operations.next_status(walk) != WalkStatus.COMPLETED:
+        abort(409, _("Bara en pågående vandring kan sättas till genomförd."))
+    recent = count_findings_since(walk, utcnow() - timedelta(hours=1))
+    return render_template("walks/close.html", walk=walk, recent=recent, to=WalkStatus.COMPLETED,
+                           grace_days=current_app.config["LATE_FINDING_GRACE_DAYS"])
 
 
 @bp.post("/walks/<int:walk_id>/status")

@@ -2,10 +2,13 @@
 // sent in order through the JSON API when the network returns, with retry and backoff. A finding
 // leaves the outbox only after the server confirmed it and every photo; the server de-duplicates by
 // the finding's uuid and each photo's bytes, so sending again after a dropped connection is safe.
+// Each entry remembers who made it and is sent only in that person's session (a shared phone); an
+// entry the server refuses for good waits for the user to copy its text or remove it.
 (function () {
   "use strict";
   var DB_NAME = "fieldwalk", STORE = "outbox", MAX_SIDE = 1600;
   var box = document.getElementById("outbox");
+  var text = box ? box.dataset : {};
 
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js").catch(function () { /* the app works without it */ });
@@ -93,6 +96,7 @@
       return call("/api/v1/session", { method: "GET" }).then(function (session) {
         return list.reduce(function (previous, entry) {
           return previous.then(function () {
+            if (entry.error || !mine(entry, session.user_id)) { return; }  // refused, or someone else's
             return sendOne(entry, session.csrf_token).then(function () { return remove(entry.uuid); }, function (error) {
               if (!permanent(error)) { throw error; }  // network gone: stop here, keep the order
               entry.error = (error.body && error.body.error && error.body.error.message) || String(error.status);
@@ -107,29 +111,105 @@
     }).then(function () { sending = false; return render(); });
   }
 
+  // --- whose entry ---------------------------------------------------------------------------
+  // An entry saved before entries carried a user id belongs to whoever is logged in (as it always did).
+  function mine(entry, userId) { return entry.user == null || String(entry.user) === String(userId); }
+
   // --- what the user sees -------------------------------------------------------------------
   var count = document.getElementById("outbox-count");
+  var pending = document.getElementById("outbox-pending");
+  var foreign = document.getElementById("outbox-foreign");
   var problems = document.getElementById("outbox-errors");
+  var sendButton = document.getElementById("outbox-send");
+  var unsent = 0;  // this user's entries still on the phone, for the log-out question
+  var fallbackShown = {};  // uuid → the copy box is open (kept open when the list is drawn again)
+
+  function plural(n, one, many) { return (n === 1 ? one : many).replace("{n}", n); }
+  function entryText(entry) {
+    return [entry.finding.description, entry.finding.place].filter(function (t) { return t; }).join("\n");
+  }
+  function showFallback(entry, li) {  // no clipboard: the text in a box the user can select and copy
+    fallbackShown[entry.uuid] = true;
+    if (li.querySelector("textarea")) { return; }
+    var label = document.createElement("label");
+    label.htmlFor = "outbox-copy-" + entry.uuid;
+    label.textContent = text.copyFallback;
+    var area = document.createElement("textarea");
+    area.id = "outbox-copy-" + entry.uuid;
+    area.className = "outbox-copy";
+    area.readOnly = true;
+    area.rows = 3;
+    area.value = entryText(entry);
+    li.appendChild(label);
+    li.appendChild(area);
+    area.focus();
+    area.select();
+  }
+  function refusedItem(entry) {
+    var li = document.createElement("li");
+    li.className = "outbox-refused";
+    var what = document.createElement("p");
+    what.textContent = (entry.finding.description || entry.finding.place || entry.uuid) + ": " + entry.error;
+    var note = document.createElement("p");
+    note.className = "meta";
+    note.setAttribute("role", "status");
+    var copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "button secondary";
+    copy.textContent = text.copy;
+    copy.addEventListener("click", function () {
+      if (!navigator.clipboard || !navigator.clipboard.writeText) { showFallback(entry, li); return; }
+      navigator.clipboard.writeText(entryText(entry)).then(function () { note.textContent = text.copied; },
+        function () { showFallback(entry, li); });
+    });
+    var drop = document.createElement("button");
+    drop.type = "button";
+    drop.className = "button danger";
+    drop.textContent = text.remove;
+    drop.addEventListener("click", function () {
+      if (!window.confirm(text.removeConfirm)) { return; }
+      delete fallbackShown[entry.uuid];
+      remove(entry.uuid).then(render);
+    });
+    li.appendChild(what);
+    li.appendChild(copy);
+    li.appendChild(drop);
+    li.appendChild(note);
+    if (fallbackShown[entry.uuid]) { showFallback(entry, li); }
+    return li;
+  }
   function render() {
     return entries().then(function (list) {
+      var own = list.filter(function (e) { return mine(e, text.user); });
+      var waiting = own.filter(function (e) { return !e.error; });
+      var others = list.length - own.length;
+      unsent = own.length;
       box.hidden = list.length === 0;
-      count.textContent = (list.length === 1 ? box.dataset.one : box.dataset.many).replace("{n}", list.length);
+      pending.hidden = sendButton.hidden = waiting.length === 0;
+      count.textContent = plural(waiting.length, text.one, text.many);
+      // Someone else's findings: only how many, never what they say.
+      foreign.hidden = others === 0;
+      foreign.textContent = plural(others, text.foreignOne, text.foreignMany);
       problems.textContent = "";
-      list.filter(function (e) { return e.error; }).forEach(function (e) {
-        var li = document.createElement("li");
-        li.textContent = (e.finding.description || e.finding.place || e.uuid) + ": " + e.error;
-        problems.appendChild(li);
-      });
+      own.filter(function (e) { return e.error; }).forEach(function (e) { problems.appendChild(refusedItem(e)); });
     });
   }
   document.getElementById("outbox-send").addEventListener("click", function () { delay = 2000; flush(); });
   window.addEventListener("online", function () { delay = 2000; flush(); });
+  // Logging out with findings still on the phone: ask first (they wait for this user's next log-in).
+  var logout = document.getElementById("logout-form");
+  if (logout) {
+    logout.addEventListener("submit", function (event) {
+      if (unsent > 0 && !window.confirm(plural(unsent, text.logoutOne, text.logoutMany))) { event.preventDefault(); }
+    });
+  }
 
   window.fieldwalkOutbox = {
     // Keep a finding on the phone; photos are downscaled first.
     save: function (walk, finding, files) {
       return Promise.all(Array.prototype.map.call(files, downscale)).then(function (photos) {
-        return put({ uuid: finding.uuid, walk: walk, finding: finding, photos: photos, queued: Date.now() });
+        return put({ uuid: finding.uuid, walk: walk, finding: finding, photos: photos, queued: Date.now(),
+                     user: text.user });
       }).then(render);
     },
     flush: flush,

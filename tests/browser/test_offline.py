@@ -7,7 +7,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import Finding, Photo
+from fieldwalk.models import Finding, Photo, Role, User, Walk, WalkStatus
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -147,3 +148,113 @@ def test_walk_map_shows_the_findings_and_where_i_am(app, phone, make_walk):
     page.wait_for_function("document.querySelectorAll('path.leaflet-interactive[fill=\"#0a4fb3\"]').length > 0")
     assert page.locator(".map-pin").count() >= 1  # the finding (the meeting point too)
     assert "Lampa trasig" in page.inner_text("#findings")  # and always as a list below the map
+
+
+# --- time in the field and shared phones (issue 9, points 2 and 3) ------------------------------------
+
+def _login(page, email: str) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def _close_walk(app, auth, walk_id: int) -> None:
+    """A coordinator sets the walk to genomförd on their own device (a second client)."""
+    _user, email = auth.make_user(Role.COORDINATOR)
+    staff = app.test_client()
+    assert staff.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    assert staff.post(f"/walks/{walk_id}/status", data={"status": "completed"}).status_code == 302
+
+
+def test_a_finding_saved_offline_before_the_walk_closed_arrives_late(app, auth, phone, make_walk):
+    walk_id = make_walk()
+    page = phone(walk_id)
+    page.context.set_offline(True)
+    _log(page, 0, "Mörk passage", (40, 40, 40))
+    page.wait_for_selector("#saved-offline:not([hidden])")
+    _close_walk(app, auth, walk_id)
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#outbox", state="hidden", timeout=20000)
+    with app.app_context():
+        finding = db.session.scalars(select(Finding)).one()
+        assert finding.description == "Mörk passage" and finding.arrived_after_close
+        assert len(finding.photos) == 1
+
+
+def test_a_refused_finding_can_be_copied_or_removed(app, phone, make_walk):
+    walk_id = make_walk()
+    page = phone(walk_id)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.context.set_offline(True)
+    _log(page, 0, "Krossad busskur", (10, 80, 10))
+    page.wait_for_selector("#saved-offline:not([hidden])")
+    with app.app_context():  # meanwhile the walk was followed up: it takes no findings at all any more
+        db.session.get(Walk, walk_id).status = WalkStatus.FOLLOWED_UP
+        db.session.commit()
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    refused = page.wait_for_selector(".outbox-refused", timeout=20000)
+    assert "Den här vandringen tar inte emot fler fynd." in refused.inner_text()
+    assert page.locator("#outbox-pending").is_hidden()  # no longer "will be sent"
+    page.click(".outbox-refused >> text=Kopiera texten")
+    page.wait_for_selector(".outbox-refused >> text=Texten är kopierad.")
+    assert page.evaluate("navigator.clipboard.readText()") == "Krossad busskur"
+    page.evaluate("Object.defineProperty(navigator, 'clipboard', {value: undefined})")  # no clipboard
+    page.click(".outbox-refused >> text=Kopiera texten")
+    assert page.input_value(".outbox-refused textarea") == "Krossad busskur"  # shown to copy by hand
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.click(".outbox-refused >> text=Ta bort")
+    page.wait_for_selector("#outbox", state="hidden")
+    assert dialogs and "Ta bort fyndet" in dialogs[0]
+    assert page.evaluate("window.fieldwalkOutbox.count()") == 0
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 0
+
+
+def test_a_shared_phone_sends_each_finding_only_as_its_maker(app, auth, phone, make_walk):
+    walk_id = make_walk()
+    a_id, a_email = auth.make_user(Role.PARTICIPANT, name="Anna Andersson")
+    b_id, b_email = auth.make_user(Role.PARTICIPANT, name="Bertil Berg")
+    with app.app_context():  # both take part in the walk
+        walk = db.session.get(Walk, walk_id)
+        walk.participants.extend([db.session.get(User, a_id), db.session.get(User, b_id)])
+        db.session.commit()
+    page = phone()
+    _login(page, a_email)
+    page.goto(f"/walks/{walk_id}/findings/new")
+    page.context.set_offline(True)
+    _log(page, 0, "Annas fynd vid skolan", (200, 100, 0))
+    page.wait_for_selector("#saved-offline:not([hidden])")
+
+    # Back online but the API unreachable (a weak signal): Anna logs out with the finding still waiting.
+    page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    page.context.set_offline(False)
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.click("form[action$='/logout'] button[type=submit]")
+    page.wait_for_url("**/login**")
+    assert dialogs and dialogs[0].startswith("1 fynd har inte skickats än.")
+    page.unroute("**/api/v1/**")
+
+    _login(page, b_email)  # Bertil on the same phone, with network
+    page.wait_for_selector("#outbox-foreign:not([hidden])")
+    page.evaluate("window.fieldwalkOutbox.flush()")
+    banner = page.inner_text("#outbox")
+    assert "1 fynd på den här enheten hör till någon annan" in banner
+    assert "Annas fynd" not in banner  # nothing of its content
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 0
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))  # Bertil has nothing to be asked about
+    page.click("form[action$='/logout'] button[type=submit]")
+    page.wait_for_url("**/login**")
+    assert len(dialogs) == 1
+
+    _login(page, a_email)  # Anna again: now it is sent, as hers
+    page.wait_for_selector("#outbox", state="hidden", timeout=20000)
+    with app.app_context():
+        finding = db.session.scalars(select(Finding)).one()
+        assert (finding.description, finding.reporter_id) == ("Annas fynd vid skolan", a_id)
