@@ -216,3 +216,42 @@ def test_a_failed_log_in_stores_a_keyed_hash_not_the_address(app, client):
         assert "annan" not in entry.detail.lower()
         assert entry.detail == email_fingerprint(" ann.annan@example.org")  # the same address, however typed
         assert entry.detail != email_fingerprint("ann.annan@example.com")
+
+
+def test_erasure_also_cleans_rows_written_before_the_rules(app, client, auth, make_walk, tmp_path):
+    """Rows from older versions (address in a failed log-in, comment copies in the audit log, suggestions
+    without suggested_by_id) and other people's texts naming the person (meeting attendees, mails) are cleaned."""
+    from datetime import date
+
+    from fieldwalk.mail import send_mail
+    from fieldwalk.models import FollowUpMeeting, SuggestedPlace
+
+    name, address = "Lena Legacysson", "lena.legacy@example.org"
+    person_id, _email = auth.make_user(Role.PARTICIPANT, email=address, name=name)
+    walk_id = make_walk(status=WalkStatus.PLANNED)
+    with app.app_context():
+        db.session.add_all([
+            AuditEntry(action="auth.login_failed", object_type="users", object_id=person_id, detail=address),
+            AuditEntry(action="action.comment", actor_id=person_id, actor_name=name, object_type="action_items",
+                       object_id=1, detail="→ Ring mig på 070-555 66 77"),
+            SuggestedPlace(walk_id=walk_id, text="Mörkt, ring 070-555 66 77", suggested_by=name),
+            SuggestedPlace(walk_id=walk_id, text="Klotter", suggested_by="Någon annan"),
+            FollowUpMeeting(title="Q4", held_on=date(2026, 12, 1), attendees=f"{name}, Sara Samordnare, Anna"),
+        ])
+        db.session.commit()
+        with app.test_request_context():
+            send_mail(address, "Hej", f"Hej {name}!")
+            send_mail("annan@example.org", "Möte", f"Närvarande: {name}")
+            send_mail("annan@example.org", "Annat", "Inget om henne")
+    auth.login(Role.ADMIN)
+    data = client.get(f"/admin/users/{person_id}/export.json").json
+    assert len(data["suggested_places"]) == 1 and len(data["followup_meetings"]) == 1 and len(data["mails"]) == 2
+    assert {a["action"] for a in data["audit_log"]} >= {"auth.login_failed", "action.comment"}
+    assert client.post(f"/admin/users/{person_id}/erase").status_code == 302
+    with app.app_context():
+        needles = _needles(name, address, "070-555 66 77")
+        assert _database_hits(needles) == set()
+        assert db.session.scalar(select(FollowUpMeeting)).attendees == "borttagen deltagare, Sara Samordnare, Anna"
+        assert db.session.scalar(select(SuggestedPlace).filter_by(text="Klotter")).suggested_by == "Någon annan"
+        assert _file_hits(_search_roots(app, tmp_path), needles) == set()
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # the unrelated mail stays

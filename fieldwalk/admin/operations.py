@@ -122,12 +122,15 @@ def find_person_traces(user: User) -> PersonTraces:
             select(Reminder).where(func.lower(Reminder.recipients).contains(address)).order_by(Reminder.id))
             if address in (x.lower() for x in _recipients(r))]
     traces.audit = list(db.session.scalars(select(AuditEntry).where(or_(*about)).order_by(AuditEntry.id)))
-    pattern = _word_pattern(names)
+    # Other people's texts (attendee lists, mails) are searched for full names only: a guest who typed
+    # just "Anna" must not cost another Anna her place in a meeting's minutes.
+    full_names = [n for n in names if len(n.split()) >= 2]
+    pattern = _word_pattern(full_names)
     if pattern is not None:
         candidates = db.session.scalars(select(FollowUpMeeting).where(
-            or_(*(FollowUpMeeting.attendees.ilike(f"%{n}%") for n in names))).order_by(FollowUpMeeting.id))
+            or_(*(FollowUpMeeting.attendees.ilike(f"%{n}%") for n in full_names))).order_by(FollowUpMeeting.id))
         traces.meetings = [m for m in candidates if pattern.search(m.attendees)]
-    traces.mails = outbox_mails_mentioning([*names, *([address] if address else [])])
+    traces.mails = outbox_mails_mentioning([*full_names, *([address] if address else [])])
     return traces
 
 
@@ -231,8 +234,9 @@ def erase_person(user: User, admin: User) -> Erasure:
                 entry.detail = entry.detail.split(" ", 1)[0]  # entries from before the log kept comment copies
         if entry.action == "auth.login_failed":
             entry.detail, entry.ip = "", ""
-    for meeting in traces.meetings:
-        meeting.attendees = names.sub(ERASED_NAME, meeting.attendees) if names is not None else meeting.attendees
+    full_names = _word_pattern([n for n in traces.names if len(n.split()) >= 2])
+    for meeting in traces.meetings:  # found by full name, so full_names is set
+        meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
     user.name, user.organisation, user.email, user.password_hash = ERASED_NAME, "", None, None
     user.locale, user.active = None, False
     record("person.erased", user)
