@@ -64,13 +64,14 @@ def outbox_mails_mentioning(terms: list[str]) -> list[OutboxMail]:
     pattern = re.compile("|".join(rf"(?<!\w){re.escape(t.strip())}(?!\w)" for t in terms), re.IGNORECASE)
     found = []
     for path in sorted(Path(root).glob("*.eml")):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        try:
+        raw = path.read_bytes()
+        message = message_from_bytes(raw, policy=policy.default)
+        try:  # bodies are base64 or quoted-printable: search the decoded text as well as the raw bytes
             text = message.get_content() if not message.is_multipart() else ""
         except (KeyError, LookupError, ValueError):  # an odd file someone dropped in the folder
             text = ""
         headers = "\n".join(f"{k}: {v}" for k, v in message.items())
-        if pattern.search(headers) or pattern.search(text) or pattern.search(path.read_text("utf-8", "replace")):
+        if any(pattern.search(part) for part in (headers, text, raw.decode("utf-8", "replace"))):
             written = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None).isoformat() + "Z"
             found.append(OutboxMail(path, written, str(message.get("Subject", ""))))
     return found
