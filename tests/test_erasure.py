@@ -226,7 +226,7 @@ def test_erasure_also_cleans_rows_written_before_the_rules(app, client, auth, ma
     from fieldwalk.mail import send_mail
     from fieldwalk.models import FollowUpMeeting, SuggestedPlace
 
-    name, address = "Lena Legacysson", "lena.legacy@example.org"
+    name, address = "Åsa Legacysson", "asa.legacy@example.org"
     person_id, _email = auth.make_user(Role.PARTICIPANT, email=address, name=name)
     walk_id = make_walk(status=WalkStatus.PLANNED)
     with app.app_context():
@@ -234,7 +234,7 @@ def test_erasure_also_cleans_rows_written_before_the_rules(app, client, auth, ma
             AuditEntry(action="auth.login_failed", object_type="users", object_id=person_id, detail=address),
             AuditEntry(action="action.comment", actor_id=person_id, actor_name=name, object_type="action_items",
                        object_id=1, detail="→ Ring mig på 070-555 66 77"),
-            SuggestedPlace(walk_id=walk_id, text="Mörkt, ring 070-555 66 77", suggested_by=name),
+            SuggestedPlace(walk_id=walk_id, text="Mörkt, ring 070-555 66 77", suggested_by=name.upper()),
             SuggestedPlace(walk_id=walk_id, text="Klotter", suggested_by="Någon annan"),
             FollowUpMeeting(title="Q4", held_on=date(2026, 12, 1), attendees=f"{name}, Sara Samordnare, Anna"),
         ])

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.queries import get_user_by_email
@@ -99,11 +100,14 @@ def find_person_traces(user: User) -> PersonTraces:
     are matched by the account name.
     """
     findings = db.session.scalars(select(Finding).where(Finding.reporter_id == user.id).order_by(Finding.id)).all()
-    places = db.session.scalars(select(SuggestedPlace).where(or_(
-        SuggestedPlace.suggested_by_id == user.id,
-        and_(SuggestedPlace.suggested_by_id.is_(None), user.name != ERASED_NAME,
-             func.lower(SuggestedPlace.suggested_by) == user.name.strip().lower()),
-    )).order_by(SuggestedPlace.id)).all()
+    places = list(db.session.scalars(
+        select(SuggestedPlace).where(SuggestedPlace.suggested_by_id == user.id).order_by(SuggestedPlace.id)))
+    account_name = user.name.strip().casefold()
+    if account_name and user.name != ERASED_NAME:
+        # Compared in Python: SQLite's lower() leaves Å, Ä and Ö alone.
+        legacy = db.session.scalars(select(SuggestedPlace).where(
+            SuggestedPlace.suggested_by_id.is_(None), SuggestedPlace.suggested_by != "").order_by(SuggestedPlace.id))
+        places += [p for p in legacy if p.suggested_by.strip().casefold() == account_name]
     names = [user.name, *(f.reporter_name for f in findings), *(p.suggested_by for p in places)]
     names = list(dict.fromkeys(n.strip() for n in names if n.strip() and n.strip() != ERASED_NAME))
     traces = PersonTraces(names=names, findings=list(findings), places=list(places))
@@ -246,10 +250,17 @@ def erase_person(user: User, admin: User) -> Erasure:
 
 def finish_erasure(erasure: Erasure) -> None:
     """After the erasure is committed: delete the outbox mails and, on SQLite, empty the WAL of old pages."""
+    # The erasure is committed: a file or checkpoint problem is logged for the operator, not shown as a 500.
     for path in erasure.mail_files:
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            current_app.logger.warning("Erasure: could not delete the outbox mail %s: %s", path.name, error)
     if db.engine.dialect.name == "sqlite":
-        with db.engine.connect() as connection:
-            busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        try:
+            with db.engine.connect() as connection:
+                busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        except SQLAlchemyError as error:
+            busy = error
         if busy:  # a reader was active; the next automatic checkpoint overwrites the pages instead
-            current_app.logger.warning("Erasure: the SQLite WAL could not be truncated now (busy)")
+            current_app.logger.warning("Erasure: the SQLite WAL could not be truncated now (%s)", busy)
