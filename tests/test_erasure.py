@@ -255,3 +255,19 @@ def test_erasure_also_cleans_rows_written_before_the_rules(app, client, auth, ma
         assert db.session.scalar(select(SuggestedPlace).filter_by(text="Klotter")).suggested_by == "Någon annan"
         assert _file_hits(_search_roots(app, tmp_path), needles) == set()
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # the unrelated mail stays
+
+
+def test_a_deactivated_account_can_still_be_erased(app, client, auth):
+    """Someone who left (account closed) asks for erasure: the button is there until the data is gone."""
+    person_id, _email = auth.make_user(Role.RESPONSIBLE, GATA, email="slutat@example.org", name="Sluta Tsson")
+    with app.app_context():
+        db.session.get(User, person_id).active = False
+        db.session.commit()
+    auth.login(Role.ADMIN)
+    erase_url = f"/admin/users/{person_id}/erase"
+    assert erase_url in client.get("/admin/users").get_data(as_text=True)
+    assert client.post(erase_url).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, person_id).erased_at is not None
+    assert erase_url not in client.get("/admin/users").get_data(as_text=True)
+    assert client.post(erase_url).status_code == 302  # erasing again is harmless

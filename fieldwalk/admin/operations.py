@@ -25,6 +25,7 @@ from fieldwalk.models import (
     Reminder,
     SuggestedPlace,
     User,
+    utcnow,
     walk_participants,
 )
 
@@ -242,7 +243,7 @@ def erase_person(user: User, admin: User) -> Erasure:
     for meeting in traces.meetings:  # found by full name, so full_names is set
         meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
     user.name, user.organisation, user.email, user.password_hash = ERASED_NAME, "", None, None
-    user.locale, user.active = None, False
+    user.locale, user.active, user.erased_at = None, False, utcnow()
     record("person.erased", user)
     db.session.flush()
     return Erasure(mail_files=[m.path for m in traces.mails])
