@@ -39,9 +39,14 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Foreign keys on and WAL journal for every SQLite connection (PostgreSQL needs nothing)."""
+    """Foreign keys on, WAL journal and secure delete for every SQLite connection (PostgreSQL needs nothing).
+
+    secure_delete overwrites deleted and replaced content with zeros, so erased personal data does not
+    live on in the file's free pages and free blocks.
+    """
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()

@@ -1,7 +1,11 @@
 """Sending e-mail: SMTP when MAIL_SERVER is set, otherwise .eml files in the outbox folder (development)."""
 
+import re
 import smtplib
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -36,3 +40,38 @@ def mail_link(endpoint: str, **values) -> str:
     base = urlsplit(current_app.config["BASE_URL"])
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
     return adapter.build(endpoint, values, force_external=True)
+
+
+@dataclass
+class OutboxMail:
+    """One .eml file in the outbox, with the headers an export shows."""
+
+    path: Path
+    written_at: str  # ISO time (UTC) the file was written
+    subject: str
+
+
+def outbox_mails_mentioning(terms: list[str]) -> list[OutboxMail]:
+    """The outbox mails whose headers or decoded text contain one of `terms` (whole words, any case).
+
+    The outbox only exists without MAIL_SERVER (development, or a site without SMTP); mails sent by
+    SMTP are kept by nobody here. Erasing a person deletes the outbox mails to or about them.
+    """
+    terms = [t for t in terms if t and len(t.strip()) >= 2]
+    root = current_app.config.get("MAIL_OUTBOX")
+    if not terms or not root or not Path(root).is_dir():
+        return []
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(t.strip())}(?!\w)" for t in terms), re.IGNORECASE)
+    found = []
+    for path in sorted(Path(root).glob("*.eml")):
+        raw = path.read_bytes()
+        message = message_from_bytes(raw, policy=policy.default)
+        try:  # bodies are base64 or quoted-printable: search the decoded text as well as the raw bytes
+            text = message.get_content() if not message.is_multipart() else ""
+        except (KeyError, LookupError, ValueError):  # an odd file someone dropped in the folder
+            text = ""
+        headers = "\n".join(f"{k}: {v}" for k, v in message.items())
+        if any(pattern.search(part) for part in (headers, text, raw.decode("utf-8", "replace"))):
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None).isoformat() + "Z"
+            found.append(OutboxMail(path, written, str(message.get("Subject", ""))))
+    return found

@@ -61,8 +61,9 @@ def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
                         internal=internal,
                         party_id=actor.responsible_party_id if is_party_member(actor) else None)
     db.session.add(event)
+    # The audit entry holds the move, not a copy of the text (that lives on the event, and is erasable there).
     record(f"action.{kind.value}", item, actor=actor,
-           detail=f"{from_status.value if from_status else ''}→{to_status.value if to_status else ''} {text}"[:500])
+           detail=f"{from_status.value if from_status else ''}→{to_status.value if to_status else ''}")
     if photo is not None:
         attach_photo(photo, event=event)
     if kind == EventKind.STATUS:  # every status change, the assignment at creation included

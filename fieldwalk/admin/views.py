@@ -81,12 +81,13 @@ def erase(user_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        operations.erase_person(db.get_or_404(User, user_id), current_user)
+        erasure = operations.erase_person(db.get_or_404(User, user_id), current_user)
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
+        operations.finish_erasure(erasure)
         flash(_("Personuppgifterna är raderade."), "success")
     return redirect(url_for("admin.users"))
 

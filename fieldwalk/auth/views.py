@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from fieldwalk.audit import record
+from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.forms import (
     EmptyForm,
     LanguageForm,
@@ -47,7 +47,7 @@ def login():
             record("auth.login", user, actor=user)
             db.session.commit()
             return redirect(safe_next(form.next.data, url_for("walks.index")))
-        record("auth.login_failed", user, detail=form.email.data.strip().lower()[:254])
+        record("auth.login_failed", user, detail=email_fingerprint(form.email.data))
         db.session.commit()
         form.password.errors.append(_("Fel e-postadress eller lösenord."))
         status = 401

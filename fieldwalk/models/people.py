@@ -43,6 +43,8 @@ class User(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an admin erased the person's data (admin.operations.erase_person); the row stays for ids.
+    erased_at: Mapped[datetime | None]
 
     responsible_party: Mapped[Optional["ResponsibleParty"]] = relationship(back_populates="members")
 

@@ -89,6 +89,8 @@ class SuggestedPlace(Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     suggested_by: Mapped[str] = mapped_column(String(120), default="")
+    # Who typed it (the name above is free text): erasing that person finds their suggestions by this.
+    suggested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     checked_at: Mapped[datetime | None]
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

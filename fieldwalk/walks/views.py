@@ -148,6 +148,7 @@ def suggest_place(walk_id: int):
             walk, text=form.text.data.strip(), place=(form.place.data or "").strip(),
             lat=form.lat.data, lon=form.lon.data,
             suggested_by=(form.suggested_by.data or "").strip() or current_user.name,
+            suggested_by_id=current_user.id,
         )
         db.session.commit()
         flash(_("Tack! Platsen är tillagd på vandringens karta."), "success")
