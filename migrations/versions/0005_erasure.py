@@ -1,7 +1,7 @@
 """Suggested places remember who typed them, so that erasing a person finds their suggestions; users.erased_at.
 
-Revision ID: 0004_erasure
-Revises: 0003
+Revision ID: 0005_erasure
+Revises: 0004_late_findings
 Create Date: 2026-12-02 05:15:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0004_erasure"
-down_revision = "0003"
+revision = "0005_erasure"
+down_revision = "0004_late_findings"
 branch_labels = None
 depends_on = None
 
