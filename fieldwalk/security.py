@@ -5,12 +5,18 @@ import ipaddress
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask.cli import get_debug_flag
+from flask_login import current_user
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from fieldwalk.extensions import limiter
+from fieldwalk import permissions
+from fieldwalk.extensions import db, limiter
+from fieldwalk.models import Walk
+
+# Pages a phone may keep for use without network (endpoint → page kind in permissions.can_keep_offline).
+OFFLINE_PAGES = {"findings.capture": "capture", "walks.detail": "walk"}
 
 
 def tile_source(tile_url: str) -> str:
@@ -55,11 +61,36 @@ def _refuse_debugger_off_loopback():
     return None
 
 
+def _offline_page(response: Response) -> bool:
+    """This answer is a page the current user may keep on the phone (see OFFLINE_PAGES)."""
+    page = OFFLINE_PAGES.get(request.endpoint or "")
+    if page is None or request.method != "GET" or response.status_code != 200 or not current_user.is_authenticated:
+        return False
+    walk = db.session.get(Walk, (request.view_args or {}).get("walk_id"))
+    return walk is not None and permissions.can_keep_offline(current_user, walk, page)
+
+
+def cache_headers(response: Response) -> Response:
+    """Nothing the app answers is stored by a browser or proxy (`no-store`: staff pages, reporter names,
+    join links, exports, API data), except the pages a phone may keep offline: `private, no-cache` and
+    `X-Fieldwalk-Offline: 1`, the only pages the service worker keeps. Static files and answers that set
+    their own Cache-Control (photos, the service worker, the manifest) keep theirs."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    if _offline_page(response):
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.headers["X-Fieldwalk-Offline"] = "1"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Wrap the app with ProxyFix when behind proxies, add headers, set up the rate limiter, keep the
     debugger off the network."""
     refuse_network_debugger()
     app.before_request(_refuse_debugger_off_loopback)
+    app.after_request(cache_headers)
     proxies = app.config["PROXY_FIX"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
