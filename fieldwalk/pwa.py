@@ -28,7 +28,7 @@ def compute_static_version(folder: str | Path) -> str:
 
 def refresh_static_version(app: Flask) -> str:
     """(Re)compute the version of app.static_folder: at start, and in debug mode on every request."""
-    version = compute_static_version(app.static_folder or "")
+    version = compute_static_version(app.static_folder) if app.static_folder else "none"
     app.extensions[_VERSION_KEY] = version
     return version
 

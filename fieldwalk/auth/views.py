@@ -65,7 +65,7 @@ def logout():
         # A shared phone: nothing of this person's may stay for the next one (pages in the HTTP cache
         # and the service worker's cache, the worker itself, IndexedDB). Trade-off: "storage" also
         # empties the outbox of findings not yet sent. The issue asks for exactly this header; the
-        # page asks before logging out while findings wait (outbox.js), so losing them is the user's
+        # log-out button asks first while findings wait (outbox.js), so losing them is the user's
         # informed choice — the alternative, keeping them, would leave one person's findings (text,
         # photos, position) on a phone handed to the next.
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
