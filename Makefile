@@ -5,6 +5,11 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app fieldwalk
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# The Werkzeug debugger runs any code for whoever sees its page: only on a loopback address. On any other
+# HOST (a phone on the LAN) the server runs with --no-debug (no debugger, no reloader; it also overrides
+# a FLASK_DEBUG=1 in the environment), and the app itself refuses the debugger off loopback.
+LOOPBACK := 127.0.0.1 localhost ::1
+DEBUG  := $(if $(filter $(LOOPBACK),$(HOST)),--debug,--no-debug)
 
 .PHONY: setup run run-https test bench fuzz vendor translations extract-messages clean
 
@@ -33,17 +38,19 @@ extract-messages: $(VENV)/.installed
 fuzz: setup
 	FIELDWALK_FUZZ_EXAMPLES=200 $(BIN)/pytest tests/test_api_fuzz.py -q
 
-# Creates/upgrades the SQLite database in instance/, loads demo data once, serves on $(HOST):$(PORT).
+# Creates/upgrades the SQLite database in instance/, loads demo data once, serves on $(HOST):$(PORT)
+# (with the debugger on loopback only).
 run: setup
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --debug --host $(HOST) --port $(PORT)
+	$(FLASK) run $(DEBUG) --host $(HOST) --port $(PORT)
 
 # HTTPS with a throw-away certificate so a phone on the same network may use GPS (secure context).
+# On all interfaces, so never with the debugger.
 run-https: setup
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --debug --cert adhoc --host 0.0.0.0 --port $(PORT)
+	$(FLASK) run --no-debug --cert adhoc --host 0.0.0.0 --port $(PORT)
 
 test: setup
 	$(BIN)/ruff check .

@@ -63,6 +63,16 @@ def can_log_finding(user: User, walk: Walk, device_created_at: datetime | None =
             and utcnow() <= walk.closed_at + timedelta(days=current_app.config["LATE_FINDING_GRACE_DAYS"]))
 
 
+def can_keep_offline(user: User, walk: Walk, page: str) -> bool:
+    """A copy of the page may stay on the phone for use without network: the capture form for whoever
+    may log findings on the walk (it shows only their own name); the walk page only for its
+    participants — staff see reporter names, the join link and management buttons there, so a shared
+    phone must not keep it."""
+    if page == "capture":
+        return can_log_finding(user, walk)
+    return page == "walk" and not is_staff(user) and can_view_walk(user, walk)
+
+
 def can_suggest_place(user: User, walk: Walk) -> bool:
     """Invitees add places to look at before the walk starts."""
     return can_view_walk(user, walk) and walk.status == WalkStatus.PLANNED

@@ -1,8 +1,69 @@
-"""The installable app: web app manifest and the service worker, served from the site root (its scope)."""
+"""The installable app: web app manifest and the service worker, served from the site root (its scope),
+and the static files' version: a hash of everything under static/ that the worker and every static URL
+carry, so a deploy reaches every installed phone on its next visit."""
 
-from flask import Blueprint, current_app, jsonify, send_from_directory, url_for
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 bp = Blueprint("pwa", __name__)
+
+_VERSION_KEY = "fieldwalk.static_version"
+_PLACEHOLDER = "__STATIC_VERSION__"  # in static/js/sw.js, replaced when /sw.js is served
+VERSIONED_MAX_AGE = 365 * 24 * 3600  # a versioned URL never changes content: a new version is a new URL
+
+
+def compute_static_version(folder: str | Path) -> str:
+    """A 12-hex-digit hash of every file under the static folder (vendored files included): names and
+    bytes, so any changed, added or removed file gives a new version."""
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:12]
+
+
+def refresh_static_version(app: Flask) -> str:
+    """(Re)compute the version of app.static_folder: at start, and in debug mode on every request."""
+    version = compute_static_version(app.static_folder) if app.static_folder else "none"
+    app.extensions[_VERSION_KEY] = version
+    return version
+
+
+def static_version() -> str:
+    """The version of the static files this process serves."""
+    return current_app.extensions[_VERSION_KEY]
+
+
+@bp.record_once
+def _compute_at_start(state) -> None:
+    refresh_static_version(state.app)
+
+
+@bp.before_app_request
+def _follow_edits_in_debug() -> None:
+    # `flask run --debug` reloads on Python changes only; a developer editing CSS should see it at once.
+    if current_app.debug:
+        refresh_static_version(current_app)
+
+
+@bp.app_url_defaults
+def _version_static_urls(endpoint: str, values: dict) -> None:
+    """url_for('static', filename=…) → /static/…?v=<version>."""
+    if endpoint == "static" and "v" not in values:
+        values["v"] = static_version()
+
+
+@bp.after_app_request
+def _cache_versioned_static(response: Response) -> Response:
+    """A static file asked for with the current version may be kept for a year; any other static URL
+    (no version, an old page's version) is revalidated (Flask's default no-cache)."""
+    if request.endpoint == "static" and response.status_code == 200 and request.args.get("v") == static_version():
+        response.headers["Cache-Control"] = f"public, max-age={VERSIONED_MAX_AGE}, immutable"
+    return response
 
 
 @bp.route("/manifest.webmanifest")
@@ -15,13 +76,15 @@ def manifest():
                 "type": "image/png", "purpose": "any maskable"} for size in (192, 512)],
     )
     response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "no-cache"  # part of the app shell: the worker keeps it
     return response
 
 
 @bp.route("/sw.js")
 def service_worker():
-    """The service worker must come from the root to control every page; never cached stale."""
-    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript",
-                                   max_age=0)
+    """The service worker from the root (to control every page), carrying the static version: a deploy
+    changes its bytes, so the browser installs the new worker, which drops the old shell cache."""
+    source = (Path(current_app.static_folder or "") / "js" / "sw.js").read_text(encoding="utf-8")
+    response = Response(source.replace(_PLACEHOLDER, static_version()), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response

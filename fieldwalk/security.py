@@ -1,12 +1,22 @@
-"""HTTP hardening: security headers and Content-Security-Policy, proxy headers, rate limits."""
+"""HTTP hardening: security headers and Content-Security-Policy, proxy headers, rate limits, caching
+rules for pages, and the Werkzeug debugger kept off the network."""
 
+import ipaddress
 from urllib.parse import urlsplit
 
-from flask import Flask
+import click
+from flask import Flask, Response, request
+from flask.cli import get_debug_flag
+from flask_login import current_user
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from fieldwalk.extensions import limiter
+from fieldwalk import permissions
+from fieldwalk.extensions import db, limiter
+from fieldwalk.models import Walk
+
+# Pages a phone may keep for use without network (endpoint → page kind in permissions.can_keep_offline).
+OFFLINE_PAGES = {"findings.capture": "capture", "walks.detail": "walk"}
 
 
 def tile_source(tile_url: str) -> str:
@@ -15,8 +25,72 @@ def tile_source(tile_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def refuse_network_debugger() -> None:
+    """Stop `flask run` before it listens when the debugger would be on a non-loopback address: the
+    debugger runs any Python for whoever sees its page (a guest only needs to cause one error)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.info_name != "run" or "host" not in ctx.params:
+        return
+    debugger = ctx.params.get("debugger")
+    if debugger is None:
+        debugger = get_debug_flag()
+    host = ctx.params["host"]
+    if debugger and not is_loopback(host):
+        raise click.UsageError(
+            f"The Werkzeug debugger must not listen on {host}: anyone who reaches it can run code. "
+            "Use --no-debug (as `make run-https` does) or --host 127.0.0.1.")
+
+
+def _refuse_debugger_off_loopback():
+    """Second lock for servers not started by `flask run`: a debugger wrapping the app (it marks the
+    environ) on a non-loopback address gets no page at all, so no error can open it."""
+    if "werkzeug.debug.preserve_context" in request.environ and not is_loopback(
+            request.environ.get("SERVER_NAME", "")):
+        return ("Refused: the Werkzeug debugger is on and the server listens on the network. "
+                "Restart without --debug.", 503, {"Content-Type": "text/plain; charset=utf-8"})
+    return None
+
+
+def _offline_page(response: Response) -> bool:
+    """This answer is a page the current user may keep on the phone (see OFFLINE_PAGES)."""
+    page = OFFLINE_PAGES.get(request.endpoint or "")
+    if page is None or request.method != "GET" or response.status_code != 200 or not current_user.is_authenticated:
+        return False
+    walk = db.session.get(Walk, (request.view_args or {}).get("walk_id"))
+    return walk is not None and permissions.can_keep_offline(current_user, walk, page)
+
+
+def cache_headers(response: Response) -> Response:
+    """Nothing the app answers is stored by a browser or proxy (`no-store`: staff pages, reporter names,
+    join links, exports, API data), except the pages a phone may keep offline: `private, no-cache` and
+    `X-Fieldwalk-Offline: 1`, the only pages the service worker keeps. Static files and answers that set
+    their own Cache-Control (photos, the service worker, the manifest) keep theirs."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    if _offline_page(response):
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.headers["X-Fieldwalk-Offline"] = "1"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Wrap the app with ProxyFix when behind proxies, add headers, set up the rate limiter."""
+    """Wrap the app with ProxyFix when behind proxies, add headers, set up the rate limiter, keep the
+    debugger off the network."""
+    refuse_network_debugger()
+    app.before_request(_refuse_debugger_off_loopback)
+    app.after_request(cache_headers)
     proxies = app.config["PROXY_FIX"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

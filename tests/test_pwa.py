@@ -1,0 +1,135 @@
+"""Shared phones and deploys: what pages may stay on a phone, log-out clearing, versioned static files."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fieldwalk import pwa
+from fieldwalk.models import Role
+
+STAFF_PAGES = ["/", "/walks/{walk}", "/walks/{walk}/edit", "/walks/{walk}/findings/new", "/actions/",
+               "/followup/", "/followup/dashboard", "/followup/protocol?walk={walk}", "/admin/users", "/admin/audit",
+               "/admin/categories", "/admin/parties", "/account/password", "/walks/new"]
+
+
+def _no_store(response) -> bool:
+    return "no-store" in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.COORDINATOR])
+def test_staff_pages_are_never_stored(client, auth, make_walk, role):
+    walk_id = make_walk()
+    auth.login(role)
+    for url in STAFF_PAGES:
+        response = client.get(url.format(walk=walk_id))
+        assert response.status_code == (403 if url.startswith("/admin") and role != Role.ADMIN else 200), url
+        if url.endswith("/findings/new"):  # the capture form: offline for whoever may log findings
+            assert response.headers["X-Fieldwalk-Offline"] == "1"
+            continue
+        assert _no_store(response), (url, response.headers.get("Cache-Control"))
+        assert "X-Fieldwalk-Offline" not in response.headers, url
+
+
+def test_every_page_without_arguments_is_no_store_for_every_role(app, client, auth):
+    """The whole class: each GET route without parameters, as each role, answers no-store (or opts in)."""
+    rules = [r.rule for r in app.url_map.iter_rules()
+             if "GET" in r.methods and not r.arguments and r.endpoint not in {"static", "pwa.service_worker",
+                                                                               "pwa.manifest"}]
+    for role in Role:
+        auth.login(role)
+        for rule in rules:
+            response = client.get(rule)
+            assert response.status_code < 500, (role, rule)
+            assert _no_store(response), (role, rule, response.headers.get("Cache-Control"))
+            assert "X-Fieldwalk-Offline" not in response.headers, (role, rule)
+
+
+def test_a_guest_may_keep_the_capture_form_and_the_walk_page(client, guest, make_walk):
+    walk_id = make_walk()
+    guest(walk_id)
+    for url in (f"/walks/{walk_id}/findings/new", f"/walks/{walk_id}"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "private, no-cache"
+        assert response.headers["X-Fieldwalk-Offline"] == "1"
+    other_walk = make_walk(title="Någon annans vandring")
+    refused = client.get(f"/walks/{other_walk}")  # not theirs: an error page, never kept
+    assert refused.status_code in (403, 404) and _no_store(refused)
+    assert "X-Fieldwalk-Offline" not in refused.headers
+
+
+def test_staff_walk_page_with_join_link_and_reporters_is_not_kept(client, auth, make_walk):
+    walk_id = make_walk()
+    auth.login(Role.COORDINATOR)
+    response = client.get(f"/walks/{walk_id}")
+    assert "join-url" in response.get_data(as_text=True)  # the join link is on it
+    assert _no_store(response) and "X-Fieldwalk-Offline" not in response.headers
+
+
+def test_logout_clears_the_site_data(client, auth):
+    auth.login(Role.COORDINATOR)
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    assert _no_store(response)
+
+
+def test_api_answers_are_not_stored(client, auth, make_walk):
+    make_walk()
+    auth.login(Role.COORDINATOR)
+    response = client.get("/api/v1/walks")
+    assert response.status_code == 200 and _no_store(response)
+
+
+def test_static_urls_carry_the_version_of_the_static_files(app, client):
+    version = pwa.compute_static_version(app.static_folder)
+    assert re.fullmatch(r"[0-9a-f]{12}", version)
+    page = client.get("/login").get_data(as_text=True)
+    assert f"/static/css/app.css?v={version}" in page
+    assert f"/static/js/outbox.js?v={version}" in page
+    with client.get(f"/static/css/app.css?v={version}") as versioned:
+        assert versioned.status_code == 200
+        cache = versioned.headers["Cache-Control"]
+        assert "max-age=31536000" in cache and "immutable" in cache and "public" in cache
+    with client.get("/static/css/app.css?v=0ld") as stale:  # an old page asking: the file, not kept long
+        assert stale.status_code == 200 and "max-age=31536000" not in stale.headers.get("Cache-Control", "")
+    with client.get("/static/css/app.css") as unversioned:
+        assert "max-age=31536000" not in unversioned.headers.get("Cache-Control", "")
+
+
+def test_the_service_worker_carries_the_current_version(app, client):
+    version = pwa.compute_static_version(app.static_folder)
+    with client.get("/sw.js") as worker:
+        body = worker.get_data(as_text=True)
+        assert worker.headers["Cache-Control"] == "no-cache"
+    assert f'"{version}"' in body
+    assert "fieldwalk-v1" not in body and "__STATIC_VERSION__" not in body
+
+
+def test_any_changed_static_file_changes_the_version(app, client, tmp_path):
+    """A deploy that changes any file under static/ (vendored Leaflet included) gives a new version."""
+    original = app.static_folder
+    copy = tmp_path / "static"
+    shutil.copytree(original, copy)
+    versions = {pwa.compute_static_version(copy)}
+    for name in ("css/app.css", "js/sw.js", "icons/icon-192.png"):
+        path = copy / name
+        path.write_bytes(path.read_bytes() + b"\n")
+        versions.add(pwa.compute_static_version(copy))
+    vendor = copy / "vendor" / "new.js"
+    vendor.parent.mkdir(exist_ok=True)
+    vendor.write_text("// a vendored update")
+    versions.add(pwa.compute_static_version(copy))
+    assert len(versions) == 5
+    try:
+        app.static_folder = str(copy)
+        version = pwa.refresh_static_version(app)
+        assert version == pwa.compute_static_version(copy) and version != pwa.compute_static_version(original)
+        assert f'"{version}"' in client.get("/sw.js").get_data(as_text=True)
+        assert f"app.css?v={version}" in client.get("/login").get_data(as_text=True)
+    finally:
+        app.static_folder = original
+        pwa.refresh_static_version(app)
+    assert Path(app.static_folder) == Path(original)
