@@ -76,6 +76,15 @@ def test_logout_clears_the_site_data(client, auth):
     assert _no_store(response)
 
 
+def test_logout_keeps_the_storage_while_findings_wait_on_the_device(client, auth):
+    """The outbox lives in IndexedDB ("storage"): findings not yet sent must survive the log-out."""
+    auth.login(Role.PARTICIPANT)
+    response = client.post("/logout", data={"keep_outbox": "1"})
+    assert response.status_code == 302 and response.headers["Clear-Site-Data"] == '"cache"'
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
 def test_api_answers_are_not_stored(client, auth, make_walk):
     make_walk()
     auth.login(Role.COORDINATOR)

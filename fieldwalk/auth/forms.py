@@ -26,6 +26,12 @@ class EmptyForm(FlaskForm):
     """A one-click POST button: only the CSRF token."""
 
 
+class LogoutForm(FlaskForm):
+    """Log out; outbox.js sets keep_outbox when findings not yet sent are still on the device."""
+
+    keep_outbox = HiddenField()
+
+
 def _new_password_fields():
     """The new password, typed twice; the minimum length comes from PASSWORD_MIN_LENGTH."""
     return (

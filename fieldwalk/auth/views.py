@@ -8,9 +8,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.forms import (
-    EmptyForm,
     LanguageForm,
     LoginForm,
+    LogoutForm,
     PasswordChangeForm,
     ResetPasswordForm,
     ResetRequestForm,
@@ -60,17 +60,19 @@ def login():
 @login_required
 def logout():
     """Log out (a POST with CSRF, so no link can log someone out)."""
-    if EmptyForm().validate_on_submit():
+    form = LogoutForm()
+    if form.validate_on_submit():
         logout_user()
         flash(_("Du är utloggad."), "info")
         response = redirect(url_for("auth.login"))
-        # A shared phone: nothing of this person's may stay for the next one (pages in the HTTP cache
-        # and the service worker's cache, the worker itself, IndexedDB). Trade-off: "storage" also
-        # empties the outbox of findings not yet sent. The issue asks for exactly this header; the
-        # log-out button asks first while findings wait (outbox.js), so losing them is the user's
-        # informed choice — the alternative, keeping them, would leave one person's findings (text,
-        # photos, position) on a phone handed to the next.
-        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        # A shared phone: nothing of this person's may stay for the next one — the HTTP cache and the
+        # service worker's caches ("cache"), and IndexedDB and the worker itself ("storage"). But
+        # "storage" would also empty the outbox, and a finding not yet sent must never be lost: while
+        # the outbox holds findings (the log-out button asked first and says so, outbox.js), only the
+        # caches are cleared; those findings are sent only in their maker's session, and the next
+        # person sees how many wait, never what they say.
+        keep_outbox = form.keep_outbox.data == "1"
+        response.headers["Clear-Site-Data"] = '"cache"' if keep_outbox else '"cache", "storage"'
         return response
     return redirect(url_for("auth.login"))
 

@@ -121,7 +121,7 @@
   var foreign = document.getElementById("outbox-foreign");
   var problems = document.getElementById("outbox-errors");
   var sendButton = document.getElementById("outbox-send");
-  var unsent = 0;  // this user's entries still on the phone, for the log-out question
+  var unsent = 0, stored = 0;  // this user's entries still on the phone (for the log-out question); everyone's
   var fallbackShown = {};  // uuid → the copy box is open (kept open when the list is drawn again)
 
   function plural(n, one, many) { return (n === 1 ? one : many).replace("{n}", n); }
@@ -184,6 +184,7 @@
       var waiting = own.filter(function (e) { return !e.error; });
       var others = list.length - own.length;
       unsent = own.length;
+      stored = list.length;
       box.hidden = list.length === 0;
       pending.hidden = sendButton.hidden = waiting.length === 0;
       count.textContent = plural(waiting.length, text.one, text.many);
@@ -196,11 +197,25 @@
   }
   document.getElementById("outbox-send").addEventListener("click", function () { delay = 2000; flush(); });
   window.addEventListener("online", function () { delay = 2000; flush(); });
-  // Logging out with findings still on the phone: ask first (they wait for this user's next log-in).
+  // Logging out with findings still on the phone: ask first. An account's findings wait for its next
+  // log-in; a guest cannot log in again, so a guest who goes ahead has them removed. While the outbox
+  // still holds findings (anyone's), the server is told to keep the device's storage (auth/views.py).
   var logout = document.getElementById("logout-form");
   if (logout) {
     logout.addEventListener("submit", function (event) {
-      if (unsent > 0 && !window.confirm(plural(unsent, text.logoutOne, text.logoutMany))) { event.preventDefault(); }
+      if (unsent > 0 && !window.confirm(plural(unsent, text.logoutOne, text.logoutMany))) {
+        event.preventDefault();
+        return;
+      }
+      logout.elements.keep_outbox.value = stored > 0 ? "1" : "";
+      if (unsent > 0 && text.guest) {
+        event.preventDefault();
+        entries().then(function (list) {
+          var own = list.filter(function (e) { return mine(e, text.user); });
+          logout.elements.keep_outbox.value = list.length > own.length ? "1" : "";
+          return Promise.all(own.map(function (e) { return remove(e.uuid); }));
+        }).then(function () { logout.submit(); }, function () { logout.submit(); });
+      }
     });
   }
 
