@@ -131,13 +131,15 @@ def init_app(app: Flask) -> None:
         lambda value: f"{format_date(value, 'full')} {format_datetime(value, 'HH:mm')}" if value else ""
     )
 
-    def handler(error):
-        if not isinstance(error, HTTPException):
-            from werkzeug.exceptions import InternalServerError
-            error = InternalServerError()
-        if error.code in ERROR_TEXTS and (not error.description or error.description == type(error).description):
-            error.description = str(ERROR_TEXTS[error.code])
-        return _error_page(error)
+    app.register_error_handler(HTTPException, error_response)
+    app.register_error_handler(500, error_response)
 
-    app.register_error_handler(HTTPException, handler)
-    app.register_error_handler(500, handler)
+
+def error_response(error):
+    """The app's error page (or JSON error) for an HTTP error; anything else becomes a plain 500."""
+    if not isinstance(error, HTTPException):
+        from werkzeug.exceptions import InternalServerError
+        error = InternalServerError()
+    if error.code in ERROR_TEXTS and (not error.description or error.description == type(error).description):
+        error.description = str(ERROR_TEXTS[error.code])
+    return _error_page(error)
