@@ -103,8 +103,13 @@ def recover_text_fields() -> MultiDict:
     fields: MultiDict = MultiDict()
     if mimetype != "multipart/form-data" or not options.get("boundary"):
         return fields
+    # Only a body refused on its declared length is still unread; one refused mid-parse (a chunked
+    # body, a text field over MAX_FORM_MEMORY_SIZE) has been partly consumed and cannot be re-read.
+    limit = request.max_content_length
+    if limit is None or request.content_length is None or request.content_length <= limit:
+        return fields
     memory_limit = current_app.config["MAX_FORM_MEMORY_SIZE"]
-    read_limit = 2 * current_app.config["MAX_CONTENT_LENGTH"]
+    read_limit = 2 * limit
     stream = get_input_stream(request.environ, max_content_length=None)
     decoder = MultipartDecoder(options["boundary"].encode("latin-1"), memory_limit)
     name: str | None = None
