@@ -184,7 +184,9 @@ def _nothing_written(app) -> None:
 
 def _photo_field_error(page: str) -> str:
     """The text of the error shown at the photo field."""
-    start = page.index('<p class="error" id="photos-error">')
+    marker = '<p class="error" id="photos-error">'
+    assert marker in page, "no error at the photo field"
+    start = page.index(marker)
     return page[start:page.index("</p>", start)]
 
 
