@@ -1,6 +1,7 @@
 """Bad input on the capture form: a clear Swedish message, a 4xx, the typed text kept, nothing written."""
 
 import io
+import json
 import os
 
 import pytest
@@ -306,3 +307,15 @@ def test_far_too_large_capture_post_is_read_only_so_far(app, client, guest, make
     assert 'id="severity-high" value="high" checked' in page
     assert 'value="Tunneln"' not in page  # sent after 1.4 MB of photos: never read
     _nothing_written(app)
+
+
+def test_a_large_json_body_is_refused_before_it_is_read(app, client, auth, make_walk, category_id):
+    """The request limit fits ten photos (about 200 MB); a JSON body gets the text limit instead."""
+    auth.login()
+    walk_id = make_walk()
+    body = json.dumps({"category_id": category_id(), "description": "x" * (3 * 1024 * 1024)})
+    response = client.post(f"/api/v1/walks/{walk_id}/findings", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert "för stort" in response.json["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Finding.id))) == 0
