@@ -14,10 +14,16 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_DIR": None,  # set in load_config: instance/photos
     "PHOTO_MAX_BYTES": 20 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 50_000_000,
+    # PNG, WebP and HEIF are always decoded at full size (JPEG is drafted at 1/2-1/8 scale).
+    "PHOTO_MAX_PIXELS_FULL_DECODE": 24_000_000,
+    # Pixels all photos of one request may decode together (~20-40 ns each): bounds the CPU time
+    # one post can cost. Ten phone JPEGs (drafted to ~3 MP each) need about 30 MP.
+    "PHOTO_DECODE_BUDGET_PIXELS": 80_000_000,
     "PHOTO_MAX_PER_FINDING": 10,
-    # The whole request may carry several photos; each is checked against PHOTO_MAX_BYTES by our code
-    # so that the form can be shown again with what the user typed.
-    "MAX_CONTENT_LENGTH": 120 * 1024 * 1024,
+    # None: computed by request_size_limit() so that PHOTO_MAX_PER_FINDING photos of PHOTO_MAX_BYTES
+    # each always fit; each photo is then checked against PHOTO_MAX_BYTES by our code so that the
+    # form can be shown again with what the user typed.
+    "MAX_CONTENT_LENGTH": None,
     "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",
@@ -73,6 +79,16 @@ def _coerce(value: str, default: Any) -> Any:
     return value
 
 
+# Room in a request for the form's text fields and the multipart headers around each part.
+FORM_MARGIN_BYTES = 1024 * 1024
+
+
+def request_size_limit(config: dict[str, Any]) -> int:
+    """The largest request body accepted: a full set of photos at the per-photo limit plus the form."""
+    return (config["PHOTO_MAX_PER_FINDING"] * config["PHOTO_MAX_BYTES"]
+            + config["MAX_FORM_MEMORY_SIZE"] + FORM_MARGIN_BYTES)
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A per-checkout random key kept in instance/ so development sessions survive restarts."""
     path = instance_path / "secret_key"
@@ -109,6 +125,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
     if not app.config.get("PHOTO_DIR"):
         app.config["PHOTO_DIR"] = str(instance / "photos")
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = request_size_limit(app.config)
+    else:  # FIELDWALK_MAX_CONTENT_LENGTH arrives as a string (the default None carries no type)
+        app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_CONTENT_LENGTH"])
     production = app.config["PRODUCTION"]
     if not app.config.get("SECRET_KEY"):
         if production:

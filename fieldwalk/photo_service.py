@@ -2,14 +2,18 @@
 
 from collections.abc import Iterable
 
-from flask import current_app
+from flask import current_app, g, request
 from flask_babel import gettext as _
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.wsgi import get_input_stream
 
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionEvent, Finding, Photo
-from fieldwalk.photos import PhotoError, PhotoLimits, ProcessedPhoto, process_photo
+from fieldwalk.photos import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
 from fieldwalk.storage import PhotoStore
 
 
@@ -23,7 +27,15 @@ def photo_limits() -> PhotoLimits:
     return PhotoLimits(
         max_bytes=current_app.config["PHOTO_MAX_BYTES"],
         max_pixels=current_app.config["PHOTO_MAX_PIXELS"],
+        max_pixels_full_decode=current_app.config["PHOTO_MAX_PIXELS_FULL_DECODE"],
     )
+
+
+def decode_budget() -> DecodeBudget:
+    """This request's decode budget: every photo processed in one request draws from the same one."""
+    if "photo_decode_budget" not in g:
+        g.photo_decode_budget = DecodeBudget(current_app.config["PHOTO_DECODE_BUDGET_PIXELS"])
+    return g.photo_decode_budget
 
 
 def photo_error(error: PhotoError, filename: str) -> OperationError:
@@ -55,6 +67,17 @@ def photo_error(error: PhotoError, filename: str) -> OperationError:
               mp=limits.max_pixels // 1_000_000),
             422,
         ),
+        "too_many_pixels_full_decode": (
+            _("Fotot %(name)s har för många bildpunkter för PNG- eller WebP-format (högst %(mp)d "
+              "megapixel). Spara det som JPEG eller i mindre storlek.", name=name,
+              mp=limits.max_pixels_full_decode // 1_000_000),
+            422,
+        ),
+        "decode_budget": (
+            _("Fotona är tillsammans för stora för att tas emot på en gång (stoppade vid %(name)s). "
+              "Välj färre eller mindre foton.", name=name),
+            413,
+        ),
     }
     message, status = messages.get(error.code, (_("Fotot %(name)s kunde inte läsas.", name=name), 422))
     return OperationError(message, status=status, code=f"photo_{error.code}")
@@ -65,8 +88,55 @@ def process_uploads(files: Iterable[FileStorage]) -> list[ProcessedPhoto]:
     max_count = current_app.config["PHOTO_MAX_PER_FINDING"]
     uploads = [f for f in files if f and f.filename]
     if len(uploads) > max_count:
-        raise OperationError(_("Högst %(n)d foton per fynd.", n=max_count), status=422)
+        # A photo_ code: the capture form shows it at the photo field, like every other photo error.
+        raise OperationError(_("Högst %(n)d foton per fynd.", n=max_count), status=422,
+                             code="photo_too_many")
     return [process_upload_bytes(read_upload(upload), upload.filename or "") for upload in uploads]
+
+
+def recover_text_fields() -> MultiDict:
+    """The text fields of a multipart post that was too large to parse; file contents are skipped."""
+    # Reading the body (not just answering 413 and hanging up) also lets the browser receive the
+    # answer: many show "connection reset" instead when the server stops reading mid-upload.
+    # Reading stops at twice the request limit; fields after that point are not recovered.
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    fields: MultiDict = MultiDict()
+    if mimetype != "multipart/form-data" or not options.get("boundary"):
+        return fields
+    # Only a body refused on its declared length is still unread; one refused mid-parse (a chunked
+    # body, a text field over MAX_FORM_MEMORY_SIZE) has been partly consumed and cannot be re-read.
+    limit = request.max_content_length
+    if limit is None or request.content_length is None or request.content_length <= limit:
+        return fields
+    memory_limit = current_app.config["MAX_FORM_MEMORY_SIZE"]
+    read_limit = 2 * limit
+    stream = get_input_stream(request.environ, max_content_length=None)
+    decoder = MultipartDecoder(options["boundary"].encode("latin-1"), memory_limit)
+    name: str | None = None
+    value, kept, read = bytearray(), 0, 0
+    try:
+        while True:
+            event = decoder.next_event()
+            if isinstance(event, NeedData):
+                chunk = stream.read(min(64 * 1024, read_limit - read)) if read < read_limit else b""
+                read += len(chunk)
+                decoder.receive_data(chunk or None)
+            elif isinstance(event, Field):
+                name, value = event.name, bytearray()
+            elif isinstance(event, File):
+                name = None  # photo bytes: never kept
+            elif isinstance(event, Data) and name is not None:
+                value += event.data
+                kept += len(event.data)
+                if kept > memory_limit:
+                    break
+                if not event.more_data:
+                    fields.add(name, value.decode("utf-8", "replace"))
+            elif isinstance(event, Epilogue):
+                break
+    except (ValueError, RequestEntityTooLarge):  # cut off or malformed: keep what was read
+        pass
+    return fields
 
 
 def read_upload(upload: FileStorage) -> bytes:
@@ -77,7 +147,7 @@ def read_upload(upload: FileStorage) -> bytes:
 def process_upload_bytes(data: bytes, filename: str) -> ProcessedPhoto:
     """Validate and normalize one uploaded photo; a refused one raises a translated OperationError."""
     try:
-        return process_photo(data, photo_limits())
+        return process_photo(data, photo_limits(), decode_budget())
     except PhotoError as error:
         raise photo_error(error, filename) from None
 

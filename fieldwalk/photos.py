@@ -31,7 +31,18 @@ else:
 HEIF_SUPPORTED = pillow_heif is not None
 
 ERROR_CODES = frozenset(
-    {"empty", "too_large", "not_image", "unsupported_format", "truncated", "too_many_pixels"}
+    {
+        "empty",
+        "too_large",
+        "not_image",
+        "unsupported_format",
+        "truncated",
+        "too_many_pixels",
+        # Over the lower limit for formats that are always decoded at full size (PNG, WebP, ...).
+        "too_many_pixels_full_decode",
+        # The request's photos together would decode more pixels than its DecodeBudget allows.
+        "decode_budget",
+    }
 )
 
 # Only these Pillow plugins ever see upload bytes: restricting Image.open keeps the other ~40
@@ -39,6 +50,8 @@ ERROR_CODES = frozenset(
 _OPEN_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP") + (("HEIF",) if HEIF_SUPPORTED else ())
 # Pillow reports multi-picture JPEGs (phone shots with an embedded depth map or preview) as "MPO".
 _ACCEPTED_FORMATS = frozenset(_OPEN_FORMATS) | {"MPO"}
+# Only libjpeg can decode at a reduced scale (draft); every other format costs its full pixel count.
+_DRAFT_FORMATS = frozenset({"JPEG", "MPO"})
 
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 _OTHER_IMAGE_BRANDS = (b"avif", b"avis", b"jxl ", b"crx ")
@@ -148,6 +161,9 @@ class PhotoLimits:
 
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
+    # PNG, WebP and HEIF are decoded at full size (a 134-byte PNG can declare 49 MP), so they get
+    # a lower limit than JPEG, which libjpeg decodes at 1/2, 1/4 or 1/8 scale.
+    max_pixels_full_decode: int = 24_000_000
     min_long_side: int = 1600
     max_long_side: int = 2048
     thumb_long_side: int = 400
@@ -157,13 +173,37 @@ class PhotoLimits:
     def __post_init__(self) -> None:
         if not 0 < self.min_long_side <= self.max_long_side:
             raise ValueError("need 0 < min_long_side <= max_long_side")
-        if self.max_bytes < 1 or self.max_pixels < 1 or self.thumb_long_side < 1:
-            raise ValueError("max_bytes, max_pixels and thumb_long_side must be positive")
+        if (
+            self.max_bytes < 1
+            or self.max_pixels < 1
+            or self.max_pixels_full_decode < 1
+            or self.thumb_long_side < 1
+        ):
+            raise ValueError(
+                "max_bytes, max_pixels, max_pixels_full_decode and thumb_long_side must be positive"
+            )
         if not (1 <= self.quality <= 100 and 1 <= self.thumb_quality <= 100):
             raise ValueError("JPEG qualities must be within 1..100")
 
 
-def process_photo(data: bytes, limits: PhotoLimits = PhotoLimits()) -> ProcessedPhoto:
+class DecodeBudget:
+    """How many more pixels one request may decode; process_photo spends it before decoding."""
+
+    def __init__(self, pixels: int) -> None:
+        if pixels < 0:
+            raise ValueError("a decode budget cannot be negative")
+        self.remaining = pixels
+
+    def spend(self, pixels: int) -> None:
+        """Take pixels from the budget, or raise PhotoError("decode_budget") and take nothing."""
+        if pixels > self.remaining:
+            raise PhotoError("decode_budget", f"{pixels} pixels > {self.remaining} left")
+        self.remaining -= pixels
+
+
+def process_photo(
+    data: bytes, limits: PhotoLimits = PhotoLimits(), budget: DecodeBudget | None = None
+) -> ProcessedPhoto:
     """Validate an upload and return it as an upright, metadata-free JPEG with a thumbnail."""
     if not data:
         raise PhotoError("empty", "no data")
@@ -171,18 +211,26 @@ def process_photo(data: bytes, limits: PhotoLimits = PhotoLimits()) -> Processed
         raise PhotoError("too_large", f"{len(data)} bytes > {limits.max_bytes}")
 
     webp_size = _webp_canvas_size(data)
-    # The WebP decoder allocates its canvas inside Image.open, so check before opening.
-    if webp_size and webp_size[0] * webp_size[1] > limits.max_pixels:
-        raise PhotoError("too_many_pixels", f"{webp_size[0]}x{webp_size[1]}")
+    # The WebP decoder allocates its canvas inside Image.open, so check (and pay) before opening.
+    if webp_size:
+        _check_pixels(webp_size, limits, draftable=False)
+        if budget is not None:
+            budget.spend(webp_size[0] * webp_size[1])
 
     im = _open(data)
     width, height = im.size
+    draftable = im.format in _DRAFT_FORMATS
     # Image.open only parsed the header; nothing has been decoded yet.
-    if width * height > limits.max_pixels:
-        raise PhotoError("too_many_pixels", f"{width}x{height} > {limits.max_pixels} pixels")
+    _check_pixels(im.size, limits, draftable=draftable)
 
-    if im.format in ("JPEG", "MPO"):
+    if draftable:
         _draft_for(im, limits.min_long_side)
+    if budget is not None and not (webp_size and im.format == "WEBP"):
+        # A progressive JPEG's coefficients are entropy-decoded for every source pixel even when
+        # the output is drafted, so it costs its full size; a baseline JPEG costs what draft left.
+        progressive = draftable and bool(im.info.get("progressive") or im.info.get("progression"))
+        decoded = width * height if progressive else im.size[0] * im.size[1]
+        budget.spend(decoded)
     try:
         im.load()
     except Image.DecompressionBombError as exc:
@@ -219,6 +267,18 @@ def process_photo(data: bytes, limits: PhotoLimits = PhotoLimits()) -> Processed
         gps=gps,
         taken_at=taken_at,
     )
+
+
+def _check_pixels(size: tuple[int, int], limits: PhotoLimits, *, draftable: bool) -> None:
+    """Refuse a declared size over the pixel limit (the lower one for full-size decoders)."""
+    pixels = size[0] * size[1]
+    if pixels > limits.max_pixels:
+        raise PhotoError("too_many_pixels", f"{size[0]}x{size[1]} > {limits.max_pixels} pixels")
+    if not draftable and pixels > limits.max_pixels_full_decode:
+        raise PhotoError(
+            "too_many_pixels_full_decode",
+            f"{size[0]}x{size[1]} > {limits.max_pixels_full_decode} pixels",
+        )
 
 
 def _open(data: bytes) -> Image.Image:
@@ -305,8 +365,10 @@ def _draft_for(im: Image.Image, min_long_side: int) -> None:
         return
     # draft() picks the largest scale s with size // request >= s in both dimensions, so
     # asking for the floor-divided size selects exactly `scale` (asking for (2048, 2048)
-    # on a 4032x3024 photo would select no scaling at all).
-    im.draft("RGB", (width // scale, height // scale))
+    # on a 4032x3024 photo would select no scaling at all). A side shorter than `scale` (a
+    # 16000x4 strip) would ask for 0 and divide by zero inside draft(); asking for 1 instead
+    # lets draft() fall back to the largest scale that side allows.
+    im.draft("RGB", (max(1, width // scale), max(1, height // scale)))
 
 
 def _read_metadata(

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Flask,
+    Request,
     current_app,
     has_request_context,
     jsonify,
@@ -92,6 +93,24 @@ ERROR_TEXTS = {
 }
 
 
+class BodyLimitedRequest(Request):
+    """Only multipart bodies (forms with photos) may be as large as MAX_CONTENT_LENGTH; JSON and other
+    bodies are text and get MAX_FORM_MEMORY_SIZE, so a JSON post cannot make the app hold 200 MB."""
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        """MAX_CONTENT_LENGTH for multipart/form-data, at most MAX_FORM_MEMORY_SIZE for anything else."""
+        limit = Request.max_content_length.fget(self)  # type: ignore[attr-defined]
+        if self._max_content_length is not None or limit is None or self.mimetype == "multipart/form-data":
+            return limit
+        text_limit = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+        return limit if text_limit is None else min(limit, text_limit)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 class DatabaseIdConverter(IntegerConverter):
     """`<int:…>` in routes: ids beyond a 32-bit database integer cannot exist, so they are a 404 (not a
     database overflow error)."""
@@ -102,8 +121,9 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    """Register the id converter, template helpers and error pages (before any blueprint's routes)."""
+    """Register the id converter, request class, template helpers and error pages (before any blueprint's routes)."""
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.request_class = BodyLimitedRequest
     vendor = Path(app.static_folder or "") / "vendor" / "leaflet" / "leaflet.js"
 
     @app.context_processor
@@ -131,13 +151,15 @@ def init_app(app: Flask) -> None:
         lambda value: f"{format_date(value, 'full')} {format_datetime(value, 'HH:mm')}" if value else ""
     )
 
-    def handler(error):
-        if not isinstance(error, HTTPException):
-            from werkzeug.exceptions import InternalServerError
-            error = InternalServerError()
-        if error.code in ERROR_TEXTS and (not error.description or error.description == type(error).description):
-            error.description = str(ERROR_TEXTS[error.code])
-        return _error_page(error)
+    app.register_error_handler(HTTPException, error_response)
+    app.register_error_handler(500, error_response)
 
-    app.register_error_handler(HTTPException, handler)
-    app.register_error_handler(500, handler)
+
+def error_response(error):
+    """The app's error page (or JSON error) for an HTTP error; anything else becomes a plain 500."""
+    if not isinstance(error, HTTPException):
+        from werkzeug.exceptions import InternalServerError
+        error = InternalServerError()
+    if error.code in ERROR_TEXTS and (not error.description or error.description == type(error).description):
+        error.description = str(ERROR_TEXTS[error.code])
+    return _error_page(error)

@@ -1,6 +1,7 @@
 """Bad input on the capture form: a clear Swedish message, a 4xx, the typed text kept, nothing written."""
 
 import io
+import json
 import os
 
 import pytest
@@ -124,3 +125,197 @@ def test_walk_closed_while_typing_keeps_the_text(app, client, guest, make_walk, 
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "tar inte emot fler fynd" in page and "Mörk gångtunnel" in page
+
+
+# ---------------------------------------------------------------- photos that crash or cost too much
+
+
+def padded_jpeg(total_bytes: int, colour: tuple[int, int, int] = (30, 60, 200)) -> bytes:
+    """A valid JPEG of about total_bytes: a small picture plus APP15 segments (which readers skip)."""
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(out, "JPEG")
+    small = out.getvalue()
+    payload = 65533
+    count = max(0, (total_bytes - len(small)) // (payload + 4))
+    segment = b"\xff\xef" + (payload + 2).to_bytes(2, "big") + b"\x00" * payload
+    return small[:2] + segment * count + small[2:]
+
+
+def _finding_post(category: int, photos: list) -> dict:
+    """A capture post whose text fields sit before and after the photos, as a browser sends them."""
+    return {"category": category, "description": TYPED, "severity": "high",
+            "uuid": "2f0b5c1e-9a8d-4e6f-8b7a-1c2d3e4f5a6b", "photos": photos,
+            "place": "Tunneln", "reporter_name": "Gunnel Gäst"}
+
+
+def _browser_post(client, url: str, fields: dict, headers: dict | None = None):
+    """POST fields as a browser encodes a form: every part in form order (the test client puts files last)."""
+    boundary = "----fieldwalkTestBoundary7MA4YWxkTrZu0gW"
+    body = b""
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, tuple):
+                data, filename = item[0].getvalue(), item[1]
+                head = (f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                        "Content-Type: image/jpeg")
+            else:
+                data, head = str(item).encode(), f'Content-Disposition: form-data; name="{name}"'
+            body += f"--{boundary}\r\n{head}\r\n\r\n".encode() + data + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return client.post(url, data=body, headers=headers or {},
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def _assert_form_kept(response, message: str) -> str:
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "Mörk gångtunnel, två lampor trasiga &lt;b&gt;nu&lt;/b&gt;" in page
+    assert 'value="Tunneln"' in page and 'value="Gunnel Gäst"' in page
+    assert 'id="severity-high" value="high" checked' in page
+    assert 'value="2f0b5c1e-9a8d-4e6f-8b7a-1c2d3e4f5a6b"' in page  # same id: a resend stays one finding
+    return page
+
+
+def _nothing_written(app) -> None:
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Finding.id))) == 0
+        assert db.session.scalar(select(func.count(Photo.id))) == 0
+    assert stored_files(app) == []
+
+
+def _photo_field_error(page: str) -> str:
+    """The text of the error shown at the photo field."""
+    marker = '<p class="error" id="photos-error">'
+    assert marker in page, "no error at the photo field"
+    start = page.index(marker)
+    return page[start:page.index("</p>", start)]
+
+
+def test_photo_count_error_is_shown_at_the_photo_field(app, client, guest, make_walk, category_id):
+    """Issue 9.13: "Högst 10 foton per fynd." was shown only at the top of the form."""
+    walk_id = make_walk()
+    guest(walk_id)
+    photos = [(io.BytesIO(jpeg_bytes((64, 48))), f"{n}.jpg") for n in range(11)]
+    response = post_multipart(client, f"/walks/{walk_id}/findings/new", _finding_post(category_id(), photos))
+    assert response.status_code == 422
+    page = _assert_form_kept(response, "Högst 10 foton per fynd.")
+    assert "Högst 10 foton per fynd." in _photo_field_error(page)
+    _nothing_written(app)
+
+
+def test_request_limit_fits_a_full_set_of_photos(app):
+    """Issue 9.13: 10 photos × 20 MB were allowed, but the request limit was 120 MB."""
+    config = app.config
+    full_set = config["PHOTO_MAX_PER_FINDING"] * (config["PHOTO_MAX_BYTES"] + 1024)  # + part headers
+    assert config["MAX_CONTENT_LENGTH"] >= full_set + config["MAX_FORM_MEMORY_SIZE"]
+
+
+def test_126_mb_of_valid_photos_are_saved(app, client, guest, make_walk, category_id):
+    """Issue 9.13: seven valid 18 MB photos got a bare 413 page and the typed finding was lost."""
+    walk_id = make_walk()
+    guest(walk_id)
+    photos = [(io.BytesIO(padded_jpeg(18 * 1024 * 1024, (10 * n, 60, 200))), f"{n}.jpg") for n in range(7)]
+    response = post_multipart(client, f"/walks/{walk_id}/findings/new", _finding_post(category_id(), photos))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Finding.id))) == 1
+        assert db.session.scalar(select(func.count(Photo.id))) == 7
+
+
+@pytest.mark.parametrize("csrf", [False, True], ids=["view", "csrf-check-first"])
+def test_too_large_capture_post_keeps_the_text(app, client, guest, make_walk, category_id, monkeypatch, csrf):
+    """Over the request limit: the capture form again with everything typed, before and after the photos."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    walk_id = make_walk()
+    guest(walk_id)
+    # With CSRF on (production), the CSRF check reads the form first, so werkzeug refuses it there.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", csrf)
+    photos = [(io.BytesIO(padded_jpeg(700 * 1024, (10 * n, 60, 200))), f"{n}.jpg") for n in range(2)]
+    response = _browser_post(client, f"/walks/{walk_id}/findings/new", _finding_post(category_id(), photos))
+    assert response.status_code == 413
+    page = _assert_form_kept(response, "Det du skickade är för stort")
+    assert "högst 10 foton på högst 20 MB vardera per fynd" in _photo_field_error(page)
+    assert 'name="csrf_token"' in page or not csrf  # a fresh token, so the form can be sent again
+    _nothing_written(app)
+
+
+def test_too_large_capture_post_as_json(app, client, guest, make_walk, category_id, monkeypatch):
+    """The enhanced form keeps its fields itself, but needs the refusal as JSON to show it."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    walk_id = make_walk()
+    guest(walk_id)
+    response = _browser_post(client, f"/walks/{walk_id}/findings/new",
+                             _finding_post(category_id(), [(io.BytesIO(padded_jpeg(1200 * 1024)), "a.jpg")]),
+                             headers={"Accept": "application/json"})
+    assert response.status_code == 413
+    error = response.json["error"]
+    assert "Det du skickade är för stort" in error["message"]
+    assert "Det du skickade är för stort" in error["fields"]["photos"][0]
+
+
+def test_decode_budget_refuses_the_finding_with_the_text_kept(app, client, guest, make_walk, category_id,
+                                                            monkeypatch):
+    """The photos of one request decode at most PHOTO_DECODE_BUDGET_PIXELS together."""
+    monkeypatch.setitem(app.config, "PHOTO_DECODE_BUDGET_PIXELS", 25_000)
+    walk_id = make_walk()
+    guest(walk_id)
+    photos = []
+    for n in range(3):  # 10 000 pixels each: the third is over the budget
+        out = io.BytesIO()
+        Image.new("RGB", (100, 100), (80 * n, 0, 0)).save(out, "PNG")
+        photos.append((io.BytesIO(out.getvalue()), f"{n}.png"))
+    response = post_multipart(client, f"/walks/{walk_id}/findings/new", _finding_post(category_id(), photos))
+    assert response.status_code == 413
+    page = _assert_form_kept(response, "Fotona är tillsammans för stora")
+    assert "stoppade vid 2.png" in _photo_field_error(page)
+    _nothing_written(app)
+
+
+def test_ten_tiny_49_megapixel_pngs_are_refused_without_decoding(app, client, guest, make_walk, category_id,
+                                                              monkeypatch):
+    """Issue 9.13: ten such files in one form cost 19 s of server time; now none is decoded."""
+    from PIL import ImageFile
+
+    from tests.test_photos import png_bytes
+
+    walk_id = make_walk()
+    guest(walk_id)
+    data = png_bytes(7000, 7000)
+
+    def no_decoding(self):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    photos = [(io.BytesIO(data), f"{n}.png") for n in range(10)]
+    response = post_multipart(client, f"/walks/{walk_id}/findings/new", _finding_post(category_id(), photos))
+    assert response.status_code == 422
+    page = _assert_form_kept(response, "för många bildpunkter för PNG- eller WebP-format (högst 24 megapixel)")
+    assert "0.png" in _photo_field_error(page)
+    _nothing_written(app)
+
+
+def test_far_too_large_capture_post_is_read_only_so_far(app, client, guest, make_walk, category_id, monkeypatch):
+    """Reading a refused body stops at twice the limit: the text before the photos is still recovered."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 256 * 1024)
+    walk_id = make_walk()
+    guest(walk_id)
+    photos = [(io.BytesIO(padded_jpeg(700 * 1024, (10 * n, 60, 200))), f"{n}.jpg") for n in range(2)]
+    response = _browser_post(client, f"/walks/{walk_id}/findings/new", _finding_post(category_id(), photos))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Mörk gångtunnel, två lampor trasiga &lt;b&gt;nu&lt;/b&gt;" in page
+    assert 'id="severity-high" value="high" checked' in page
+    assert 'value="Tunneln"' not in page  # sent after 1.4 MB of photos: never read
+    _nothing_written(app)
+
+
+def test_a_large_json_body_is_refused_before_it_is_read(app, client, auth, make_walk, category_id):
+    """The request limit fits ten photos (about 200 MB); a JSON body gets the text limit instead."""
+    auth.login()
+    walk_id = make_walk()
+    body = json.dumps({"category_id": category_id(), "description": "x" * (3 * 1024 * 1024)})
+    response = client.post(f"/api/v1/walks/{walk_id}/findings", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert "för stort" in response.json["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Finding.id))) == 0

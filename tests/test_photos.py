@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import os
 import pickle
 import random
 import struct
@@ -11,10 +12,12 @@ import zlib
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile, ImageOps, JpegImagePlugin, TiffImagePlugin
 
 from fieldwalk import photos
-from fieldwalk.photos import PhotoError, PhotoLimits, ProcessedPhoto, process_photo
+from fieldwalk.photos import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
 
 R = TiffImagePlugin.IFDRational
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
@@ -675,6 +678,8 @@ def test_photo_error_contract() -> None:
         "unsupported_format",
         "truncated",
         "too_many_pixels",
+        "too_many_pixels_full_decode",
+        "decode_budget",
     }
 
 
@@ -691,3 +696,232 @@ def test_photo_error_contract() -> None:
 def test_invalid_limits(kwargs) -> None:
     with pytest.raises(ValueError):
         PhotoLimits(**kwargs)
+
+
+# ---------------------------------------------------------------- thin, huge and costly photos
+
+
+def strip_jpeg(size: tuple[int, int], fmt: str = "JPEG", **params) -> bytes:
+    """A flat JPEG (or MPO) of any size, down to one pixel per side."""
+    im = Image.new("L", size, 120)
+    if fmt == "MPO":
+        params = {"save_all": True, "append_images": [im.copy()], **params}
+    return encode(im, fmt, **params)
+
+
+@pytest.mark.parametrize("size", [(16000, 4), (6400, 3), (4, 16000), (20000, 1), (1, 20000)])
+@pytest.mark.parametrize("kind", ["baseline", "progressive", "mpo"])
+def test_thin_jpegs_are_accepted(size: tuple[int, int], kind: str) -> None:
+    """Issue 9.13: draft() divided by zero on a side shorter than the draft scale (a 500)."""
+    params = {"progressive": True} if kind == "progressive" else {}
+    data = strip_jpeg(size, "MPO" if kind == "mpo" else "JPEG", **params)
+    result = process_photo(data)
+    out = decode(result.image)
+    assert out.size == (result.width, result.height)
+    assert max(out.size) == 2048 and min(out.size) == 1
+    assert (out.width > out.height) == (size[0] > size[1])
+    assert decode(result.thumbnail).size == (result.thumb_width, result.thumb_height)
+    assert max(result.thumb_width, result.thumb_height) == 400
+
+
+def test_fifty_megapixel_jpeg_is_drafted_and_cheap_in_budget() -> None:
+    data = strip_jpeg((20000, 2500))
+    budget = DecodeBudget(50_000_000)
+    result = process_photo(data, budget=budget)
+    assert (result.width, result.height) == (2048, 256)
+    # Decoded at 1/8 scale: 2500x313 pixels, not 50 million.
+    assert 50_000_000 - budget.remaining == 2500 * 313
+
+
+def test_progressive_jpeg_costs_its_full_size() -> None:
+    # libjpeg entropy-decodes every coefficient of a progressive file even when drafting.
+    budget = DecodeBudget(100_000_000)
+    process_photo(strip_jpeg((4000, 3000)), budget=budget)
+    baseline_cost = 100_000_000 - budget.remaining
+    assert baseline_cost == 2000 * 1500
+    process_photo(strip_jpeg((4000, 3000), progressive=True), budget=budget)
+    assert 100_000_000 - budget.remaining - baseline_cost == 4000 * 3000
+
+
+@pytest.mark.parametrize("size", [(20000, 1), (1, 20000), (16000, 4)])
+def test_thin_png_is_accepted(size: tuple[int, int]) -> None:
+    result = process_photo(png_bytes(*size))
+    assert max(result.width, result.height) == 2048 and min(result.width, result.height) == 1
+
+
+def test_thin_webp_is_accepted() -> None:
+    result = process_photo(encode(Image.new("RGB", (16383, 2), RED), "WEBP", lossless=True))
+    assert (result.width, result.height) == (2048, 1)
+
+
+def test_tiny_49_megapixel_png_is_refused_without_decoding(monkeypatch) -> None:
+    """Issue 9.13: a 134-byte-class PNG declaring 49 MP was decoded at full size (~2 s each)."""
+    data = png_bytes(7000, 7000)
+    assert len(data) < 10_000
+
+    def no_decoding(self):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    assert code_of(data) == "too_many_pixels_full_decode"
+
+
+def test_jpeg_of_the_same_size_is_accepted() -> None:
+    # JPEG keeps the higher limit: libjpeg decodes it at 1/4 scale.
+    assert process_photo(strip_jpeg((7000, 7000))).width == 1750
+
+
+def test_full_decode_limit_boundary() -> None:
+    data = png_bytes(100, 100)
+    assert process_photo(data, PhotoLimits(max_pixels_full_decode=10_000)).width == 100
+    assert code_of(data, PhotoLimits(max_pixels_full_decode=9_999)) == "too_many_pixels_full_decode"
+    jpeg = strip_jpeg((100, 100))
+    assert process_photo(jpeg, PhotoLimits(max_pixels_full_decode=9_999)).width == 100
+
+
+def test_webp_over_full_decode_limit_is_refused_before_opening(monkeypatch) -> None:
+    data = bytearray(encode(Image.new("RGB", (64, 48), RED), "WEBP", exif=make_exif(orientation=1)))
+    assert data[12:16] == b"VP8X"
+    data[24:27] = (6000 - 1).to_bytes(3, "little")
+    data[27:30] = (5000 - 1).to_bytes(3, "little")  # 30 MP: under 50, over 24
+    monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("Image.open was called"))
+    assert code_of(bytes(data)) == "too_many_pixels_full_decode"
+    budget = DecodeBudget(1000)
+    data[24:27], data[27:30] = (99).to_bytes(3, "little"), (99).to_bytes(3, "little")
+    with pytest.raises(PhotoError) as info:
+        process_photo(bytes(data), budget=budget)
+    assert info.value.code == "decode_budget" and budget.remaining == 1000
+
+
+def test_decode_budget_is_shared_and_a_refusal_takes_nothing() -> None:
+    budget = DecodeBudget(25_000)
+    png = encode(Image.new("RGB", (100, 100), RED), "PNG")
+    process_photo(png, budget=budget)
+    process_photo(png, budget=budget)
+    assert budget.remaining == 5_000
+    with pytest.raises(PhotoError) as info:
+        process_photo(png, budget=budget)
+    assert info.value.code == "decode_budget" and budget.remaining == 5_000
+    with pytest.raises(ValueError):
+        DecodeBudget(-1)
+
+
+# Which source modes each format can store; Pillow converts the others when saving WebP.
+FORMAT_MODES = {
+    "JPEG": ("1", "L", "RGB", "CMYK"),
+    "JPEG-progressive": ("1", "L", "RGB", "CMYK"),
+    "MPO": ("1", "L", "RGB"),
+    "PNG": ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"),
+    "WEBP": ("1", "L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16"),
+}
+# Modes whose colours survive to the output so the quadrants can be compared (a 1-bit image is
+# dithered noise, and 16-bit grey is rescaled by design).
+COLOUR_CHECKED_MODES = {"L", "LA", "P", "RGB", "RGBA", "CMYK"}
+# Generated images stay below this many pixels so the property test is fast; the huge and thin
+# cases above are explicit.
+GENERATED_PIXELS = 120_000
+PROPERTY_EXAMPLES = int(os.environ.get("FIELDWALK_PHOTO_EXAMPLES", "100"))
+
+
+def any_quadrants(size: tuple[int, int], mode: str) -> Image.Image:
+    """The quadrant pattern at any size (a 1-pixel side included), in the given mode."""
+    w, h = size
+    im = Image.new("RGB", size, WHITE)
+    im.paste(RED, (0, 0, w // 2, h // 2))
+    im.paste(GREEN, (w // 2, 0, w, h // 2))
+    im.paste(BLUE, (0, h // 2, w // 2, h))
+    if mode == "I;16":
+        return im.convert("L").convert("I;16")
+    return im.convert(mode)
+
+
+@st.composite
+def photo_inputs(draw):
+    """(bytes, format, mode, size, orientation) of a valid image."""
+    fmt, mode = draw(st.sampled_from([(f, m) for f, ms in FORMAT_MODES.items() for m in ms]))
+    # Hypothesis favours small integers, so the extreme shapes get their own branch: strips of
+    # 1 to 16 pixels by up to 20000 (where draft() once divided by zero), any side from 1 to 20000
+    # with an other side that keeps the pixel count bounded, and ordinary photo-like shapes.
+    shape = draw(st.sampled_from(["strip", "any", "ordinary"]))
+    if shape == "strip":
+        side = draw(st.one_of(st.integers(1, 20000), st.integers(3000, 20000)))
+        other = draw(st.integers(1, 16))
+    elif shape == "any":
+        side = draw(st.integers(1, 20000))
+        other = draw(st.integers(1, max(1, min(20000, GENERATED_PIXELS // side))))
+    else:
+        side, other = draw(st.integers(1, 400)), draw(st.integers(1, 300))
+    size = (side, other) if draw(st.booleans()) else (other, side)
+    if fmt == "WEBP":  # the format's maximum
+        size = (min(size[0], 16383), min(size[1], 16383))
+    orientation = draw(st.sampled_from([None, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]))
+    params = {} if orientation is None else {"exif": make_exif(orientation=orientation)}
+    im = any_quadrants(size, mode)
+    if fmt == "JPEG-progressive":
+        data = encode(im, "JPEG", progressive=True, **params)
+    elif fmt == "MPO":
+        data = encode(im, "MPO", save_all=True, append_images=[im.copy()], **params)
+    else:
+        data = encode(im, fmt, **params)
+    return data, fmt, mode, size, orientation
+
+
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    photo=photo_inputs(),
+    # Half the examples run with the default limits; the others with limits of the images' size.
+    custom=st.one_of(st.none(), st.tuples(*[st.one_of(st.none(), st.integers(low, GENERATED_PIXELS))
+                                            for low in (1, 1, 0)])),
+)
+def test_any_valid_photo_comes_out_upright_and_bounded_or_is_refused_by_a_limit(photo, custom) -> None:
+    """Issue 9.13: sizes, modes, formats and orientations give a bounded upright JPEG or a PhotoError."""
+    data, fmt, mode, (w, h), orientation = photo
+    max_pixels, max_full, budget_pixels = custom or (None, None, None)
+    limits = PhotoLimits(
+        max_pixels=max_pixels or PhotoLimits.max_pixels,
+        max_pixels_full_decode=max_full or PhotoLimits.max_pixels_full_decode,
+    )
+    budget = DecodeBudget(budget_pixels) if budget_pixels is not None else None
+    full_decode = fmt in ("PNG", "WEBP")
+    try:
+        result = process_photo(data, limits, budget)
+    except PhotoError as error:  # anything else fails the test
+        event(f"refused: {error.code}")
+        # A valid image may only be refused by a limit it really exceeds.
+        if error.code == "too_many_pixels":
+            assert w * h > limits.max_pixels
+        elif error.code == "too_many_pixels_full_decode":
+            assert full_decode and w * h > limits.max_pixels_full_decode
+        else:
+            assert error.code == "decode_budget" and budget is not None
+            assert budget.remaining == budget_pixels  # a refusal takes nothing
+        return
+    event(f"accepted: {fmt}")
+    assert w * h <= limits.max_pixels
+    assert not full_decode or w * h <= limits.max_pixels_full_decode
+    if budget is not None:
+        spent = budget_pixels - budget.remaining
+        assert 0 < spent <= w * h and (spent == w * h or not full_decode)
+
+    reference = ImageOps.exif_transpose(decode(data))  # Pillow's reading of the orientation
+    ew, eh = reference.size
+    assert {ew, eh} == {w, h}
+    out = decode(result.image)
+    assert out.format == "JPEG" and out.mode == "RGB"
+    assert out.size == (result.width, result.height)
+    assert min(out.size) >= 1
+    if max(ew, eh) <= limits.max_long_side:
+        assert out.size == (ew, eh)
+    else:
+        assert limits.min_long_side <= max(out.size) <= limits.max_long_side
+        ratio = max(out.size) / max(ew, eh)
+        assert abs(out.width - ew * ratio) <= 1.5 and abs(out.height - eh * ratio) <= 1.5
+    thumb = decode(result.thumbnail)
+    assert thumb.size == (result.thumb_width, result.thumb_height)
+    assert max(thumb.size) == min(limits.thumb_long_side, max(out.size))
+    assert thumb.width <= out.width and thumb.height <= out.height
+    assert not out.getexif() and b"Exif\x00\x00" not in result.image
+    if mode in COLOUR_CHECKED_MODES and min(out.size) >= 64:
+        got, want = quadrant_colours(out), quadrant_colours(reference.convert("RGB"))
+        assert all(close(g, c, tolerance=40) for g, c in zip(got, want, strict=True)), (got, want)

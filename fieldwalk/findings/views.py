@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -16,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import SelectChoice
 
 from fieldwalk.errors import OperationError
@@ -25,9 +27,9 @@ from fieldwalk.findings.forms import FindingForm, NoActionForm
 from fieldwalk.findings.queries import active_categories, get_finding_or_404, get_photo_or_404
 from fieldwalk.models import Category, PositionSource, Severity
 from fieldwalk.permissions import can_log_finding, can_triage
-from fieldwalk.photo_service import photo_store, process_uploads
+from fieldwalk.photo_service import photo_store, process_uploads, recover_text_fields
 from fieldwalk.walks.queries import get_walk_or_404
-from fieldwalk.web import wants_json
+from fieldwalk.web import error_response, wants_json
 
 bp = Blueprint("findings", __name__)
 
@@ -97,6 +99,27 @@ def capture(walk_id: int):
     if wants_json():
         return jsonify(id=finding.id, uuid=finding.uuid, url=url), 201 if created else 200
     return redirect(url)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    """A capture post over the size limit gets the capture form back with its text, not a bare 413."""
+    # Werkzeug refuses such a body before parsing it (even before the CSRF check reads the token),
+    # so the typed fields are read here from the raw body; the photo bytes are read and dropped.
+    if request.endpoint != "findings.capture" or not current_user.is_authenticated:
+        return error_response(error)
+    try:
+        walk = get_walk_or_404(request.view_args["walk_id"], current_user)
+    except HTTPException as refused:
+        return error_response(refused)
+    categories = active_categories()
+    form = FindingForm(formdata=recover_text_fields())
+    form.category.choices = [SelectChoice(c.id, c.name_sv) for c in categories]
+    config = current_app.config
+    message = _("Det du skickade är för stort: högst %(n)d foton på högst %(mb)d MB vardera per fynd.",
+                n=config["PHOTO_MAX_PER_FINDING"], mb=config["PHOTO_MAX_BYTES"] // (1024 * 1024))
+    form.photos.errors = [message]
+    return _capture_page(walk, form, categories, status=413, error=message)
 
 
 @bp.route("/findings/<int:finding_id>")
