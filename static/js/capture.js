@@ -103,6 +103,26 @@
     submit.disabled = false;
     errorBox.scrollIntoView({ block: "center" });
   }
+  // A refused photo (too many, too large, broken) is also named at the photo field, as the plain form does.
+  function photoError(messages) {
+    var field = input.closest(".field");
+    var note = document.getElementById("photos-error");
+    if (!messages || !messages.length) {
+      if (note) { note.hidden = true; }
+      field.classList.remove("has-error");
+      return;
+    }
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "error";
+      note.id = "photos-error";
+      document.getElementById("photos-hint").insertAdjacentElement("afterend", note);
+      input.setAttribute("aria-describedby", "photos-hint photos-error");
+    }
+    note.textContent = messages.join(" ");
+    note.hidden = false;
+    field.classList.add("has-error");
+  }
   // --- no network: keep the finding in the outbox (outbox.js) --------------------------------
   function number(name) { var v = parseFloat($(name).value); return isNaN(v) ? null : v; }
   function saveOffline() {
@@ -152,6 +172,7 @@
         // replace(): Back must not return to a filled-in form that would save the finding twice.
         window.location.replace(body.url);
       } else if (body && body.error) {
+        photoError((body.error.fields || {}).photos);
         fail(body.error.message);
       } else {
         fail(msg.msgError);

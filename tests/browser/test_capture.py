@@ -56,6 +56,7 @@ def test_bad_photo_keeps_everything_on_screen(app, phone, make_walk, tmp_path):
     page.click("button[type=submit] >> text=Spara fynd")
     page.wait_for_selector("#capture-error:not([hidden])")
     assert "är ingen bild" in page.inner_text("#capture-error")
+    assert "är ingen bild" in page.inner_text(".field.photos #photos-error")  # named at the field too
     assert page.input_value("#description") == "Klotter på tunnelväggen"
     with app.app_context():
         assert db.session.scalar(select(Finding)) is None
