@@ -15,6 +15,11 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_MAX_BYTES": 20 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 50_000_000,
     "PHOTO_MAX_PER_FINDING": 10,
+    # `flask photos gc` removes unreferenced photo files only once they are this old (requests in flight).
+    "PHOTO_GC_GRACE_HOURS": 24,
+    # A photo's EXIF position places a finding only within this distance of the walk's meeting point or
+    # of one of its findings (a gallery photo taken at home must not put the finding there).
+    "PHOTO_GPS_MAX_DISTANCE_M": 2000,
     # The whole request may carry several photos; each is checked against PHOTO_MAX_BYTES by our code
     # so that the form can be shown again with what the user typed.
     "MAX_CONTENT_LENGTH": 120 * 1024 * 1024,

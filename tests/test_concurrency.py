@@ -54,6 +54,13 @@ class Served:
         return http
 
 
+def _no_control_socket() -> list[str]:
+    """Newer gunicorns open a control socket at one fixed path per user; parallel test runs would share it."""
+    import gunicorn.config
+
+    return ["--no-control-socket"] if hasattr(gunicorn.config, "ControlSocketDisable") else []
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def served(request, tmp_path_factory):
     """gunicorn -w 2 --threads 4 on a prepared database (schema, reference data, a coordinator, a walk)."""
@@ -82,16 +89,16 @@ def served(request, tmp_path_factory):
     log = open(base / "gunicorn.log", "wb")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "--graceful-timeout", "2", "fieldwalk:create_app()"],
+         "--graceful-timeout", "2", *_no_control_socket(), "fieldwalk:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"{url}/login", timeout=5).close()
+                requests.get(f"{url}/login", timeout=30).close()
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((base / "gunicorn.log").read_text()) from None
                 time.sleep(0.2)

@@ -147,8 +147,11 @@ def add_photo(files: dict, finding_id: int):
     """Upload one photo (multipart field `photo`); the same bytes again return the stored photo."""
     finding = get_finding_or_404(finding_id, current_user)
     upload = files["photo"]
-    photo, created = findings.add_photo(finding, current_user, read_upload(upload), upload.filename or "")
+    notices: list[str] = []
+    photo, created = findings.add_photo(finding, current_user, read_upload(upload), upload.filename or "",
+                                        notices=notices)
     db.session.commit()
+    photo.warnings = notices  # answered with the photo (PhotoSchema.warnings), never stored
     return photo, 201 if created else 200
 
 
