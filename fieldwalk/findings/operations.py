@@ -67,26 +67,26 @@ def create_finding(
             lat, lon = located.gps
             accuracy_m = None
             source = PositionSource.PHOTO
-    finding = Finding(
-        walk=walk,
-        category=category,
-        description=description.strip(),
-        severity=severity,
-        lat=lat,
-        lon=lon,
-        accuracy_m=accuracy_m if source == PositionSource.GPS else None,
-        position_source=source,
-        place=place.strip(),
-        reporter=actor,
-        reporter_name=reporter_name.strip() or actor.name,
-        reporter_org=reporter_org.strip() or actor.organisation,
-        device_created_at=device_created_at,
-    )
-    if uuid:
-        finding.uuid = uuid
     distinct = list({p.source_sha256: p for p in photos}.values())  # the same file twice is one photo
     try:
-        with savepoint():
+        with savepoint():  # made inside it: a rolled-back savepoint then leaves no trace in walk.findings
+            finding = Finding(
+                walk=walk,
+                category=category,
+                description=description.strip(),
+                severity=severity,
+                lat=lat,
+                lon=lon,
+                accuracy_m=accuracy_m if source == PositionSource.GPS else None,
+                position_source=source,
+                place=place.strip(),
+                reporter=actor,
+                reporter_name=reporter_name.strip() or actor.name,
+                reporter_org=reporter_org.strip() or actor.organisation,
+                device_created_at=device_created_at,
+            )
+            if uuid:
+                finding.uuid = uuid
             db.session.add(finding)
             for processed in distinct:
                 attach_photo(processed, finding=finding)
