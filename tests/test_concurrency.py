@@ -3,6 +3,7 @@ an outbox retry makes one finding and one photo row per photo, answers no 5xx, a
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def served(request, tmp_path_factory):
                 time.sleep(0.2)
         yield Served(url, database_url, photo_dir, app)
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: the tests are done
         server.wait(timeout=30)
         log.close()
         with app.app_context():
@@ -165,10 +166,18 @@ def _walk_and_category(served: Served) -> tuple[int, int]:
     return walk_id, category
 
 
-def test_capture_form_double_submit(served):
+@pytest.fixture
+def sessions(served):
+    """Two logged-in sessions of the same coordinator, as two tabs or a phone and its outbox retry."""
+    pair = [served.session(), served.session()]
+    yield pair
+    for http in pair:
+        http.close()
+
+
+def test_capture_form_double_submit(served, sessions):
     """The same capture form (same uuid, same two photos) posted twice at once: one finding, both 302."""
     walk_id, category = _walk_and_category(served)
-    sessions = [served.session(), served.session()]
     tokens = []
     for http in sessions:
         page = http.get(f"{served.url}/walks/{walk_id}/findings/new", timeout=30)
@@ -194,10 +203,9 @@ def test_capture_form_double_submit(served):
     assert not bad and not problems, _summary(bad, problems)
 
 
-def test_api_double_post_of_finding_and_photo(served):
+def test_api_double_post_of_finding_and_photo(served, sessions):
     """The same finding (uuid) and then the same photo bytes posted twice at once through the API."""
     walk_id, category = _walk_and_category(served)
-    sessions = [served.session(), served.session()]
     tokens = [http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"] for http in sessions]
     uuids, bad = [], []
     for round_no in range(ROUNDS):

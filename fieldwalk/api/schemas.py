@@ -53,8 +53,11 @@ class PhotoSchema(Schema):
     height = fields.Integer()
     url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="full"))
     thumbnail_url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="thumb"))
+
+
+class PhotoUploadedSchema(PhotoSchema):
     warnings = fields.List(fields.String(), dump_default=list, metadata={
-        "description": "when uploading: what was not used and why, e.g. a photo position far from the walk"})
+        "description": "what of the photo was not used and why, e.g. its position far from the walk"})
 
 
 class FindingSchema(Schema):
