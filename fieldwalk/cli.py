@@ -1,15 +1,16 @@
-"""Flask commands: init-db, seed-demo, create-user, send-reminders."""
+"""Flask commands: init-db, seed-demo, create-user, send-reminders, photos gc."""
 
 from datetime import date
 
 import click
-from flask import Flask
-from flask.cli import with_appcontext
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from fieldwalk.extensions import db
 from fieldwalk.models import ResponsibleParty, Role
 from fieldwalk.notifications import reminder_period, send_reminders
+from fieldwalk.photo_service import collect_garbage
 from fieldwalk.seed import DEMO_PASSWORD, create_user, ensure_reference_data, has_data, seed_demo
 
 
@@ -84,7 +85,24 @@ def send_reminders_command(on) -> None:
         raise click.exceptions.Exit(1)
 
 
+photos = AppGroup("photos", help="Photo file maintenance.")
+
+
+@photos.command("gc")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.option("--grace-hours", type=click.FloatRange(min=0), default=None,
+              help="Keep unreferenced files younger than this (default: PHOTO_GC_GRACE_HOURS).")
+def photos_gc_command(dry_run: bool, grace_hours: float | None) -> None:
+    """Remove photo files that no photo row refers to and that are older than the grace period (cron)."""
+    grace = current_app.config["PHOTO_GC_GRACE_HOURS"] if grace_hours is None else grace_hours
+    run = collect_garbage(grace, dry_run=dry_run)
+    for path in run.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {path}")
+    click.echo(f"{len(run.removed)} unreferenced files {'to remove' if dry_run else 'removed'}; kept "
+               f"{run.kept_referenced} in use and {run.kept_recent} younger than {grace:g} hours.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, seed_demo_command, create_user_command, send_reminders_command):
+    for command in (init_db, seed_demo_command, create_user_command, send_reminders_command, photos):
         app.cli.add_command(command)

@@ -20,6 +20,11 @@ DEFAULTS: dict[str, Any] = {
     # one post can cost. Ten phone JPEGs (drafted to ~3 MP each) need about 30 MP.
     "PHOTO_DECODE_BUDGET_PIXELS": 80_000_000,
     "PHOTO_MAX_PER_FINDING": 10,
+    # `flask photos gc` removes unreferenced photo files only once they are this old (requests in flight).
+    "PHOTO_GC_GRACE_HOURS": 24,
+    # A photo's EXIF position places a finding only within this distance of the walk's meeting point or
+    # of one of its findings (a gallery photo taken at home must not put the finding there).
+    "PHOTO_GPS_MAX_DISTANCE_M": 2000,
     # None: computed by request_size_limit() so that PHOTO_MAX_PER_FINDING photos of PHOTO_MAX_BYTES
     # each always fit; each photo is then checked against PHOTO_MAX_BYTES by our code so that the
     # form can be shown again with what the user typed.

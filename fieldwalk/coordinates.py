@@ -1,4 +1,6 @@
-"""Latitude/longitude form fields and the rule that a position has both or neither."""
+"""Latitude/longitude form fields, the rule that a position has both or neither, and distances."""
+
+import math
 
 from flask_babel import lazy_gettext as _l
 from wtforms import FloatField
@@ -31,3 +33,10 @@ class CoordinatePairs:
                     _l("Ange både latitud och longitud, eller ingen av dem."))
                 ok = False
         return ok
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The great-circle distance in metres between two (lat, lon) points (haversine, mean Earth radius)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))

@@ -1,9 +1,13 @@
 """The app side of photos: limits from config, translated errors, and attaching stored photos to rows."""
 
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
@@ -155,10 +159,11 @@ def process_upload_bytes(data: bytes, filename: str) -> ProcessedPhoto:
 def attach_photo(
     processed: ProcessedPhoto, *, finding: Finding | None = None, event: ActionEvent | None = None
 ) -> Photo:
-    """Store the photo's files and add its row; files are removed again if the transaction fails."""
+    """Store the photo's files and add its row. The files stay if the transaction fails (another row may
+    share them); `flask photos gc` removes those no row refers to."""
     store = photo_store()
-    store.save(processed.sha256, "full", processed.image, session=db.session())
-    store.save(processed.sha256, "thumb", processed.thumbnail, session=db.session())
+    store.save(processed.sha256, "full", processed.image)
+    store.save(processed.sha256, "thumb", processed.thumbnail)
     photo = Photo(
         finding=finding,
         event=event,
@@ -171,3 +176,52 @@ def attach_photo(
     )
     db.session.add(photo)
     return photo
+
+
+@dataclass
+class GarbageRun:
+    """What one `flask photos gc` run found: the files removed (or, dry, to remove) and those kept."""
+
+    removed: list[Path] = field(default_factory=list)
+    kept_referenced: int = 0
+    kept_recent: int = 0
+
+
+def collect_garbage(grace_hours: float, dry_run: bool = False) -> GarbageRun:
+    """Remove the photo files that no Photo row refers to and that are older than the grace period.
+
+    The grace period covers requests in flight: a new file is written before its row is committed, and
+    reusing a stored file renews its time. Each candidate is checked against committed rows and its
+    time read again just before it goes.
+    """
+    store = photo_store()
+    cutoff = time.time() - grace_hours * 3600
+    run = GarbageRun()
+    candidates: list[tuple[str | None, Path]] = []
+    for sha256, path in store.stored():
+        try:
+            if path.stat().st_mtime > cutoff:
+                run.kept_recent += 1
+                continue
+        except FileNotFoundError:
+            continue
+        candidates.append((sha256, path))
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start:start + 500]
+        digests = {sha for sha, _path in batch if sha}
+        referenced = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(digests))))
+        db.session.rollback()  # end the read: the next batch sees rows committed meanwhile
+        for sha256, path in batch:
+            if sha256 in referenced:
+                run.kept_referenced += 1
+                continue
+            try:
+                if path.stat().st_mtime > cutoff:  # reused while we looked
+                    run.kept_recent += 1
+                    continue
+                if not dry_run:
+                    path.unlink()
+            except FileNotFoundError:
+                continue
+            run.removed.append(path)
+    return run

@@ -1,14 +1,17 @@
-"""Where photo files live: content-addressed files on the filesystem behind one small interface."""
+"""Where photo files live: content-addressed files on the filesystem behind one small interface.
+
+A file is shared by every row with the same content, so nothing here deletes a file when a transaction
+rolls back (another request's committed row may point to it). Files no row refers to are removed by
+`flask photos gc` once they are older than a grace period; reusing a file renews its time so that a
+request in flight keeps it.
+"""
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 VARIANTS = {"full": ".jpg", "thumb": ".thumb.jpg"}
-_NEW_FILES = "fieldwalk_new_files"
 
 
 class PhotoStore:
@@ -27,37 +30,36 @@ class PhotoStore:
         """True when the file is stored."""
         return self.path(sha256, variant).is_file()
 
-    def save(self, sha256: str, variant: str, data: bytes, session: Session | None = None) -> bool:
+    def save(self, sha256: str, variant: str, data: bytes) -> bool:
         """Write the file atomically unless it exists; returns True when it was new.
 
-        With a session, a new file is removed again if that session's transaction rolls back, so a
-        failed request leaves no orphan files behind.
+        An existing file gets a fresh modification time: the garbage collector's grace period then
+        starts again, so it cannot remove the file before this request's row is committed.
         """
         target = self.path(sha256, variant)
         if target.is_file():
-            return False
+            try:
+                os.utime(target)
+            except FileNotFoundError:  # removed just now by the collector: write it again
+                pass
+            else:
+                return False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)
-        if session is not None:
-            session.info.setdefault(_NEW_FILES, []).append(target)
         return True
 
     def read(self, sha256: str, variant: str = "full") -> bytes:
         """The file's bytes."""
         return self.path(sha256, variant).read_bytes()
 
-
-@event.listens_for(Session, "after_commit")
-def _forget_new_files(session: Session) -> None:
-    """Committed: the new files belong to saved rows now."""
-    session.info.pop(_NEW_FILES, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _remove_new_files(session: Session, _previous_transaction) -> None:
-    """Rolled back: remove the files written for rows that were never saved."""
-    for path in session.info.pop(_NEW_FILES, []):
-        Path(path).unlink(missing_ok=True)
+    def stored(self) -> Iterator[tuple[str | None, Path]]:
+        """Every file under the root as (sha256 of its photo, path); None for a temporary file left by an
+        interrupted write."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("*/*/*"):
+            if path.is_file():
+                yield (None if path.name.startswith(".tmp-") else path.name.split(".", 1)[0]), path

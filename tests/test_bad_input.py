@@ -99,7 +99,7 @@ def test_wrong_fields(app, client, guest, auth, make_walk, category_id, data, me
 
 
 def test_failed_commit_removes_new_photo_files(app, client, guest, auth, make_walk, category_id):
-    """A database failure after the files were written leaves no orphan files."""
+    """A finding refused before its photos are stored writes no photo files."""
     auth.login(Role.COORDINATOR)
     walk_id = make_walk()
     uuid = "6f1c1e5c-2a8b-4c1d-9a5e-3b2f1d0c9e8a"

@@ -59,3 +59,40 @@ def test_init_db_and_seed_demo_commands(app, runner):
         assert db.session.scalar(select(func.count(Photo.id))) > 5
         statuses = set(db.session.scalars(select(ActionItem.status)))
         assert statuses == set(ActionStatus)  # action items in every status
+
+
+def test_photo_uniqueness_migration_merges_double_submitted_rows(app):
+    """Rows that concurrent double submits made before (finding, upload) was unique are merged on upgrade."""
+    from datetime import datetime
+
+    from sqlalchemy import MetaData, func, select
+
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0003")
+        now = datetime(2026, 11, 24, 17, 0)
+        tables = MetaData()
+        tables.reflect(bind=db.engine)
+        walks, categories, findings, photos = (tables.tables[t] for t in ("walks", "categories", "findings", "photos"))
+        with db.engine.begin() as conn:
+            conn.execute(walks.insert().values(
+                id=1, title="V", area="", starts_at=now, meeting_point="", route="", description="", organiser="",
+                invited_organisations="", status="ongoing", join_code="abc", created_at=now, updated_at=now))
+            conn.execute(categories.insert().values(id=1, slug="x", name_sv="x", name_en="x", icon="",
+                                                    is_positive=False, sort_order=0, active=True))
+            conn.execute(findings.insert().values(
+                id=1, uuid="u1", walk_id=1, category_id=1, description="", severity="medium", position_source="none",
+                place="", reporter_name="", reporter_org="", created_at=now, no_action=False, no_action_note=""))
+            photo = {"sha256": "a" * 64, "content_type": "image/jpeg", "width": 1, "height": 1, "size_bytes": 1,
+                     "created_at": now}
+            conn.execute(photos.insert(), [
+                {"id": 1, "finding_id": 1, "source_sha256": "b" * 64, **photo},
+                {"id": 2, "finding_id": 1, "source_sha256": "b" * 64, **photo},  # the double submit
+                {"id": 3, "finding_id": 1, "source_sha256": "c" * 64, **photo},
+                {"id": 4, "finding_id": None, "source_sha256": "b" * 64, **photo},  # an action event's photo
+                {"id": 5, "finding_id": None, "source_sha256": "b" * 64, **photo},
+            ])
+        upgrade()
+        with db.engine.connect() as conn:
+            assert list(conn.scalars(select(photos.c.id).order_by(photos.c.id))) == [1, 3, 4, 5]
+            assert conn.scalar(select(func.count()).select_from(findings)) == 1

@@ -46,12 +46,18 @@ class WalkSchema(Schema):
 
 class PhotoSchema(Schema):
     id = fields.Integer()
+    # The stored (EXIF-free) file's hash only: the upload's own hash (source_sha256) stays on the server,
+    # as it was computed with the GPS position still inside and would confirm a guessed original.
     sha256 = fields.String()
-    source_sha256 = fields.String(metadata={"description": "SHA-256 of the uploaded bytes (idempotency key)"})
     width = fields.Integer()
     height = fields.Integer()
     url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="full"))
     thumbnail_url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="thumb"))
+
+
+class PhotoUploadedSchema(PhotoSchema):
+    warnings = fields.List(fields.String(), dump_default=list, metadata={
+        "description": "what of the photo was not used and why, e.g. its position far from the walk"})
 
 
 class FindingSchema(Schema):

@@ -19,7 +19,7 @@ from fieldwalk.api.schemas import (
     ErrorSchema,
     FindingCreateSchema,
     FindingSchema,
-    PhotoSchema,
+    PhotoUploadedSchema,
     PhotoUploadSchema,
     SessionSchema,
     TransitionSchema,
@@ -140,15 +140,18 @@ def finding_by_uuid(finding_uuid):
 
 @bp.route("/findings/<int:finding_id>/photos", methods=["POST"])
 @bp.arguments(PhotoUploadSchema, location="files")
-@bp.response(201, PhotoSchema, description="stored")
-@bp.alt_response(200, schema=PhotoSchema, description="these bytes are already stored: nothing written")
+@bp.response(201, PhotoUploadedSchema, description="stored")
+@bp.alt_response(200, schema=PhotoUploadedSchema, description="these bytes are already stored: nothing written")
 @_documented_errors
 def add_photo(files: dict, finding_id: int):
     """Upload one photo (multipart field `photo`); the same bytes again return the stored photo."""
     finding = get_finding_or_404(finding_id, current_user)
     upload = files["photo"]
-    photo, created = findings.add_photo(finding, current_user, read_upload(upload), upload.filename or "")
+    notices: list[str] = []
+    photo, created = findings.add_photo(finding, current_user, read_upload(upload), upload.filename or "",
+                                        notices=notices)
     db.session.commit()
+    photo.warnings = notices  # answered with the photo (PhotoUploadedSchema), never stored
     return photo, 201 if created else 200
 
 

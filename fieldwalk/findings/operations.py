@@ -1,18 +1,22 @@
-"""State changes of findings: log one (idempotently), triage it."""
+"""State changes of findings: log one (idempotently, also under concurrency), add photos, triage it."""
 
 import hashlib
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from fieldwalk.coordinates import distance_m
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity, User, Walk
 from fieldwalk.permissions import can_log_finding, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
 from fieldwalk.photos import ProcessedPhoto
+from fieldwalk.transactions import savepoint
 
 
 def create_finding(
@@ -32,17 +36,18 @@ def create_finding(
     device_created_at: datetime | None = None,
     uuid: str | None = None,
     photos: list[ProcessedPhoto] = (),
+    notices: list[str] | None = None,
 ) -> tuple[Finding, bool]:
     """Log a finding with its photos; returns (finding, created).
 
     With a uuid that is already stored, the stored finding is returned and nothing is written, so a
-    client may safely send the same finding again after a dropped connection.
+    client may safely send the same finding again after a dropped connection, or twice at once (the
+    unique uuid decides; the request that loses reads the winner's finding). Messages for the user
+    about what was not used (a photo position far from the walk) are appended to `notices`.
     """
     if uuid:
-        existing = db.session.scalar(select(Finding).where(Finding.uuid == uuid))
+        existing = _stored_finding(walk, uuid)
         if existing is not None:
-            if existing.walk_id != walk.id:
-                raise OperationError(_("Fyndet hör till en annan vandring."), status=409)
             return existing, False
     if not can_log_finding(actor, walk, device_created_at):
         raise OperationError(_("Den här vandringen tar inte emot fler fynd."), status=409)
@@ -51,45 +56,90 @@ def create_finding(
     if (lat is None) != (lon is None):
         raise OperationError(_("Positionen saknar latitud eller longitud."), status=422)
     source = PositionSource.NONE
+    notes: list[str] = []
     if lat is not None:
         source = position_source if position_source in (PositionSource.GPS, PositionSource.MAP) else PositionSource.MAP
     else:
-        # A photo that knows where it was taken positions the finding (its EXIF is stripped on store).
+        # A photo that knows where it was taken positions the finding (its EXIF is stripped on store),
+        # if that place lies within the walk's area.
         located = next((p for p in photos if p.gps), None)
-        if located is not None:
+        if located is not None and _gps_in_walk_area(walk, located.gps, notes):
             lat, lon = located.gps
             accuracy_m = None
             source = PositionSource.PHOTO
-    finding = Finding(
-        walk=walk,
-        category=category,
-        description=description.strip(),
-        severity=severity,
-        lat=lat,
-        lon=lon,
-        accuracy_m=accuracy_m if source == PositionSource.GPS else None,
-        position_source=source,
-        place=place.strip(),
-        reporter=actor,
-        reporter_name=reporter_name.strip() or actor.name,
-        reporter_org=reporter_org.strip() or actor.organisation,
-        device_created_at=device_created_at,
-        arrived_after_close=walk.closed_at is not None,
-    )
-    if uuid:
-        finding.uuid = uuid
-    db.session.add(finding)
-    for processed in photos:
-        attach_photo(processed, finding=finding)
-    db.session.flush()
+    distinct = list({p.source_sha256: p for p in photos}.values())  # the same file twice is one photo
+    try:
+        with savepoint():  # made inside it: a rolled-back savepoint then leaves no trace in walk.findings
+            finding = Finding(
+                walk=walk,
+                category=category,
+                description=description.strip(),
+                severity=severity,
+                lat=lat,
+                lon=lon,
+                accuracy_m=accuracy_m if source == PositionSource.GPS else None,
+                position_source=source,
+                place=place.strip(),
+                reporter=actor,
+                reporter_name=reporter_name.strip() or actor.name,
+                reporter_org=reporter_org.strip() or actor.organisation,
+                device_created_at=device_created_at,
+                arrived_after_close=walk.closed_at is not None,
+            )
+            if uuid:
+                finding.uuid = uuid
+            db.session.add(finding)
+            for processed in distinct:
+                attach_photo(processed, finding=finding)
+            db.session.flush()
+    except IntegrityError:
+        existing = _stored_finding(walk, uuid) if uuid else None
+        if existing is None:
+            raise
+        return existing, False  # stored a moment ago by a concurrent request; the notes were about ours
+    if notices is not None:
+        notices.extend(notes)
     return finding, True
 
 
-def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "") -> tuple[Photo, bool]:
+def _stored_finding(walk: Walk, uuid: str) -> Finding | None:
+    """The finding stored under this client uuid, if any; one of another walk is refused (409)."""
+    existing = db.session.scalar(select(Finding).where(Finding.uuid == uuid))
+    if existing is not None and existing.walk_id != walk.id:
+        raise OperationError(_("Fyndet hör till en annan vandring."), status=409)
+    return existing
+
+
+def _gps_in_walk_area(walk: Walk, gps: tuple[float, float], notes: list[str]) -> bool:
+    """True when a photo's position lies within PHOTO_GPS_MAX_DISTANCE_M of the walk's meeting point or
+    of one of its findings placed by GPS or on the map (no such reference: accepted); otherwise a
+    message saying why it was not used is appended to `notes`.
+
+    Photo-placed findings are no reference: one far-away photo must not widen the area for the next.
+    """
+    references = [(lat, lon) for lat, lon in db.session.execute(
+        select(Finding.lat, Finding.lon).where(
+            Finding.walk_id == walk.id, Finding.lat.is_not(None), Finding.lon.is_not(None),
+            Finding.position_source.in_((PositionSource.GPS, PositionSource.MAP))))]
+    if walk.meeting_lat is not None and walk.meeting_lon is not None:
+        references.append((walk.meeting_lat, walk.meeting_lon))
+    if not references:
+        return True
+    nearest = min(distance_m(gps, point) for point in references)
+    if nearest <= current_app.config["PHOTO_GPS_MAX_DISTANCE_M"]:
+        return True
+    notes.append(_("Fotots GPS-position användes inte: den ligger %(km)s km från vandringen. "
+                   "Ange platsen på kartan i stället.", km=format_decimal(round(nearest / 1000, 1))))
+    return False
+
+
+def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
+              notices: list[str] | None = None) -> tuple[Photo, bool]:
     """Add one uploaded photo to a finding; returns (photo, created).
 
-    Idempotent by the upload's SHA-256: the same bytes sent again (a retry after a dropped connection)
-    return the stored photo and write nothing.
+    Idempotent by the upload's SHA-256: the same bytes sent again (a retry after a dropped connection,
+    or twice at once) return the stored photo and write nothing. A photo position far from the walk
+    is not used; the reason goes to `notices`.
     """
     digest = hashlib.sha256(data).hexdigest()
     existing = next((p for p in finding.photos if p.source_sha256 == digest), None)
@@ -103,11 +153,24 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "") ->
         raise OperationError(_("Högst %(n)d foton per fynd.", n=current_app.config["PHOTO_MAX_PER_FINDING"]),
                              status=422, code="too_many_photos")
     processed = process_upload_bytes(data, filename)
-    photo = attach_photo(processed, finding=finding)
-    if not finding.has_position and processed.gps:
-        finding.lat, finding.lon = processed.gps
-        finding.position_source = PositionSource.PHOTO
-    db.session.flush()
+    notes: list[str] = []
+    located = (not finding.has_position and processed.gps is not None
+               and _gps_in_walk_area(finding.walk, processed.gps, notes))
+    try:
+        with savepoint():
+            photo = attach_photo(processed, finding=finding)
+            if located:
+                finding.lat, finding.lon = processed.gps
+                finding.position_source = PositionSource.PHOTO
+            db.session.flush()
+    except IntegrityError:
+        stored = db.session.scalar(select(Photo).where(Photo.finding_id == finding.id,
+                                                       Photo.source_sha256 == digest))
+        if stored is None:
+            raise
+        return stored, False  # stored a moment ago by a concurrent request
+    if notices is not None:
+        notices.extend(notes)
     return photo, True
 
 

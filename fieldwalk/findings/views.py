@@ -73,6 +73,7 @@ def capture(walk_id: int):
         return _capture_page(walk, form, categories)
     if not form.validate_on_submit():
         return _capture_page(walk, form, categories, status=400)
+    notices: list[str] = []
     try:
         photos = process_uploads(form.photos.data or [])
         source = form.position_source.data
@@ -86,7 +87,7 @@ def capture(walk_id: int):
             place=form.place.data or "",
             reporter_name=form.reporter_name.data or "", reporter_org=form.reporter_org.data or "",
             device_created_at=_device_time(form.device_created_at.data),
-            uuid=form.uuid.data or None, photos=photos,
+            uuid=form.uuid.data or None, photos=photos, notices=notices,
         )
         db.session.commit()
     except OperationError as error:
@@ -95,9 +96,11 @@ def capture(walk_id: int):
             form.photos.errors = [error.message]
         return _capture_page(walk, form, categories, status=error.status, error=error.message)
     flash(_("Fyndet är sparat.") if created else _("Fyndet var redan sparat."), "success")
+    for notice in notices:
+        flash(notice, "warning")
     url = url_for("walks.detail", walk_id=walk.id) + f"#finding-{finding.id}"
     if wants_json():
-        return jsonify(id=finding.id, uuid=finding.uuid, url=url), 201 if created else 200
+        return jsonify(id=finding.id, uuid=finding.uuid, url=url, warnings=notices), 201 if created else 200
     return redirect(url)
 
 

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwalk.models.base import Base, enum_type, utcnow
@@ -110,6 +110,8 @@ class Photo(Base):
     """A stored, normalized photo of a finding or of an action event (e.g. the after-photo)."""
 
     __tablename__ = "photos"
+    # The same upload twice on one finding (a retry, a double tap, even at the same moment) is one row.
+    __table_args__ = (UniqueConstraint("finding_id", "source_sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_id: Mapped[int | None] = mapped_column(

@@ -1,0 +1,235 @@
+"""The same request twice at once against a served app (gunicorn, 2 workers with threads): a double tap or
+an outbox retry makes one finding and one photo row per photo, answers no 5xx, and loses no stored file."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid as uuid_module
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select, text
+
+from fieldwalk import ROOT, create_app
+from fieldwalk.extensions import db
+from fieldwalk.models import Category, Finding, Photo, Role, Walk, WalkStatus
+from fieldwalk.seed import create_user, ensure_reference_data
+from fieldwalk.storage import PhotoStore
+from tests.conftest import BACKENDS, PASSWORD
+from tests.helpers import jpeg_bytes
+
+ROUNDS = 50
+EMAIL = "samordnare@example.com"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Served:
+    """A gunicorn-served copy of the app on its own database and photo folder."""
+
+    def __init__(self, url: str, database_url: str, photo_dir: Path, app):
+        self.url, self.database_url, self.photo_dir, self.app = url, database_url, photo_dir, app
+        self.store = PhotoStore(photo_dir)
+
+    def session(self) -> requests.Session:
+        """A logged-in browser-like session (its own cookie and CSRF token)."""
+        http = requests.Session()
+        page = http.get(f"{self.url}/login", timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        answer = http.post(f"{self.url}/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
+                           allow_redirects=False, timeout=30)
+        assert answer.status_code == 302, answer.text
+        return http
+
+
+def _no_control_socket() -> list[str]:
+    """Newer gunicorns open a control socket at one fixed path per user; parallel test runs would share it."""
+    import gunicorn.config
+
+    return ["--no-control-socket"] if hasattr(gunicorn.config, "ControlSocketDisable") else []
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(request, tmp_path_factory):
+    """gunicorn -w 2 --threads 4 on a prepared database (schema, reference data, a coordinator, a walk)."""
+    base = tmp_path_factory.mktemp("served")
+    database_url = (os.environ["FIELDWALK_TEST_DATABASE_URL"] if request.param == "postgresql"
+                    else f"sqlite:///{base / 'served.sqlite'}")
+    photo_dir = base / "photos"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PHOTO_DIR": str(photo_dir),
+                      "SECRET_KEY": "x" * 40, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "MAIL_OUTBOX": str(base / "outbox")})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.create_all()
+        ensure_reference_data()
+        create_user(EMAIL, "Sam Samordnare", PASSWORD, Role.COORDINATOR, "Kommunen")
+        db.session.add(Walk(title="Vandring", area="Centrum", starts_at=datetime(2026, 11, 24, 17, 0),
+                            status=WalkStatus.ONGOING, meeting_lat=56.879, meeting_lon=14.806))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40,
+           "FIELDWALK_PHOTO_DIR": str(photo_dir), "FIELDWALK_MAIL_OUTBOX": str(base / "outbox"),
+           "FIELDWALK_BASE_URL": f"http://127.0.0.1:{port}"}
+    log = open(base / "gunicorn.log", "wb")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
+         "--graceful-timeout", "2", *_no_control_socket(), "fieldwalk:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/login", timeout=30).close()
+                break
+            except requests.RequestException:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((base / "gunicorn.log").read_text()) from None
+                time.sleep(0.2)
+        yield Served(url, database_url, photo_dir, app)
+    finally:
+        server.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: the tests are done
+        server.wait(timeout=30)
+        log.close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _at_once(calls):
+    """Run the calls in threads that start together (a barrier), return their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _photo(round_no: int, variant: int) -> bytes:
+    """Small real JPEGs, different in every round (so each round writes new files)."""
+    return jpeg_bytes((40 + round_no, 30 + variant), quality=80)
+
+
+def _check_stored(served: Served, http: requests.Session, uuids: list[str], photos_each: int) -> list[str]:
+    """Exactly one finding per uuid, one photo row per distinct photo, every file on disk and served."""
+    problems = []
+    with served.app.app_context():
+        for finding_uuid in uuids:
+            count = db.session.scalar(select(func.count(Finding.id)).where(Finding.uuid == finding_uuid))
+            if count != 1:
+                problems.append(f"{finding_uuid}: {count} findings")
+                continue
+            photos = db.session.scalars(select(Photo).join(Finding).where(Finding.uuid == finding_uuid)).all()
+            if len(photos) != photos_each or len({p.source_sha256 for p in photos}) != photos_each:
+                problems.append(f"{finding_uuid}: {len(photos)} photo rows")
+            for photo in photos:
+                for variant in ("full", "thumb"):
+                    if not served.store.exists(photo.sha256, variant):
+                        problems.append(f"photo {photo.id} {variant}: file missing")
+                    status = http.get(f"{served.url}/photos/{photo.id}/{variant}.jpg", timeout=30).status_code
+                    if status != 200:
+                        problems.append(f"photo {photo.id} {variant}: served {status}")
+        db.session.remove()
+    return problems
+
+
+def _summary(bad: list, problems: list[str]) -> str:
+    return (f"{len(bad)} of {ROUNDS} rounds answered wrongly, e.g. {bad[:2]}; "
+            f"{len(problems)} stored-data problems, e.g. {problems[:4]}")
+
+
+def _walk_and_category(served: Served) -> tuple[int, int]:
+    with served.app.app_context():
+        walk_id = db.session.scalar(select(Walk.id))
+        category = db.session.scalar(select(Category.id).filter_by(slug="belysning"))
+        db.session.remove()
+    return walk_id, category
+
+
+@pytest.fixture(scope="module")
+def sessions(served):
+    """Two logged-in sessions of the same coordinator (two tabs, or a page and the outbox's retry)."""
+    pair = [served.session(), served.session()]
+    yield pair
+    for http in pair:
+        http.close()
+
+
+def test_capture_form_double_submit(served, sessions):
+    """The same capture form (same uuid, same two photos) posted twice at once in one session (a double
+    tap): one finding, both answered with a redirect (the second one: "already saved")."""
+    walk_id, category = _walk_and_category(served)
+    http = sessions[0]
+    page = http.get(f"{served.url}/walks/{walk_id}/findings/new", timeout=30)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    uuids, statuses = [], []
+    for round_no in range(ROUNDS):
+        finding_uuid = str(uuid_module.uuid4())
+        uuids.append(finding_uuid)
+        photos = [_photo(round_no, 0), _photo(round_no, 1)]
+
+        def post(finding_uuid=finding_uuid, photos=photos):
+            answer = http.post(
+                f"{served.url}/walks/{walk_id}/findings/new",
+                data={"csrf_token": token, "uuid": finding_uuid, "category": category, "severity": "medium",
+                      "description": "Trasig lampa i gångtunneln"},
+                files=[("photos", (f"p{i}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)],
+                allow_redirects=False, timeout=60)
+            return answer.status_code
+
+        statuses.append(_at_once([post, post]))
+    bad = [s for s in statuses if s != [302, 302]]
+    problems = _check_stored(served, http, uuids, photos_each=2)
+    assert not bad and not problems, _summary(bad, problems)
+
+
+def test_api_double_post_of_finding_and_photo(served, sessions):
+    """The same finding (uuid) and then the same photo bytes posted twice at once through the API, from two
+    sessions: one 201 and one 200 with the same stored object each time."""
+    walk_id, category = _walk_and_category(served)
+    tokens = [http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"] for http in sessions]
+    uuids, bad = [], []
+    for round_no in range(ROUNDS):
+        finding_uuid = str(uuid_module.uuid4())
+        uuids.append(finding_uuid)
+        body = {"uuid": finding_uuid, "category_id": category, "description": "Mörk passage"}
+        answers = _at_once([
+            partial(h.post, f"{served.url}/api/v1/walks/{walk_id}/findings", json=body,
+                    headers={"X-CSRFToken": t}, timeout=60)
+            for h, t in zip(sessions, tokens, strict=True)])
+        codes = sorted(a.status_code for a in answers)
+        if codes != [200, 201] or len({a.json().get("id") for a in answers}) != 1:
+            bad.append(("finding", round_no, codes, [a.text[:200] for a in answers]))
+            continue
+        finding_id = answers[0].json()["id"]
+        data = _photo(round_no, 7)
+        answers = _at_once([
+            partial(h.post, f"{served.url}/api/v1/findings/{finding_id}/photos",
+                    files={"photo": ("p.jpg", data, "image/jpeg")}, headers={"X-CSRFToken": t}, timeout=60)
+            for h, t in zip(sessions, tokens, strict=True)])
+        codes = sorted(a.status_code for a in answers)
+        if codes != [200, 201] or len({a.json().get("id") for a in answers}) != 1:
+            bad.append(("photo", round_no, codes, [a.text[:200] for a in answers]))
+    problems = _check_stored(served, sessions[0], uuids, photos_each=1)
+    assert not bad and not problems, _summary(bad, problems)
