@@ -40,10 +40,24 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty)
     conf_args.setdefault("compare_type", True)
     with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, drop, rename). With foreign keys on, the drop
+            # deletes every row that refers to the table (ON DELETE CASCADE) or fails: off while
+            # migrating (the pragma only works outside a transaction), checked afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end SQLAlchemy's implicit transaction so that Alembic runs its own
         context.configure(connection=connection, target_metadata=target_metadata,
                           **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"The migration left rows that refer to nothing: {broken[:10]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

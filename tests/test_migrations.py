@@ -96,3 +96,24 @@ def test_photo_uniqueness_migration_merges_double_submitted_rows(app):
         with db.engine.connect() as conn:
             assert list(conn.scalars(select(photos.c.id).order_by(photos.c.id))) == [1, 3, 4, 5]
             assert conn.scalar(select(func.count()).select_from(findings)) == 1
+
+
+def test_no_revision_loses_rows_of_other_tables(app, runner):
+    """SQLite batch mode rebuilds a table (copy, drop, rename); with foreign keys on, the drop deletes the
+    rows that refer to it (ON DELETE CASCADE). Down to the first follow-up revision and up again with
+    the demo data in place: every row of every table is still there."""
+    with app.app_context():
+        _empty(app)
+        upgrade()
+        assert runner.invoke(args=["seed-demo"]).exit_code == 0
+
+        def counts():
+            with db.engine.connect() as conn:
+                return {t: conn.scalar(text(f"SELECT COUNT(*) FROM {t}")) for t in inspect(conn).get_table_names()
+                        if t != "alembic_version"}
+
+        before = counts()
+        assert before["photos"] > 5 and before["action_item_findings"] > 0
+        downgrade(revision="0003")
+        upgrade()
+        assert counts() == before
