@@ -18,6 +18,7 @@ from fieldwalk.auth.forms import (
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
+from fieldwalk.links import external_url
 from fieldwalk.mail import send_mail
 
 bp = Blueprint("auth", __name__)
@@ -102,7 +103,7 @@ def reset_request():
     if form.validate_on_submit():
         user = get_user_by_email(form.email.data)
         if user is not None and user.active:
-            link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+            link = external_url("auth.reset_password", token=make_reset_token(user))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
             send_mail(user.email, _("Nytt lösenord till fieldwalk"), _(
                 "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "

@@ -13,6 +13,7 @@ from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
+from fieldwalk.links import external_url
 from fieldwalk.models import SuggestedPlace, WalkStatus
 from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_party_member
 from fieldwalk.walks import operations
@@ -183,7 +184,7 @@ def qr_code(walk_id: int):
     if not walk.join_enabled:
         abort(404)
     out = io.BytesIO()
-    segno.make(url_for("walks.join", code=walk.join_code, _external=True), error="m").save(
+    segno.make(external_url("walks.join", code=walk.join_code), error="m").save(
         out, kind="svg", scale=8, border=2, title=walk.title)
     response = make_response(out.getvalue())
     response.mimetype = "image/svg+xml"
