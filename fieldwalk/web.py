@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
@@ -57,9 +58,9 @@ def select_timezone() -> str:
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's session → user lookup."""
-    user = db.session.get(User, int(user_id))
+def load_user(session_token: str) -> User | None:
+    """Flask-Login's session (or remember cookie) → user lookup, by the user's current session token."""
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
     return user if user is not None and user.active else None
 
 

@@ -155,7 +155,8 @@ def test_guest_cookie_stops_working_when_a_meeting_follows_the_walk_up(app, auth
     other_walk = make_walk(title="Nästa vandring")
     other_phone, other_guest = _join(app, other_walk, name="Olle i två vandringar")
     with app.app_context():
-        db.session.get(Walk, walk_id).participants.append(db.session.get(User, other_guest))
+        walk = db.session.get(Walk, walk_id)
+        walk.participants.append(db.session.get(User, other_guest))
         db.session.commit()
     coordinator_id, _email = auth.make_user(Role.COORDINATOR)
     with app.app_context():
@@ -238,3 +239,23 @@ def test_a_forged_session_with_a_plain_user_id_logs_nobody_in(app, auth):
     with browser.session_transaction() as session:
         session["_user_id"] = str(user_id)  # what a session held before tokens
     assert not _logged_in(browser)
+
+
+def test_migration_gives_every_existing_user_a_token_of_their_own(app):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.test_migrations import _empty
+
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            for n in range(3):
+                conn.execute(text(
+                    "INSERT INTO users (email, name, organisation, role, active, created_at) "
+                    "VALUES (:email, :name, '', 'samordnare', :active, CURRENT_TIMESTAMP)"),
+                    {"email": f"old{n}@example.com", "name": f"Old {n}", "active": True})
+        upgrade()
+        tokens = db.session.scalars(select(User.session_token)).all()
+        assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(t) >= 40 for t in tokens)

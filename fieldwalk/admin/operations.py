@@ -21,6 +21,7 @@ def update_user(user: User, admin: User, **fields) -> User:
         setattr(user, name, value)
     after = (user.role, user.responsible_party_id, user.active)
     if before != after:
+        user.end_sessions()  # the person logs in again with the new rights (or not at all)
         record("user.role_changed", user, detail=f"{before[0].value}/{before[1]}/{before[2]} → "
                                                   f"{after[0].value}/{after[1]}/{after[2]}")
     db.session.flush()
@@ -73,5 +74,6 @@ def erase_person(user: User, admin: User) -> None:
         entry.actor_name, entry.ip = ERASED_NAME, ""
     user.name, user.organisation, user.email, user.password_hash = ERASED_NAME, "", None, None
     user.active = False
+    user.end_sessions()
     record("person.erased", user, detail=f"user {user.id}")
     db.session.flush()

@@ -60,7 +60,10 @@ def login():
 def logout():
     """Log out (a POST with CSRF, so no link can log someone out)."""
     if EmptyForm().validate_on_submit():
-        logout_user()
+        current_user.end_sessions()  # a copied session or remember cookie dies with this one
+        db.session.commit()
+        session.clear()  # nothing of this person stays for the next one on a shared phone
+        logout_user()  # after clear(): it marks the remember cookie for deletion in the new session
         flash(_("Du är utloggad."), "info")
     return redirect(url_for("auth.login"))
 
@@ -86,9 +89,11 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if current_user.check_password(form.current_password.data):
-            current_user.set_password(form.new_password.data)
-            record("auth.password_changed", current_user)
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)  # also ends every session, this one included
+            record("auth.password_changed", user)
             db.session.commit()
+            login_user(user)  # … so this browser logs in again with the new session token
             flash(_("Lösenordet är bytt."), "success")
             return redirect(url_for("walks.index"))
         form.current_password.errors.append(_("Fel lösenord."))
