@@ -105,7 +105,7 @@ def test_password_reset_logs_out_other_sessions(app, auth, tmp_path):
     assert _logged_in(_login(app, email, NEW_PASSWORD))
 
 
-@pytest.mark.parametrize("change", ["role", "deactivate_and_reactivate", "erase"])
+@pytest.mark.parametrize("change", ["role", "deactivate_and_reactivate", "erase_and_reactivate"])
 def test_admin_changes_end_the_persons_sessions(app, client, auth, change):
     target_id, email = auth.make_user(Role.COORDINATOR)
     target = _login(app, email)
@@ -114,8 +114,10 @@ def test_admin_changes_end_the_persons_sessions(app, client, auth, change):
     fields = {"name": "Tina", "organisation": "Testkommun", "responsible_party": 0, "active": "y"}
     if change == "role":
         response = client.post(f"/admin/users/{target_id}", data={**fields, "role": "deltagare"})
-    elif change == "erase":
-        response = client.post(f"/admin/users/{target_id}/erase")
+    elif change == "erase_and_reactivate":
+        assert client.post(f"/admin/users/{target_id}/erase").status_code == 302
+        assert not _logged_in(target)
+        response = client.post(f"/admin/users/{target_id}", data={**fields, "role": "samordnare"})
     else:
         response = client.post(f"/admin/users/{target_id}", data={**fields, "role": "samordnare", "active": ""})
         assert response.status_code == 302
