@@ -100,6 +100,8 @@ def test_production_answers_400_to_a_foreign_host():
     assert response.status_code == 400
     response = client.post("/reset", data={"email": "a@example.com"}, base_url=f"https://{ATTACKER}")
     assert response.status_code == 400
+    # Hosts added in instance/config.py (a health check's) stay trusted beside BASE_URL's.
+    assert _production(TRUSTED_HOSTS=["lb.internal"]).config["TRUSTED_HOSTS"] == ["trygg.example.se", "lb.internal"]
 
 
 def test_production_behind_a_proxy_refuses_a_forwarded_foreign_host():
