@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_DAYS": 2,  # a guest stays in for the walk and its evening, not for weeks
+    "SESSION_HOURS": 12,  # a session cookie is refused this long after it was last written (a working day)
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "RATELIMIT_STRATEGY": "moving-window",  # a fixed window lets a burst through at each minute boundary
@@ -66,11 +68,17 @@ DEFAULTS: dict[str, Any] = {
     # A finding made on a phone before its walk was closed (genomförd) is still accepted this many
     # days after closing: the phone may have had no network until then.
     "LATE_FINDING_GRACE_DAYS": 7,
-    # Links in mails (reminders from cron have no request to take the host from).
-    "BASE_URL": "http://127.0.0.1:5000",
+    # The public address: every absolute link (mails, join link, QR code, exports) is built on it, never
+    # on the request's Host (a forged Host would otherwise put an attacker's address into reset mails).
+    # Required in production, where it also sets TRUSTED_HOSTS; development falls back to DEV_BASE_URL.
+    "BASE_URL": None,
     # `flask send-reminders` mails about an item at most once per "week" (ISO week) or "month".
     "REMINDER_PERIOD": "week",
 }
+
+
+DEV_BASE_URL = "http://127.0.0.1:5000"
+MIN_SECRET_KEY_BYTES = 32
 
 
 def _coerce(value: str, default: Any) -> Any:
@@ -143,6 +151,34 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
                 "python -c 'import secrets; print(secrets.token_hex(32))'."
             )
         app.config["SECRET_KEY"] = _dev_secret_key(instance)
+    key = app.config["SECRET_KEY"]
+    if production and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"SECRET_KEY is too short: production (FIELDWALK_PRODUCTION=1) needs at least "
+            f"{MIN_SECRET_KEY_BYTES} bytes, e.g. python -c 'import secrets; print(secrets.token_hex(32))'."
+        )
+    _check_base_url(app)
     if production:
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_HOURS"])
+
+
+def _check_base_url(app: Flask) -> None:
+    """BASE_URL must be an absolute http(s) address; production requires it and trusts only its host."""
+    if not app.config.get("BASE_URL"):
+        if app.config["PRODUCTION"]:
+            raise RuntimeError(
+                "BASE_URL is not set. In production (FIELDWALK_PRODUCTION=1) set FIELDWALK_BASE_URL "
+                "(or BASE_URL in instance/config.py) to the public address people open, e.g. "
+                "https://trygghet.example.se; links in mails are built on it and requests for any other "
+                "host are refused."
+            )
+        app.config["BASE_URL"] = DEV_BASE_URL
+    base = urlsplit(app.config["BASE_URL"])
+    if base.scheme not in {"http", "https"} or not base.hostname:
+        raise RuntimeError(f"BASE_URL must be an absolute http(s) address such as https://trygghet.example.se, "
+                           f"not {app.config['BASE_URL']!r}.")
+    if app.config["PRODUCTION"]:
+        # Flask answers 400 to a request whose Host (or X-Forwarded-Host behind PROXY_FIX) is another one.
+        app.config["TRUSTED_HOSTS"] = [base.hostname, *(app.config.get("TRUSTED_HOSTS") or [])]

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -33,13 +32,6 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
         outbox.mkdir(parents=True, exist_ok=True)
         (outbox / f"{time.time_ns()}.eml").write_bytes(bytes(message))
     return message
-
-
-def mail_link(endpoint: str, **values) -> str:
-    """An absolute link for a mail, built on BASE_URL: the same from a request and from a cron job."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
-    return adapter.build(endpoint, values, force_external=True)
 
 
 @dataclass

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, SessionTransaction, contains_eager, selectin
 
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
-from fieldwalk.mail import mail_link, send_mail
+from fieldwalk.links import external_url
+from fieldwalk.mail import send_mail
 from fieldwalk.models import (
     OPEN_STATUSES,
     ActionEvent,
@@ -98,7 +99,7 @@ def _compose_notice(item: ActionItem, actor: User, change: ActionEvent) -> tuple
         lines.append(_("Klart senast: %(date)s", date=item.due_date.isoformat()))
     if change.text:
         lines += ["", change.text]
-    lines += ["", _("Öppna åtgärden: %(link)s", link=mail_link("actions.detail", item_id=item.id))]
+    lines += ["", _("Öppna åtgärden: %(link)s", link=external_url("actions.detail", item_id=item.id))]
     return recipients, subject, "\n".join(lines) + "\n"
 
 
@@ -205,8 +206,8 @@ def _reminder_mail(party: ResponsibleParty, entries: list[tuple[ActionItem, Remi
                       "  " + _("Vandring: %(walk)s", walk=item.walk.title),
                       "  " + _("Klart senast: %(date)s (%(when)s)", date=item.due_date.isoformat(), when=when),
                       "  " + _("Status: %(status)s", status=label(item.status)),
-                      "  " + mail_link("actions.detail", item_id=item.id), ""]
-    lines += [_("Alla era åtgärder: %(link)s", link=mail_link("actions.index", party=party.id)), "",
+                      "  " + external_url("actions.detail", item_id=item.id), ""]
+    lines += [_("Alla era åtgärder: %(link)s", link=external_url("actions.index", party=party.id)), "",
               _("Ni får högst en påminnelse per åtgärd och period. Ändra status i fieldwalk när en åtgärd är "
                 "klar, så slutar påminnelserna.")]
     return subject, "\n".join(lines) + "\n"

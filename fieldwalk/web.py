@@ -19,12 +19,14 @@ from flask import (
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from fieldwalk import permissions
 from fieldwalk.extensions import db, login
 from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
+from fieldwalk.links import external_url
 from fieldwalk.models import User
 
 login.login_view = "auth.login"
@@ -57,9 +59,9 @@ def select_timezone() -> str:
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's session → user lookup."""
-    user = db.session.get(User, int(user_id))
+def load_user(session_token: str) -> User | None:
+    """Flask-Login's session (or remember cookie) → user lookup, by the user's current session token."""
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
     return user if user is not None and user.active else None
 
 
@@ -141,6 +143,7 @@ def init_app(app: Flask) -> None:
             "back_here": request.full_path if request.method == "GET" else urlsplit(request.referrer or "/").path,
         }
 
+    app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = (
@@ -157,6 +160,8 @@ def init_app(app: Flask) -> None:
 
 def error_response(error):
     """The app's error page (or JSON error) for an HTTP error; anything else becomes a plain 500."""
+    if isinstance(error, SecurityError):  # a Host outside TRUSTED_HOSTS: no links to build a page with
+        return str(ERROR_TEXTS[400]), 400, {"Content-Type": "text/plain; charset=utf-8"}
     if not isinstance(error, HTTPException):
         from werkzeug.exceptions import InternalServerError
         error = InternalServerError()

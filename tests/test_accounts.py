@@ -38,7 +38,7 @@ def test_password_reset_by_mail_link(app, client, auth, tmp_path):
     response = client.post("/reset", data={"email": email})
     assert response.status_code == 302
     mail = _last_mail(app)
-    link = re.search(r"http://localhost(/reset/\S+)", mail.replace("=\n", "")).group(1)
+    link = re.search(r"http://127.0.0.1:5000(/reset/\S+)", mail.replace("=\n", "")).group(1)
     assert f"To: {email}" in mail
     response = client.post(link, data={"new_password": "nytt långt lösen", "new_password_again": "nytt långt lösen"})
     assert response.status_code == 302
@@ -52,7 +52,7 @@ def test_expired_reset_token_is_refused(app, client, auth, tmp_path):
     app.config["MAIL_OUTBOX"] = str(tmp_path / "outbox")
     _user_id, email = auth.make_user(Role.COORDINATOR)
     client.post("/reset", data={"email": email})
-    link = re.search(r"http://localhost(/reset/\S+)", _last_mail(app).replace("=\n", "")).group(1)
+    link = re.search(r"http://127.0.0.1:5000(/reset/\S+)", _last_mail(app).replace("=\n", "")).group(1)
     app.config["PASSWORD_RESET_MAX_AGE"] = 1
     time.sleep(2.1)
     try:

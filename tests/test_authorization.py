@@ -53,6 +53,7 @@ MATRIX = {
     "walks.join": ("GET", "/join/{code_a}", EVERYONE, None),
     "walks.qr_code": ("GET", "/walks/{walk_a}/qr.svg", STAFF, None),
     "walks.join_link": ("POST", "/walks/{walk_a}/join-link", STAFF, {"enabled": "0"}),
+    "walks.remove_participant": ("POST", "/walks/{walk_a}/participants/{participant_a}/remove", STAFF, {}),
     "findings.capture": ("GET", "/walks/{walk_a}/findings/new", STAFF | {"guest_a"}, None),
     "findings.detail": ("GET", "/findings/{finding_a}", STAFF | {"guest_a", "party_x"}, None),
     "findings.no_action": ("POST", "/findings/{finding_a2}/no-action", STAFF, {"note": "ok"}),
@@ -118,6 +119,7 @@ def world(app):
         walk_b = walks.create_walk(coordinator, title="B", starts_at=datetime(2026, 12, 2, 17),
                                    status=WalkStatus.ONGOING)
         place = walks.add_suggested_place(walk_a, text="Mörk trappa")
+        participant_a = walks.join_walk(walk_a, None, name="Pia Deltagare", organisation="Boende")
         photo = process_photo(jpeg_bytes((800, 600)))
         finding_a, _ = findings.create_finding(walk_a, coordinator, category=category, photos=[photo])
         finding_a2, _ = findings.create_finding(walk_a, coordinator, category=category)
@@ -133,7 +135,8 @@ def world(app):
                 "code_b": walk_b.join_code, "place": place.id, "finding_a": finding_a.id,
                 "finding_a2": finding_a2.id, "finding_b": finding_b.id, "item": item.id,
                 "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id, "user_y": user_y.id,
-                "meeting": meeting.id, "commitment": commitment.id, "uuid_a": finding_a.uuid}
+                "meeting": meeting.id, "commitment": commitment.id, "uuid_a": finding_a.uuid,
+                "participant_a": participant_a.id}
 
 
 def become(client, role, world):

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.config import DEV_BASE_URL
 from fieldwalk.exports.formats import defuse
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
@@ -185,7 +186,7 @@ def test_action_csv_row_values(client, data):
         "Prioritet": "Hög", "Ansvarig part": GATA, "Klart senast": (date.today() - timedelta(days=3)).isoformat(),
         "Försenad": "Ja", "Vandring": "Vandring i centrum", "Område": "Centrum", "Kategorier": "Belysning",
         "Antal fynd": "1", "Skapad": rows[data["n1"]]["Skapad"], "Åtgärdad": "", "Latitud": "56.879",
-        "Longitud": "14.8059", "Länk": f"http://localhost/actions/{data['n1']}",
+        "Longitud": "14.8059", "Länk": f"{DEV_BASE_URL}/actions/{data['n1']}",
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[data["n1"]]["Skapad"])
     assert rows[data["n2"]]["Rubrik"] == "'=2+3 sanera"  # formula injection defused
@@ -214,7 +215,7 @@ def test_action_xlsx_is_a_real_spreadsheet(client, data):
     title = rows[data["n2"]][ACTION_HEADER.index("Rubrik")]
     assert title.value == "'=2+3 sanera" and title.data_type == "s"
     link = rows[data["n1"]][ACTION_HEADER.index("Länk")]
-    assert link.hyperlink.target == f"http://localhost/actions/{data['n1']}"
+    assert link.hyperlink.target == f"{DEV_BASE_URL}/actions/{data['n1']}"
 
 
 def test_action_export_headers(client, data):
@@ -258,7 +259,7 @@ def test_findings_csv_of_a_walk(client, data):
         "Kategori": "Belysning", "Beskrivning": "Mörk gång vid skolan", "Allvarlighet": "Hög",
         "Plats": "Skolgången", "Latitud": "56.879", "Longitud": "14.8059", "Noggrannhet (m)": "8.0",
         "Positionskälla": "GPS", "Loggad": "2026-12-01 00:30", "Antal foton": "1", "Åtgärder": str(data["n1"]),
-        "Ingen åtgärd": "Nej", "Länk": f"http://localhost/findings/{data['f1']}",
+        "Ingen åtgärd": "Nej", "Länk": f"{DEV_BASE_URL}/findings/{data['f1']}",
         "Rapporterad av": "Anna Andersson", "Organisation": "Boende",
     }
     assert by_id[data["f2"]]["Beskrivning"] == "'=HYPERLINK(\"http://evil.example\")"

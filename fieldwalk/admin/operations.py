@@ -46,6 +46,7 @@ def update_user(user: User, admin: User, **fields) -> User:
         setattr(user, name, value)
     after = (user.role, user.responsible_party_id, user.active)
     if before != after:
+        user.end_sessions()  # the person logs in again with the new rights (or not at all)
         record("user.role_changed", user, detail=f"{before[0].value}/{before[1]}/{before[2]} → "
                                                   f"{after[0].value}/{after[1]}/{after[2]}")
     db.session.flush()
@@ -244,6 +245,7 @@ def erase_person(user: User, admin: User) -> Erasure:
         meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
     user.name, user.organisation, user.email, user.password_hash = ERASED_NAME, "", None, None
     user.locale, user.active, user.erased_at = None, False, utcnow()
+    user.end_sessions()
     record("person.erased", user)
     db.session.flush()
     return Erasure(mail_files=[m.path for m in traces.mails])

@@ -18,6 +18,7 @@ from fieldwalk.auth.forms import (
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
+from fieldwalk.links import external_url
 from fieldwalk.mail import send_mail
 
 bp = Blueprint("auth", __name__)
@@ -62,7 +63,10 @@ def logout():
     """Log out (a POST with CSRF, so no link can log someone out)."""
     form = LogoutForm()
     if form.validate_on_submit():
-        logout_user()
+        current_user.end_sessions()  # a copied session or remember cookie dies with this one
+        db.session.commit()
+        session.clear()  # nothing of this person stays for the next one on a shared phone
+        logout_user()  # after clear(): it marks the remember cookie for deletion in the new session
         flash(_("Du är utloggad."), "info")
         response = redirect(url_for("auth.login"))
         # A shared phone: nothing of this person's may stay for the next one — the HTTP cache and the
@@ -98,9 +102,11 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if current_user.check_password(form.current_password.data):
-            current_user.set_password(form.new_password.data)
-            record("auth.password_changed", current_user)
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)  # also ends every session, this one included
+            record("auth.password_changed", user)
             db.session.commit()
+            login_user(user)  # … so this browser logs in again with the new session token
             flash(_("Lösenordet är bytt."), "success")
             return redirect(url_for("walks.index"))
         form.current_password.errors.append(_("Fel lösenord."))
@@ -115,7 +121,7 @@ def reset_request():
     if form.validate_on_submit():
         user = get_user_by_email(form.email.data)
         if user is not None and user.active:
-            link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+            link = external_url("auth.reset_password", token=make_reset_token(user))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
             send_mail(user.email, _("Nytt lösenord till fieldwalk"), _(
                 "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "

@@ -6,12 +6,12 @@ naive UTC to local time (Europe/Stockholm, the app's time zone) here, once for e
 
 from datetime import date, datetime
 
-from flask import url_for
 from flask_babel import get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
 from fieldwalk.exports.formats import BOOL, DATE, DATETIME, FLOAT, INT, URL, Column
 from fieldwalk.labels import label
+from fieldwalk.links import external_url
 from fieldwalk.models import ActionItem, Finding
 
 ACTION_COLUMNS = (
@@ -76,7 +76,7 @@ def action_rows(items: list[ActionItem], today: date) -> list[tuple]:
             item.due_date, item.is_overdue(today), item.walk.title, item.walk.area, ", ".join(categories),
             len(item.findings), _local(item.created_at), _local(item.resolved_at),
             located.lat if located else None, located.lon if located else None,
-            url_for("actions.detail", item_id=item.id, _external=True),
+            external_url("actions.detail", item_id=item.id),
         ))
     return rows
 
@@ -96,7 +96,7 @@ def finding_rows(findings: list[tuple[Finding, int, list[int]]], with_reporter: 
             finding.description, label(finding.severity), finding.place, finding.lat, finding.lon,
             finding.accuracy_m, label(finding.position_source), _local(finding.created_at), photos,
             ", ".join(str(i) for i in item_ids), finding.no_action,
-            url_for("findings.detail", finding_id=finding.id, _external=True),
+            external_url("findings.detail", finding_id=finding.id),
         )
         if with_reporter:
             row += (finding.reporter_name, finding.reporter_org)

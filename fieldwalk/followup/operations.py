@@ -24,6 +24,7 @@ from fieldwalk.models import (
     utcnow,
 )
 from fieldwalk.permissions import is_staff
+from fieldwalk.walks.operations import end_guest_sessions
 
 
 def _require_staff(actor: User) -> None:
@@ -97,6 +98,7 @@ def finish_meeting(meeting: FollowUpMeeting, actor: User, notes: str = "") -> No
     meeting.notes = notes.strip()
     if meeting.walk is not None and meeting.walk.status == WalkStatus.COMPLETED:
         meeting.walk.status = WalkStatus.FOLLOWED_UP
+        end_guest_sessions(meeting.walk)
     record("followup.finish", meeting, actor=actor, detail=meeting.title)
     db.session.flush()
 

@@ -1,6 +1,7 @@
 """People: user accounts and their roles."""
 
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
@@ -25,6 +26,11 @@ class Role(enum.StrEnum):
     PARTICIPANT = "deltagare"
 
 
+def new_session_token() -> str:
+    """A random name for a user's sessions; replacing it ends every session and remember cookie at once."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, Base):
     """A person with an account: coordinator, member of a responsible party, admin or participant."""
 
@@ -45,6 +51,8 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when an admin erased the person's data (admin.operations.erase_person); the row stays for ids.
     erased_at: Mapped[datetime | None]
+    # Flask-Login's alternative id: the session and the remember cookie carry this, not the user id.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
 
     responsible_party: Mapped[Optional["ResponsibleParty"]] = relationship(back_populates="members")
 
@@ -52,6 +60,17 @@ class User(UserMixin, Base):
         """Store a salted hash of the password: scrypt unless PASSWORD_HASH_METHOD says otherwise."""
         method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
+        self.end_sessions()  # a new password logs out every device that knew the old one
+
+    def get_id(self) -> str:
+        """What Flask-Login stores in the session and the remember cookie: the current session token."""
+        if self.session_token is None:  # not flushed yet
+            self.session_token = new_session_token()
+        return self.session_token
+
+    def end_sessions(self) -> None:
+        """Log the user out everywhere: every session and remember cookie made before stops working."""
+        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash (never for guests)."""

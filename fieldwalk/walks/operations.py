@@ -1,10 +1,12 @@
 """State changes of walks and suggested places; each function is one user action."""
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from fieldwalk.audit import record
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
-from fieldwalk.models import Role, SuggestedPlace, User, Walk, WalkStatus, utcnow
+from fieldwalk.models import Role, SuggestedPlace, User, Walk, WalkStatus, utcnow, walk_participants
 from fieldwalk.models.walks import new_join_code
 from fieldwalk.permissions import can_join, is_participant_of
 
@@ -43,8 +45,38 @@ def set_walk_status(walk: Walk, to: WalkStatus) -> Walk:
         walk.closed_at = utcnow()  # from now on only findings made before this moment come in late
     elif to in (WalkStatus.PLANNED, WalkStatus.ONGOING):
         walk.closed_at = None  # open again
+    if to == WalkStatus.FOLLOWED_UP:
+        end_guest_sessions(walk)
     db.session.flush()
     return walk
+
+
+def _in_another_open_walk(user: User, walk: Walk) -> bool:
+    """The user takes part in a walk other than this one that is not followed up yet."""
+    return db.session.scalar(
+        select(walk_participants.c.walk_id).join(Walk, Walk.id == walk_participants.c.walk_id)
+        .where(walk_participants.c.user_id == user.id, Walk.id != walk.id, Walk.status != WalkStatus.FOLLOWED_UP)
+        .limit(1)) is not None
+
+
+def end_guest_sessions(walk: Walk) -> None:
+    """A followed-up walk logs its guests out (unless they are still in another walk): their link-made
+    accounts were for this walk only, so their sessions and remember cookies stop working."""
+    for user in walk.participants:
+        if user.is_guest and not _in_another_open_walk(user, walk):
+            user.end_sessions()
+
+
+def remove_participant(walk: Walk, user: User, actor: User) -> None:
+    """Take someone out of a walk: they lose access to it at once (a guest is logged out unless still in
+    another walk); what they logged stays."""
+    if not is_participant_of(user, walk):
+        raise OperationError(_("Personen är inte med i vandringen."), status=404)
+    walk.participants.remove(user)
+    if user.is_guest and not _in_another_open_walk(user, walk):
+        user.end_sessions()
+    record("walk.participant_removed", walk, actor=actor, detail=f"user {user.id}")
+    db.session.flush()
 
 
 def add_suggested_place(walk: Walk, **fields) -> SuggestedPlace:

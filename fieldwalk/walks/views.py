@@ -14,7 +14,8 @@ from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
-from fieldwalk.models import SuggestedPlace, WalkStatus, utcnow
+from fieldwalk.links import external_url
+from fieldwalk.models import SuggestedPlace, User, WalkStatus, utcnow
 from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_party_member
 from fieldwalk.walks import operations
 from fieldwalk.walks.forms import JoinForm, SuggestedPlaceForm, WalkForm
@@ -189,6 +190,23 @@ def join(code: str):
     return render_template("walks/join.html", walk=walk, form=form, guest=guest), 400 if form.errors else 200
 
 
+@bp.post("/walks/<int:walk_id>/participants/<int:user_id>/remove")
+@login_required
+def remove_participant(walk_id: int, user_id: int):
+    """Take a participant out of the walk (a guest is logged out at once); their findings stay."""
+    walk = _walk_to_manage(walk_id, button=True)
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    try:
+        operations.remove_participant(walk, person, current_user)
+    except OperationError as error:
+        abort(error.status, error.message)
+    db.session.commit()
+    flash(_("%(name)s är borttagen från vandringen och kommer inte längre åt den.", name=person.name), "success")
+    return redirect(url_for("walks.detail", walk_id=walk.id) + "#join")
+
+
 @bp.get("/walks/<int:walk_id>/qr.svg")
 @login_required
 def qr_code(walk_id: int):
@@ -197,7 +215,7 @@ def qr_code(walk_id: int):
     if not walk.join_enabled:
         abort(404)
     out = io.BytesIO()
-    segno.make(url_for("walks.join", code=walk.join_code, _external=True), error="m").save(
+    segno.make(external_url("walks.join", code=walk.join_code), error="m").save(
         out, kind="svg", scale=8, border=2, title=walk.title)
     response = make_response(out.getvalue())
     response.mimetype = "image/svg+xml"

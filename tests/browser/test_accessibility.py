@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, Walk
+from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, Walk, walk_participants
 from fieldwalk.seed import DEMO_PASSWORD, seed_demo
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,10 @@ def demo(app):
         return {"walk": walk.id, "code": db.session.scalar(select(Walk.join_code).order_by(Walk.id.desc())),
                 "finding": db.session.scalar(select(Finding.id).order_by(Finding.id)),
                 "item": db.session.scalar(select(ActionItem.id).order_by(ActionItem.id)),
-                "meeting": db.session.scalar(select(FollowUpMeeting.id))}
+                "meeting": db.session.scalar(select(FollowUpMeeting.id)),
+                # a walk people joined: its page lists them, each with a remove button
+                "joined": db.session.scalar(select(walk_participants.c.walk_id)
+                                           .order_by(walk_participants.c.walk_id.desc()))}
 
 
 # Controls smaller than 44×44 px (links inside running text are exempt, as in WCAG 2.5.5).
@@ -43,7 +46,8 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
   .filter(([e, r]) => r.width < 44 || r.height < 44)
   .map(([e, r]) => 'small target ' + (e.id || e.className || e.tagName)
                    + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
-STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{walk}/findings/new", "/findings/{finding}",
+STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{joined}", "/walks/{walk}/findings/new",
+               "/findings/{finding}",
                "/actions/", "/actions/{item}", "/actions/{item}/edit", "/followup/", "/followup/meetings/{meeting}",
                "/followup/protocol?walk={walk}", "/followup/dashboard", "/followup/promise", "/admin/users",
                "/admin/categories", "/admin/audit", "/account/password"]
@@ -60,6 +64,7 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, live_serve
 
     def check(path: str) -> None:
         page.goto(path.format(**demo))
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # check folded parts too
         page.add_script_tag(path=str(AXE))
         found = page.evaluate(RUN_AXE)
         if found:
