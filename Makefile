@@ -46,7 +46,9 @@ run: setup
 	$(FLASK) run $(DEBUG) --host $(HOST) --port $(PORT)
 
 # HTTPS with a throw-away certificate so a phone on the same network may use GPS (secure context).
-# On all interfaces, so never with the debugger.
+# On all interfaces, so never with the debugger. Join links and QR codes are built on BASE_URL: here the
+# machine's first network address, so that a phone can open them (set FIELDWALK_BASE_URL to override).
+run-https: export FIELDWALK_BASE_URL ?= https://$(shell hostname -I 2>/dev/null | cut -d' ' -f1 | grep . || echo 127.0.0.1):$(PORT)
 run-https: setup
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
