@@ -30,6 +30,7 @@ from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.models import ActionStatus, PromiseActivity, PromiseCommitment
 from fieldwalk.permissions import can_admin, can_follow_up
 from fieldwalk.photo_service import photo_store
+from fieldwalk.query_args import query_id, query_int
 from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 
@@ -51,8 +52,9 @@ def _meeting_form() -> MeetingForm:
     if request.method == "GET":
         start, end = quarter_of(date.today())
         form.period_start.data, form.period_end.data, form.held_on.data = start, end, date.today()
-        if request.args.get("walk", "").isdigit():
-            form.scope.data, form.walk.data = "walk", int(request.args["walk"])
+        walk_id = query_id("walk")
+        if walk_id:
+            form.scope.data, form.walk.data = "walk", walk_id
     return form
 
 
@@ -168,11 +170,12 @@ def finish(meeting_id: int):
 def _protocol_scope():
     """The protocol's subject from the query: ?meeting=, ?walk= or ?from=&to= (a period)."""
     args = request.args
-    if args.get("meeting", "").isdigit():
-        meeting = get_meeting_or_404(int(args["meeting"]))
+    meeting_id, walk_id = query_id("meeting"), query_id("walk")
+    if meeting_id:
+        meeting = get_meeting_or_404(meeting_id)
         return Scope.of_meeting(meeting), meeting
-    if args.get("walk", "").isdigit():
-        return Scope(walk=get_walk_or_404(int(args["walk"]), current_user)), None
+    if walk_id:
+        return Scope(walk=get_walk_or_404(walk_id, current_user)), None
     try:
         start, end = date.fromisoformat(args.get("from", "")), date.fromisoformat(args.get("to", ""))
     except ValueError:
@@ -228,9 +231,7 @@ def protocol_pdf():
 @bp.route("/dashboard")
 def dashboard():
     """Medborgarlöfte: promise vs actual for a year, resolution rate and time, recurring categories."""
-    year = request.args.get("year", type=int) or date.today().year
-    if not 2000 <= year <= 2100:
-        abort(400, _("Ogiltigt år."))
+    year = query_int("year", date.today().year, 2000, 2100)
     figures = year_figures(year)
     promise_chart = bar_chart(
         [Bar(p.commitment.text, p.actual, p.commitment.target, f"{p.actual} / {p.commitment.target}")
@@ -248,7 +249,7 @@ def promise():
     """The admin records the year's medborgarlöfte, one line per commitment with a target."""
     if not can_admin(current_user):
         abort(403)
-    year = request.args.get("year", type=int) or date.today().year
+    year = query_int("year", date.today().year, 2000, 2100)
     form = CommitmentForm()
     if request.method == "GET":
         form.year.data = year
