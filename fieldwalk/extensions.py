@@ -8,9 +8,12 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import event
+from flask_babel import gettext as _
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from fieldwalk.errors import OperationError
 from fieldwalk.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -45,3 +48,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_nul_text(session, _context, _instances) -> None:
+    """No text with a NUL character is written (PostgreSQL refuses it with a 500; SQLite would keep it):
+    whatever the way in (form, multipart, API, CLI), the operation fails with a 422 naming the field."""
+    for obj in [*session.new, *session.dirty]:
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            value = state.dict.get(attr.key)
+            if isinstance(value, str) and "\x00" in value:
+                raise OperationError(_("Fältet %(field)s: Texten innehåller ett otillåtet tecken (NUL, tecken 0). "
+                                       "Ta bort det och försök igen.", field=attr.key), status=422,
+                                     code="nul_character")

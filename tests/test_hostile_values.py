@@ -204,3 +204,54 @@ def test_generated_hostile_values_never_make_a_server_error(world, role):
         _check(client, url, query)
 
     call()
+
+
+# NUL: PostgreSQL refuses it in text, so it must be refused with a message before any query sees it.
+
+def _findings(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Finding))
+
+
+def test_nul_in_api_text_is_a_422_with_the_field(app, client, auth, make_walk, category_id):
+    auth.login(Role.COORDINATOR)
+    walk_id = make_walk()
+    body = {"uuid": "6f1c8a52-1f5e-4a3c-9a53-0d1f0c7f1a11", "category_id": category_id(),
+            "description": "Mörk\x00gångväg", "place": "Torget"}
+    response = client.post(f"/api/v1/walks/{walk_id}/findings", json=body)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "description" in response.json["error"]["fields"]
+    assert "NUL" in response.json["error"]["fields"]["description"]
+    assert _findings(app) == 0
+
+
+def test_nul_in_form_text_is_refused_with_a_message(app, client, auth, make_walk, category_id):
+    from tests.helpers import jpeg_bytes
+
+    auth.login(Role.COORDINATOR)
+    walk_id = make_walk()
+    form = {"category": str(category_id()), "description": "Trasig\x00lampa", "severity": "medium"}
+    response = client.post(f"/walks/{walk_id}/findings/new", data=form)
+    assert response.status_code in (400, 422)
+    assert "NUL" in response.get_data(as_text=True)
+    # With a photo the form is multipart: still refused with the message, and the typed text shown again.
+    import io
+    response = client.post(f"/walks/{walk_id}/findings/new", content_type="multipart/form-data",
+                           data={**form, "photos": (io.BytesIO(jpeg_bytes((400, 300))), "a.jpg")})
+    assert response.status_code in (400, 422)
+    assert "NUL" in response.get_data(as_text=True)
+    assert _findings(app) == 0
+
+
+@pytest.mark.parametrize("url", ["/join/%00", "/join/abc%00def", "/login?next=%2F%00"])
+def test_nul_in_paths_and_query_is_a_4xx(client, url):
+    response = client.get(url)
+    assert 400 <= response.status_code < 500
+
+
+def test_nul_in_typed_e_mail_is_a_4xx(client, auth):
+    auth.login(Role.ADMIN)
+    response = client.post("/admin/users/new", data={"email": "a\x00b@example.com", "name": "Ny", "role": "deltagare"})
+    assert 400 <= response.status_code < 500
+    response = client.post("/login", data={"email": "a\x00b@example.com", "password": "x"})
+    assert 400 <= response.status_code < 500
