@@ -4,7 +4,6 @@ from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_compress import Compress
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,6 +12,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from fieldwalk.auth.limits import client_network
 from fieldwalk.errors import OperationError
 from fieldwalk.models.base import Base
 
@@ -37,7 +37,8 @@ class ClosingCompress(Compress):
 
 compress = ClosingCompress()
 # No default limits: only the endpoints that guess-proof something (log-in, reset) are limited.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Per address, an IPv6 host counted by its /64 network.
+limiter = Limiter(key_func=client_network, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")

@@ -15,10 +15,12 @@ from fieldwalk.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from fieldwalk.auth.limits import account_key, failed_login
+from fieldwalk.auth.passwords import check_login
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
-from fieldwalk.mail import send_mail
+from fieldwalk.mail import send_mail_after_response
 
 bp = Blueprint("auth", __name__)
 
@@ -32,6 +34,10 @@ def safe_next(target: str | None, default: str) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+# Per account, wherever the attempts come from: failures only, in widening windows (a back-off).
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
+               deduct_when=failed_login, error_message=lambda: _(
+                   "För många misslyckade inloggningar på det här kontot. Vänta en stund och försök igen."))
 def login():
     """The login page."""
     if current_user.is_authenticated:
@@ -40,7 +46,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = get_user_by_email(form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
+        if check_login(user, form.password.data):
             login_user(user)
             record("auth.login", user, actor=user)
             db.session.commit()
@@ -101,15 +107,17 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = get_user_by_email(form.email.data)
-        if user is not None and user.active:
+        known = user if user is not None and user.active else None
+        if known is not None:
             link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_mail(user.email, _("Nytt lösenord till fieldwalk"), _(
+            send_mail_after_response(user.email, _("Nytt lösenord till fieldwalk"), _(
                 "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "
                 "minuter och kan användas en gång:\n\n%(link)s\n\nHar du inte bett om detta kan du "
                 "strunta i mejlet.", name=user.name, minutes=minutes, link=link))
-            record("auth.reset_requested", user, actor=user)
-            db.session.commit()
+        # One audit row either way (unknown: without the typed address), so both answers cost the same.
+        record("auth.reset_requested", known, actor=known)
+        db.session.commit()
         flash(_("Om adressen finns hos oss har vi skickat en länk för att välja nytt lösenord."), "info")
         return redirect(url_for("auth.login"))
     return render_template("account/reset_request.html", form=form), 400 if form.errors else 200

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity, User, Walk
 from fieldwalk.permissions import can_log_finding, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
@@ -41,8 +42,8 @@ def create_finding(
     if uuid:
         existing = db.session.scalar(select(Finding).where(Finding.uuid == uuid))
         if existing is not None:
-            if existing.walk_id != walk.id:
-                raise OperationError(_("Fyndet hör till en annan vandring."), status=409)
+            if existing.walk_id != walk.id:  # answered like a malformed uuid: nothing about other walks
+                raise OperationError(INVALID_UUID_MESSAGE, status=400, code="invalid_uuid")
             return existing, False
     if not can_log_finding(actor, walk):
         raise OperationError(_("Den här vandringen tar inte emot fler fynd."), status=409)

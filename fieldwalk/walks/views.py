@@ -3,7 +3,7 @@
 import io
 
 import segno
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required, login_user
@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user
 from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.errors import OperationError
-from fieldwalk.extensions import db
+from fieldwalk.extensions import db, limiter
 from fieldwalk.labels import label
 from fieldwalk.models import SuggestedPlace, WalkStatus
 from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_party_member
@@ -156,6 +156,7 @@ def check_place(walk_id: int, place_id: int):
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["JOIN_RATE_LIMIT"])  # per address: codes cannot be tried out
 def join(code: str):
     """The join link and QR code: a name and an organisation, then straight to logging a finding."""
     walk = get_walk_by_code(code)
