@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     # Failed log-ins per account, from any address: 5, then 10, then 20 wait 5 minutes, an hour, a day.
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 5 minutes;10 per hour;20 per day",
+    # Reset mails asked for one address (known or not), from any client address.
+    "RESET_ACCOUNT_RATE_LIMIT": "3 per hour;10 per day",
     # The join link, per address (a walk's participants may share one mobile network address).
     "JOIN_RATE_LIMIT": "60 per minute;600 per hour",
     "RATELIMIT_STRATEGY": "moving-window",  # a fixed window lets a burst through at each minute boundary

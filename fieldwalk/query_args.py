@@ -19,6 +19,19 @@ def parse_id(value: str | None) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
+def choice_id(value) -> int:
+    """coerce= for a select field of ids read from the query string: an id, or 0 for "Alla"; anything
+    else (²,  ٣, huge) is a ValueError, which the field reports as an invalid choice."""
+    if isinstance(value, int):
+        return value
+    if str(value).strip() == "0":
+        return 0
+    number = parse_id(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
 def _shown(value: str) -> str:
     """The value as the message quotes it: printable and short."""
     return "".join(c if c.isprintable() else "?" for c in value[:40])

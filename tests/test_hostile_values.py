@@ -255,3 +255,25 @@ def test_nul_in_typed_e_mail_is_a_4xx(client, auth):
     assert 400 <= response.status_code < 500
     response = client.post("/login", data={"email": "a\x00b@example.com", "password": "x"})
     assert 400 <= response.status_code < 500
+
+
+def test_the_reported_values_are_a_400_with_a_message(app, client, auth, make_walk):
+    auth.login(Role.COORDINATOR)
+    make_walk()
+    for url in ("/actions/new?finding=²", "/actions/new?finding=99999999999999999999", "/actions/new?finding=-1",
+                "/actions/new?finding=1&finding=٣", "/followup/protocol?walk=²", "/followup/protocol?meeting=１",
+                "/followup/?walk=99999999999999999999", "/followup/promise?year=٢٠٢٦", "/admin/audit?page=²"):
+        response = client.get(url)
+        assert response.status_code in (400, 403), url  # the audit log is the admin's
+        if response.status_code == 400:
+            assert "giltigt id" in response.get_data(as_text=True) or "heltal" in response.get_data(as_text=True)
+
+
+def test_an_id_is_ascii_digits_within_the_database_range():
+    from fieldwalk.query_args import choice_id, parse_id
+
+    assert [parse_id(v) for v in ("12", " 7 ", str(2**31 - 1))] == [12, 7, 2**31 - 1]
+    assert [parse_id(v) for v in ("²", "٣", "１", "-1", "0", "", str(2**31), "1e3", "0x1", None)] == [None] * 10
+    assert choice_id("0") == 0 and choice_id(5) == 5
+    with pytest.raises(ValueError):
+        choice_id("٣")

@@ -173,3 +173,17 @@ def test_a_uuid_of_another_walk_answers_like_any_invalid_uuid(app, client, auth,
     assert foreign.json == malformed.json
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Finding)) == 1
+
+
+def test_reset_mails_for_one_address_are_limited_known_or_not(app, client, auth):
+    _id, email = auth.make_user(Role.COORDINATOR)
+    for target in (email, "okand@example.com"):
+        statuses = []
+        for n in range(4):
+            response = client.post("/reset", data={"email": target}, environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+            statuses.append(response.status_code)
+            response.close()
+        assert statuses == [302, 302, 302, 429], target
+    assert len(_outbox(app)) == 3
+    page = client.post("/reset", data={"email": email}).get_data(as_text=True)
+    assert "Vänta en stund" in page

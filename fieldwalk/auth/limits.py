@@ -4,6 +4,7 @@ import hashlib
 import ipaddress
 
 from flask import request
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 
@@ -32,3 +33,13 @@ def account_key() -> str:
 def failed_login(response) -> bool:
     """A log-in attempt counts against the account when it failed (wrong address or password)."""
     return response.status_code == 401
+
+
+def too_many_attempts() -> str:
+    """The message of a per-address limit (the limiter's own is English: "10 per 1 minute")."""
+    return _("För många försök från din adress på kort tid. Vänta en stund och försök igen.")
+
+
+def too_many_for_account() -> str:
+    """The message of a per-account limit."""
+    return _("För många försök för det här kontot. Vänta en stund och försök igen.")

@@ -15,7 +15,7 @@ from fieldwalk.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
-from fieldwalk.auth.limits import account_key, failed_login
+from fieldwalk.auth.limits import account_key, failed_login, too_many_attempts, too_many_for_account
 from fieldwalk.auth.passwords import check_login
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
@@ -33,11 +33,10 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], error_message=too_many_attempts)
 # Per account, wherever the attempts come from: failures only, in widening windows (a back-off).
 @limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
-               deduct_when=failed_login, error_message=lambda: _(
-                   "För många misslyckade inloggningar på det här kontot. Vänta en stund och försök igen."))
+               deduct_when=failed_login, error_message=too_many_for_account)
 def login():
     """The login page."""
     if current_user.is_authenticated:
@@ -101,7 +100,10 @@ def change_password():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], error_message=too_many_attempts)
+# Per typed address, known or not (no oracle): nobody can fill someone's mailbox with reset mails.
+@limiter.limit(lambda: current_app.config["RESET_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
+               error_message=too_many_for_account)
 def reset_request():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = ResetRequestForm()
