@@ -206,6 +206,23 @@ def test_generated_hostile_values_never_make_a_server_error(world, role):
     call()
 
 
+@pytest.mark.parametrize("role", ["anonymous", "guest", "samordnare"])
+def test_hostile_text_in_paths_never_makes_a_server_error(world, role):
+    """The string parts of paths (join code, reset token) get the same values, percent-encoded."""
+    from urllib.parse import quote
+
+    client = world["clients"][role]
+    limiter.reset()  # the join link's limit would answer 429 before the code is looked at
+
+    @given(prefix=st.sampled_from(["/join/", "/reset/", "/api/v1/findings/by-uuid/"]), value=VALUES)
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def call(prefix, value):
+        _check(client, prefix + quote(value, safe=""), [])
+
+    call()
+
+
 # NUL: PostgreSQL refuses it in text, so it must be refused with a message before any query sees it.
 
 def _findings(app) -> int:
