@@ -294,3 +294,18 @@ def test_an_id_is_ascii_digits_within_the_database_range():
     assert choice_id("0") == 0 and choice_id(5) == 5
     with pytest.raises(ValueError):
         choice_id("٣")
+
+
+@pytest.mark.parametrize("target", ["http://[x", "//[::1", "http://[::1]:99999/", "\\\\evil.example",
+                                    "/\\evil.example", "/\t/evil.example", "/\n/evil.example"])
+def test_hostile_next_and_referer_never_make_a_server_error(client, auth, target):
+    """Unparseable URLs are no 500, and what a browser would read as another host is no redirect there."""
+    response = client.post("/language", data={"language": "en", "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    if target.isprintable():  # a header cannot carry a newline
+        response = client.post("/login", data={"email": "x@example.com", "password": "fel"},
+                               headers={"Referer": target})
+        assert response.status_code == 401
+    user_id, email = auth.make_user(Role.COORDINATOR)
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"

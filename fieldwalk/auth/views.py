@@ -26,10 +26,16 @@ bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow redirects within this site."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    """Only follow redirects within this site: a path, without what browsers read as a slash (backslash,
+    tabs and newlines are dropped or turned into / by them) and parseable (http://[x is not)."""
+    if not target or not target.startswith("/") or target.startswith("//") or not target.isprintable() \
+            or "\\" in target:
+        return default
+    try:
+        netloc = urlsplit(target).netloc
+    except ValueError:
+        return default
+    return default if netloc else target
 
 
 @bp.route("/login", methods=["GET", "POST"])
