@@ -151,7 +151,7 @@ def world(session_app):
             response = client.post("/login", data={"email": f"{role}@example.com", "password": PASSWORD})
             assert response.status_code == 302
         clients[role] = client
-    yield {"app": app, "urls": urls, "clients": clients}
+    yield {"app": app, "urls": urls, "clients": clients, "path_values": values}
     limiter.reset()
 
 
@@ -221,6 +221,49 @@ def test_hostile_text_in_paths_never_makes_a_server_error(world, role):
         _check(client, prefix + quote(value, safe=""), [])
 
     call()
+
+
+POST_VALUES = ["²", "٣", "１", "99999999999999999999", "-1", "", " ", "x" * 5000, "🚀", "2026-13-45", "NaN", "1"]
+VIEW_FORM_NAMES = {"status", "checked", "enabled", "undo", "finding"}  # read from request.form by views
+
+
+def _form_field_names() -> set[str]:
+    """Every field of every form class, and the names views read from request.form themselves."""
+    from flask_wtf import FlaskForm
+    from wtforms.fields.core import UnboundField
+
+    names, classes = set(VIEW_FORM_NAMES), list(FlaskForm.__subclasses__())
+    while classes:
+        cls = classes.pop()
+        classes += cls.__subclasses__()
+        names |= {name for klass in cls.__mro__ for name, value in vars(klass).items()
+                  if isinstance(value, UnboundField)}
+    return names
+
+
+def test_every_form_value_a_view_reads_is_listed(session_app):  # the app: every form class imported
+    pattern = re.compile(r"""request\.(?:form|values)\.get(?:list)?\(["']([\w-]+)["']""")
+    read = set()
+    for path in Path(__file__).resolve().parent.parent.joinpath("fieldwalk").rglob("*.py"):
+        read.update(pattern.findall(path.read_text(encoding="utf-8")))
+    assert read <= _form_field_names(), read - _form_field_names()
+
+
+@pytest.mark.parametrize("role", ["guest", "ansvarig", "samordnare", "admin"])
+def test_hostile_form_values_never_make_a_server_error(world, role):
+    """Every POST route (but log-out and erasure) gets every form field set to each hostile value."""
+    app, client = world["app"], world["clients"][role]
+    names = _form_field_names()
+    posts = []
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods and rule.endpoint not in ("auth.logout", "admin.erase"):
+            args = {name: world["path_values"].get(name, 1) for name in rule.arguments}
+            posts.append(app.url_map.bind("localhost").build(rule.endpoint, args))
+    for url in posts:
+        for value in POST_VALUES:
+            response = client.post(url, data={name: value for name in names})
+            assert response.status_code < 500, (url, value, response.get_data(as_text=True)[:300])
+            response.close()
 
 
 # NUL: PostgreSQL refuses it in text, so it must be refused with a message before any query sees it.

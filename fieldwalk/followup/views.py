@@ -134,10 +134,11 @@ def step(meeting_id: int, item_id: int):
     form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
         return _step_page(meeting, items, position, form, error=_("Kontrollera formuläret."), status=400)
+    to = (form.to.data or "").strip()  # Optional() lets " " through without the choice check
     try:
         operations.record_decision(
             meeting, item, current_user, text=form.text.data or "",
-            to=ActionStatus(form.to.data) if form.to.data else None, due_date=form.due_date.data,
+            to=ActionStatus(to) if to else None, due_date=form.due_date.data,
             party=get_party(form.responsible_party.data))
         db.session.commit()
     except OperationError as exc:
@@ -266,11 +267,13 @@ def promise():
         else:
             flash(_("Löftet är sparat."), "success")
             return redirect(url_for("followup.promise", year=form.year.data))
-    commitments = db.session.scalars(db.select(PromiseCommitment).filter_by(year=form.year.data or year)
+    # A typed year that failed its range check (even 99999999999999999999) is never used in a query.
+    shown = form.year.data if form.year.data and not form.year.errors else year
+    commitments = db.session.scalars(db.select(PromiseCommitment).filter_by(year=shown)
                                      .order_by(PromiseCommitment.id)).all()
     status = 422 if error else (400 if form.errors else 200)
     return render_template("followup/promise.html", form=form, commitments=commitments, error=error,
-                           year=form.year.data or year), status
+                           year=shown), status
 
 
 @bp.post("/promise/<int:commitment_id>/delete")
