@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
+from fieldwalk.auth.passwords import password_problem
 from fieldwalk.extensions import db
 from fieldwalk.models import ResponsibleParty, Role
 from fieldwalk.notifications import reminder_period, send_reminders
@@ -49,6 +50,9 @@ def seed_demo_command(if_empty: bool) -> None:
 @click.password_option()
 def create_user_command(email, name, role, organisation, party, password) -> None:
     """Add a user account."""
+    problem = password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     responsible = None
     if party:
         responsible = db.session.scalar(db.select(ResponsibleParty).filter_by(name=party))

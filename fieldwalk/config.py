@@ -49,6 +49,12 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_HOURS": 12,  # a session cookie is refused this long after it was last written (a working day)
     "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Failed log-ins per account, from any address: 5, then 10, then 20 wait 5 minutes, an hour, a day.
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 5 minutes;10 per hour;20 per day",
+    # Reset mails asked for one address (known or not), from any client address.
+    "RESET_ACCOUNT_RATE_LIMIT": "3 per hour;10 per day",
+    # The join link, per address (a walk's participants may share one mobile network address).
+    "JOIN_RATE_LIMIT": "60 per minute;600 per hour",
     "RATELIMIT_STRATEGY": "moving-window",  # a fixed window lets a burst through at each minute boundary
     "PASSWORD_RESET_MAX_AGE": 3600,
     "PASSWORD_HASH_METHOD": "scrypt",  # the tests use a cheap method; never lower it in production

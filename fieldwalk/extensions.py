@@ -1,16 +1,19 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
 from flask_babel import Babel
+from flask_babel import gettext as _
 from flask_compress import Compress
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from fieldwalk.auth.limits import client_network
+from fieldwalk.errors import OperationError
 from fieldwalk.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -34,7 +37,8 @@ class ClosingCompress(Compress):
 
 compress = ClosingCompress()
 # No default limits: only the endpoints that guess-proof something (log-in, reset) are limited.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Per address, an IPv6 host counted by its /64 network.
+limiter = Limiter(key_func=client_network, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")
@@ -50,3 +54,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_nul_text(session, _context, _instances) -> None:
+    """No text with a NUL character is written (PostgreSQL refuses it with a 500; SQLite would keep it):
+    whatever the way in (form, multipart, API, CLI), the operation fails with a 422 naming the field."""
+    for obj in [*session.new, *session.dirty]:
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            value = state.dict.get(attr.key)
+            if isinstance(value, str) and "\x00" in value:
+                raise OperationError(_("Fältet %(field)s: Texten innehåller ett otillåtet tecken (NUL, tecken 0). "
+                                       "Ta bort det och försök igen.", field=attr.key), status=422,
+                                     code="nul_character")

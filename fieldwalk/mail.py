@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, after_this_request, current_app
 
 
 def send_mail(to: str, subject: str, body: str) -> EmailMessage:
@@ -32,6 +32,27 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
         outbox.mkdir(parents=True, exist_ok=True)
         (outbox / f"{time.time_ns()}.eml").write_bytes(bytes(message))
     return message
+
+
+def send_mail_after_response(to: str, subject: str, body: str) -> None:
+    """Send the mail once this request's response has gone out (when the server closes it), so the answer
+    takes as long whether a mail is sent or not (a reset request must not tell which addresses exist)."""
+    app = current_app._get_current_object()
+
+    @after_this_request
+    def _send_when_closed(response):
+        response.call_on_close(lambda: _send_in_app(app, to, subject, body))
+        return response
+
+
+def _send_in_app(app: Flask, to: str, subject: str, body: str) -> None:
+    """send_mail outside the request: its own app context; a failure is logged (the answer is already out)."""
+    with app.app_context():
+        try:
+            send_mail(to, subject, body)
+        except Exception:  # SMTP down, outbox not writable: the user was told nothing either way
+            app.logger.exception("Could not send the mail %r", subject)
+
 
 
 @dataclass

@@ -1,12 +1,14 @@
-"""HTTP hardening: security headers and Content-Security-Policy, proxy headers, rate limits, caching
-rules for pages, and the Werkzeug debugger kept off the network."""
+"""HTTP hardening: security headers and Content-Security-Policy, proxy headers, rate limits, NUL refused,
+caching rules for pages, and the Werkzeug debugger kept off the network."""
 
 import ipaddress
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, jsonify, request
 from flask.cli import get_debug_flag
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -14,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from fieldwalk import permissions
 from fieldwalk.extensions import db, limiter
 from fieldwalk.models import Walk
+from fieldwalk.web import ERROR_TEXTS, wants_json
 
 # Pages a phone may keep for use without network (endpoint → page kind in permissions.can_keep_offline).
 OFFLINE_PAGES = {"findings.capture": "capture", "walks.detail": "walk"}
@@ -85,6 +88,51 @@ def cache_headers(response: Response) -> Response:
     return response
 
 
+NUL_MESSAGE = _l("Texten innehåller ett otillåtet tecken (NUL, tecken 0). Ta bort det och försök igen.")
+
+
+def _nul_in(value) -> bool:
+    """True when a string, or any key or string inside a JSON value, holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_nul_in(v) for v in value)
+    return False
+
+
+def _fields_with_nul() -> list[str]:
+    """Where the request carries a NUL: path parts, query parameters, JSON members, url-encoded form fields.
+
+    Multipart bodies (photos) are left to the view, which parses them with its own size handling; the
+    text in them is checked before it is written (fieldwalk.extensions' flush guard).
+    """
+    fields = [name for name, value in (request.view_args or {}).items() if _nul_in(value)]
+    fields += [name for name, value in request.args.items(multi=True) if _nul_in(name) or _nul_in(value)]
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            fields += [name for name, value in body.items() if _nul_in(name) or _nul_in(value)]
+        elif _nul_in(body):
+            fields.append("json")
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        fields += [name for name, value in request.form.items(multi=True) if _nul_in(name) or _nul_in(value)]
+    return fields
+
+
+def refuse_nul():
+    """Refuse a request with a NUL character in it (PostgreSQL cannot store or even compare one)."""
+    fields = _fields_with_nul()
+    if not fields:
+        return None
+    if wants_json():
+        return jsonify(error={"code": "unprocessable_entity", "message": str(ERROR_TEXTS[422]),
+                              "fields": {name.replace("\x00", "?"): str(NUL_MESSAGE) for name in fields}}), 422
+    names = ", ".join(name.replace("\x00", "?") for name in fields)
+    abort(400, _("Fältet %(names)s: %(message)s", names=names, message=NUL_MESSAGE))
+
+
 def init_app(app: Flask) -> None:
     """Wrap the app with ProxyFix when behind proxies, add headers, set up the rate limiter, keep the
     debugger off the network."""
@@ -117,3 +165,4 @@ def init_app(app: Flask) -> None:
         strict_transport_security=app.config["PRODUCTION"],
     )
     limiter.init_app(app)
+    app.before_request(refuse_nul)

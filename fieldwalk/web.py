@@ -122,6 +122,14 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _referrer_path() -> str:
+    """The path of the page a form was sent from; "/" when the Referer header is missing or unparseable."""
+    try:
+        return urlsplit(request.referrer or "/").path or "/"
+    except ValueError:  # e.g. "http://[x": an unclosed IPv6 host
+        return "/"
+
+
 def init_app(app: Flask) -> None:
     """Register the id converter, request class, template helpers and error pages (before any blueprint's routes)."""
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -140,7 +148,7 @@ def init_app(app: Flask) -> None:
             "today": date.today(),
             # After switching language, come back here; a page answering a POST is not reachable by
             # GET, so go back to the page the form was sent from.
-            "back_here": request.full_path if request.method == "GET" else urlsplit(request.referrer or "/").path,
+            "back_here": request.full_path if request.method == "GET" else _referrer_path(),
         }
 
     app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too

@@ -20,6 +20,7 @@ from fieldwalk.actions.queries import party_choices
 from fieldwalk.findings.queries import active_categories
 from fieldwalk.labels import choices
 from fieldwalk.models import ActionStatus, Priority, User
+from fieldwalk.query_args import choice_id
 from fieldwalk.walks.queries import list_walks
 
 
@@ -56,11 +57,11 @@ class ActionFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    walk = SelectField(_l("Vandring"), coerce=int, validators=[Optional()])
+    walk = SelectField(_l("Vandring"), coerce=choice_id, validators=[Optional()])
     status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Alla"))] + choices(ActionStatus),
                          validators=[Optional()])
-    category = SelectField(_l("Kategori"), coerce=int, validators=[Optional()])
-    party = SelectField(_l("Ansvarig part"), coerce=int, validators=[Optional()])
+    category = SelectField(_l("Kategori"), coerce=choice_id, validators=[Optional()])
+    party = SelectField(_l("Ansvarig part"), coerce=choice_id, validators=[Optional()])
     overdue = BooleanField(_l("Bara försenade"))
 
     def query_filters(self) -> dict:

@@ -16,6 +16,7 @@ from fieldwalk.extensions import db
 from fieldwalk.models import ActionStatus, Finding, Priority
 from fieldwalk.permissions import can_edit_action, can_list_actions, can_triage, can_view_walk
 from fieldwalk.photo_service import process_uploads
+from fieldwalk.query_args import query_id, query_ids, query_page
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
@@ -35,7 +36,7 @@ def index():
         abort(403)
     form = action_filter_form(request.args, current_user)
     query = action_items_query(current_user, **form.query_filters())
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=query_page(), per_page=50, error_out=False)
     # Only the filters travel on to the pager and the download links (a stray ?fmt= or ?_external= would
     # clash with url_for's own arguments).
     filter_args = {k: v for k, v in request.args.items() if k in form._fields}
@@ -46,11 +47,11 @@ def index():
 @login_required
 def create():
     """Turn the chosen findings (?finding=1&finding=2) into one action item."""
-    ids = [int(v) for v in request.values.getlist("finding") if v.isdigit()]
-    walk_id = request.args.get("walk", "")
-    if not ids and walk_id.isdigit():
+    ids = query_ids("finding", request.values)
+    walk_id = query_id("walk")
+    if not ids and walk_id:
         flash(_("Välj minst ett fynd."), "error")
-        return redirect(url_for("walks.detail", walk_id=int(walk_id)) + "#findings")
+        return redirect(url_for("walks.detail", walk_id=walk_id) + "#findings")
     findings = list(db.session.scalars(select(Finding).where(Finding.id.in_(ids)))) if ids else []
     if not findings or len(findings) != len(set(ids)):
         abort(404)

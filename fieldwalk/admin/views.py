@@ -14,6 +14,7 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import AuditEntry, Category, ResponsibleParty, Role, User
 from fieldwalk.permissions import can_admin
+from fieldwalk.query_args import query_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -153,5 +154,6 @@ def party(party_id: int | None = None):
 @bp.route("/audit")
 def audit():
     """The audit log, newest first."""
-    page = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), per_page=100, error_out=False)
+    page = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), page=query_page(),
+                       per_page=100, error_out=False)
     return render_template("admin/audit.html", page=page)

@@ -32,6 +32,7 @@ from fieldwalk.findings.queries import active_categories, get_finding_or_404
 from fieldwalk.models import Category, Finding
 from fieldwalk.photo_service import read_upload
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
+from fieldwalk.web import ERROR_TEXTS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
 
@@ -47,6 +48,10 @@ def _documented_errors(view):
 @bp.errorhandler(OperationError)
 def _operation_error(exc: OperationError):
     db.session.rollback()
+    if exc.code == "invalid_uuid":  # a uuid of another walk's finding: exactly the answer to a malformed one
+        message = FindingCreateSchema().fields["uuid"].error_messages["invalid_uuid"]
+        return jsonify(error={"code": "unprocessable_entity", "message": str(ERROR_TEXTS[422]),
+                              "fields": {"uuid": [message]}}), 422
     return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
 
 

@@ -1,10 +1,11 @@
 """Forms for logging in and choosing a language."""
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from fieldwalk.auth.passwords import password_problem
 
 
 class LoginForm(FlaskForm):
@@ -33,21 +34,21 @@ class LogoutForm(FlaskForm):
 
 
 def _new_password_fields():
-    """The new password, typed twice; the minimum length comes from PASSWORD_MIN_LENGTH."""
+    """The new password, typed twice, checked against the password rules (length, common passwords)."""
     return (
-        PasswordField(_l("Nytt lösenord"), validators=[DataRequired(), MinLengthFromConfig()]),
+        PasswordField(_l("Nytt lösenord"), validators=[DataRequired(), PasswordRules()]),
         PasswordField(_l("Nytt lösenord igen"), validators=[
             DataRequired(), EqualTo("new_password", message=_l("Lösenorden är inte lika."))]),
     )
 
 
-class MinLengthFromConfig:
-    """Length check whose minimum is configured (PASSWORD_MIN_LENGTH)."""
+class PasswordRules:
+    """A new password: at least PASSWORD_MIN_LENGTH characters and not on the common-password list."""
 
     def __call__(self, form, field):
-        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-        if len(field.data or "") < minimum:
-            raise ValidationError(_l("Lösenordet måste ha minst %(n)d tecken.", n=minimum))
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
 
 
 class PasswordChangeForm(FlaskForm):

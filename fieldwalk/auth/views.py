@@ -15,26 +15,35 @@ from fieldwalk.auth.forms import (
     ResetPasswordForm,
     ResetRequestForm,
 )
+from fieldwalk.auth.limits import account_key, failed_login, too_many_attempts, too_many_for_account
+from fieldwalk.auth.passwords import check_login
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
 from fieldwalk.links import external_url
-from fieldwalk.mail import send_mail
+from fieldwalk.mail import send_mail_after_response
 
 bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow redirects within this site: a path on this host, nothing a browser could read as
-    another host (browsers treat a backslash as a slash and drop tabs and newlines, so "/\\x" is "//x")."""
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and target.isprintable() and not urlsplit(target).netloc):
-        return target
-    return default
+    """Only follow redirects within this site: a path, without what browsers read as a slash (backslash,
+    tabs and newlines are dropped or turned into / by them) and parseable (http://[x is not)."""
+    if not target or not target.startswith("/") or target.startswith("//") or not target.isprintable() \
+            or "\\" in target:
+        return default
+    try:
+        netloc = urlsplit(target).netloc
+    except ValueError:
+        return default
+    return default if netloc else target
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], error_message=too_many_attempts)
+# Per account, wherever the attempts come from: failures only, in widening windows (a back-off).
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
+               deduct_when=failed_login, error_message=too_many_for_account)
 def login():
     """The login page."""
     if current_user.is_authenticated:
@@ -43,7 +52,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = get_user_by_email(form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
+        if check_login(user, form.password.data):
             login_user(user)
             record("auth.login", user, actor=user)
             db.session.commit()
@@ -114,21 +123,26 @@ def change_password():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], error_message=too_many_attempts)
+# Per typed address, known or not (no oracle): nobody can fill someone's mailbox with reset mails.
+@limiter.limit(lambda: current_app.config["RESET_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
+               error_message=too_many_for_account)
 def reset_request():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = get_user_by_email(form.email.data)
-        if user is not None and user.active:
+        known = user if user is not None and user.active else None
+        if known is not None:
             link = external_url("auth.reset_password", token=make_reset_token(user))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_mail(user.email, _("Nytt lösenord till fieldwalk"), _(
+            send_mail_after_response(user.email, _("Nytt lösenord till fieldwalk"), _(
                 "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "
                 "minuter och kan användas en gång:\n\n%(link)s\n\nHar du inte bett om detta kan du "
                 "strunta i mejlet.", name=user.name, minutes=minutes, link=link))
-            record("auth.reset_requested", user, actor=user)
-            db.session.commit()
+        # One audit row either way (unknown: without the typed address), so both answers cost the same.
+        record("auth.reset_requested", known, actor=known)
+        db.session.commit()
         flash(_("Om adressen finns hos oss har vi skickat en länk för att välja nytt lösenord."), "info")
         return redirect(url_for("auth.login"))
     return render_template("account/reset_request.html", form=form), 400 if form.errors else 200

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionItem, Category, Finding, Photo, Walk, action_item_findings
+from fieldwalk.query_args import parse_id
 
 
 class BadFilter(ValueError):
@@ -38,10 +39,10 @@ def _object_id(args, name: str, model, message: str) -> int | None:
     value = args.get(name, "").strip()
     if value in ("", "0"):  # 0 is "Alla", as in the action item list
         return None
-    # Too long a number is no id either (and would overflow the database's integer column).
-    if not (value.isascii() and value.isdigit() and len(value) < 10) or db.session.get(model, int(value)) is None:
+    number = parse_id(value)
+    if number is None or db.session.get(model, number) is None:
         raise BadFilter(message % {"value": _shown(value)})
-    return int(value)
+    return number
 
 
 def _date(args, name: str) -> date | None:

@@ -6,11 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import FloatField, HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
 from fieldwalk.labels import choices
 from fieldwalk.models import Severity
+
+# Also the answer to a uuid that belongs to a finding of another walk (it must not tell that one exists).
+INVALID_UUID_MESSAGE = _l("Ogiltigt formulär-id; ladda om sidan.")
 
 
 class FindingForm(CoordinatePairs, FlaskForm):
@@ -40,7 +43,7 @@ class FindingForm(CoordinatePairs, FlaskForm):
             try:
                 field.data = str(uuid_module.UUID(field.data))
             except ValueError:
-                raise ValueError(_l("Ogiltigt formulär-id; ladda om sidan.")) from None
+                raise ValidationError(INVALID_UUID_MESSAGE) from None
 
 
 class NoActionForm(FlaskForm):

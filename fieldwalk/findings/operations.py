@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldwalk.coordinates import distance_m
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity, User, Walk
 from fieldwalk.permissions import can_log_finding, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
@@ -103,10 +104,11 @@ def create_finding(
 
 
 def _stored_finding(walk: Walk, uuid: str) -> Finding | None:
-    """The finding stored under this client uuid, if any; one of another walk is refused (409)."""
+    """The finding stored under this client uuid, if any. One of another walk is answered like a
+    malformed uuid, so that nothing tells whether a uuid exists on a walk the client cannot see."""
     existing = db.session.scalar(select(Finding).where(Finding.uuid == uuid))
     if existing is not None and existing.walk_id != walk.id:
-        raise OperationError(_("Fyndet hör till en annan vandring."), status=409)
+        raise OperationError(INVALID_UUID_MESSAGE, status=400, code="invalid_uuid")
     return existing
 
 

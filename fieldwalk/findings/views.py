@@ -94,6 +94,8 @@ def capture(walk_id: int):
         db.session.rollback()
         if error.code.startswith("photo_"):
             form.photos.errors = [error.message]
+        elif error.code == "invalid_uuid":  # the same answer as the form's own uuid check
+            form.uuid.errors = [error.message]
         return _capture_page(walk, form, categories, status=error.status, error=error.message)
     flash(_("Fyndet är sparat.") if created else _("Fyndet var redan sparat."), "success")
     for notice in notices:

@@ -30,6 +30,7 @@ from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.models import ActionStatus, PromiseActivity, PromiseCommitment
 from fieldwalk.permissions import can_admin, can_follow_up
 from fieldwalk.photo_service import photo_store
+from fieldwalk.query_args import query_id, query_int
 from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 
@@ -51,8 +52,9 @@ def _meeting_form() -> MeetingForm:
     if request.method == "GET":
         start, end = quarter_of(date.today())
         form.period_start.data, form.period_end.data, form.held_on.data = start, end, date.today()
-        if request.args.get("walk", "").isdigit():
-            form.scope.data, form.walk.data = "walk", int(request.args["walk"])
+        walk_id = query_id("walk")
+        if walk_id:
+            form.scope.data, form.walk.data = "walk", walk_id
     return form
 
 
@@ -132,10 +134,11 @@ def step(meeting_id: int, item_id: int):
     form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
         return _step_page(meeting, items, position, form, error=_("Kontrollera formuläret."), status=400)
+    to = (form.to.data or "").strip()  # Optional() lets " " through without the choice check
     try:
         operations.record_decision(
             meeting, item, current_user, text=form.text.data or "",
-            to=ActionStatus(form.to.data) if form.to.data else None, due_date=form.due_date.data,
+            to=ActionStatus(to) if to else None, due_date=form.due_date.data,
             party=get_party(form.responsible_party.data))
         db.session.commit()
     except OperationError as exc:
@@ -168,11 +171,12 @@ def finish(meeting_id: int):
 def _protocol_scope():
     """The protocol's subject from the query: ?meeting=, ?walk= or ?from=&to= (a period)."""
     args = request.args
-    if args.get("meeting", "").isdigit():
-        meeting = get_meeting_or_404(int(args["meeting"]))
+    meeting_id, walk_id = query_id("meeting"), query_id("walk")
+    if meeting_id:
+        meeting = get_meeting_or_404(meeting_id)
         return Scope.of_meeting(meeting), meeting
-    if args.get("walk", "").isdigit():
-        return Scope(walk=get_walk_or_404(int(args["walk"]), current_user)), None
+    if walk_id:
+        return Scope(walk=get_walk_or_404(walk_id, current_user)), None
     try:
         start, end = date.fromisoformat(args.get("from", "")), date.fromisoformat(args.get("to", ""))
     except ValueError:
@@ -228,9 +232,7 @@ def protocol_pdf():
 @bp.route("/dashboard")
 def dashboard():
     """Medborgarlöfte: promise vs actual for a year, resolution rate and time, recurring categories."""
-    year = request.args.get("year", type=int) or date.today().year
-    if not 2000 <= year <= 2100:
-        abort(400, _("Ogiltigt år."))
+    year = query_int("year", date.today().year, 2000, 2100)
     figures = year_figures(year)
     promise_chart = bar_chart(
         [Bar(p.commitment.text, p.actual, p.commitment.target, f"{p.actual} / {p.commitment.target}")
@@ -248,7 +250,7 @@ def promise():
     """The admin records the year's medborgarlöfte, one line per commitment with a target."""
     if not can_admin(current_user):
         abort(403)
-    year = request.args.get("year", type=int) or date.today().year
+    year = query_int("year", date.today().year, 2000, 2100)
     form = CommitmentForm()
     if request.method == "GET":
         form.year.data = year
@@ -265,11 +267,13 @@ def promise():
         else:
             flash(_("Löftet är sparat."), "success")
             return redirect(url_for("followup.promise", year=form.year.data))
-    commitments = db.session.scalars(db.select(PromiseCommitment).filter_by(year=form.year.data or year)
+    # A typed year that failed its range check (even 99999999999999999999) is never used in a query.
+    shown = form.year.data if form.year.data and not form.year.errors else year
+    commitments = db.session.scalars(db.select(PromiseCommitment).filter_by(year=shown)
                                      .order_by(PromiseCommitment.id)).all()
     status = 422 if error else (400 if form.errors else 200)
     return render_template("followup/promise.html", form=form, commitments=commitments, error=error,
-                           year=form.year.data or year), status
+                           year=shown), status
 
 
 @bp.post("/promise/<int:commitment_id>/delete")

@@ -11,8 +11,9 @@ from flask_login import current_user, login_required, login_user
 
 from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
+from fieldwalk.auth.limits import too_many_attempts
 from fieldwalk.errors import OperationError
-from fieldwalk.extensions import db
+from fieldwalk.extensions import db, limiter
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
 from fieldwalk.models import SuggestedPlace, User, WalkStatus, utcnow
@@ -171,6 +172,7 @@ def check_place(walk_id: int, place_id: int):
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["JOIN_RATE_LIMIT"], error_message=too_many_attempts)  # no code guessing
 def join(code: str):
     """The join link and QR code: a name and an organisation, then straight to logging a finding."""
     walk = get_walk_by_code(code)
