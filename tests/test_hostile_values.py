@@ -37,7 +37,7 @@ ROLES = ["anonymous", "guest", "ansvarig", "samordnare", "admin"]
 # What each GET endpoint reads from the query string (forms read their fields, db.paginate reads page).
 ACTION_FILTERS = ("walk", "status", "category", "party", "overdue", "page")
 QUERY_PARAMS: dict[str, tuple[str, ...]] = {
-    "static": (),
+    "static": ("v",),
     "api-docs.openapi_json": (),
     "api.session_info": (),
     "api.categories": (),
@@ -56,6 +56,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "walks.create": (),
     "walks.edit": (),
     "walks.detail": (),
+    "walks.confirm_close": (),
     "walks.join": (),
     "walks.qr_code": (),
     "findings.capture": (),
