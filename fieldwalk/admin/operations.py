@@ -8,12 +8,20 @@ from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionEvent, AuditEntry, Finding, User, walk_participants
+from fieldwalk.permissions import can_admin
 
 ERASED_NAME = "borttagen deltagare"
 
 
+def _require_admin(actor: User) -> None:
+    # The admin blueprint checks this too; here it holds for every caller (CLI, jobs, future views).
+    if not can_admin(actor):
+        raise OperationError(_("Bara administratörer hanterar konton."), status=403, code="forbidden")
+
+
 def update_user(user: User, admin: User, **fields) -> User:
     """Change a user's details; a role or activation change is written to the audit log."""
+    _require_admin(admin)
     if user.id == admin.id and (fields.get("role") != user.role or not fields.get("active", True)):
         raise OperationError(_("Du kan inte ändra din egen roll eller stänga ditt eget konto."), status=409)
     before = (user.role, user.responsible_party_id, user.active)
@@ -29,6 +37,7 @@ def update_user(user: User, admin: User, **fields) -> User:
 
 def create_account(admin: User, email: str, **fields) -> User:
     """Add an account without a password (the person chooses one via the reset link)."""
+    _require_admin(admin)
     email = email.strip().lower()
     if get_user_by_email(email) is not None:
         raise OperationError(_("Det finns redan ett konto med den e-postadressen."), status=409)
@@ -63,6 +72,7 @@ def export_person(user: User) -> dict:
 
 def erase_person(user: User, admin: User) -> None:
     """Remove a person's personal data (GDPR art. 17); their findings stay, as 'borttagen deltagare'."""
+    _require_admin(admin)
     if user.id == admin.id:
         raise OperationError(_("Du kan inte radera dina egna uppgifter här."), status=409)
     for finding in db.session.scalars(select(Finding).where(Finding.reporter_id == user.id)):
