@@ -374,6 +374,9 @@ OPERATIONS = {
         lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a,
                                               text="Till Trafikverket", to=ActionStatus.IN_PROGRESS,
                                               party=_get(ResponsibleParty, w, "party_y")), STAFF),
+    "record_decision_party_only": (
+        lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a,
+                                              text="", party=_get(ResponsibleParty, w, "party_y")), STAFF),
     "finish_meeting": (lambda w, a: followup.finish_meeting(_get(FollowUpMeeting, w, "meeting"), a), STAFF),
     "add_commitment": (lambda w, a: followup.add_commitment(a, year=2027, text="Tre", activity=PromiseActivity.WALKS,
                                                             target=3), {"admin"}),

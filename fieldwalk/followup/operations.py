@@ -63,19 +63,21 @@ def create_meeting(actor: User, *, held_on: date, walk: Walk | None = None, peri
 def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, text: str,
                     to: ActionStatus | None = None, due_date: date | None = None,
                     party: ResponsibleParty | None = None) -> MeetingDecision:
-    """Record what the meeting decided: a status change and/or new due date, always on the item's timeline."""
+    """Record what the meeting decided: a status change, new due date and/or new party, always on the
+    item's timeline; each change goes through the action item operation that checks its own rule."""
     _require_staff(actor)
     if meeting.finished_at is not None:
         raise OperationError(_("Mötet är avslutat; beslut kan inte längre ändras."), status=409)
     text = text.strip()
-    if not text and to is None and due_date in (None, item.due_date):
+    new_party = party is not None and party != item.responsible_party
+    if not text and to is None and due_date in (None, item.due_date) and not new_party:
         raise OperationError(_("Skriv ett beslut, välj en ny status eller ett nytt datum."), status=422)
     if due_date is not None and due_date != item.due_date and due_date < meeting.held_on:
         raise OperationError(_("Det nya datumet kan inte vara före mötesdatumet."), status=422)
     decision = db.session.scalar(db.select(MeetingDecision).filter_by(meeting_id=meeting.id,
                                                                       action_item_id=item.id))
     if (decision is not None and decision.text == text and to in (None, item.status)
-            and due_date in (None, item.due_date)):
+            and due_date in (None, item.due_date) and not new_party):
         return decision  # the same decision sent again (Back and save): nothing new to record
     held_on = format_date(meeting.held_on, "short")
     note = (_("Uppföljningsmöte %(date)s: %(text)s", date=held_on, text=text) if text
@@ -85,6 +87,8 @@ def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, 
     if to is not None and to != item.status:
         event = actions.transition(item, to, actor, text=note, responsible_party=party)
     else:
+        if new_party:  # a new owner without a new status is still the meeting's decision
+            actions.update_action_item(item, actor, responsible_party=party)
         event = actions.add_comment(item, actor, note)
     if decision is None:
         decision = MeetingDecision(meeting=meeting, action_item=item)
