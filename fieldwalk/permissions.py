@@ -112,7 +112,30 @@ def can_view_event(user: User, event: ActionEvent) -> bool:
 
 
 def can_edit_action(user: User, item: ActionItem) -> bool:
-    """Change an action item's title, text, responsible party, due date and priority."""
+    """Open an action item's edit form and change its title and description."""
+    return is_staff(user)
+
+
+# Field-level rules: each detail of an action item has its own predicate, checked by the operation
+# that changes it (update_action_item, transition), so the edit form, a status move with extra
+# fields, the API and the CLI all get the same answer.
+def can_change_party(user: User, item: ActionItem) -> bool:
+    """Hand an item to another responsible party (a party never re-routes its own items)."""
+    return is_staff(user)
+
+
+def can_set_due_date(user: User, item: ActionItem) -> bool:
+    """Set or move an item's due date."""
+    return is_staff(user)
+
+
+def can_assign(user: User, item: ActionItem) -> bool:
+    """Choose the person (handläggare) who works on an item."""
+    return is_staff(user)
+
+
+def can_set_priority(user: User, item: ActionItem) -> bool:
+    """Change an item's priority."""
     return is_staff(user)
 
 

@@ -174,7 +174,7 @@ def seed_demo() -> None:
     )
     for place in [("Mörkt i passagen bakom hus 12", 56.8824, 14.8131),
                   ("Ungdomar samlas vid P-huset på kvällarna", 56.8818, 14.8117)]:
-        walks.add_suggested_place(walk2, text=place[0], lat=place[1], lon=place[2],
+        walks.add_suggested_place(walk2, coordinator, text=place[0], lat=place[1], lon=place[2],
                                   suggested_by="Boende via förmötet")
     walk2.status = WalkStatus.ONGOING
     for walk in (walk1, walk2):
@@ -235,7 +235,7 @@ def seed_demo() -> None:
         item.created_at = walk1.starts_at + timedelta(days=2)  # triaged two days after the walk
         if item.resolved_at is not None:
             item.resolved_at = item.created_at + timedelta(days=18 + 4 * index)
-    findings.set_no_action(walk1_findings[7], True, "Positivt fynd – behåll belysningen.")
+    findings.set_no_action(walk1_findings[7], coordinator, True, "Positivt fynd – behåll belysningen.")
     seed_follow_up(coordinator, now)
     drop_pending_notifications(db.session)  # the demo's made-up assignments mail nobody
     db.session.flush()

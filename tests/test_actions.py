@@ -138,3 +138,25 @@ def test_no_action_marking(app, client, two_findings):
     assert client.post(f"/findings/{light}/no-action", data={"undo": "1"}).status_code == 302
     with app.app_context():
         assert db.session.get(Finding, light).no_action is False
+
+
+def test_party_member_cannot_reroute_an_item_with_a_status_move(app, client, auth, two_findings):
+    """Issue 9.9: an extra responsible_party on a status move must not hand the item to another party."""
+    _walk, (light, _graffiti) = two_findings
+    client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "low",
+                                      "responsible_party": party_id(app)})
+    with app.app_context():
+        item_id = db.session.scalar(select(ActionItem.id))
+    auth.login(Role.RESPONSIBLE, party_name="Gatu- och parkavdelningen")
+    other = party_id(app, "Polisen, kommunpolis")
+    response = client.post(f"/actions/{item_id}/transition",
+                           data={"to": "in_progress", "text": "Inte vårt", "responsible_party": other})
+    assert response.status_code == 403
+    response = client.post(f"/api/v1/action-items/{item_id}/transition",
+                           json={"to": "in_progress", "responsible_party": other})
+    assert response.status_code == 422
+    with app.app_context():
+        item = db.session.get(ActionItem, item_id)
+        assert item.responsible_party_id == party_id(app)
+        assert item.status.value == "assigned"
+        assert [e.kind for e in item.events] == [EventKind.CREATED, EventKind.STATUS]

@@ -2,6 +2,10 @@
 
 Routes are enumerated from app.url_map, so a new route without a row here fails the test.
 Denials are 403 or 404 (never someone else's data with 200); anonymous users are sent to log in.
+Then field by field: who may change an action item's party, due date, assignee, priority, text and
+status through each path that can carry it (edit form, status form with extra fields, API, the
+operation itself as the CLI would call it); and every write operation called directly by every kind
+of user, so a rule that only a view checks fails here. A refusal leaves the database as it was.
 """
 
 import io
@@ -10,10 +14,27 @@ from datetime import date, datetime
 import pytest
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.admin import operations as admin
+from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.followup import operations as followup
-from fieldwalk.models import Category, PromiseActivity, ResponsibleParty, Role, WalkStatus
+from fieldwalk.models import (
+    ActionItem,
+    ActionStatus,
+    Category,
+    Finding,
+    FollowUpMeeting,
+    Priority,
+    PromiseActivity,
+    PromiseCommitment,
+    ResponsibleParty,
+    Role,
+    SuggestedPlace,
+    User,
+    Walk,
+    WalkStatus,
+)
 from fieldwalk.photos import process_photo
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks
@@ -109,16 +130,20 @@ def world(app):
     """Two walks (A planned, B ongoing) with findings and photos, an action item of party X."""
     with app.app_context():
         coordinator = create_user("coordinator@example.com", "Sam", PASSWORD, Role.COORDINATOR)
-        create_user("admin@example.com", "Adam", PASSWORD, Role.ADMIN)
+        admin_user = create_user("admin@example.com", "Adam", PASSWORD, Role.ADMIN)
         x = db.session.scalar(db.select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
         y = db.session.scalar(db.select(ResponsibleParty).filter_by(name="Trafikverket"))
         create_user("party_x@example.com", "Xena", PASSWORD, Role.RESPONSIBLE, party=x)
         user_y = create_user("party_y@example.com", "Yngve", PASSWORD, Role.RESPONSIBLE, party=y)
+        participant = create_user("participant@example.com", "Pia", PASSWORD, Role.PARTICIPANT)
         category = db.session.scalar(db.select(Category).filter_by(slug="belysning"))
         walk_a = walks.create_walk(coordinator, title="A", starts_at=datetime(2026, 12, 1, 17))
         walk_b = walks.create_walk(coordinator, title="B", starts_at=datetime(2026, 12, 2, 17),
                                    status=WalkStatus.ONGOING)
-        place = walks.add_suggested_place(walk_a, text="Mörk trappa")
+        place = walks.add_suggested_place(walk_a, coordinator, text="Mörk trappa")
+        walks.join_walk(walk_a, participant)
+        guest_a = walks.join_walk(walk_a, None, name="Gäst A", organisation="Boende")
+        guest_b = walks.join_walk(walk_b, None, name="Gäst B", organisation="Boende")
         participant_a = walks.join_walk(walk_a, None, name="Pia Deltagare", organisation="Boende")
         photo = process_photo(jpeg_bytes((800, 600)))
         finding_a, _ = findings.create_finding(walk_a, coordinator, category=category, photos=[photo])
@@ -128,7 +153,7 @@ def world(app):
         event = actions.add_comment(item, coordinator, "Efter", photo=process_photo(jpeg_bytes((900, 600))))
         actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)
         meeting = followup.create_meeting(coordinator, held_on=date(2026, 12, 10), walk=walk_a)
-        commitment = followup.add_commitment(coordinator, year=2026, text="Två vandringar",
+        commitment = followup.add_commitment(admin_user, year=2026, text="Två vandringar",
                                              activity=PromiseActivity.WALKS, target=2)
         db.session.commit()
         return {"walk_a": walk_a.id, "walk_b": walk_b.id, "code_a": walk_a.join_code,
@@ -136,6 +161,7 @@ def world(app):
                 "finding_a2": finding_a2.id, "finding_b": finding_b.id, "item": item.id,
                 "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id, "user_y": user_y.id,
                 "meeting": meeting.id, "commitment": commitment.id, "uuid_a": finding_a.uuid,
+                "party_x": x.id, "party_y": y.id, "guest_a_id": guest_a.id, "guest_b_id": guest_b.id,
                 "participant_a": participant_a.id}
 
 
@@ -187,3 +213,205 @@ def test_access(app, client, world, name, role):
         assert status in (403, 404), (status, body[:300])
     if name == "internal note of party X" and status == 200:
         assert (b"Internt f\xc3\xb6r samordnare" in body) == (role in STAFF)
+
+
+# --- Field by field: who may change which detail of an action item, through which path ---------
+
+FIELD_ROLES = ["guest_a", "participant", "party_x", "party_y", "coordinator", "admin"]
+# field → roles whose change is applied (the item is party X's and assigned; X may move it on).
+FIELD_ALLOWED = {
+    "responsible_party": STAFF,
+    "due_date": STAFF,
+    "assignee": STAFF,
+    "priority": STAFF,
+    "text": STAFF,  # title and description
+    "status": STAFF | {"party_x"},
+}
+# path → the fields it carries; an extra field on a path that does not carry it is never applied.
+PATH_CARRIES = {
+    "html_edit": {"responsible_party", "due_date", "priority", "text"},
+    "html_transition": {"status", "responsible_party"},
+    "api": {"status"},
+    "operation": set(FIELD_ALLOWED),
+}
+FIELD_CASES = [(f, p, r) for f in FIELD_ALLOWED for p in PATH_CARRIES for r in FIELD_ROLES]
+
+
+def _actor(role: str, world) -> User:
+    """The user behind a role, for calling operations directly (as the CLI or a job would)."""
+    if role.startswith("guest_"):
+        return db.session.get(User, world[f"{role}_id"])
+    return db.session.scalar(db.select(User).filter_by(email=f"{role}@example.com"))
+
+
+def _item_state(item_id: int) -> tuple:
+    db.session.expire_all()
+    item = db.session.get(ActionItem, item_id)
+    return (item.title, item.description, item.responsible_party_id, item.assignee_id, item.due_date,
+            item.priority, item.status, len(item.events))
+
+
+def _database_state() -> dict:
+    """Every row of every table, to show that a refused change wrote nothing anywhere."""
+    db.session.expire_all()
+    return {t.name: sorted(repr(tuple(row)) for row in db.session.execute(t.select()))
+            for t in db.metadata.sorted_tables}
+
+
+def _new_values(world) -> dict:
+    """What each case tries to set, as model values (operation) and as form/JSON values (HTTP)."""
+    assignee = db.session.scalar(db.select(User.id).filter_by(email="party_x@example.com"))
+    return {
+        "responsible_party": (world["party_y"], {"responsible_party": world["party_y"]}),
+        "due_date": (date(2027, 3, 1), {"due_date": "2027-03-01"}),
+        "assignee": (assignee, {"assignee": assignee, "assignee_id": assignee}),
+        "priority": (Priority.HIGH, {"priority": "high"}),
+        "text": (("Ny rubrik", "Ny text"), {"title": "Ny rubrik", "description": "Ny text"}),
+        "status": (ActionStatus.IN_PROGRESS, {"to": "in_progress", "status": "in_progress"}),
+    }
+
+
+def _field_value(state: tuple, field: str):
+    title, description, party, assignee, due, priority, status, _events = state
+    return {"responsible_party": party, "due_date": due, "assignee": assignee, "priority": priority,
+            "text": (title, description), "status": status}[field]
+
+
+def _call_operation(item_id: int, field: str, value, actor: User) -> None:
+    item = db.session.get(ActionItem, item_id)
+    if field == "status":
+        actions.transition(item, value, actor, text="Påbörjat")
+    elif field == "responsible_party":
+        actions.update_action_item(item, actor, responsible_party=db.session.get(ResponsibleParty, value))
+    elif field == "assignee":
+        actions.update_action_item(item, actor, assignee=db.session.get(User, value))
+    elif field == "text":
+        actions.update_action_item(item, actor, title=value[0], description=value[1])
+    else:
+        actions.update_action_item(item, actor, **{field: value})
+
+
+def _post(client, path: str, field: str, form: dict, world) -> int:
+    item = world["item"]
+    if path == "html_edit":
+        data = {"title": "Laga", "description": "", "responsible_party": world["party_x"], "due_date": "",
+                "priority": "medium"}
+        data.update({k: v for k, v in form.items() if k != "to"})
+        return client.post(f"/actions/{item}/edit", data=data).status_code
+    if path == "html_transition":
+        data = {"to": "in_progress", "text": "Påbörjat"}
+        data.update(form)
+        return client.post(f"/actions/{item}/transition", data=data).status_code
+    data = {"to": "in_progress"}
+    data.update({k: v for k, v in form.items() if k != "status"} if field != "status" else {})
+    return client.post(f"/api/v1/action-items/{item}/transition", json=data).status_code
+
+
+@pytest.mark.parametrize("field, path, role", FIELD_CASES, ids=[f"{f}-{p}-{r}" for f, p, r in FIELD_CASES])
+def test_action_item_fields(app, client, world, field, path, role):
+    applies = role in FIELD_ALLOWED[field] and field in PATH_CARRIES[path]
+    if path != "operation":
+        become(client, role, world)
+    with app.app_context():
+        before, everything = _item_state(world["item"]), _database_state()
+        value, form = _new_values(world)[field]
+        if path == "operation":
+            try:
+                _call_operation(world["item"], field, value, _actor(role, world))
+                db.session.commit()
+                status = 200
+            except OperationError as exc:
+                db.session.rollback()
+                status = exc.status
+        else:
+            status = _post(client, path, field, form, world)
+        after = _item_state(world["item"])
+        assert status < 500
+        if applies:
+            assert status in (200, 302), status
+            assert _field_value(after, field) == value
+        else:
+            assert _field_value(after, field) == _field_value(before, field), (status, after)
+            if status >= 400:  # refused: nothing at all was written
+                assert after == before
+                assert _database_state() == everything
+            if role not in {"party_x"} | STAFF:  # the API refuses an unknown field before it looks the item up
+                assert status in ((403, 404, 422) if path == "api" else (403, 404)), status
+
+
+# --- Every write operation, called directly (as the CLI, a job or a future view would) -----------
+
+OPERATION_ROLES = ["guest_a", "guest_b", "participant", "party_x", "party_y", "coordinator", "admin"]
+
+
+def _get(model, world, key):
+    return db.session.get(model, world[key])
+
+
+# operation → (call with the world and the actor, roles that may do it)
+OPERATIONS = {
+    "create_walk": (lambda w, a: walks.create_walk(a, title="Ny", starts_at=datetime(2027, 1, 1, 17)), STAFF),
+    "update_walk": (lambda w, a: walks.update_walk(_get(Walk, w, "walk_a"), a, title="Ändrad"), STAFF),
+    "set_walk_status": (lambda w, a: walks.set_walk_status(_get(Walk, w, "walk_a"), WalkStatus.ONGOING, a),
+                        STAFF),
+    "add_suggested_place": (lambda w, a: walks.add_suggested_place(_get(Walk, w, "walk_a"), a, text="Buskar"),
+                            STAFF | {"guest_a", "participant"}),
+    "set_place_checked": (lambda w, a: walks.set_place_checked(_get(SuggestedPlace, w, "place"), True, a), STAFF),
+    "set_join_link": (lambda w, a: walks.set_join_link(_get(Walk, w, "walk_a"), False, a), STAFF),
+    "remove_participant": (lambda w, a: walks.remove_participant(_get(Walk, w, "walk_a"),
+                                                                 _get(User, w, "participant_a"), a), STAFF),
+    "set_no_action": (lambda w, a: findings.set_no_action(_get(Finding, w, "finding_a2"), a, True, "ok"),
+                      STAFF),
+    "add_finding_photo": (lambda w, a: findings.add_photo(_get(Finding, w, "finding_a"), a,
+                                                          jpeg_bytes((320, 240)), "p.jpg"), STAFF),
+    "create_action_item": (lambda w, a: actions.create_action_item([_get(Finding, w, "finding_a2")], a,
+                                                                   title="Ny"), STAFF),
+    "add_comment": (lambda w, a: actions.add_comment(_get(ActionItem, w, "item"), a, "Beställt"),
+                    STAFF | {"party_x"}),
+    "add_comment_photo": (lambda w, a: actions.add_comment(_get(ActionItem, w, "item"), a, "",
+                                                           photo=process_photo(jpeg_bytes((320, 240)))),
+                          STAFF | {"party_x"}),
+    "create_meeting": (lambda w, a: followup.create_meeting(a, held_on=date(2027, 1, 5),
+                                                            walk=_get(Walk, w, "walk_a")), STAFF),
+    "record_decision": (lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"),
+                                                              _get(ActionItem, w, "item"), a, text="Vänta"),
+                        STAFF),
+    "record_decision_new_party": (
+        lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a,
+                                              text="Till Trafikverket", to=ActionStatus.IN_PROGRESS,
+                                              party=_get(ResponsibleParty, w, "party_y")), STAFF),
+    "record_decision_party_only": (
+        lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a,
+                                              text="", party=_get(ResponsibleParty, w, "party_y")), STAFF),
+    "finish_meeting": (lambda w, a: followup.finish_meeting(_get(FollowUpMeeting, w, "meeting"), a), STAFF),
+    "add_commitment": (lambda w, a: followup.add_commitment(a, year=2027, text="Tre", activity=PromiseActivity.WALKS,
+                                                            target=3), {"admin"}),
+    "remove_commitment": (lambda w, a: followup.remove_commitment(a, _get(PromiseCommitment, w, "commitment")),
+                          {"admin"}),
+    "update_user": (lambda w, a: admin.update_user(_get(User, w, "user_y"), a, name="Ny", role=Role.RESPONSIBLE),
+                    {"admin"}),
+    "create_account": (lambda w, a: admin.create_account(a, "ny@example.com", name="Ny", role=Role.COORDINATOR),
+                       {"admin"}),
+    "erase_person": (lambda w, a: admin.erase_person(_get(User, w, "user_y"), a), {"admin"}),
+}
+OPERATION_CASES = [(op, role) for op in OPERATIONS for role in OPERATION_ROLES]
+
+
+@pytest.mark.parametrize("op, role", OPERATION_CASES, ids=[f"{o}-{r}" for o, r in OPERATION_CASES])
+def test_operation_checks_the_actor(app, world, op, role):
+    call, allowed = OPERATIONS[op]
+    with app.app_context():
+        before = _database_state()
+        try:
+            call(world, _actor(role, world))
+            db.session.commit()
+            refused = None
+        except OperationError as exc:
+            db.session.rollback()
+            refused = exc
+        if role in allowed:
+            assert refused is None, refused.message
+            assert _database_state() != before
+        else:
+            assert refused is not None and refused.status == 403, refused and (refused.status, refused.message)
+            assert _database_state() == before

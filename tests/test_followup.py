@@ -295,3 +295,19 @@ def test_only_admins_change_the_promise(app, client, auth):
     assert client.post(f"/followup/promise/{commitment_id}/delete").status_code == 302
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(PromiseCommitment)) == 0
+
+
+def test_a_meeting_can_hand_an_item_to_another_party_without_a_status_move(app, client, big_walk):
+    """The decision form's party is applied (by can_change_party), not silently dropped without a new status."""
+    response = client.post("/followup/", data={"scope": "walk", "walk": big_walk, "held_on": "2026-11-20"})
+    with app.app_context():
+        meeting_id = db.session.scalar(db.select(FollowUpMeeting.id))
+        item_id = db.session.scalar(db.select(ActionItem.id).filter_by(title="Punkt-06"))
+        police = _party("Polisen, kommunpolis").id
+    response = client.post(f"/followup/meetings/{meeting_id}/items/{item_id}",
+                           data={"text": "Polisen tar över", "responsible_party": police})
+    assert response.status_code == 302
+    with app.app_context():
+        item = db.session.get(ActionItem, item_id)
+        assert item.responsible_party_id == police and item.status == ActionStatus.ASSIGNED
+        assert [e.kind.value for e in item.events[-2:]] == ["edited", "comment"]

@@ -20,7 +20,17 @@ from fieldwalk.models import (
     utcnow,
 )
 from fieldwalk.notifications import notify_change
-from fieldwalk.permissions import can_comment_action, can_edit_action, can_triage, is_party_member, may_move
+from fieldwalk.permissions import (
+    can_assign,
+    can_change_party,
+    can_comment_action,
+    can_edit_action,
+    can_set_due_date,
+    can_set_priority,
+    can_triage,
+    is_party_member,
+    may_move,
+)
 from fieldwalk.photo_service import attach_photo
 from fieldwalk.photos import ProcessedPhoto
 
@@ -36,6 +46,15 @@ TRANSITIONS: dict[ActionStatus, tuple[ActionStatus, ...]] = {
     S.REJECTED: (S.NEW,),
 }
 REOPENED_FROM = (S.DONE, S.CLOSED, S.REJECTED)
+# The details update_action_item may change, each with the rule that decides who may change it.
+EDITABLE_FIELDS = {
+    "title": can_edit_action,
+    "description": can_edit_action,
+    "responsible_party": can_change_party,
+    "assignee": can_assign,
+    "due_date": can_set_due_date,
+    "priority": can_set_priority,
+}
 
 
 def is_reopen(item: ActionItem, to: ActionStatus) -> bool:
@@ -126,6 +145,10 @@ def transition(
         )
     if not may_move(actor, item, to):
         raise OperationError(_("Du får inte göra den ändringen."), status=403, code="forbidden")
+    if (responsible_party is not None and responsible_party != item.responsible_party
+            and not can_change_party(actor, item)):
+        raise OperationError(_("Du får inte byta ansvarig part för den här åtgärden."), status=403,
+                             code="forbidden")
     if needs_text(item, to) and not text:
         message = (_("Ange varför åtgärden avvisas.") if to == S.REJECTED
                    else _("Ange varför åtgärden öppnas igen."))
@@ -161,16 +184,18 @@ def add_comment(item: ActionItem, actor: User, text: str,
 
 
 def update_action_item(item: ActionItem, actor: User, **fields) -> ActionEvent | None:
-    """Change an item's details; the changed fields are recorded as one event."""
-    if not can_edit_action(actor, item):
-        raise OperationError(_("Du får inte ändra den här åtgärden."), status=403)
-    changed = []
-    for name, value in fields.items():
-        if getattr(item, name) != value:
-            setattr(item, name, value)
-            changed.append(name)
+    """Change an item's details; each changed field is checked against its own rule, then all are
+    recorded as one event. Nothing is changed when any one of them is not the actor's to change."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:  # status moves go through transition(); anything else is not a detail of an item
+        raise TypeError(f"update_action_item cannot change {', '.join(sorted(unknown))}")
+    changed = [name for name, value in fields.items() if getattr(item, name) != value]
+    if not all(EDITABLE_FIELDS[name](actor, item) for name in (changed or fields)):
+        raise OperationError(_("Du får inte ändra den här åtgärden."), status=403, code="forbidden")
     if not changed:
         return None
+    for name in changed:
+        setattr(item, name, fields[name])
     names = {
         "title": _("rubrik"), "description": _("beskrivning"),
         "responsible_party": _("ansvarig part"), "assignee": _("handläggare"),

@@ -167,13 +167,18 @@ def edit(item_id: int):
         form.responsible_party.data = item.responsible_party_id or 0
         form.priority.data = item.priority.value
     if form.validate_on_submit():
-        operations.update_action_item(
-            item, current_user, title=form.title.data.strip(),
-            description=(form.description.data or "").strip(),
-            responsible_party=get_party(form.responsible_party.data), due_date=form.due_date.data,
-            priority=Priority(form.priority.data),
-        )
-        db.session.commit()
+        try:
+            operations.update_action_item(
+                item, current_user, title=form.title.data.strip(),
+                description=(form.description.data or "").strip(),
+                responsible_party=get_party(form.responsible_party.data), due_date=form.due_date.data,
+                priority=Priority(form.priority.data),
+            )
+            db.session.commit()
+        except OperationError as exc:
+            db.session.rollback()
+            return render_template("actions/form.html", form=form, findings=item.findings, walk=item.walk,
+                                   item=item, error=exc.message), exc.status
         flash(_("Ändringarna är sparade."), "success")
         return redirect(url_for("actions.detail", item_id=item.id))
     return render_template("actions/form.html", form=form, findings=item.findings, walk=item.walk,

@@ -28,6 +28,7 @@ from fieldwalk.models import (
     utcnow,
     walk_participants,
 )
+from fieldwalk.permissions import can_admin
 
 ERASED_NAME = "borttagen deltagare"
 ERASED_TEXT = "[borttaget]"
@@ -37,8 +38,15 @@ _EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_PATTERN = re.compile(r"\+?\d[\d\s\-/().]{5,}\d")
 
 
+def _require_admin(actor: User) -> None:
+    # The admin blueprint checks this too; here it holds for every caller (CLI, jobs, future views).
+    if not can_admin(actor):
+        raise OperationError(_("Bara administratörer hanterar konton."), status=403, code="forbidden")
+
+
 def update_user(user: User, admin: User, **fields) -> User:
     """Change a user's details; a role or activation change is written to the audit log."""
+    _require_admin(admin)
     if user.id == admin.id and (fields.get("role") != user.role or not fields.get("active", True)):
         raise OperationError(_("Du kan inte ändra din egen roll eller stänga ditt eget konto."), status=409)
     before = (user.role, user.responsible_party_id, user.active)
@@ -55,6 +63,7 @@ def update_user(user: User, admin: User, **fields) -> User:
 
 def create_account(admin: User, email: str, **fields) -> User:
     """Add an account without a password (the person chooses one via the reset link)."""
+    _require_admin(admin)
     email = email.strip().lower()
     if get_user_by_email(email) is not None:
         raise OperationError(_("Det finns redan ett konto med den e-postadressen."), status=409)
@@ -215,6 +224,7 @@ def erase_person(user: User, admin: User) -> Erasure:
     backups until those age out: that is the documented limit of erasure there (run VACUUM on the tables
     to hasten it). Mails already delivered by SMTP are in the recipients' mailboxes, outside this app.
     """
+    _require_admin(admin)
     if user.id == admin.id:
         raise OperationError(_("Du kan inte radera dina egna uppgifter här."), status=409)
     traces = find_person_traces(user)

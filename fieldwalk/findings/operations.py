@@ -14,7 +14,7 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity, User, Walk
-from fieldwalk.permissions import can_log_finding, is_staff
+from fieldwalk.permissions import can_log_finding, can_triage, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
 from fieldwalk.photos import ProcessedPhoto
 from fieldwalk.transactions import savepoint
@@ -176,8 +176,10 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
     return photo, True
 
 
-def set_no_action(finding: Finding, no_action: bool, note: str = "") -> Finding:
+def set_no_action(finding: Finding, actor: User, no_action: bool, note: str = "") -> Finding:
     """Mark a finding as needing no action (with a note why), or undo that."""
+    if not can_triage(actor, finding.walk):
+        raise OperationError(_("Du får inte ändra fyndets åtgärdsbehov."), status=403, code="forbidden")
     if no_action and finding.action_items:
         raise OperationError(_("Fyndet har redan en åtgärd."), status=409)
     finding.no_action = no_action

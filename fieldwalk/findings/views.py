@@ -147,7 +147,7 @@ def no_action(finding_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        operations.set_no_action(finding, request.form.get("undo") != "1", form.note.data or "")
+        operations.set_no_action(finding, current_user, request.form.get("undo") != "1", form.note.data or "")
     except OperationError as error:
         flash(error.message, "error")
         return redirect(url_for("findings.detail", finding_id=finding.id)), 303

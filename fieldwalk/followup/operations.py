@@ -23,12 +23,18 @@ from fieldwalk.models import (
     WalkStatus,
     utcnow,
 )
-from fieldwalk.permissions import is_staff
+from fieldwalk.permissions import can_admin, can_follow_up
 from fieldwalk.walks.operations import end_guest_sessions
 
 
+def _require_admin(actor: User) -> None:
+    # The yearly promise is the admin's (the views ask the same predicate); checked here so no path differs.
+    if not can_admin(actor):
+        raise OperationError(_("Bara administratörer ändrar medborgarlöftet."), status=403, code="forbidden")
+
+
 def _require_staff(actor: User) -> None:
-    if not is_staff(actor):
+    if not can_follow_up(actor):
         raise OperationError(_("Bara samordnare håller uppföljningsmöten."), status=403)
 
 
@@ -58,19 +64,21 @@ def create_meeting(actor: User, *, held_on: date, walk: Walk | None = None, peri
 def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, text: str,
                     to: ActionStatus | None = None, due_date: date | None = None,
                     party: ResponsibleParty | None = None) -> MeetingDecision:
-    """Record what the meeting decided: a status change and/or new due date, always on the item's timeline."""
+    """Record what the meeting decided: a status change, new due date and/or new party, always on the
+    item's timeline; each change goes through the action item operation that checks its own rule."""
     _require_staff(actor)
     if meeting.finished_at is not None:
         raise OperationError(_("Mötet är avslutat; beslut kan inte längre ändras."), status=409)
     text = text.strip()
-    if not text and to is None and due_date in (None, item.due_date):
+    new_party = party is not None and party != item.responsible_party
+    if not text and to is None and due_date in (None, item.due_date) and not new_party:
         raise OperationError(_("Skriv ett beslut, välj en ny status eller ett nytt datum."), status=422)
     if due_date is not None and due_date != item.due_date and due_date < meeting.held_on:
         raise OperationError(_("Det nya datumet kan inte vara före mötesdatumet."), status=422)
     decision = db.session.scalar(db.select(MeetingDecision).filter_by(meeting_id=meeting.id,
                                                                       action_item_id=item.id))
     if (decision is not None and decision.text == text and to in (None, item.status)
-            and due_date in (None, item.due_date)):
+            and due_date in (None, item.due_date) and not new_party):
         return decision  # the same decision sent again (Back and save): nothing new to record
     held_on = format_date(meeting.held_on, "short")
     note = (_("Uppföljningsmöte %(date)s: %(text)s", date=held_on, text=text) if text
@@ -80,6 +88,8 @@ def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, 
     if to is not None and to != item.status:
         event = actions.transition(item, to, actor, text=note, responsible_party=party)
     else:
+        if new_party:  # a new owner without a new status is still the meeting's decision
+            actions.update_action_item(item, actor, responsible_party=party)
         event = actions.add_comment(item, actor, note)
     if decision is None:
         decision = MeetingDecision(meeting=meeting, action_item=item)
@@ -106,6 +116,7 @@ def finish_meeting(meeting: FollowUpMeeting, actor: User, notes: str = "") -> No
 def add_commitment(actor: User, *, year: int, text: str, activity: PromiseActivity, target: int,
                    area: str = "") -> PromiseCommitment:
     """One line of the year's medborgarlöfte."""
+    _require_admin(actor)
     if target < 1:
         raise OperationError(_("Målet måste vara minst 1."), status=422)
     commitment = PromiseCommitment(year=year, text=text.strip(), activity=activity, target=target,
@@ -118,6 +129,7 @@ def add_commitment(actor: User, *, year: int, text: str, activity: PromiseActivi
 
 def remove_commitment(actor: User, commitment: PromiseCommitment) -> None:
     """Take a line out of the promise (e.g. entered by mistake)."""
+    _require_admin(actor)
     record("promise.remove", commitment, actor=actor, detail=f"{commitment.year}: {commitment.text}")
     db.session.delete(commitment)
     db.session.flush()

@@ -8,21 +8,31 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import Role, SuggestedPlace, User, Walk, WalkStatus, utcnow, walk_participants
 from fieldwalk.models.walks import new_join_code
-from fieldwalk.permissions import can_join, is_participant_of
+from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_participant_of
 
 WALK_FLOW = [WalkStatus.PLANNED, WalkStatus.ONGOING, WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP]
 
 
+def _require_manager(actor: User) -> None:
+    # Checked here, not only in the views, so the HTML, the API and the CLI cannot differ.
+    if not can_manage_walks(actor):
+        raise OperationError(_("Bara samordnare planerar och ändrar vandringar."), status=403, code="forbidden")
+
+
 def create_walk(actor: User, **fields) -> Walk:
     """Plan a new walk."""
+    _require_manager(actor)
     walk = Walk(created_by=actor, **fields)
     db.session.add(walk)
     db.session.flush()
     return walk
 
 
-def update_walk(walk: Walk, **fields) -> Walk:
+def update_walk(walk: Walk, actor: User, **fields) -> Walk:
     """Change a walk's details (not its status)."""
+    _require_manager(actor)
+    if "status" in fields:
+        raise TypeError("update_walk does not change the status; use set_walk_status")
     for name, value in fields.items():
         setattr(walk, name, value)
     db.session.flush()
@@ -35,8 +45,9 @@ def next_status(walk: Walk) -> WalkStatus | None:
     return WALK_FLOW[index + 1] if index + 1 < len(WALK_FLOW) else None
 
 
-def set_walk_status(walk: Walk, to: WalkStatus) -> Walk:
+def set_walk_status(walk: Walk, to: WalkStatus, actor: User) -> Walk:
     """Move a walk one step forward (planerad → pågår → genomförd → uppföljd) or one step back."""
+    _require_manager(actor)
     here, there = WALK_FLOW.index(walk.status), WALK_FLOW.index(to)
     if abs(there - here) != 1:
         raise OperationError(_("En vandring kan bara flyttas ett steg i taget."), status=409)
@@ -70,6 +81,7 @@ def end_guest_sessions(walk: Walk) -> None:
 def remove_participant(walk: Walk, user: User, actor: User) -> None:
     """Take someone out of a walk: they lose access to it at once (a guest is logged out unless still in
     another walk); what they logged stays."""
+    _require_manager(actor)
     if not is_participant_of(user, walk):
         raise OperationError(_("Personen är inte med i vandringen."), status=404)
     walk.participants.remove(user)
@@ -79,10 +91,13 @@ def remove_participant(walk: Walk, user: User, actor: User) -> None:
     db.session.flush()
 
 
-def add_suggested_place(walk: Walk, **fields) -> SuggestedPlace:
+def add_suggested_place(walk: Walk, actor: User, **fields) -> SuggestedPlace:
     """Record a place someone wants the walk to look at."""
     if walk.status != WalkStatus.PLANNED:
         raise OperationError(_("Platser kan bara föreslås innan vandringen har börjat."), status=409)
+    if not can_suggest_place(actor, walk):
+        raise OperationError(_("Du får inte föreslå platser för den här vandringen."), status=403,
+                             code="forbidden")
     place = SuggestedPlace(walk=walk, **fields)
     db.session.add(place)
     db.session.flush()
@@ -91,6 +106,7 @@ def add_suggested_place(walk: Walk, **fields) -> SuggestedPlace:
 
 def set_place_checked(place: SuggestedPlace, checked: bool, actor: User) -> SuggestedPlace:
     """Check off (or un-check) a suggested place as visited during the walk."""
+    _require_manager(actor)
     place.checked_at = utcnow() if checked else None
     place.checked_by_id = actor.id if checked else None
     db.session.flush()
@@ -110,8 +126,9 @@ def join_walk(walk: Walk, user: User | None, *, name: str = "", organisation: st
     return user
 
 
-def set_join_link(walk: Walk, enabled: bool) -> Walk:
+def set_join_link(walk: Walk, enabled: bool, actor: User) -> Walk:
     """Revoke the join link (the old link stops working at once) or open a new one."""
+    _require_manager(actor)
     if not enabled:
         walk.join_code = new_join_code()  # a leaked link must never come back to life
     walk.join_enabled = enabled

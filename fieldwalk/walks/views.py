@@ -84,7 +84,7 @@ def edit(walk_id: int):
     if request.method == "GET":
         form.starts_at.data = to_user_timezone(walk.starts_at).replace(tzinfo=None)
     if form.validate_on_submit():
-        operations.update_walk(walk, **_walk_fields(form))
+        operations.update_walk(walk, current_user, **_walk_fields(form))
         db.session.commit()
         flash(_("Ändringarna är sparade."), "success")
         return redirect(url_for("walks.detail", walk_id=walk.id))
@@ -126,7 +126,7 @@ def set_status(walk_id: int):
     walk = _walk_to_manage(walk_id, button=True)
     try:
         to = WalkStatus(request.form.get("status", ""))
-        operations.set_walk_status(walk, to)
+        operations.set_walk_status(walk, to, current_user)
     except ValueError:
         abort(400)
     except OperationError as error:
@@ -147,7 +147,7 @@ def suggest_place(walk_id: int):
     form = SuggestedPlaceForm()
     if form.validate_on_submit():
         operations.add_suggested_place(
-            walk, text=form.text.data.strip(), place=(form.place.data or "").strip(),
+            walk, current_user, text=form.text.data.strip(), place=(form.place.data or "").strip(),
             lat=form.lat.data, lon=form.lon.data,
             suggested_by=(form.suggested_by.data or "").strip() or current_user.name,
             suggested_by_id=current_user.id,
@@ -231,7 +231,7 @@ def join_link(walk_id: int):
     """Revoke the walk's join link, or open a new one."""
     walk = _walk_to_manage(walk_id, button=True)
     enabled = request.form.get("enabled") == "1"
-    operations.set_join_link(walk, enabled)
+    operations.set_join_link(walk, enabled, current_user)
     record("walk.join_link", walk, detail="enabled" if enabled else "revoked")
     db.session.commit()
     flash(_("En ny länk är öppen.") if enabled else _("Länken är återkallad och fungerar inte längre."), "success")
