@@ -39,6 +39,18 @@ def session_app(request, tmp_path_factory):
         db.engine.dispose()  # close pooled connections before the interpreter does it noisily
 
 
+def fresh_schema() -> None:
+    """An empty schema built from the models, with the default categories and parties (in an app context)."""
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+    db.create_all()
+    ensure_reference_data()
+
+
 @pytest.fixture
 def app(session_app, tmp_path):
     """The app with a fresh schema and photo folder for this test; default categories and parties loaded."""
@@ -48,14 +60,7 @@ def app(session_app, tmp_path):
     app.config["WTF_CSRF_ENABLED"] = False
     limiter.reset()  # rate limits count per test, as they would per attacker
     with app.app_context():
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        else:
-            db.drop_all()
-        db.create_all()
-        ensure_reference_data()
+        fresh_schema()
         db.session.commit()
     yield app
     with app.app_context():

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
 from fieldwalk.extensions import db, limiter
 from fieldwalk.models import (
@@ -28,8 +27,8 @@ from fieldwalk.models import (
     Walk,
     WalkStatus,
 )
-from fieldwalk.seed import create_user, ensure_reference_data
-from tests.conftest import PASSWORD
+from fieldwalk.seed import create_user
+from tests.conftest import PASSWORD, fresh_schema
 
 EXAMPLES = int(os.environ.get("FIELDWALK_HOSTILE_EXAMPLES", "40"))
 ROLES = ["anonymous", "guest", "ansvarig", "samordnare", "admin"]
@@ -112,14 +111,7 @@ def world(session_app):
     app.config["WTF_CSRF_ENABLED"] = False
     limiter.reset()
     with app.app_context():
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        else:
-            db.drop_all()
-        db.create_all()
-        ensure_reference_data()
+        fresh_schema()
         party = db.session.scalars(db.select(ResponsibleParty)).first()
         users = {role: create_user(f"{role}@example.com", f"Test {role}", PASSWORD, Role(role), "Kommunen",
                                    party if role == "ansvarig" else None)
