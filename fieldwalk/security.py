@@ -8,12 +8,12 @@ import click
 from flask import Flask, Response, abort, jsonify, request
 from flask.cli import get_debug_flag
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fieldwalk import permissions
+from fieldwalk.errors import NUL_MESSAGE
 from fieldwalk.extensions import db, limiter
 from fieldwalk.models import Walk
 from fieldwalk.web import ERROR_TEXTS, wants_json
@@ -86,9 +86,6 @@ def cache_headers(response: Response) -> Response:
     else:
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-NUL_MESSAGE = _l("Texten innehåller ett otillåtet tecken (NUL, tecken 0). Ta bort det och försök igen.")
 
 
 def _nul_in(value) -> bool:
