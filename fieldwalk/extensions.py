@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from fieldwalk.auth.limits import client_network
-from fieldwalk.errors import NUL_MESSAGE, OperationError
+from fieldwalk.errors import NUL_MESSAGE, OperationError, unstorable
 from fieldwalk.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -64,6 +64,6 @@ def _refuse_nul_text(session, _context, _instances) -> None:
         state = inspect(obj)
         for attr in state.mapper.column_attrs:
             value = state.dict.get(attr.key)
-            if isinstance(value, str) and "\x00" in value:
+            if isinstance(value, str) and unstorable(value):
                 raise OperationError(_("Fältet %(names)s: %(message)s", names=attr.key, message=NUL_MESSAGE),
                                      status=422, code="nul_character")

@@ -4,10 +4,15 @@ str.isdigit() accepts "²" (which int() refuses) and int() accepts "٣" and "１
 database's 32-bit integer overflows the query. An id here is 1 to 10 ASCII digits within that range.
 """
 
+from datetime import date
+
 from flask import abort, request
 from flask_babel import gettext as _
 
 MAX_ID = 2**31 - 1  # the database's integer columns
+# The dates the app accepts (periods, filters, a phone's clock): a kommun's records fall well inside, and
+# time zone arithmetic at the calendar's ends (0001-01-01, 9999-12-31) overflows.
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def parse_id(value: str | None) -> int | None:

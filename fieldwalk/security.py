@@ -13,7 +13,7 @@ from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fieldwalk import permissions
-from fieldwalk.errors import NUL_MESSAGE
+from fieldwalk.errors import NUL_MESSAGE, unstorable
 from fieldwalk.extensions import db, limiter
 from fieldwalk.models import Walk
 from fieldwalk.web import ERROR_TEXTS, wants_json
@@ -89,9 +89,9 @@ def cache_headers(response: Response) -> Response:
 
 
 def _nul_in(value) -> bool:
-    """True when a string, or any key or string inside a JSON value, holds a NUL character."""
+    """True when a string, or any key or string inside a JSON value, holds a NUL or a lone surrogate."""
     if isinstance(value, str):
-        return "\x00" in value
+        return unstorable(value)
     if isinstance(value, dict):
         return any(_nul_in(k) or _nul_in(v) for k, v in value.items())
     if isinstance(value, list):
@@ -108,7 +108,10 @@ def _fields_with_nul() -> list[str]:
     fields = [name for name, value in (request.view_args or {}).items() if _nul_in(value)]
     fields += [name for name, value in request.args.items(multi=True) if _nul_in(name) or _nul_in(value)]
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than the JSON parser goes: no client of ours sends that
+            abort(400)
         if isinstance(body, dict):
             fields += [name for name, value in body.items() if _nul_in(name) or _nul_in(value)]
         elif _nul_in(body):

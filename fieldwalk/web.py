@@ -79,7 +79,10 @@ def _error_page(error: HTTPException):
         messages = (getattr(error, "data", None) or {}).get("messages")
         if messages:  # the API's input validation (webargs): which field, what is wrong
             body["message"] = str(ERROR_TEXTS[422])
-            body["fields"] = {name: text for location in messages.values() for name, text in location.items()}
+            body["fields"] = {}
+            # {"json": {"field": [...]}}, or {"json": [...]} when the whole body is wrong
+            for location, found in messages.items():
+                body["fields"].update(found if isinstance(found, dict) else {location: found})
         return jsonify(error=body), error.code
     return render_template("errors/error.html", error=error), error.code
 

@@ -233,3 +233,25 @@ def test_api_double_post_of_finding_and_photo(served, sessions):
             bad.append(("photo", round_no, codes, [a.text[:200] for a in answers]))
     problems = _check_stored(served, sessions[0], uuids, photos_each=1)
     assert not bad and not problems, _summary(bad, problems)
+
+
+def test_parallel_photo_uploads_stop_at_the_limit(served, sessions):
+    """More different photos than PHOTO_MAX_PER_FINDING sent to one finding at once: exactly the limit is
+    stored, the rest are refused with a 422 (the count was checked before a concurrent insert)."""
+    walk_id, category = _walk_and_category(served)
+    http = sessions[0]
+    token = http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"]
+    limit = served.app.config["PHOTO_MAX_PER_FINDING"]
+    answer = http.post(f"{served.url}/api/v1/walks/{walk_id}/findings", headers={"X-CSRFToken": token},
+                       json={"uuid": str(uuid_module.uuid4()), "category_id": category}, timeout=60)
+    finding_id = answer.json()["id"]
+    answers = _at_once([
+        partial(h.post, f"{served.url}/api/v1/findings/{finding_id}/photos",
+                files={"photo": ("p.jpg", _photo(100 + n, n), "image/jpeg")}, headers={"X-CSRFToken": token},
+                timeout=60)
+        for n, h in enumerate([http] * (limit + 4))])
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] * limit + [422] * 4, codes
+    with served.app.app_context():
+        assert db.session.scalar(select(func.count(Photo.id)).where(Photo.finding_id == finding_id)) == limit
+        db.session.remove()

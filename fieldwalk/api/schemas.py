@@ -2,11 +2,14 @@
 
 from flask import url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from fieldwalk.actions.operations import allowed_transitions
+from fieldwalk.findings.operations import device_time_utc
 from fieldwalk.models import ActionStatus, PositionSource, Severity, WalkStatus
+from fieldwalk.query_args import EARLIEST, LATEST
 
 
 class ErrorSchema(Schema):
@@ -77,6 +80,12 @@ class FindingSchema(Schema):
     photos = fields.List(fields.Nested(PhotoSchema))
 
 
+def _plausible_device_time(moment) -> None:
+    if device_time_utc(moment) is None:
+        raise ValidationError(_("Enhetens klocka visar en omöjlig tid (tillåtet %(first)d–%(last)d).",
+                                first=EARLIEST.year, last=LATEST.year))
+
+
 class FindingCreateSchema(Schema):
     uuid = fields.UUID(required=True, metadata={"description": "made by the client; sending it again is safe"})
     category_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
@@ -87,7 +96,8 @@ class FindingCreateSchema(Schema):
     accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000))
     position_source = fields.Enum(PositionSource, by_value=True, load_default=PositionSource.GPS)
     place = fields.String(load_default="", validate=validate.Length(max=200))
-    device_created_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
+    device_created_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None,
+                                             validate=_plausible_device_time)
 
 
 class PhotoUploadSchema(Schema):

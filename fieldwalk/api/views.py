@@ -1,7 +1,6 @@
 """JSON endpoints: walks, categories, findings (idempotent by client UUID) with photos (idempotent by
 content hash), action items and their status moves. Log in through /login; POSTs carry X-CSRFToken."""
 
-from datetime import UTC
 
 from flask import abort, jsonify
 from flask_babel import gettext as _
@@ -119,7 +118,7 @@ def create_finding(data: dict, walk_id: int):
         walk, current_user, category=category, description=data["description"], severity=data["severity"],
         lat=lat, lon=lon, accuracy_m=data["accuracy_m"], position_source=data["position_source"],
         place=data["place"], uuid=str(data["uuid"]),
-        device_created_at=device_time.astimezone(UTC).replace(tzinfo=None) if device_time else None)
+        device_created_at=findings.device_time_utc(device_time) if device_time else None)
     db.session.commit()
     return finding, 201 if created else 200
 

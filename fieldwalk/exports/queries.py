@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionItem, Category, Finding, Photo, Walk, action_item_findings
-from fieldwalk.query_args import parse_id
+from fieldwalk.query_args import EARLIEST, LATEST, parse_id
 
 
 class BadFilter(ValueError):
@@ -50,10 +50,14 @@ def _date(args, name: str) -> date | None:
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise BadFilter(_("Datumet ”%(value)s” går inte att läsa. Skriv det som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.",
                           value=_shown(value))) from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadFilter(_("Datumet %(value)s ligger utanför %(first)s–%(last)s.", value=day.isoformat(),
+                          first=EARLIEST.isoformat(), last=LATEST.isoformat()))
+    return day
 
 
 def finding_filters(args) -> FindingFilters:

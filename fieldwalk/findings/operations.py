@@ -1,7 +1,7 @@
 """State changes of findings: log one (idempotently, also under concurrency), add photos, triage it."""
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import format_decimal
@@ -17,7 +17,16 @@ from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity,
 from fieldwalk.permissions import can_log_finding, can_triage, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
 from fieldwalk.photos import ProcessedPhoto
+from fieldwalk.query_args import EARLIEST, LATEST
 from fieldwalk.transactions import savepoint
+
+
+def device_time_utc(moment: datetime) -> datetime | None:
+    """A phone's clock reading at capture as naive UTC; None when it cannot be a real capture time (outside
+    the years the app keeps, where time zone arithmetic may also overflow)."""
+    if not EARLIEST <= moment.date() <= LATEST:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
 def create_finding(

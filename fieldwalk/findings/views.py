@@ -1,7 +1,7 @@
 """Finding pages: the phone capture form, a finding's page, triage, and the access-checked photo view."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -35,16 +35,13 @@ bp = Blueprint("findings", __name__)
 
 
 def _device_time(value: str | None) -> datetime | None:
-    """The phone's clock at capture, as naive UTC; ignored when unreadable."""
+    """The phone's clock at capture, as naive UTC; ignored when unreadable or impossible."""
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return operations.device_time_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
 
 
 def _capture_page(walk, form, categories, status=200, error=None):

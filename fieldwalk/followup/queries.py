@@ -21,6 +21,7 @@ from fieldwalk.models import (
     FollowUpMeeting,
     Walk,
 )
+from fieldwalk.query_args import EARLIEST, LATEST
 
 RESOLVED = (ActionStatus.DONE, ActionStatus.CLOSED)
 
@@ -31,9 +32,6 @@ def quarter_of(day: date) -> tuple[date, date]:
     start = date(day.year, first_month, 1)
     end = date(day.year + (first_month == 10), 1 if first_month == 10 else first_month + 3, 1) - timedelta(days=1)
     return start, end
-
-
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def period_error(start: date, end: date) -> str | None:

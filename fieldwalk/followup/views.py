@@ -187,8 +187,14 @@ def _protocol_scope():
     return Scope(start=start, end=end), None
 
 
-def _data_uri(photo) -> str:
-    data = photo_store().read(photo.sha256, "thumb")
+def _data_uri(photo) -> str | None:
+    """The thumbnail inlined for the PDF; None when its file is missing (e.g. a partial restore): the
+    protocol is still made, without that photo."""
+    try:
+        data = photo_store().read(photo.sha256, "thumb")
+    except FileNotFoundError:
+        current_app.logger.warning("Protocol: the file of photo %s is missing", photo.id)
+        return None
     return "data:image/jpeg;base64," + base64.b64encode(data).decode()
 
 
