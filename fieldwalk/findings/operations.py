@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldwalk.coordinates import distance_m
@@ -58,6 +58,7 @@ def create_finding(
     if uuid:
         existing = _stored_finding(walk, uuid)
         if existing is not None:
+            _add_missing_photos(existing, actor, photos, notices)
             return existing, False
     if not can_log_finding(actor, walk, device_created_at):
         raise OperationError(_("Den här vandringen tar inte emot fler fynd."), status=409)
@@ -156,19 +157,38 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
     existing = next((p for p in finding.photos if p.source_sha256 == digest), None)
     if existing is not None:
         return existing, False
-    # A finding accepted late (made before the walk closed) still takes its photos, sent right after it.
-    if not (can_log_finding(actor, finding.walk, finding.device_created_at)
-            and (is_staff(actor) or finding.reporter_id == actor.id)):
+    if not _may_add_photos(actor, finding):
         raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
-    if len(finding.photos) >= current_app.config["PHOTO_MAX_PER_FINDING"]:
-        raise OperationError(_("Högst %(n)d foton per fynd.", n=current_app.config["PHOTO_MAX_PER_FINDING"]),
-                             status=422, code="too_many_photos")
     processed = process_upload_bytes(data, filename)
     notes: list[str] = []
+    photo, created = _attach_within_limit(finding, processed, notes)
+    if notices is not None:
+        notices.extend(notes)
+    return photo, created
+
+
+def _may_add_photos(actor: User, finding: Finding) -> bool:
+    # A finding accepted late (made before the walk closed) still takes its photos, sent right after it.
+    return can_log_finding(actor, finding.walk, finding.device_created_at) and (
+        is_staff(actor) or finding.reporter_id == actor.id)
+
+
+def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: list[str]) -> tuple[Photo, bool]:
+    """Attach a processed photo unless the finding has PHOTO_MAX_PER_FINDING already; (photo, created).
+
+    The count is taken with the finding locked (PostgreSQL: FOR UPDATE; SQLite: the savepoint's write
+    lock), so uploads sent at once cannot pass the limit together; the same photo stored a moment ago
+    by a concurrent request is returned as it is.
+    """
+    limit = current_app.config["PHOTO_MAX_PER_FINDING"]
     located = (not finding.has_position and processed.gps is not None
                and _gps_in_walk_area(finding.walk, processed.gps, notes))
     try:
         with savepoint():
+            db.session.execute(select(Finding.id).where(Finding.id == finding.id).with_for_update())
+            count = db.session.scalar(select(func.count(Photo.id)).where(Photo.finding_id == finding.id))
+            if count >= limit:
+                raise OperationError(_("Högst %(n)d foton per fynd.", n=limit), status=422, code="too_many_photos")
             photo = attach_photo(processed, finding=finding)
             if located:
                 finding.lat, finding.lon = processed.gps
@@ -176,13 +196,32 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
             db.session.flush()
     except IntegrityError:
         stored = db.session.scalar(select(Photo).where(Photo.finding_id == finding.id,
-                                                       Photo.source_sha256 == digest))
+                                                       Photo.source_sha256 == processed.source_sha256))
         if stored is None:
             raise
-        return stored, False  # stored a moment ago by a concurrent request
+        return stored, False
+    return photo, True
+
+
+def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPhoto],
+                        notices: list[str] | None) -> None:
+    """A stored finding sent again with photos it does not have yet (it went first without them, or an
+    upload failed): those are added, each once, so nothing the person sent is dropped in silence."""
+    known = {p.source_sha256 for p in finding.photos}
+    missing = list({p.source_sha256: p for p in photos if p.source_sha256 not in known}.values())
+    if not missing:
+        return
+    notes: list[str] = []
+    try:
+        if not _may_add_photos(actor, finding):
+            raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
+        for processed in missing:
+            _attach_within_limit(finding, processed, notes)
+    except OperationError as error:
+        notes.append(_("Fyndet var redan sparat, men alla foton kunde inte läggas till: %(reason)s",
+                       reason=error.message))
     if notices is not None:
         notices.extend(notes)
-    return photo, True
 
 
 def set_no_action(finding: Finding, actor: User, no_action: bool, note: str = "") -> Finding:
