@@ -50,7 +50,7 @@ def seed_demo_command(if_empty: bool) -> None:
 @click.password_option()
 def create_user_command(email, name, role, organisation, party, password) -> None:
     """Add a user account."""
-    problem = password_problem(password)
+    problem = password_problem(password, email, name)
     if problem:
         raise click.BadParameter(problem, param_hint="--password")
     responsible = None

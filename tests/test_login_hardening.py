@@ -106,6 +106,33 @@ def test_common_passwords_are_refused_on_change(app, client, auth, password):
     assert "för vanligt" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("password, message", [
+    ("aaaaaaaaaaaa", "för vanligt"), ("abababababab", "för vanligt"),
+    ("fieldwalk123", "liknar"), ("trygghetsvandring", "liknar"), ("Trygghet2026!", "liknar"),
+    ("{local}@example.com", "liknar"), ("{name}1", "liknar"),
+    (PASSWORD, "skilja sig"),
+])
+def test_passwords_like_the_account_or_the_app_are_refused(app, client, auth, password, message):
+    """What an outside tester could still choose: one character repeated, the app's name with digits, the
+    e-mail address or name with a digit, the same password again."""
+    user_id = auth.login(Role.COORDINATOR)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        password = password.format(local=user.email.split("@")[0], name=user.name)
+    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": password,
+                                                      "new_password_again": password})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_sentence_is_a_good_password(app, client, auth):
+    auth.login(Role.COORDINATOR)
+    new = "lampan vid tunneln blinkar"
+    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new,
+                                                      "new_password_again": new})
+    assert response.status_code == 302
+
+
 def test_common_and_short_passwords_are_refused_on_reset(app, client, auth):
     from fieldwalk.auth.tokens import make_reset_token
 

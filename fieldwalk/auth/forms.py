@@ -43,19 +43,32 @@ def _new_password_fields():
 
 
 class PasswordRules:
-    """A new password: at least PASSWORD_MIN_LENGTH characters and not on the common-password list."""
+    """A new password by the rules of auth.passwords.password_problem, for the form's `user`."""
 
     def __call__(self, form, field):
-        problem = password_problem(field.data or "")
+        user = form.user
+        problem = password_problem(field.data or "", user.email, user.name)
         if problem:
             raise ValidationError(problem)
 
 
-class PasswordChangeForm(FlaskForm):
+class _NewPasswordForm(FlaskForm):
+    """A form that sets `user`'s password."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+
+class PasswordChangeForm(_NewPasswordForm):
     """Change one's own password."""
 
     current_password = PasswordField(_l("Nuvarande lösenord"), validators=[DataRequired()])
     new_password, new_password_again = _new_password_fields()
+
+    def validate_new_password(self, field):
+        if field.data and field.data == self.current_password.data:
+            raise ValidationError(_l("Det nya lösenordet måste skilja sig från det nuvarande."))
 
 
 class ResetRequestForm(FlaskForm):
@@ -64,7 +77,7 @@ class ResetRequestForm(FlaskForm):
     email = EmailField(_l("E-postadress"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(_NewPasswordForm):
     """Choose a new password from a reset link."""
 
     new_password, new_password_again = _new_password_fields()

@@ -43,11 +43,28 @@ def check_login(user: User | None, password: str) -> bool:
     return user.check_password(password)
 
 
-def password_problem(password: str) -> str | None:
-    """Why `password` may not be chosen (too short, too common), in the user's language; None when it may."""
+# Words anyone guessing at a fieldwalk account would try first.
+APP_WORDS = ("fieldwalk", "trygghetsvandring", "trygghet", "vandring")
+
+
+def password_problem(password: str, email: str | None = None, name: str | None = None) -> str | None:
+    """Why `password` may not be chosen, in the user's language; None when it may.
+
+    Too short, on the common-password list, too few different characters ("aaaaaaaaaa"), or little more
+    than the person's e-mail address, name or the app's name ("fieldwalk123", "Göran Gata1").
+    """
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         return _("Lösenordet måste ha minst %(n)d tecken.", n=minimum)
-    if password.strip().lower() in common_passwords():
+    lowered = password.strip().lower()
+    if lowered in common_passwords() or len(set(lowered)) < 4:
         return _("Lösenordet är för vanligt och lätt att gissa. Välj ett annat, gärna en mening med flera ord.")
+    words = [*APP_WORDS, *(email or "").lower().replace("@", " ").replace(".", " ").split(),
+             *(name or "").lower().split()]
+    rest = lowered
+    for word in sorted({w for w in words if len(w) >= 3}, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    if len("".join(c for c in rest if c.isalpha())) < 4:
+        return _("Lösenordet liknar din e-postadress, ditt namn eller appens namn för mycket. Välj ett annat, "
+                 "gärna en mening med flera ord.")
     return None

@@ -108,7 +108,7 @@ def change_password():
     """Change one's own password (guests have none)."""
     if current_user.is_guest:
         abort(404)
-    form = PasswordChangeForm()
+    form = PasswordChangeForm(user=current_user)
     if form.validate_on_submit():
         if current_user.check_password(form.current_password.data):
             user = current_user._get_current_object()
@@ -154,7 +154,7 @@ def reset_password(token: str):
     user = read_reset_token(token)
     if user is None:
         return render_template("account/reset_invalid.html"), 400
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(user=user)
     if form.validate_on_submit():
         user.set_password(form.new_password.data)
         record("auth.password_reset", user, actor=user)
