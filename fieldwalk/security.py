@@ -165,4 +165,9 @@ def init_app(app: Flask) -> None:
         strict_transport_security=app.config["PRODUCTION"],
     )
     limiter.init_app(app)
+    if app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        # Each gunicorn worker would count on its own: with 2 workers an attacker gets twice the tries.
+        app.logger.warning("Rate limits are counted in this process only (RATELIMIT_STORAGE_URI=memory://). "
+                           "With several workers or servers set FIELDWALK_RATELIMIT_STORAGE_URI=redis://… "
+                           "so that the log-in, reset and join limits hold.")
     app.before_request(refuse_nul)

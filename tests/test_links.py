@@ -126,3 +126,14 @@ def test_production_refuses_a_short_secret_key(monkeypatch):
         create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                     "BASE_URL": "https://trygg.example.se"})
     assert _production(SECRET_KEY="s" * 32).config["SECRET_KEY"] == "s" * 32
+
+
+def test_production_warns_when_rate_limits_are_counted_per_process(caplog):
+    """gunicorn -w 2 with memory:// counts each worker apart (an outside tester got 6 reset mails of 3)."""
+    with caplog.at_level("WARNING"):
+        _production()
+    assert "RATELIMIT_STORAGE_URI" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        _production(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    assert "RATELIMIT_STORAGE_URI" not in caplog.text
