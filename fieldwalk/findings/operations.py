@@ -157,8 +157,7 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
     existing = next((p for p in finding.photos if p.source_sha256 == digest), None)
     if existing is not None:
         return existing, False
-    if not _may_add_photos(actor, finding):
-        raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
+    _require_photo_rights(actor, finding)
     processed = process_upload_bytes(data, filename)
     notes: list[str] = []
     photo, created = _attach_within_limit(finding, processed, notes)
@@ -167,10 +166,12 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
     return photo, created
 
 
-def _may_add_photos(actor: User, finding: Finding) -> bool:
-    # A finding accepted late (made before the walk closed) still takes its photos, sent right after it.
-    return can_log_finding(actor, finding.walk, finding.device_created_at) and (
-        is_staff(actor) or finding.reporter_id == actor.id)
+def _require_photo_rights(actor: User, finding: Finding) -> None:
+    """Staff and the finding's reporter add photos while findings are taken; a finding accepted late (made
+    before the walk closed) still takes its photos, sent right after it."""
+    if not (can_log_finding(actor, finding.walk, finding.device_created_at)
+            and (is_staff(actor) or finding.reporter_id == actor.id)):
+        raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
 
 
 def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: list[str]) -> tuple[Photo, bool]:
@@ -213,8 +214,7 @@ def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPho
         return
     notes: list[str] = []
     try:
-        if not _may_add_photos(actor, finding):
-            raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
+        _require_photo_rights(actor, finding)
         for processed in missing:
             _attach_within_limit(finding, processed, notes)
     except OperationError as error:
