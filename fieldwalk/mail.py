@@ -64,17 +64,15 @@ class OutboxMail:
     subject: str
 
 
-def outbox_mails_mentioning(terms: list[str]) -> list[OutboxMail]:
-    """The outbox mails whose headers or decoded text contain one of `terms` (whole words, any case).
+def outbox_mails_mentioning(pattern: re.Pattern | None) -> list[OutboxMail]:
+    """The outbox mails whose headers or decoded text match `pattern` (None: no mails).
 
     The outbox only exists without MAIL_SERVER (development, or a site without SMTP); mails sent by
     SMTP are kept by nobody here. Erasing a person deletes the outbox mails to or about them.
     """
-    terms = [t for t in terms if t and len(t.strip()) >= 2]
     root = current_app.config.get("MAIL_OUTBOX")
-    if not terms or not root or not Path(root).is_dir():
+    if pattern is None or not root or not Path(root).is_dir():
         return []
-    pattern = re.compile("|".join(rf"(?<!\w){re.escape(t.strip())}(?!\w)" for t in terms), re.IGNORECASE)
     found = []
     for path in sorted(Path(root).glob("*.eml")):
         raw = path.read_bytes()

@@ -145,7 +145,7 @@ def find_person_traces(user: User) -> PersonTraces:
         candidates = db.session.scalars(select(FollowUpMeeting).where(
             or_(*(FollowUpMeeting.attendees.ilike(f"%{n}%") for n in full_names))).order_by(FollowUpMeeting.id))
         traces.meetings = [m for m in candidates if pattern.search(m.attendees)]
-    traces.mails = outbox_mails_mentioning([*full_names, *([address] if address else [])])
+    traces.mails = outbox_mails_mentioning(_word_pattern([*full_names, *([address] if address else [])]))
     return traces
 
 
