@@ -74,6 +74,25 @@ def test_join_link_and_qr_code_use_base_url(app, client, auth, make_walk, base_u
     assert svg.data == out.getvalue()
 
 
+def test_personal_data_export_links_use_base_url(app, client, auth, make_walk, category_id, base_url):
+    from fieldwalk.findings import operations as findings
+    from fieldwalk.models import Category, User
+    from fieldwalk.photos import process_photo
+    from tests.helpers import jpeg_bytes
+
+    auth.login(Role.ADMIN)
+    user_id, _email = auth.make_user(Role.COORDINATOR)
+    walk_id = make_walk()
+    with app.app_context():
+        findings.create_finding(db.session.get(Walk, walk_id), db.session.get(User, user_id),
+                                category=db.session.get(Category, category_id()),
+                                photos=[process_photo(jpeg_bytes((400, 300)))])
+        db.session.commit()
+    export = client.get(f"/admin/users/{user_id}/export.json").json  # asked on http://localhost
+    urls = [p["url"] for f in export["findings"] for p in f["photos"]]
+    assert urls and all(u.startswith(base_url + "/photos/") for u in urls)
+
+
 def _production(**config):
     settings = {"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "s" * 64,
                 "BASE_URL": "https://trygg.example.se"}

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +13,7 @@ from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.links import external_url
 from fieldwalk.mail import OutboxMail, outbox_mails_mentioning
 from fieldwalk.models import (
     ActionEvent,
@@ -150,7 +151,7 @@ def find_person_traces(user: User) -> PersonTraces:
 
 
 def _photos(photos: list[Photo]) -> list[dict]:
-    return [{"id": p.id, "url": url_for("findings.photo", photo_id=p.id, variant="full", _external=True),
+    return [{"id": p.id, "url": external_url("findings.photo", photo_id=p.id, variant="full"),
              "created_at": _iso(p.created_at)} for p in photos]
 
 
