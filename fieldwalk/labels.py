@@ -8,7 +8,7 @@ from fieldwalk.models import (
     EventKind,
     PositionSource,
     Priority,
-    PromiseActivity,
+    PromiseKind,
     Role,
     Severity,
     WalkStatus,
@@ -43,9 +43,10 @@ LABELS = {
     Role.COORDINATOR: _l("Samordnare"),
     Role.RESPONSIBLE: _l("Ansvarig"),
     Role.PARTICIPANT: _l("Deltagare"),
-    PromiseActivity.WALKS: _l("Genomförda trygghetsvandringar"),
-    PromiseActivity.FOLLOWUP_MEETINGS: _l("Hållna uppföljningsmöten"),
-    PromiseActivity.RESOLVED_ACTIONS: _l("Åtgärdade åtgärder"),
+    PromiseKind.WALKS: _l("Genomförda trygghetsvandringar"),
+    PromiseKind.QUARTERLY_FOLLOWUP: _l("Kvartal med avslutat uppföljningsmöte"),
+    PromiseKind.RESOLVED_ACTIONS: _l("Åtgärdade åtgärder"),
+    PromiseKind.RESOLVED_WITHIN: _l("Andel åtgärdade inom ett antal dagar"),
 }
 
 # The button text for moving an action item into a status (what the user does, not where it ends).

@@ -164,6 +164,11 @@ def can_follow_up(user: User) -> bool:
     return is_staff(user)
 
 
+def can_edit_promise(user: User) -> bool:
+    """Write the year's medborgarlöfte: the coordinators who follow it up, and admins."""
+    return is_staff(user)
+
+
 def can_join(walk: Walk) -> bool:
     """The walk's link admits new participants while enabled and until the walk is over."""
     return walk.join_enabled and walk.status in OPEN_WALK

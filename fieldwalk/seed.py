@@ -17,8 +17,8 @@ from fieldwalk.models import (
     FollowUpMeeting,
     PositionSource,
     Priority,
-    PromiseActivity,
     PromiseCommitment,
+    PromiseKind,
     ResponsibleParty,
     Role,
     Severity,
@@ -244,12 +244,16 @@ def seed_demo() -> None:
 def seed_follow_up(coordinator: User, now) -> None:
     """This year's medborgarlöfte and one follow-up meeting held a month ago."""
     year = now.year
-    for text, activity, target in [
-        ("Minst 2 trygghetsvandringar per år", PromiseActivity.WALKS, 2),
-        ("Trygghetsvandringarna följs upp kvartalsvis", PromiseActivity.FOLLOWUP_MEETINGS, 4),
-        ("Minst 10 åtgärder genomförda", PromiseActivity.RESOLVED_ACTIONS, 10),
+    klotter = db.session.scalar(select(Category).filter_by(slug="klotter"))
+    for text, kind, target, days, category in [
+        ("Minst 2 trygghetsvandringar per år", PromiseKind.WALKS, 2, None, None),
+        ("Trygghetsvandringarna följs upp varje kvartal", PromiseKind.QUARTERLY_FOLLOWUP, 4, None, None),
+        ("Minst 10 åtgärder genomförda", PromiseKind.RESOLVED_ACTIONS, 10, None, None),
+        ("9 av 10 åtgärder klara inom 60 dagar", PromiseKind.RESOLVED_WITHIN, 90, 60, None),
+        ("Klotter saneras skyndsamt, inom 2 dagar", PromiseKind.RESOLVED_WITHIN, 100, 2, klotter),
     ]:
-        db.session.add(PromiseCommitment(year=year, text=text, activity=activity, target=target))
+        db.session.add(PromiseCommitment(year=year, text=text, kind=kind, target=target, days=days,
+                                         category=category))
     held = (now - timedelta(days=30)).date()
     start, end = quarter_of(held)
     db.session.add(FollowUpMeeting(

@@ -26,7 +26,7 @@ from fieldwalk.models import (
     Finding,
     FollowUpMeeting,
     Priority,
-    PromiseActivity,
+    PromiseKind,
     PromiseCommitment,
     ResponsibleParty,
     Role,
@@ -110,8 +110,9 @@ MATRIX = {
     "followup.protocol": ("GET", "/followup/protocol?walk={walk_a}", STAFF, None),
     "followup.protocol_pdf": ("GET", "/followup/protocol.pdf?walk={walk_a}", STAFF, None),
     "followup.dashboard": ("GET", "/followup/dashboard", STAFF, None),
-    "followup.promise": ("GET", "/followup/promise", {"admin"}, None),
-    "followup.remove_commitment": ("POST", "/followup/promise/{commitment}/delete", {"admin"}, {}),
+    "followup.promise": ("GET", "/followup/promise", STAFF, None),
+    "followup.edit_commitment": ("GET", "/followup/promise/{commitment}/edit", STAFF, None),
+    "followup.remove_commitment": ("POST", "/followup/promise/{commitment}/delete", STAFF, {}),
 }
 # Further cases for routes whose rule depends on the object.
 EXTRA = {
@@ -154,7 +155,7 @@ def world(app):
         actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)
         meeting = followup.create_meeting(coordinator, held_on=date(2026, 12, 10), walk=walk_a)
         commitment = followup.add_commitment(admin_user, year=2026, text="Två vandringar",
-                                             activity=PromiseActivity.WALKS, target=2)
+                                             kind=PromiseKind.WALKS, target=2)
         db.session.commit()
         return {"walk_a": walk_a.id, "walk_b": walk_b.id, "code_a": walk_a.join_code,
                 "code_b": walk_b.join_code, "place": place.id, "finding_a": finding_a.id,
@@ -384,10 +385,12 @@ OPERATIONS = {
         lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a,
                                               text="", party=_get(ResponsibleParty, w, "party_y")), STAFF),
     "finish_meeting": (lambda w, a: followup.finish_meeting(_get(FollowUpMeeting, w, "meeting"), a), STAFF),
-    "add_commitment": (lambda w, a: followup.add_commitment(a, year=2027, text="Tre", activity=PromiseActivity.WALKS,
-                                                            target=3), {"admin"}),
+    "add_commitment": (lambda w, a: followup.add_commitment(a, year=2027, text="Tre", kind=PromiseKind.WALKS,
+                                                            target=3), STAFF),
+    "update_commitment": (lambda w, a: followup.update_commitment(
+        a, _get(PromiseCommitment, w, "commitment"), year=2026, text="Tre", kind=PromiseKind.WALKS, target=3), STAFF),
     "remove_commitment": (lambda w, a: followup.remove_commitment(a, _get(PromiseCommitment, w, "commitment")),
-                          {"admin"}),
+                          STAFF),
     "update_user": (lambda w, a: admin.update_user(_get(User, w, "user_y"), a, name="Ny", role=Role.RESPONSIBLE),
                     {"admin"}),
     "create_account": (lambda w, a: admin.create_account(a, "ny@example.com", name="Ny", role=Role.COORDINATOR),

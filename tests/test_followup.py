@@ -20,7 +20,7 @@ from fieldwalk.models import (
     Category,
     FollowUpMeeting,
     MeetingDecision,
-    PromiseActivity,
+    PromiseKind,
     PromiseCommitment,
     ResponsibleParty,
     Role,
@@ -207,7 +207,8 @@ def test_meeting_form_refusals_keep_input(client, auth, make_walk):
 
 @pytest.fixture
 def seeded_year(app, auth):
-    """2025 with known counts: 3 walks held (+1 planned, +1 in 2024), meetings in Q1 and Q3 (+1 unfinished),
+    """2025 with known counts: 3 walks held (+1 planned, +1 in 2024), meetings in Q1 (two) and Q3 only
+    (+1 unfinished in Q4),
     4 action items created (2 resolved after 10 and 20 days), lighting in two Centrum walks, graffiti in Norr
     in 2025 and 2024."""
     auth.login(Role.ADMIN)
@@ -237,15 +238,17 @@ def seeded_year(app, auth):
             if i < 2:
                 actions.transition(item, ActionStatus.DONE, actor)
                 item.resolved_at = item.created_at + timedelta(days=10 * (i + 1))
-        for held, finished in [(date(2025, 2, 1), True), (date(2025, 8, 1), True), (date(2025, 11, 1), False)]:
+        # Two finished meetings in Q1 and one in Q3: three meetings, but only two quarters followed up.
+        for held, finished in [(date(2025, 2, 1), True), (date(2025, 3, 20), True), (date(2025, 8, 1), True),
+                               (date(2025, 11, 1), False)]:
             db.session.add(FollowUpMeeting(title=f"Möte {held}", held_on=held, period_start=held,
                                            period_end=held, finished_at=datetime(2025, 1, 1) if finished else None))
         db.session.add_all([
             PromiseCommitment(year=2025, text="Minst 2 trygghetsvandringar per år",
-                              activity=PromiseActivity.WALKS, target=2),
+                              kind=PromiseKind.WALKS, target=2),
             PromiseCommitment(year=2025, text="Uppföljning varje kvartal",
-                              activity=PromiseActivity.FOLLOWUP_MEETINGS, target=4),
-            PromiseCommitment(year=2025, text="Vandring i Norr", activity=PromiseActivity.WALKS,
+                              kind=PromiseKind.QUARTERLY_FOLLOWUP, target=4),
+            PromiseCommitment(year=2025, text="Vandring i Norr", kind=PromiseKind.WALKS,
                               target=1, area="Norr"),
         ])
         db.session.commit()
@@ -259,7 +262,10 @@ def test_dashboard_figures_for_a_seeded_year(app, client, seeded_year):
             ("Uppföljning varje kvartal", 2, False),
             ("Vandring i Norr", 1, True),
         ]
-        assert figures.walks_held == 3 and figures.meetings_held == 2
+        assert figures.walks_held == 3 and figures.meetings_held == 3
+        quarterly = figures.commitments[1]
+        assert [(q.quarter, q.ok) for q in quarterly.quarters] == [(1, True), (2, False), (3, True), (4, False)]
+        assert quarterly.missing_quarters == [2, 4] and quarterly.shown == "2 / 4"
         assert figures.quarters_with_meeting == [True, False, True, False]
         assert figures.items_created == 4 and figures.items_resolved == 2
         assert figures.resolved_share == 0.5 and figures.median_days == 15
@@ -270,27 +276,33 @@ def test_dashboard_figures_for_a_seeded_year(app, client, seeded_year):
         assert norr == {"klotter": (1, 1, True, True)}
     html = client.get("/followup/dashboard?year=2025").get_data(as_text=True)
     assert "Medborgarlöfte 2025" in html
-    assert re.search(r'Uppföljning varje kvartal<br><span class="meta">Hållna uppföljningsmöten</span></td>\s*'
-                     r'<td class="num">4</td><td class="num">2</td>', html)
+    row = re.search(r'<tr data-commitment="\d+"><td>Uppföljning varje kvartal<br>.*?</tr>', html, re.S).group(0)
+    assert "Kvartal med avslutat uppföljningsmöte" in row
+    assert re.search(r'<td class="num">4</td><td class="num">2</td>', row)
+    assert "Inget avslutat möte: K2, K4" in row
+    cells = re.findall(r'<td class="quarter">(.*?)</td>', row)
+    assert [("saknas" in c, "möte hållet" in c) for c in cells] == [(False, True), (True, False), (False, True),
+                                                                     (True, False)]
     assert ">3 / 2<" in html and ">2 / 4<" in html  # the chart's labels
     assert "50 %" in html and "Ändra löftet" in html
     assert client.get("/followup/dashboard?year=99999").status_code == 400
 
 
-def test_only_admins_change_the_promise(app, client, auth):
+def test_admins_and_coordinators_change_the_promise(app, client, auth):
+    auth.login(Role.RESPONSIBLE, "Gatu- och parkavdelningen")
+    assert client.get("/followup/promise").status_code == 403
     auth.login(Role.COORDINATOR)
     assert client.get("/followup/dashboard").status_code == 200
-    assert client.get("/followup/promise").status_code == 403
-    auth.login(Role.ADMIN)
-    bad = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "activity": "walks",
+    assert client.get("/followup/promise").status_code == 200
+    bad = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "kind": "walks",
                                                  "target": "0"})
     assert bad.status_code == 400 and 'value="Minst två"' in bad.get_data(as_text=True)
-    ok = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "activity": "walks",
+    ok = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "kind": "walks",
                                                 "target": "2"})
     assert ok.status_code == 302
     with app.app_context():
         commitment = db.session.scalar(db.select(PromiseCommitment))
-        assert (commitment.year, commitment.target, commitment.activity) == (2026, 2, PromiseActivity.WALKS)
+        assert (commitment.year, commitment.target, commitment.kind) == (2026, 2, PromiseKind.WALKS)
         commitment_id = commitment.id
     assert client.post(f"/followup/promise/{commitment_id}/delete").status_code == 302
     with app.app_context():

@@ -9,29 +9,14 @@ from flask_babel import to_user_timezone
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
+from fieldwalk.followup.promises import CommitmentProgress, meetings_held, walks_held, year_progress
 from fieldwalk.followup.queries import RESOLVED, days_to_resolution, utc_bounds
 from fieldwalk.models import (
     ActionItem,
     Category,
     Finding,
-    FollowUpMeeting,
-    PromiseActivity,
-    PromiseCommitment,
     Walk,
-    WalkStatus,
 )
-
-HELD = (WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP)
-
-
-@dataclass
-class CommitmentProgress:
-    commitment: PromiseCommitment
-    actual: int
-
-    @property
-    def met(self) -> bool:
-        return self.actual >= self.commitment.target
 
 
 @dataclass
@@ -63,20 +48,6 @@ class YearFigures:
     areas: dict[str, list[Recurring]] = field(default_factory=dict)
 
 
-def _walks_held(year: int, area: str = "") -> list[Walk]:
-    low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
-    query = select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high, Walk.status.in_(HELD))
-    if area:
-        query = query.where(Walk.area == area)
-    return list(db.session.scalars(query))
-
-
-def _meetings_held(year: int) -> list[FollowUpMeeting]:
-    return list(db.session.scalars(select(FollowUpMeeting).where(
-        FollowUpMeeting.finished_at.is_not(None),
-        FollowUpMeeting.held_on.between(date(year, 1, 1), date(year, 12, 31)))))
-
-
 def _quarter(day: date) -> int:
     return (day.month - 1) // 3
 
@@ -99,21 +70,12 @@ def _category_counts(year: int) -> dict[tuple[str, int], tuple[int, set[int]]]:
 
 def year_figures(year: int) -> YearFigures:
     """Everything the dashboard shows for the year, counted from the data (nothing entered by hand)."""
-    commitments = list(db.session.scalars(
-        select(PromiseCommitment).where(PromiseCommitment.year == year).order_by(PromiseCommitment.id)))
-    meetings = _meetings_held(year)
+    meetings = meetings_held(year)
     low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
     items = list(db.session.scalars(select(ActionItem).where(ActionItem.created_at >= low,
                                                              ActionItem.created_at < high)))
     resolved_in_year = list(db.session.scalars(select(ActionItem).where(
         ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high)))
-
-    def actual(c: PromiseCommitment) -> int:
-        if c.activity == PromiseActivity.WALKS:
-            return len(_walks_held(year, c.area))
-        if c.activity == PromiseActivity.FOLLOWUP_MEETINGS:
-            return len([m for m in meetings if not c.area or (m.walk is not None and m.walk.area == c.area)])
-        return len([i for i in resolved_in_year if not c.area or i.walk.area == c.area])
 
     per_quarter = [[0, 0] for _ in range(4)]
     for item in items:
@@ -136,8 +98,8 @@ def year_figures(year: int) -> YearFigures:
         quarters[_quarter(meeting.held_on)] = True
     return YearFigures(
         year=year,
-        commitments=[CommitmentProgress(c, actual(c)) for c in commitments],
-        walks_held=len(_walks_held(year)),
+        commitments=year_progress(year),
+        walks_held=len(walks_held(year)),
         meetings_held=len(meetings),
         quarters_with_meeting=quarters,
         items_created=len(items),

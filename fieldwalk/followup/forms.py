@@ -6,7 +6,8 @@ from wtforms import DateField, IntegerField, RadioField, SelectChoice, SelectFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from fieldwalk.labels import choices
-from fieldwalk.models import PromiseActivity
+from fieldwalk.models import PromiseKind
+from fieldwalk.query_args import choice_id
 
 
 class MeetingForm(FlaskForm):
@@ -39,10 +40,13 @@ class FinishForm(FlaskForm):
 
 
 class CommitmentForm(FlaskForm):
-    """One line of the year's medborgarlöfte."""
+    """One line of the year's medborgarlöfte: its kind, target and, for "klara inom N dagar", the days and
+    optionally one category; category choices are filled in by the view."""
 
     year = IntegerField(_l("År"), validators=[InputRequired(), NumberRange(2000, 2100)])
     text = StringField(_l("Löfte"), validators=[DataRequired(), Length(max=300)])
-    activity = SelectField(_l("Räknas automatiskt som"), choices=choices(PromiseActivity))
-    target = IntegerField(_l("Mål (antal per år)"), validators=[InputRequired(), NumberRange(1, 1000)])
+    kind = SelectField(_l("Räknas automatiskt som"), choices=choices(PromiseKind))
+    target = IntegerField(_l("Mål"), validators=[InputRequired(), NumberRange(1, 1000)])
+    days = IntegerField(_l("Inom antal dagar"), validators=[Optional(), NumberRange(0, 365)])
+    category_id = SelectField(_l("Kategori"), coerce=choice_id, validators=[Optional()])
     area = StringField(_l("Område (frivilligt, tomt = hela kommunen)"), validators=[Length(max=200)])

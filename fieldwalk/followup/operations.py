@@ -13,24 +13,26 @@ from fieldwalk.followup.queries import period_error
 from fieldwalk.models import (
     ActionItem,
     ActionStatus,
+    Category,
     FollowUpMeeting,
     MeetingDecision,
-    PromiseActivity,
     PromiseCommitment,
+    PromiseKind,
     ResponsibleParty,
     User,
     Walk,
     WalkStatus,
     utcnow,
 )
-from fieldwalk.permissions import can_admin, can_follow_up
+from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.walks.operations import end_guest_sessions
 
 
-def _require_admin(actor: User) -> None:
-    # The yearly promise is the admin's (the views ask the same predicate); checked here so no path differs.
-    if not can_admin(actor):
-        raise OperationError(_("Bara administratörer ändrar medborgarlöftet."), status=403, code="forbidden")
+def _require_promise_editor(actor: User) -> None:
+    # The views ask the same predicate; checked here so no path differs.
+    if not can_edit_promise(actor):
+        raise OperationError(_("Bara administratörer och samordnare ändrar medborgarlöftet."), status=403,
+                             code="forbidden")
 
 
 def _require_staff(actor: User) -> None:
@@ -113,23 +115,52 @@ def finish_meeting(meeting: FollowUpMeeting, actor: User, notes: str = "") -> No
     db.session.flush()
 
 
-def add_commitment(actor: User, *, year: int, text: str, activity: PromiseActivity, target: int,
-                   area: str = "") -> PromiseCommitment:
-    """One line of the year's medborgarlöfte."""
-    _require_admin(actor)
+def _commitment_fields(kind: PromiseKind, target: int, days: int | None,
+                       category: Category | None) -> tuple[int | None, Category | None]:
+    """Check the target against the kind; the days and category that kind uses (others are dropped)."""
     if target < 1:
         raise OperationError(_("Målet måste vara minst 1."), status=422)
-    commitment = PromiseCommitment(year=year, text=text.strip(), activity=activity, target=target,
-                                   area=area.strip())
+    if kind == PromiseKind.QUARTERLY_FOLLOWUP and target > 4:
+        raise OperationError(_("Ett år har fyra kvartal: målet är 1–4 kvartal."), status=422)
+    if kind != PromiseKind.RESOLVED_WITHIN:
+        return None, None
+    if target > 100:
+        raise OperationError(_("Målet är en andel i procent: 1–100."), status=422)
+    if days is None or not 0 <= days <= 365:
+        raise OperationError(_("Ange inom hur många dagar (0–365) åtgärderna ska vara klara."), status=422)
+    return days, category
+
+
+def add_commitment(actor: User, *, year: int, text: str, kind: PromiseKind, target: int,
+                   days: int | None = None, category: Category | None = None,
+                   area: str = "") -> PromiseCommitment:
+    """One line of the year's medborgarlöfte."""
+    _require_promise_editor(actor)
+    days, category = _commitment_fields(kind, target, days, category)
+    commitment = PromiseCommitment(year=year, text=text.strip(), kind=kind, target=target, days=days,
+                                   category=category, area=area.strip())
     db.session.add(commitment)
     db.session.flush()
     record("promise.add", commitment, actor=actor, detail=f"{year}: {commitment.text} ({target})")
     return commitment
 
 
+def update_commitment(actor: User, commitment: PromiseCommitment, *, year: int, text: str, kind: PromiseKind,
+                      target: int, days: int | None = None, category: Category | None = None,
+                      area: str = "") -> PromiseCommitment:
+    """Change a line of the promise (its wording, kind, target, days, category or area)."""
+    _require_promise_editor(actor)
+    days, category = _commitment_fields(kind, target, days, category)
+    commitment.year, commitment.text, commitment.kind, commitment.target = year, text.strip(), kind, target
+    commitment.days, commitment.category, commitment.area = days, category, area.strip()
+    db.session.flush()
+    record("promise.edit", commitment, actor=actor, detail=f"{year}: {commitment.text} ({target})")
+    return commitment
+
+
 def remove_commitment(actor: User, commitment: PromiseCommitment) -> None:
     """Take a line out of the promise (e.g. entered by mistake)."""
-    _require_admin(actor)
+    _require_promise_editor(actor)
     record("promise.remove", commitment, actor=actor, detail=f"{commitment.year}: {commitment.text}")
     db.session.delete(commitment)
     db.session.flush()

@@ -4,6 +4,7 @@ import base64
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -12,11 +13,13 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.actions.queries import get_party, party_choices
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.findings.queries import active_categories
 from fieldwalk.followup import operations
 from fieldwalk.followup.charts import Bar, MapPoint, bar_chart, findings_map
 from fieldwalk.followup.dashboard import year_figures
 from fieldwalk.followup.forms import CommitmentForm, DecisionForm, FinishForm, MeetingForm
 from fieldwalk.followup.pdf import render_pdf
+from fieldwalk.followup.promises import year_progress
 from fieldwalk.followup.queries import (
     Scope,
     get_meeting_or_404,
@@ -27,8 +30,8 @@ from fieldwalk.followup.queries import (
     summarize,
 )
 from fieldwalk.labels import TRANSITION_VERBS, label
-from fieldwalk.models import ActionStatus, PromiseActivity, PromiseCommitment
-from fieldwalk.permissions import can_admin, can_follow_up
+from fieldwalk.models import ActionStatus, Category, PromiseCommitment, PromiseKind
+from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.photo_service import photo_store
 from fieldwalk.query_args import query_id, query_int
 from fieldwalk.walks.map_data import walk_map_data
@@ -241,51 +244,88 @@ def dashboard():
     year = query_int("year", date.today().year, 2000, 2100)
     figures = year_figures(year)
     promise_chart = bar_chart(
-        [Bar(p.commitment.text, p.actual, p.commitment.target, f"{p.actual} / {p.commitment.target}")
+        # Each bar is drawn against its own target (walks, quarters and percentages share no scale).
+        [Bar(p.commitment.text, 100 * min((p.actual or 0) / p.commitment.target, 1.5), 100, p.shown)
          for p in figures.commitments], _("Löfte och utfall %(year)d", year=year)) if figures.commitments else None
     quarter_chart = bar_chart(
         [Bar(_("K%(q)d skapade", q=q), created) for q, (created, _r) in enumerate(figures.per_quarter, 1)] +
         [Bar(_("K%(q)d åtgärdade", q=q), resolved) for q, (_c, resolved) in enumerate(figures.per_quarter, 1)],
         _("Åtgärder skapade och åtgärdade per kvartal %(year)d", year=year))
     return render_template("followup/dashboard.html", figures=figures, year=year, promise_chart=promise_chart,
-                           quarter_chart=quarter_chart, can_edit=can_admin(current_user))
+                           quarter_chart=quarter_chart, can_edit=can_edit_promise(current_user))
+
+
+def _commitment_form(commitment: PromiseCommitment | None = None) -> CommitmentForm:
+    form = CommitmentForm(obj=commitment) if commitment else CommitmentForm()
+    locale = str(get_locale())
+    form.category_id.choices = [SelectChoice(0, _("Alla kategorier"))] + [
+        SelectChoice(c.id, c.name(locale)) for c in active_categories()]
+    if commitment is not None and request.method == "GET":
+        form.kind.data, form.category_id.data = commitment.kind.value, commitment.category_id or 0
+    return form
+
+
+def _save_commitment(form: CommitmentForm, commitment: PromiseCommitment | None) -> str | None:
+    """Add or change the line; the error message when the operation refuses it."""
+    fields = dict(year=form.year.data, text=form.text.data, kind=PromiseKind(form.kind.data),
+                  target=form.target.data, days=form.days.data, area=form.area.data or "",
+                  category=db.session.get(Category, form.category_id.data) if form.category_id.data else None)
+    try:
+        if commitment is None:
+            operations.add_commitment(current_user, **fields)
+        else:
+            operations.update_commitment(current_user, commitment, **fields)
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        return exc.message
+    return None
 
 
 @bp.route("/promise", methods=["GET", "POST"])
 def promise():
-    """The admin records the year's medborgarlöfte, one line per commitment with a target."""
-    if not can_admin(current_user):
+    """Admins and coordinators record the year's medborgarlöfte, one line per commitment with a target."""
+    if not can_edit_promise(current_user):
         abort(403)
     year = query_int("year", date.today().year, 2000, 2100)
-    form = CommitmentForm()
+    form = _commitment_form()
     if request.method == "GET":
         form.year.data = year
     error = None
     if form.validate_on_submit():
-        try:
-            operations.add_commitment(current_user, year=form.year.data, text=form.text.data,
-                                      activity=PromiseActivity(form.activity.data), target=form.target.data,
-                                      area=form.area.data or "")
-            db.session.commit()
-        except OperationError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
+        error = _save_commitment(form, None)
+        if error is None:
             flash(_("Löftet är sparat."), "success")
             return redirect(url_for("followup.promise", year=form.year.data))
     # A typed year that failed its range check (even 99999999999999999999) is never used in a query.
     shown = form.year.data if form.year.data and not form.year.errors else year
-    commitments = db.session.scalars(db.select(PromiseCommitment).filter_by(year=shown)
-                                     .order_by(PromiseCommitment.id)).all()
     status = 422 if error else (400 if form.errors else 200)
-    return render_template("followup/promise.html", form=form, commitments=commitments, error=error,
-                           year=shown), status
+    return render_template("followup/promise.html", form=form, progress=year_progress(shown), error=error,
+                           year=shown, commitment=None), status
+
+
+@bp.route("/promise/<int:commitment_id>/edit", methods=["GET", "POST"])
+def edit_commitment(commitment_id: int):
+    """Change one line of the promise."""
+    if not can_edit_promise(current_user):
+        abort(403)
+    commitment = db.get_or_404(PromiseCommitment, commitment_id)
+    form = _commitment_form(commitment)
+    error = None
+    if form.validate_on_submit():
+        error = _save_commitment(form, commitment)
+        if error is None:
+            flash(_("Löftet är sparat."), "success")
+            return redirect(url_for("followup.promise", year=commitment.year))
+    status = 422 if error else (400 if form.errors else 200)
+    return render_template("followup/promise_edit.html", form=form, error=error, commitment=commitment,
+                           year=commitment.year), status
 
 
 @bp.post("/promise/<int:commitment_id>/delete")
 def remove_commitment(commitment_id: int):
     """Take a line out of the promise."""
-    if not can_admin(current_user):
+    if not can_edit_promise(current_user):
         abort(403)
     commitment = db.get_or_404(PromiseCommitment, commitment_id)
     year = commitment.year
@@ -293,4 +333,3 @@ def remove_commitment(commitment_id: int):
     db.session.commit()
     flash(_("Raden är borttagen."), "success")
     return redirect(url_for("followup.promise", year=year))
-

@@ -16,8 +16,8 @@ from fieldwalk.models.findings import Category, Finding, Photo, PositionSource, 
 from fieldwalk.models.followup import (
     FollowUpMeeting,
     MeetingDecision,
-    PromiseActivity,
     PromiseCommitment,
+    PromiseKind,
     Reminder,
     ReminderKind,
 )
@@ -26,7 +26,7 @@ from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus, walk_partic
 
 __all__ = [
     "OPEN_STATUSES", "ActionEvent", "AuditEntry", "ActionItem", "ActionStatus", "Base", "Category", "EventKind",
-    "Finding", "FollowUpMeeting", "MeetingDecision", "Photo", "PromiseActivity", "PromiseCommitment",
+    "Finding", "FollowUpMeeting", "MeetingDecision", "Photo", "PromiseKind", "PromiseCommitment",
     "Reminder", "ReminderKind", "PositionSource", "Priority", "ResponsibleParty", "Role", "Severity", "SuggestedPlace",
     "User", "Walk", "WalkStatus", "action_item_findings", "utcnow", "walk_participants",
 ]

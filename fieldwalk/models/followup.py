@@ -11,6 +11,7 @@ from fieldwalk.models.base import Base, enum_type, utcnow
 
 if TYPE_CHECKING:
     from fieldwalk.models.actions import ActionEvent, ActionItem, ResponsibleParty
+    from fieldwalk.models.findings import Category
     from fieldwalk.models.people import User
     from fieldwalk.models.walks import Walk
 
@@ -86,26 +87,32 @@ class Reminder(Base):
     party: Mapped[Optional["ResponsibleParty"]] = relationship()
 
 
-class PromiseActivity(enum.StrEnum):
-    """What a medborgarlöfte commitment counts; walks and follow-up meetings are counted automatically."""
+class PromiseKind(enum.StrEnum):
+    """What a medborgarlöfte commitment promises; each kind is counted from the data in followup.promises."""
 
-    WALKS = "walks"
-    FOLLOWUP_MEETINGS = "followup_meetings"
-    RESOLVED_ACTIONS = "resolved_actions"
+    WALKS = "walks"  # at least `target` walks held in the year
+    QUARTERLY_FOLLOWUP = "quarterly_followup"  # a finished follow-up meeting in each of `target` quarters
+    RESOLVED_ACTIONS = "resolved_actions"  # at least `target` action items resolved in the year
+    RESOLVED_WITHIN = "resolved_within"  # `target` % of the year's items resolved within `days` days
 
 
 class PromiseCommitment(Base):
-    """One line of the year's medborgarlöfte (citizen promise), with its target number."""
+    """One line of the year's medborgarlöfte (citizen promise): its kind, target and, where the kind
+    needs them, the days allowed and the category it is limited to (e.g. klotter sanerat inom 2 dagar)."""
 
     __tablename__ = "promise_commitments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(index=True)
     text: Mapped[str] = mapped_column(String(300))
-    activity: Mapped[PromiseActivity] = mapped_column(enum_type(PromiseActivity))
+    kind: Mapped[PromiseKind] = mapped_column(enum_type(PromiseKind))
     target: Mapped[int]
+    days: Mapped[int | None]
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     area: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    category: Mapped[Optional["Category"]] = relationship()
+
     def __repr__(self) -> str:
-        return f"<PromiseCommitment {self.year} {self.activity.value} {self.target}>"
+        return f"<PromiseCommitment {self.year} {self.kind.value} {self.target}>"
