@@ -9,12 +9,10 @@ from sqlalchemy import text
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
-from fieldwalk.followup import operations as followup
 from fieldwalk.followup.promises import days_taken, progress
 from fieldwalk.models import (
     ActionStatus,
     Category,
-    EventKind,
     FollowUpMeeting,
     PromiseCommitment,
     PromiseKind,
