@@ -30,6 +30,12 @@ def is_party_member(user: User) -> bool:
     return user.is_authenticated and user.role == Role.RESPONSIBLE and user.responsible_party_id is not None
 
 
+def is_member_of(user: User, party) -> bool:
+    """The user is an active member of this responsible party (may be named handläggare of its items)."""
+    return (user.active and user.role == Role.RESPONSIBLE and party is not None
+            and user.responsible_party_id == party.id)
+
+
 def can_manage_walks(user: User) -> bool:
     """Create and edit walks, change their status, manage the join link, check off suggested places."""
     return is_staff(user)

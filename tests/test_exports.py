@@ -86,8 +86,8 @@ def data(app, client, auth):
         f5.created_at = datetime(2026, 12, 1, 23, 30)  # 2 Dec 00:30 in Stockholm
         f5.no_action = True
         n1 = actions.create_action_item([f1], coordinator, title="Byt lampor", description="Två armaturer",
-                                        responsible_party=_party(GATA), priority=Priority.HIGH,
-                                        due_date=date.today() - timedelta(days=3))
+                                        responsible_party=_party(GATA), priority=Priority.HIGH)
+        n1.due_date = date.today() - timedelta(days=3)  # overdue by now
         n2 = actions.create_action_item([f2], coordinator, title="=2+3 sanera",
                                         due_date=date.today() + timedelta(days=10))
         n3 = actions.create_action_item([f3], coordinator, title="Ny skylt", responsible_party=_party(POLIS),
@@ -229,10 +229,14 @@ def test_action_export_headers(client, data):
 def test_party_member_exports_only_its_own_items(app, client, auth, data):
     auth.login(Role.RESPONSIBLE, party_name=GATA)
     own = [data["n1"], data["n4"]]
-    assert list_ids(client, "") == own
-    assert [int(r[0]) for r in get_csv(client, "/exports/actions.csv")[1:]] == own
-    assert [r[0] for r in get_xlsx(client, "/exports/actions.xlsx").iter_rows(min_row=2, values_only=True)] == own
-    assert [f["id"] for f in get_geojson(client, "/exports/actions.geojson")["features"]] == own
+    # Without filters a party member's list (and so its download) holds the party's open items; n4 is done.
+    assert list_ids(client, "") == [data["n1"]]
+    assert [int(r[0]) for r in get_csv(client, "/exports/actions.csv")[1:]] == [data["n1"]]
+    assert list_ids(client, "status=") == own
+    assert [int(r[0]) for r in get_csv(client, "/exports/actions.csv?status=")[1:]] == own
+    assert [r[0] for r in get_xlsx(client, "/exports/actions.xlsx?status=").iter_rows(min_row=2,
+                                                                                     values_only=True)] == own
+    assert [f["id"] for f in get_geojson(client, "/exports/actions.geojson?status=")["features"]] == own
     # Asking for another party's items gives nothing, not them.
     with app.app_context():
         police = _party(POLIS).id

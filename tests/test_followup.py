@@ -64,8 +64,8 @@ def big_walk(app, auth):
             finding, _ = findings.create_finding(
                 walk, actor, category=_category(slugs[n % 3]), description=f"Beskrivning {n}",
                 lat=56.88 + n / 2000, lon=14.80 + n / 1500, photos=[photo])
-            item = actions.create_action_item([finding], actor, title=f"Punkt-{n:02d}", responsible_party=party,
-                                              due_date=date.today() + timedelta(days=30 if n % 2 else -5))
+            item = actions.create_action_item([finding], actor, title=f"Punkt-{n:02d}", responsible_party=party)
+            item.due_date = date.today() + timedelta(days=30 if n % 2 else -5)  # half of them overdue by now
             item.created_at = datetime(2026, 10, 2, 12)
             if n < 6:  # six resolved after 4, 8, 12, 16, 20, 24 days → median 14
                 actions.transition(item, ActionStatus.DONE, actor, text="Klart")

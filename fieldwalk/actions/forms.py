@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,10 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from fieldwalk.actions.queries import party_choices
+from fieldwalk.actions.queries import assignee_choices, party_choices
 from fieldwalk.findings.queries import active_categories
-from fieldwalk.labels import choices
+from fieldwalk.labels import TRANSITION_VERBS, choices
 from fieldwalk.models import ActionStatus, Priority, User
+from fieldwalk.permissions import is_party_member
 from fieldwalk.query_args import choice_id
 from fieldwalk.walks.queries import list_walks
 
@@ -30,8 +32,15 @@ class ActionItemForm(FlaskForm):
     title = StringField(_l("Vad ska göras?"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Beskrivning"), validators=[Length(max=5000)])
     responsible_party = SelectField(_l("Ansvarig part"), coerce=int, validators=[Optional()])
+    assignee = SelectField(_l("Handläggare"), coerce=lambda value: _person_id(value), validators=[Optional()])
     due_date = DateField(_l("Klart senast"), validators=[Optional()])
     priority = SelectField(_l("Prioritet"), choices=choices(Priority), default=Priority.MEDIUM.value)
+
+    def fill_choices(self, no_party_label: str) -> "ActionItemForm":
+        """The active parties and their active members (the operation checks the member belongs)."""
+        self.responsible_party.choices = party_choices(no_party_label)
+        self.assignee.choices = assignee_choices(_("Ingen vald"))
+        return self
 
 
 class TransitionForm(FlaskForm):
@@ -44,11 +53,29 @@ class TransitionForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    """A comment on the timeline, optionally with a photo, optionally internal."""
+    """The one form on an action item's page: a comment, optionally a status change (only the moves this
+    user may make are offered), optionally a photo, optionally internal."""
 
     text = TextAreaField(_l("Kommentar"), validators=[Length(max=5000)])
-    photo = FileField(_l("Foto"))
+    to = SelectField(_l("Ändra status (valfritt)"), validators=[Optional()])
+    responsible_party = SelectField(_l("Ansvarig part"), coerce=int, validators=[Optional()])
+    photo = FileField(_l("Foto (t.ex. efter åtgärd)"))
     internal = BooleanField(_l("Intern anteckning (syns bara för samordnare och din egen organisation)"))
+
+    def fill_choices(self, moves: list[ActionStatus], keep_party_label: str) -> "CommentForm":
+        """The status moves offered (the operation decides again) and the parties for an assignment."""
+        self.to.choices = [SelectChoice("", _("Ingen ändring"))] + [
+            SelectChoice(m.value, str(TRANSITION_VERBS[m])) for m in moves]
+        self.responsible_party.choices = party_choices(keep_party_label)
+        return self
+
+
+def _person_id(value) -> int:
+    # The edit form is filled from the item, whose assignee is a User; the submitted form sends an id.
+    return value.id if isinstance(value, User) else choice_id(value)
+
+
+OPEN = "open"  # the status filter's value for every open status at once
 
 
 class ActionFilterForm(FlaskForm):
@@ -58,8 +85,9 @@ class ActionFilterForm(FlaskForm):
         csrf = False
 
     walk = SelectField(_l("Vandring"), coerce=choice_id, validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Alla"))] + choices(ActionStatus),
-                         validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Alla")),
+                                                SelectChoice(OPEN, _l("Öppna (ny, tilldelad, pågår)"))]
+                         + choices(ActionStatus), validators=[Optional()])
     category = SelectField(_l("Kategori"), coerce=choice_id, validators=[Optional()])
     party = SelectField(_l("Ansvarig part"), coerce=choice_id, validators=[Optional()])
     overdue = BooleanField(_l("Bara försenade"))
@@ -70,6 +98,7 @@ class ActionFilterForm(FlaskForm):
         return {
             "walk_id": self.walk.data if not self.walk.errors else None,
             "status": ActionStatus(status) if status else None,
+            "open_only": self.status.data == OPEN,
             "category_id": self.category.data if not self.category.errors else None,
             "party_id": self.party.data if not self.party.errors else None,
             "overdue": bool(self.overdue.data),
@@ -82,7 +111,11 @@ def action_filter_form(args, user: User) -> ActionFilterForm:
     The action item list and its exports both read their filters here, so a download holds exactly
     the items the list shows.
     """
+    if not args and is_party_member(user):
+        # A party's member opens the list to see what is left to do: their party's open items.
+        args = MultiDict({"status": OPEN})
     form = ActionFilterForm(args)
+    form.used_args = args  # what the list and its download links filter by (the default included)
     locale = str(get_locale())
     form.walk.choices = [SelectChoice(0, _("Alla"))] + [SelectChoice(w.id, w.title) for w in list_walks(user)]
     form.category.choices = [SelectChoice(0, _("Alla"))] + [

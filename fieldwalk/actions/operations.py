@@ -8,6 +8,7 @@ from fieldwalk.audit import record
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
+from fieldwalk.local_time import local_today
 from fieldwalk.models import (
     ActionEvent,
     ActionItem,
@@ -28,6 +29,7 @@ from fieldwalk.permissions import (
     can_set_due_date,
     can_set_priority,
     can_triage,
+    is_member_of,
     is_party_member,
     may_move,
 )
@@ -72,6 +74,22 @@ def allowed_transitions(user: User, item: ActionItem) -> list[ActionStatus]:
     return [to for to in TRANSITIONS[item.status] if may_move(user, item, to)]
 
 
+def _refuse_past_due_date(due_date: date | None) -> None:
+    # Today is allowed; "today" is the kommun's own calendar day, not the server's UTC one.
+    if due_date is not None and due_date < local_today():
+        raise OperationError(_("Klart senast kan inte vara ett datum som redan har passerat."), status=422,
+                             code="due_date_past")
+
+
+def _check_assignee(party: ResponsibleParty | None, assignee: User | None) -> None:
+    """A handläggare is an active member of the item's responsible party."""
+    if assignee is None:
+        return
+    if party is None or not is_member_of(assignee, party):
+        raise OperationError(_("Handläggaren måste vara en aktiv medlem av den ansvariga parten."), status=422,
+                             code="assignee_not_member")
+
+
 def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
             from_status: ActionStatus | None = None, to_status: ActionStatus | None = None,
             photo: ProcessedPhoto | None = None, internal: bool = False) -> ActionEvent:
@@ -109,6 +127,8 @@ def create_action_item(
         raise OperationError(_("Alla fynd i en åtgärd måste höra till samma vandring."), status=422)
     if not can_triage(actor, findings[0].walk):
         raise OperationError(_("Du får inte skapa åtgärder."), status=403)
+    _refuse_past_due_date(due_date)
+    _check_assignee(responsible_party, assignee)
     item = ActionItem(
         walk=findings[0].walk, title=title.strip(), description=description.strip(),
         responsible_party=responsible_party, assignee=assignee, due_date=due_date,
@@ -155,6 +175,8 @@ def transition(
         raise OperationError(message, status=422, code="text_required")
     if responsible_party is not None and responsible_party != item.responsible_party:
         item.responsible_party = responsible_party
+        if item.assignee is not None and not is_member_of(item.assignee, responsible_party):
+            item.assignee = None  # the person worked for the party that no longer has the item
         text = "\n".join(filter(None, [_("Ansvarig part: %(party)s", party=responsible_party.name), text]))
     if to == S.ASSIGNED and item.responsible_party is None:
         raise OperationError(_("Välj en ansvarig part för att tilldela åtgärden."), status=422,
@@ -189,11 +211,21 @@ def update_action_item(item: ActionItem, actor: User, **fields) -> ActionEvent |
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:  # status moves go through transition(); anything else is not a detail of an item
         raise TypeError(f"update_action_item cannot change {', '.join(sorted(unknown))}")
+    if ("responsible_party" in fields and "assignee" not in fields and item.assignee is not None
+            and fields["responsible_party"] != item.responsible_party):
+        # A new party without a named person: the old party's handläggare does not follow the item.
+        party = fields["responsible_party"]
+        if party is None or not is_member_of(item.assignee, party):
+            fields["assignee"] = None
     changed = [name for name, value in fields.items() if getattr(item, name) != value]
     if not all(EDITABLE_FIELDS[name](actor, item) for name in (changed or fields)):
         raise OperationError(_("Du får inte ändra den här åtgärden."), status=403, code="forbidden")
     if not changed:
         return None
+    if "due_date" in changed:
+        _refuse_past_due_date(fields["due_date"])
+    if {"assignee", "responsible_party"} & set(changed):
+        _check_assignee(fields.get("responsible_party", item.responsible_party), fields.get("assignee", item.assignee))
     for name in changed:
         setattr(item, name, fields[name])
     names = {

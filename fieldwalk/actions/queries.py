@@ -13,6 +13,7 @@ from fieldwalk.models import (
     ActionStatus,
     Finding,
     ResponsibleParty,
+    Role,
     User,
 )
 from fieldwalk.permissions import can_view_action, is_party_member, is_staff
@@ -38,6 +39,27 @@ def party_choices(empty_label: str) -> list[SelectChoice]:
     return [SelectChoice(0, empty_label)] + [SelectChoice(p.id, p.name) for p in active_parties()]
 
 
+def party_members() -> list[User]:
+    """The active members (handläggare) of the active parties, by party and name."""
+    return list(db.session.scalars(
+        select(User).join(ResponsibleParty, User.responsible_party_id == ResponsibleParty.id)
+        .where(User.active.is_(True), User.role == Role.RESPONSIBLE, ResponsibleParty.active.is_(True))
+        .order_by(ResponsibleParty.name, User.name, User.id)))
+
+
+def assignee_choices(empty_label: str) -> list[SelectChoice]:
+    """The handläggare to choose from, grouped by party (each option knows its party, so the page can
+    offer only the chosen party's people); 0 stands for nobody."""
+    return [SelectChoice(0, empty_label)] + [
+        SelectChoice(u.id, u.name, render_kw={"data-party": str(u.responsible_party_id)},
+                     optgroup=u.responsible_party.name) for u in party_members()]
+
+
+def get_user(user_id: int | None) -> User | None:
+    """The person a select field chose (0 or None: nobody)."""
+    return db.session.get(User, user_id) if user_id else None
+
+
 def get_party(party_id: int | None) -> ResponsibleParty | None:
     """The party a select field chose (0 or None: no party)."""
     return db.session.get(ResponsibleParty, party_id) if party_id else None
@@ -45,7 +67,7 @@ def get_party(party_id: int | None) -> ResponsibleParty | None:
 
 def action_items_query(user: User, *, walk_id: int | None = None, status: ActionStatus | None = None,
                        category_id: int | None = None, party_id: int | None = None,
-                       overdue: bool = False, today: date | None = None) -> Select:
+                       overdue: bool = False, open_only: bool = False, today: date | None = None) -> Select:
     """The filtered list of action items the user may see, most urgent first."""
     still_open = case((ActionItem.status.in_(OPEN_STATUSES), 0), else_=1)
     query = select(ActionItem).order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date,
@@ -58,6 +80,8 @@ def action_items_query(user: User, *, walk_id: int | None = None, status: Action
         query = query.where(ActionItem.walk_id == walk_id)
     if status:
         query = query.where(ActionItem.status == status)
+    if open_only:
+        query = query.where(ActionItem.status.in_(OPEN_STATUSES))
     if category_id:
         query = query.where(ActionItem.findings.any(Finding.category_id == category_id))
     if party_id:

@@ -7,10 +7,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from fieldwalk.actions import operations
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
-from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, party_choices
+from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, get_user, party_choices
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionStatus, Finding, Priority
@@ -39,7 +40,7 @@ def index():
     page = db.paginate(query, page=query_page(), per_page=50, error_out=False)
     # Only the filters travel on to the pager and the download links (a stray ?fmt= or ?_external= would
     # clash with url_for's own arguments).
-    filter_args = {k: v for k, v in request.args.items() if k in form._fields}
+    filter_args = {k: v for k, v in form.used_args.items() if k in form._fields}
     return render_template("actions/index.html", form=form, page=page, filter_args=filter_args)
 
 
@@ -60,8 +61,7 @@ def create():
         abort(404)
     if not can_triage(current_user, walk):
         abort(403)
-    form = ActionItemForm()
-    form.responsible_party.choices = party_choices(_("Ingen ännu"))
+    form = ActionItemForm().fill_choices(_("Ingen ännu"))
     if request.method == "GET":
         first = findings[0]
         name = first.category.name(str(get_locale()))
@@ -76,8 +76,8 @@ def create():
         try:
             item = operations.create_action_item(
                 findings, current_user, title=form.title.data, description=form.description.data or "",
-                responsible_party=get_party(form.responsible_party.data), due_date=form.due_date.data,
-                priority=Priority(form.priority.data),
+                responsible_party=get_party(form.responsible_party.data), assignee=get_user(form.assignee.data),
+                due_date=form.due_date.data, priority=Priority(form.priority.data),
             )
             db.session.commit()
         except OperationError as exc:
@@ -91,38 +91,36 @@ def create():
                            item=None, error=error), status
 
 
-def _detail_page(item, transition_form=None, comment_form=None, error=None, status=200):
-    transition_form = transition_form or TransitionForm(formdata=None)
+def _detail_page(item, comment_form=None, error=None, status=200):
+    transitions = operations.allowed_transitions(current_user, item)
     keep = _("Behåll nuvarande") if item.responsible_party else _("Välj ansvarig part")
-    transition_form.responsible_party.choices = party_choices(keep)
+    comment_form = (comment_form or CommentForm(formdata=None)).fill_choices(transitions, keep)
     return render_template(
-        "actions/detail.html", item=item, walk=item.walk, error=error,
-        transitions=operations.allowed_transitions(current_user, item),
-        is_reopen=operations.is_reopen, transition_form=transition_form,
-        comment_form=comment_form or CommentForm(formdata=None),
+        "actions/detail.html", item=item, walk=item.walk, error=error, transitions=transitions,
+        is_reopen=operations.is_reopen, comment_form=comment_form,
     ), status
 
 
 @bp.route("/<int:item_id>")
 @login_required
 def detail(item_id: int):
-    """An action item: its findings with before-photos, status, buttons, and the timeline."""
+    """An action item: its findings with before-photos, status, the timeline and the one form to add to it."""
     return _detail_page(get_action_or_404(item_id, current_user))
 
 
 @bp.post("/<int:item_id>/transition")
 @login_required
 def transition(item_id: int):
-    """Move the item to another status; an illegal or forbidden move is refused with a message."""
+    """Move the item to another status (kept for scripts and old pages; the item page posts to comment)."""
     item = get_action_or_404(item_id, current_user)
     form = TransitionForm()
     form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
-        return _detail_page(item, transition_form=form, error=_("Kontrollera formuläret."), status=400)
+        return _detail_page(item, error=_("Kontrollera formuläret."), status=400)
     try:
         to = ActionStatus(form.to.data)
     except ValueError:
-        return _detail_page(item, transition_form=form, error=_("Okänd status."), status=400)
+        return _detail_page(item, error=_("Okänd status."), status=400)
     try:
         operations.transition(item, to, current_user, text=form.text.data or "",
                               responsible_party=get_party(form.responsible_party.data),
@@ -130,7 +128,7 @@ def transition(item_id: int):
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
-        return _detail_page(item, transition_form=form, error=exc.message, status=exc.status)
+        return _detail_page(item, error=exc.message, status=exc.status)
     flash(_("Status ändrad."), "success")
     return redirect(url_for("actions.detail", item_id=item.id))
 
@@ -138,19 +136,31 @@ def transition(item_id: int):
 @bp.post("/<int:item_id>/comment")
 @login_required
 def comment(item_id: int):
-    """Add a comment and/or a photo to the timeline."""
+    """The item page's one form: a comment and/or photo, and optionally a status change with it."""
     item = get_action_or_404(item_id, current_user)
     form = CommentForm()
+    # Any status is accepted here; whether this user may make this move is the operation's decision.
+    form.to.choices = [SelectChoice("", "")] + [SelectChoice(s.value, s.value) for s in ActionStatus]
+    form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
         return _detail_page(item, comment_form=form, error=_("Kontrollera formuläret."), status=400)
+    to = (form.to.data or "").strip()
     try:
-        operations.add_comment(item, current_user, form.text.data or "", photo=_one_photo(form.photo.data),
-                               internal=bool(form.internal.data))
+        photo = _one_photo(form.photo.data)
+        if to:
+            if form.internal.data:
+                raise OperationError(_("En statusändring syns för alla. Ta bort markeringen för intern "
+                                       "anteckning eller spara anteckningen utan statusändring."), status=422)
+            operations.transition(item, ActionStatus(to), current_user, text=form.text.data or "",
+                                  responsible_party=get_party(form.responsible_party.data), photo=photo)
+        else:
+            operations.add_comment(item, current_user, form.text.data or "", photo=photo,
+                                   internal=bool(form.internal.data))
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
         return _detail_page(item, comment_form=form, error=exc.message, status=exc.status)
-    flash(_("Kommentaren är sparad."), "success")
+    flash(_("Status ändrad.") if to else _("Kommentaren är sparad."), "success")
     return redirect(url_for("actions.detail", item_id=item.id) + "#timeline")
 
 
@@ -161,18 +171,18 @@ def edit(item_id: int):
     item = get_action_or_404(item_id, current_user)
     if not can_edit_action(current_user, item):
         abort(403)
-    form = ActionItemForm(obj=item)
-    form.responsible_party.choices = party_choices(_("Ingen ännu"))
+    form = ActionItemForm(obj=item).fill_choices(_("Ingen ännu"))
     if request.method == "GET":
         form.responsible_party.data = item.responsible_party_id or 0
+        form.assignee.data = item.assignee_id or 0
         form.priority.data = item.priority.value
     if form.validate_on_submit():
         try:
             operations.update_action_item(
                 item, current_user, title=form.title.data.strip(),
                 description=(form.description.data or "").strip(),
-                responsible_party=get_party(form.responsible_party.data), due_date=form.due_date.data,
-                priority=Priority(form.priority.data),
+                responsible_party=get_party(form.responsible_party.data), assignee=get_user(form.assignee.data),
+                due_date=form.due_date.data, priority=Priority(form.priority.data),
             )
             db.session.commit()
         except OperationError as exc:

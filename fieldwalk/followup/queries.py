@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from fieldwalk.extensions import db
 from fieldwalk.models import (
     OPEN_STATUSES,
+    ActionEvent,
     ActionItem,
     ActionStatus,
     Finding,
@@ -70,25 +71,61 @@ class Scope:
         return list(db.session.scalars(
             select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high).order_by(Walk.starts_at)))
 
-    def findings(self) -> list[Finding]:
-        """The findings of the walks in scope."""
-        ids = [w.id for w in self.walks]
-        return list(db.session.scalars(
-            select(Finding).where(Finding.walk_id.in_(ids)).order_by(Finding.walk_id, Finding.created_at)
-            .options(selectinload(Finding.photos), selectinload(Finding.category))))
-
-    def action_items(self) -> list[ActionItem]:
-        """A walk's items; for a period the items of its walks, those created or resolved in it, and every
-        item still open (a quarterly meeting reviews everything not yet done)."""
+    @cached_property
+    def _items(self) -> list[ActionItem]:
         query = select(ActionItem).options(selectinload(ActionItem.findings), selectinload(ActionItem.events))
         if self.walk is not None:
             query = query.where(ActionItem.walk_id == self.walk.id)
         else:
             low, high = utc_bounds(self.start, self.end)
-            query = query.join(Walk, ActionItem.walk_id == Walk.id).where(or_(
-                Walk.starts_at.between(low, high), ActionItem.created_at.between(low, high),
-                ActionItem.resolved_at.between(low, high), ActionItem.status.in_(OPEN_STATUSES)))
+            changed = select(ActionEvent.action_item_id).where(
+                ActionEvent.created_at >= low, ActionEvent.created_at < high, ActionEvent.internal.is_(False))
+            query = query.where(or_(ActionItem.walk_id.in_([w.id for w in self.walks]),
+                                    ActionItem.id.in_(changed)))
         return list(db.session.scalars(query.order_by(ActionItem.walk_id, ActionItem.id)))
+
+    def action_items(self) -> list[ActionItem]:
+        """A walk's items; for a period the items of the walks held in it, and the items of earlier walks
+        whose timeline changed in it (a status move or a public comment), so the quarter's work shows."""
+        return list(self._items)
+
+    def earlier_items(self) -> list[ActionItem]:
+        """The items in scope that come from walks outside it (changed during the period)."""
+        ids = {w.id for w in self.walks}
+        return [i for i in self._items if i.walk_id not in ids]
+
+    def findings(self) -> list[Finding]:
+        """The findings of the walks in scope, then those behind the items from earlier walks (every item's
+        findings are listed, so its numbers always point into the same protocol)."""
+        ids = [w.id for w in self.walks]
+        found = list(db.session.scalars(
+            select(Finding).where(Finding.walk_id.in_(ids)).order_by(Finding.walk_id, Finding.created_at)
+            .options(selectinload(Finding.photos), selectinload(Finding.category),
+                     selectinload(Finding.action_items))))
+        seen = {f.id for f in found}
+        for item in self.earlier_items():
+            for finding in item.findings:
+                if finding.id not in seen:
+                    seen.add(finding.id)
+                    found.append(finding)
+        return found
+
+    def untriaged_findings(self) -> list[Finding]:
+        """Findings of the walks in scope that nobody has decided on: no action item, not "ingen åtgärd"."""
+        ids = [w.id for w in self.walks]
+        return list(db.session.scalars(
+            select(Finding).where(Finding.walk_id.in_(ids), Finding.no_action.is_(False),
+                                  ~Finding.action_items.any())
+            .order_by(Finding.walk_id, Finding.created_at, Finding.id)
+            .options(selectinload(Finding.photos), selectinload(Finding.category))))
+
+    def description(self) -> str:
+        """The one line a protocol's reader needs to know what it covers."""
+        if self.walk is not None:
+            return _("Omfattning: alla fynd från vandringen och alla åtgärder som gjorts av dem.")
+        return _("Omfattning: vandringar som hölls under perioden (%(walks)d st) med alla deras fynd och åtgärder, "
+                 "samt åtgärder från tidigare vandringar som ändrades under perioden (%(earlier)d st) med sina fynd.",
+                 walks=len(self.walks), earlier=len(self.earlier_items()))
 
 
 def items_to_review(scope: Scope) -> list[ActionItem]:
