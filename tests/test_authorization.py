@@ -106,6 +106,7 @@ MATRIX = {
     "followup.index": ("GET", "/followup/", STAFF, None),
     "followup.meeting": ("GET", "/followup/meetings/{meeting}", STAFF, None),
     "followup.step": ("GET", "/followup/meetings/{meeting}/items/{item}", STAFF, None),
+    "followup.triage": ("GET", "/followup/meetings/{meeting}/findings/{finding_a2}", STAFF, None),
     "followup.finish": ("POST", "/followup/meetings/{meeting}/finish", STAFF, {"notes": ""}),
     "followup.protocol": ("GET", "/followup/protocol?walk={walk_a}", STAFF, None),
     "followup.protocol_pdf": ("GET", "/followup/protocol.pdf?walk={walk_a}", STAFF, None),
@@ -230,8 +231,9 @@ FIELD_ALLOWED = {
 }
 # path → the fields it carries; an extra field on a path that does not carry it is never applied.
 PATH_CARRIES = {
-    "html_edit": {"responsible_party", "due_date", "priority", "text"},
+    "html_edit": {"responsible_party", "due_date", "priority", "text", "assignee"},
     "html_transition": {"status", "responsible_party"},
+    "html_comment": {"status", "responsible_party"},  # the item page's one form: a comment with a status move
     "api": {"status"},
     "operation": set(FIELD_ALLOWED),
 }
@@ -299,10 +301,10 @@ def _post(client, path: str, field: str, form: dict, world) -> int:
                 "priority": "medium"}
         data.update({k: v for k, v in form.items() if k != "to"})
         return client.post(f"/actions/{item}/edit", data=data).status_code
-    if path == "html_transition":
+    if path in ("html_transition", "html_comment"):
         data = {"to": "in_progress", "text": "Påbörjat"}
         data.update(form)
-        return client.post(f"/actions/{item}/transition", data=data).status_code
+        return client.post(f"/actions/{item}/{path.removeprefix('html_')}", data=data).status_code
     data = {"to": "in_progress"}
     data.update({k: v for k, v in form.items() if k != "status"} if field != "status" else {})
     return client.post(f"/api/v1/action-items/{item}/transition", json=data).status_code

@@ -111,7 +111,7 @@ def test_protocol_on_screen_and_bad_scope(client, big_walk):
     period = client.get("/followup/protocol?from=2026-10-01&to=2026-12-31")
     assert period.status_code == 200 and period.get_data(as_text=True).count('class="protocol-item"') == 30
     assert client.get("/followup/protocol?from=2025-01-01&to=2025-03-31").get_data(as_text=True).count(
-        'class="protocol-item"') == 24  # the still open items are carried into any period
+        'class="protocol-item"') == 0  # no walk then, and nothing changed then
 
 
 def test_meeting_mode_steps_through_open_items_and_records_decisions(app, client, big_walk):

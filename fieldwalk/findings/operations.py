@@ -230,6 +230,8 @@ def set_no_action(finding: Finding, actor: User, no_action: bool, note: str = ""
         raise OperationError(_("Du får inte ändra fyndets åtgärdsbehov."), status=403, code="forbidden")
     if no_action and finding.action_items:
         raise OperationError(_("Fyndet har redan en åtgärd."), status=409)
+    if no_action and not note.strip():  # the protocol has to say why nothing is done
+        raise OperationError(_("Skriv varför ingen åtgärd behövs."), status=422, code="note_required")
     finding.no_action = no_action
     finding.no_action_note = note.strip() if no_action else ""
     db.session.flush()

@@ -146,8 +146,10 @@ def no_action(finding_id: int):
     try:
         operations.set_no_action(finding, current_user, request.form.get("undo") != "1", form.note.data or "")
     except OperationError as error:
-        flash(error.message, "error")
-        return redirect(url_for("findings.detail", finding_id=finding.id)), 303
+        db.session.rollback()
+        form.note.errors = [error.message]  # shown at the field, with what was typed kept
+        return render_template("findings/detail.html", finding=finding, walk=finding.walk,
+                               no_action_form=form), error.status
     db.session.commit()
     flash(_("Fyndet är uppdaterat."), "success")
     return redirect(url_for("findings.detail", finding_id=finding.id))

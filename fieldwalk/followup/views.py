@@ -1,7 +1,7 @@
 """Follow-up pages: meetings (step through the open items), protocols on screen and as PDF, the dashboard."""
 
 import base64
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -10,9 +10,13 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from fieldwalk.actions import operations as actions
-from fieldwalk.actions.queries import get_party, party_choices
+from fieldwalk.actions.forms import ActionItemForm
+from fieldwalk.actions.queries import get_party, get_user, party_choices
+from fieldwalk.actions.views import DEFAULT_DUE_DAYS
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.findings import operations as findings_ops
+from fieldwalk.findings.forms import NoActionForm
 from fieldwalk.findings.queries import active_categories
 from fieldwalk.followup import operations
 from fieldwalk.followup.charts import Bar, MapPoint, bar_chart, findings_map
@@ -30,10 +34,11 @@ from fieldwalk.followup.queries import (
     summarize,
 )
 from fieldwalk.labels import TRANSITION_VERBS, label
-from fieldwalk.models import ActionStatus, Category, PromiseCommitment, PromiseKind
+from fieldwalk.local_time import local_today
+from fieldwalk.models import ActionStatus, Category, Finding, Priority, PromiseCommitment, PromiseKind, Severity
 from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.photo_service import photo_store
-from fieldwalk.query_args import query_id, query_int
+from fieldwalk.query_args import query_id, query_ids, query_int
 from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 
@@ -94,12 +99,88 @@ def _meeting_items(meeting):
 
 @bp.route("/meetings/<int:meeting_id>")
 def meeting(meeting_id: int):
-    """The agenda: every item to go through, with what was decided so far, and the finish form."""
+    """The agenda: findings nobody has decided on yet, every item to go through with what was decided so
+    far, and the finish form."""
     meeting = get_meeting_or_404(meeting_id)
     items = _meeting_items(meeting)
     decided = {d.action_item_id: d for d in meeting.decisions}
     return render_template("followup/meeting.html", meeting=meeting, items=items, decided=decided,
+                           untriaged=Scope.of_meeting(meeting).untriaged_findings(),
                            finish_form=FinishForm(formdata=None, notes=meeting.notes))
+
+
+def _triage_page(meeting, finding, untriaged, item_form=None, none_form=None, error=None, status=200):
+    item_form = item_form or ActionItemForm(formdata=None, prefix="item")
+    item_form.fill_choices(_("Ingen ännu"))
+    if item_form.title.data is None:  # proposed like the action item form proposes
+        name = finding.category.name(str(get_locale()))
+        item_form.title.data = f"{name}: {finding.place or finding.description[:60]}".strip(": ")
+        item_form.description.data = finding.description
+        item_form.responsible_party.data = finding.category.default_party_id or 0
+        item_form.due_date.data = local_today() + timedelta(days=DEFAULT_DUE_DAYS)
+        item_form.priority.data = (Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM).value
+    position = next(n for n, f in enumerate(untriaged) if f.id == finding.id)
+    return render_template(
+        "followup/triage.html", meeting=meeting, finding=finding, untriaged=untriaged, position=position,
+        same_walk=[f for f in untriaged if f.walk_id == finding.walk_id and f.id != finding.id],
+        also=set(query_ids("also", request.form)) if request.method == "POST" else set(),
+        item_form=item_form, none_form=none_form or NoActionForm(formdata=None, prefix="none"),
+        error=error, next=untriaged[position + 1] if position + 1 < len(untriaged) else None), status
+
+
+@bp.route("/meetings/<int:meeting_id>/findings/<int:finding_id>", methods=["GET", "POST"])
+def triage(meeting_id: int, finding_id: int):
+    """A finding nobody has decided on, in meeting mode: make an action item of it (and of others from the
+    same walk), or mark that no action is needed and why; then on to the next one."""
+    meeting = get_meeting_or_404(meeting_id)
+    scope = Scope.of_meeting(meeting)
+    untriaged = scope.untriaged_findings()
+    finding = next((f for f in untriaged if f.id == finding_id), None)
+    if finding is None:
+        done = db.session.get(Finding, finding_id)
+        if done is None or done.walk_id not in {w.id for w in scope.walks}:
+            abort(404)
+        flash(_("Fyndet har redan ett beslut."), "info")  # e.g. decided in another tab
+        return redirect(url_for("followup.meeting", meeting_id=meeting.id) + "#untriaged")
+    if request.method == "GET":
+        return _triage_page(meeting, finding, untriaged)
+    if meeting.finished_at is not None:
+        return _triage_page(meeting, finding, untriaged, error=_("Mötet är avslutat."), status=409)
+    item_form, none_form = ActionItemForm(prefix="item"), NoActionForm(prefix="none")
+    item_form.fill_choices("")
+    try:
+        if request.form.get("decision") == "no_action":
+            if not none_form.validate_on_submit():
+                raise OperationError(_("Kontrollera formuläret."), status=400)
+            findings_ops.set_no_action(finding, current_user, True, none_form.note.data or "")
+            message = _("Fyndet är markerat: ingen åtgärd behövs.")
+        else:
+            if not item_form.validate_on_submit():
+                raise OperationError(_("Kontrollera de markerade fälten."), status=400)
+            others = [f for f in untriaged if f.id in set(query_ids("also", request.form))
+                      and f.walk_id == finding.walk_id and f.id != finding.id]
+            actions.create_action_item(
+                [finding, *others], current_user, title=item_form.title.data,
+                description=item_form.description.data or "",
+                responsible_party=get_party(item_form.responsible_party.data),
+                assignee=get_user(item_form.assignee.data), due_date=item_form.due_date.data,
+                priority=Priority(item_form.priority.data))
+            message = _("Åtgärden är skapad.")
+        db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        if request.form.get("decision") == "no_action":
+            none_form.note.errors = list(none_form.note.errors) or [exc.message]
+        return _triage_page(meeting, finding, untriaged, item_form=item_form, none_form=none_form,
+                            error=exc.message, status=exc.status)
+    flash(message, "success")
+    remaining = scope.untriaged_findings()
+    if remaining:
+        ids = [f.id for f in untriaged]
+        after = set(ids[ids.index(finding.id) + 1:])
+        later = [f for f in remaining if f.id in after]  # on down the list, then round to those skipped
+        return redirect(url_for("followup.triage", meeting_id=meeting.id, finding_id=(later or remaining)[0].id))
+    return redirect(url_for("followup.meeting", meeting_id=meeting.id) + "#untriaged")
 
 
 def _step_page(meeting, items, position, form, error=None, status=200):
@@ -208,13 +289,16 @@ def _protocol(pdf: bool):
     numbers = {f.id: n for n, f in enumerate(findings, 1)}
     points = [MapPoint(numbers[f.id], f.lat, f.lon, f.category.is_positive) for f in findings if f.has_position]
     decisions = {d.action_item_id: d for d in meeting.decisions} if meeting else {}
+    promise_year = (meeting.held_on.year if meeting else
+                    scope.start.year if scope.start else scope.walk.starts_at.year)
     context = dict(
         scope=scope, meeting=meeting, findings=findings, items=items, numbers=numbers, decisions=decisions,
         summary=summarize(findings, items, date.today()), walks=scope.walks,
         map_svg=findings_map(points, _("Karta över fynden, numrerade som i listan")),
         without_position=len(findings) - len(points), statuses=list(ActionStatus), pdf=pdf,
         photo_src=_data_uri if pdf else (lambda p: url_for("findings.photo", photo_id=p.id, variant="thumb")),
-        query=request.args.to_dict(),
+        query=request.args.to_dict(), untriaged=scope.untriaged_findings(),
+        promise_year=promise_year, promise=year_progress(promise_year),
     )
     if pdf:
         css = (current_app.static_folder + "/css/report.css")

@@ -1,8 +1,9 @@
 // The handläggare select offers only the people of the chosen responsible party (the server checks it too).
 (function () {
   "use strict";
-  var party = document.getElementById("responsible_party");
-  var person = document.getElementById("assignee");
+  // The action item form's fields, with or without a prefix (the meeting's triage step uses "item-").
+  var party = document.querySelector("select[id$='responsible_party']");
+  var person = document.querySelector("select[id$='assignee']");
   if (!party || !person) { return; }
   function update() {
     var chosen = party.value;
