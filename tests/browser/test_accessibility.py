@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, Walk, walk_participants
+from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, PromiseCommitment, Walk, walk_participants
 from fieldwalk.seed import DEMO_PASSWORD, seed_demo
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,16 @@ def demo(app):
         seed_demo()
         db.session.commit()
         walk = db.session.scalar(select(Walk).order_by(Walk.id))
-        return {"walk": walk.id, "code": db.session.scalar(select(Walk.join_code).order_by(Walk.id.desc())),
+        # A meeting under way about the second walk, whose findings nobody has decided on yet.
+        second = db.session.scalar(select(Walk).order_by(Walk.id.desc()))
+        open_meeting = FollowUpMeeting(title="Uppföljning Norremark", walk=second, held_on=second.starts_at.date())
+        db.session.add(open_meeting)
+        db.session.commit()
+        return {"open_meeting": open_meeting.id,
+                "untriaged": db.session.scalar(select(Finding.id).filter_by(walk_id=second.id)
+                                               .order_by(Finding.id)),
+                "commitment": db.session.scalar(select(PromiseCommitment.id).order_by(PromiseCommitment.id)),
+                "walk": walk.id, "code": db.session.scalar(select(Walk.join_code).order_by(Walk.id.desc())),
                 "finding": db.session.scalar(select(Finding.id).order_by(Finding.id)),
                 "item": db.session.scalar(select(ActionItem.id).order_by(ActionItem.id)),
                 "meeting": db.session.scalar(select(FollowUpMeeting.id)),
@@ -49,7 +58,9 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
 STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{joined}", "/walks/{walk}/findings/new",
                "/findings/{finding}",
                "/actions/", "/actions/{item}", "/actions/{item}/edit", "/followup/", "/followup/meetings/{meeting}",
-               "/followup/protocol?walk={walk}", "/followup/dashboard", "/followup/promise", "/admin/users",
+               "/followup/meetings/{open_meeting}", "/followup/meetings/{open_meeting}/findings/{untriaged}",
+               "/followup/protocol?walk={walk}", "/followup/protocol?meeting={meeting}", "/followup/dashboard",
+               "/followup/promise", "/followup/promise/{commitment}/edit", "/admin/users",
                "/admin/categories", "/admin/audit", "/account/password"]
 PUBLIC_PAGES = ["/login", "/reset", "/join/{code}"]
 
