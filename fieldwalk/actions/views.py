@@ -98,6 +98,7 @@ def _detail_page(item, comment_form=None, error=None, status=200):
     return render_template(
         "actions/detail.html", item=item, walk=item.walk, error=error, transitions=transitions,
         is_reopen=operations.is_reopen, comment_form=comment_form,
+        text_needed_sometimes=any(operations.needs_text(item, to) for to in transitions),
     ), status
 
 

@@ -328,8 +328,9 @@ def dashboard():
     year = query_int("year", date.today().year, 2000, 2100)
     figures = year_figures(year)
     promise_chart = bar_chart(
-        # Each bar is drawn against its own target (walks, quarters and percentages share no scale).
-        [Bar(p.commitment.text, 100 * min((p.actual or 0) / p.commitment.target, 1.5), 100, p.shown)
+        # Each bar is drawn against its own target (walks, quarters and percentages share no scale); a bar
+        # stops at a target it passed, so its label stays on the chart.
+        [Bar(p.commitment.text, 100 * min((p.actual or 0) / p.commitment.target, 1), 100, p.shown)
          for p in figures.commitments], _("Löfte och utfall %(year)d", year=year)) if figures.commitments else None
     quarter_chart = bar_chart(
         [Bar(_("K%(q)d skapade", q=q), created) for q, (created, _r) in enumerate(figures.per_quarter, 1)] +
