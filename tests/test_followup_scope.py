@@ -162,3 +162,13 @@ def test_triage_step_outside_the_scope_or_after_the_meeting(app, client, two_qua
     assert client.post(url, data={"decision": "no_action", "none-note": "x"}).status_code == 409
     with app.app_context():
         assert db.session.get(Finding, two_quarters["fb2"]).no_action is False
+
+
+def test_after_the_last_item_the_meeting_goes_on_to_the_undecided_findings(client, two_quarters):
+    meeting = two_quarters["meeting"]
+    last = two_quarters["ib1"]  # the agenda goes walk by walk: A's item, then B's
+    step = client.get(f"/followup/meetings/{meeting}/items/{last}").get_data(as_text=True)
+    assert "2 fynd utan beslut" in step
+    response = client.post(f"/followup/meetings/{meeting}/items/{last}", data={"text": "Fortsätter"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/followup/meetings/{meeting}/findings/{two_quarters['fb2']}")

@@ -197,6 +197,7 @@ def _step_page(meeting, items, position, form, error=None, status=200):
         previous=items[position - 1] if position else None,
         next=items[position + 1] if position + 1 < len(items) else None,
         decision=next((d for d in meeting.decisions if d.action_item_id == item.id), None),
+        untriaged=Scope.of_meeting(meeting).untriaged_findings(),
         map_data=walk_map_data(item.walk, findings=item.findings, places=[]),
         positioned=[f for f in item.findings if f.has_position],
     ), status
@@ -231,6 +232,9 @@ def step(meeting_id: int, item_id: int):
     flash(_("Beslutet är sparat."), "success")
     if position + 1 < len(items):
         return redirect(url_for("followup.step", meeting_id=meeting.id, item_id=items[position + 1].id))
+    untriaged = Scope.of_meeting(meeting).untriaged_findings()
+    if untriaged:  # the items are done; the findings nobody decided on come before finishing
+        return redirect(url_for("followup.triage", meeting_id=meeting.id, finding_id=untriaged[0].id))
     return redirect(url_for("followup.meeting", meeting_id=meeting.id) + "#finish")
 
 
