@@ -22,6 +22,8 @@ from fieldwalk.models import (
     Category,
     Finding,
     FollowUpMeeting,
+    PromiseCommitment,
+    PromiseKind,
     ResponsibleParty,
     Role,
     Walk,
@@ -78,6 +80,8 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "followup.index": ("walk",),
     "followup.meeting": (),
     "followup.step": (),
+    "followup.triage": ("also",),  # read from the POSTed form
+    "followup.edit_commitment": (),
     "followup.protocol": ("meeting", "walk", "from", "to"),
     "followup.protocol_pdf": ("meeting", "walk", "from", "to"),
     "followup.dashboard": ("year",),
@@ -123,11 +127,12 @@ def world(session_app):
                           reporter_name="Test", reporter_org="")
         item = ActionItem(walk=walk, title="Laga lampan", findings=[finding], responsible_party=party)
         meeting = FollowUpMeeting(title="Möte", walk=walk, held_on=date(2026, 12, 1))
-        db.session.add_all([finding, item, meeting])
+        commitment = PromiseCommitment(year=2026, text="Två vandringar", kind=PromiseKind.WALKS, target=2)
+        db.session.add_all([finding, item, meeting, commitment])
         db.session.commit()
         values = {"walk_id": walk.id, "finding_id": finding.id, "item_id": item.id, "photo_id": 1,
                   "user_id": users["admin"].id, "category_id": category.id, "party_id": party.id,
-                  "meeting_id": meeting.id, "code": walk.join_code, "token": "x.y.z",
+                  "meeting_id": meeting.id, "commitment_id": commitment.id, "code": walk.join_code, "token": "x.y.z",
                   "finding_uuid": finding.uuid, "fmt": "csv", "variant": "thumb", "filename": "css/app.css"}
         urls = []
         with app.test_request_context():
@@ -217,7 +222,10 @@ def test_hostile_text_in_paths_never_makes_a_server_error(world, role):
 
 
 POST_VALUES = ["²", "٣", "１", "99999999999999999999", "-1", "", " ", "x" * 5000, "🚀", "2026-13-45", "NaN", "1"]
-VIEW_FORM_NAMES = {"status", "checked", "enabled", "undo", "finding"}  # read from request.form by views
+VIEW_FORM_NAMES = {"status", "checked", "enabled", "undo", "finding", "decision", "also",  # read by views
+                   # the meeting's triage step: the action item and no-action forms under their prefixes
+                   "item-title", "item-description", "item-responsible_party", "item-assignee", "item-due_date",
+                   "item-priority", "none-note"}
 
 
 def _form_field_names() -> set[str]:
