@@ -144,8 +144,12 @@ def test_who_is_not_on_the_walk_gets_nothing(client, auth, area, role):
                        json={"finding_id": area["near"]}).status_code in (403, 404)
 
 
-@pytest.mark.parametrize("query", [{}, {"category_id": "x", "lat": 1, "lon": 1}, {"category_id": 1, "lat": 91, "lon": 0},
-                                   {"category_id": 1, "lat": 0, "lon": "١٢"}, {"category_id": 99999, "lat": 0, "lon": 0}])
+BAD_QUERIES = [{}, {"category_id": "x", "lat": 1, "lon": 1}, {"category_id": 1, "lat": 91, "lon": 0},
+               {"category_id": 1, "lat": 0, "lon": "١٢"}, {"category_id": "١", "lat": 0, "lon": 0},
+               {"category_id": 1, "lat": "nan", "lon": 0}, {"category_id": 99999, "lat": 0, "lon": 0}]
+
+
+@pytest.mark.parametrize("query", BAD_QUERIES)
 def test_bad_queries_are_a_422(client, auth, area, query):
     auth.login(Role.COORDINATOR)
     answer = client.get(f"/api/v1/walks/{area['now']}/nearby", query_string=query)
