@@ -262,7 +262,10 @@ RESOLVED_STATUSES = (ActionStatus.DONE, ActionStatus.CLOSED)
 
 
 def _outcome(finding: Finding) -> NoticeOutcome | None:
-    """The finding's outcome once none of its action items is open: resolved if any was done, else rejected."""
+    """The finding's outcome once none of its action items is open: resolved if any was done, else rejected;
+    a finding marked "ingen åtgärd behövs" is rejected (with the note as the reason)."""
+    if finding.no_action:
+        return NoticeOutcome.REJECTED
     items = finding.action_items
     if not items or any(i.status in OPEN_STATUSES for i in items):
         return None
@@ -270,32 +273,39 @@ def _outcome(finding: Finding) -> NoticeOutcome | None:
 
 
 def record_outcomes(item: ActionItem) -> None:
-    """After a status move of `item`: for each of its findings whose reporter left an address and whose items
-    are now all finished, record the outcome notice (unique per finding and outcome) and queue the mail.
+    """After a status move of `item`: record_outcome for each of its findings."""
+    for finding in item.findings:
+        record_outcome(finding)
+
+
+def record_outcome(finding: Finding) -> None:
+    """If the finding's reporter left an address and the finding has an outcome now (_outcome), record the
+    notice (unique per finding and outcome) and queue the mail.
 
     The record is written in the same transaction as the move and the mail goes only after the commit, so a
     move that is rolled back mails nobody; re-opening and resolving again, or a second item reaching the
     same outcome, finds the record and mails nobody a second time (two moves at once: the unique constraint).
     """
-    for finding in item.findings:
-        reporter = finding.reporter
-        if reporter is None or not reporter.notify_email or not reporter.active or reporter.erased_at:
-            continue
-        outcome = _outcome(finding)
-        if outcome is None or db.session.scalar(select(FindingNotice.id).where(
-                FindingNotice.finding_id == finding.id, FindingNotice.outcome == outcome)) is not None:
-            continue
-        try:
-            with savepoint():
-                db.session.add(FindingNotice(finding_id=finding.id, outcome=outcome))
-                db.session.flush()
-        except IntegrityError:  # a concurrent move recorded (and mails) it
-            continue
-        db.session.info.setdefault(_PENDING_OUTCOMES, []).append((finding, outcome))
+    reporter = finding.reporter
+    if reporter is None or not reporter.notify_email or not reporter.active or reporter.erased_at:
+        return
+    outcome = _outcome(finding)
+    if outcome is None or db.session.scalar(select(FindingNotice.id).where(
+            FindingNotice.finding_id == finding.id, FindingNotice.outcome == outcome)) is not None:
+        return
+    try:
+        with savepoint():
+            db.session.add(FindingNotice(finding_id=finding.id, outcome=outcome))
+            db.session.flush()
+    except IntegrityError:  # a concurrent move recorded (and mails) it
+        return
+    db.session.info.setdefault(_PENDING_OUTCOMES, []).append((finding, outcome))
 
 
 def _reason(finding: Finding, outcome: NoticeOutcome) -> str:
     """The public (non-internal) text of the latest move of the finding's items to the outcome's statuses."""
+    if outcome == NoticeOutcome.REJECTED and finding.no_action:
+        return finding.no_action_note.strip()
     statuses = RESOLVED_STATUSES if outcome == NoticeOutcome.RESOLVED else (ActionStatus.REJECTED,)
     events = [e for i in finding.action_items for e in i.events
               if e.kind == EventKind.STATUS and e.to_status in statuses and not e.internal and e.text.strip()]

@@ -221,3 +221,15 @@ def test_erasure_removes_the_address_and_the_mails(app, reported):
         assert db.session.get(User, reported["guest"]).notify_email is None
     assert _to_reporter(app) == []
     assert not any(ADDRESS in p.read_text(errors="replace") for p in Path(app.config["MAIL_OUTBOX"]).glob("*.eml"))
+
+
+def test_no_action_needed_is_told_with_the_note_once(app, reported):
+    with app.app_context():
+        finding = db.session.get(Finding, reported["finding"])
+        findings.set_no_action(finding, _coordinator(), True, "Lampan är redan utbytt sedan i går")
+        db.session.commit()
+        findings.set_no_action(finding, _coordinator(), False)
+        findings.set_no_action(finding, _coordinator(), True, "Fortfarande ingen åtgärd")
+        db.session.commit()
+    [mail] = _to_reporter(app)
+    assert "inte att åtgärdas" in mail["Subject"] and "Lampan är redan utbytt sedan i går" in mail.get_content()

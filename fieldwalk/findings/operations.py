@@ -14,6 +14,7 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, Severity, User, Walk
+from fieldwalk.notifications import record_outcome
 from fieldwalk.permissions import can_agree, can_log_finding, can_triage, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
 from fieldwalk.photos import ProcessedPhoto
@@ -233,6 +234,8 @@ def set_no_action(finding: Finding, actor: User, no_action: bool, note: str = ""
     finding.no_action = no_action
     finding.no_action_note = note.strip() if no_action else ""
     db.session.flush()
+    if no_action:
+        record_outcome(finding)  # the reporter who asked is told it will not be acted on, and why
     return finding
 
 
