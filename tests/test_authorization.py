@@ -101,6 +101,9 @@ MATRIX = {
                         STAFF | {"guest_a"}, None),
     # finding_a is the first finding of the world (id 1); the coordinator reported it (no agreeing with oneself)
     "api.agree": ("POST", "/api/v1/walks/{walk_a}/agreements", {"admin", "guest_a"}, {"finding_id": 1}),
+    # (nobody agreed yet: those allowed get 409 "agree first", the others 403/404)
+    "api.agreement_photo": ("POST", "/api/v1/walks/{walk_a}/agreements/{finding_a}/photo", {"admin", "guest_a"},
+                            {"photo": "jpeg"}),
     "api.action_items": ("GET", "/api/v1/action-items", LOGGED_IN, None),
     "api.action_item": ("GET", "/api/v1/action-items/{item}", STAFF | {"party_x"}, None),
     "api.transition": ("POST", "/api/v1/action-items/{item}/transition", STAFF | {"party_x"}, {"to": "in_progress"}),
@@ -401,6 +404,11 @@ OPERATIONS = {
     # the coordinator reported finding_a: one does not agree with oneself
     "agree": (lambda w, a: findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
               {"admin", "guest_a", "participant"}),
+    "add_agreement_photo": (lambda w, a: (findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
+                                          findings.add_agreement_photo(_get(Walk, w, "walk_a"), a,
+                                                                       _get(Finding, w, "finding_a"),
+                                                                       jpeg_bytes((320, 240)), "p.jpg")),
+                            {"admin", "guest_a", "participant"}),
     "set_notify_email": (lambda w, a: walks.set_notify_email(a, a, "ny@example.org"),
                          {"guest_a", "guest_b", "participant"}),
 }

@@ -1,6 +1,7 @@
 """Duplicates nearby: the radius query behind the capture form's box (who sees what, within how many metres),
 and "Jag håller med" agreements (one per person and finding, whatever is sent)."""
 
+import io
 from datetime import datetime
 
 import pytest
@@ -12,6 +13,7 @@ from fieldwalk.findings import operations as findings
 from fieldwalk.models import (
     ActionStatus,
     Category,
+    Finding,
     FindingAgreement,
     ResponsibleParty,
     Role,
@@ -191,3 +193,26 @@ def test_no_agreeing_with_oneself_or_with_what_the_box_would_not_offer(app, clie
     with app.app_context():
         assert db.session.scalar(select(func.count(FindingAgreement.id))) == 0
 
+
+
+def test_a_photo_with_the_agreement_joins_the_finding_once(app, client, area):
+    _join_as_guest(app, client, area)
+    url = f"/api/v1/walks/{area['now']}/agreements/{area['near']}/photo"
+    data = jpeg_bytes((640, 480))
+
+    def send(payload=data):
+        return client.post(url, data={"photo": (io.BytesIO(payload), "p.jpg")})
+
+    early = send()
+    assert early.status_code == 409 and early.json["error"]["message"]  # agree first
+    assert client.post(f"/api/v1/walks/{area['now']}/agreements", json={"finding_id": area["near"]}).status_code == 201
+    first, again = send(), send()
+    assert (first.status_code, again.status_code) == (201, 200) and first.json["id"] == again.json["id"]
+    other = send(jpeg_bytes((700, 500)))
+    assert other.status_code == 409  # one photo per agreement
+    broken = client.post(url, data={"photo": (io.BytesIO(b"inte en bild"), "p.jpg")})
+    assert broken.status_code in (409, 422)
+    with app.app_context():
+        finding = db.session.get(Finding, area["near"])
+        agreement = db.session.scalar(select(FindingAgreement))
+        assert len(finding.photos) == 2 and agreement.photo_id == first.json["id"]

@@ -162,6 +162,27 @@ def agree(data: dict, walk_id: int):
     return {"finding_id": finding.id, "agreements": findings.count_agreements(finding)}, 201 if created else 200
 
 
+@bp.route("/walks/<int:walk_id>/agreements/<int:finding_id>/photo", methods=["POST"])
+@bp.arguments(PhotoUploadSchema, location="files")
+@bp.response(201, PhotoUploadedSchema, description="stored with the agreement")
+@bp.alt_response(200, schema=PhotoUploadedSchema, description="this photo is stored already: nothing written")
+@_documented_errors
+def agreement_photo(files: dict, walk_id: int, finding_id: int):
+    """The optional photo with one's "Jag håller med" (multipart field `photo`): one per agreement, added to
+    the finding's photos. 409 before agreeing."""
+    walk = get_walk_or_404(walk_id, current_user)
+    finding = db.session.get(Finding, finding_id)
+    if finding is None:
+        abort(404)
+    upload = files["photo"]
+    notices: list[str] = []
+    photo, created = findings.add_agreement_photo(walk, current_user, finding, read_upload(upload),
+                                                  upload.filename or "", notices=notices)
+    db.session.commit()
+    photo.warnings = notices
+    return photo, 201 if created else 200
+
+
 @bp.route("/findings/<int:finding_id>")
 @bp.response(200, FindingSchema)
 @_documented_errors

@@ -263,6 +263,30 @@ def agree(walk: Walk, actor: User, finding: Finding) -> tuple[FindingAgreement, 
     return agreement, True
 
 
+def add_agreement_photo(walk: Walk, actor: User, finding: Finding, data: bytes, filename: str = "",
+                        notices: list[str] | None = None) -> tuple[Photo, bool]:
+    """The optional photo with one's "Jag håller med": added to the agreed finding's photos (within
+    PHOTO_MAX_PER_FINDING, idempotent by content like add_photo) and linked to the agreement; one per agreement."""
+    if not can_agree(actor, walk, finding):
+        raise OperationError(_("Du kan inte hålla med om det här fyndet."), status=403, code="forbidden")
+    agreement = _stored_agreement(finding, actor)
+    if agreement is None:
+        raise OperationError(_("Tryck först på ”Jag håller med”."), status=409, code="agreement_required")
+    digest = hashlib.sha256(data).hexdigest()
+    if agreement.photo is not None:
+        if agreement.photo.source_sha256 == digest:
+            return agreement.photo, False  # the same photo sent again
+        raise OperationError(_("Du har redan lagt till ett foto."), status=409, code="photo_added")
+    processed = process_upload_bytes(data, filename)
+    notes: list[str] = []
+    photo, created = _attach_within_limit(finding, processed, notes)
+    agreement.photo = photo
+    db.session.flush()
+    if notices is not None:
+        notices.extend(notes)
+    return photo, created
+
+
 def _stored_agreement(finding: Finding, actor: User) -> FindingAgreement | None:
     return db.session.scalar(select(FindingAgreement).where(FindingAgreement.finding_id == finding.id,
                                                             FindingAgreement.user_id == actor.id))

@@ -149,10 +149,13 @@ class FindingAgreement(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The walk the person was on when they agreed (a finding of an earlier walk can be confirmed on a later one).
     walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="SET NULL"))
+    # The photo the person added to the finding with their agreement (it is one of the finding's photos).
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     finding: Mapped[Finding] = relationship()
     user: Mapped["User"] = relationship()
+    photo: Mapped[Optional["Photo"]] = relationship()
 
     def __repr__(self) -> str:
         return f"<FindingAgreement finding={self.finding_id} user={self.user_id}>"

@@ -9,6 +9,11 @@
   if (!form || !box || !window.fetch) { return; }
   var list = document.getElementById("nearby-list");
   var done = document.getElementById("nearby-done");
+  var doneText = document.getElementById("nearby-done-text");
+  var photoField = document.getElementById("agree-photo-field");
+  var photoInput = document.getElementById("agree-photo");
+  var photoStatus = document.getElementById("agree-photo-status");
+  var agreedWith = null;  // the finding of the last agreement, for its optional photo
   var msg = box.dataset;
   var timer = null;
   var asked = "";  // the last query sent, so one position and category is asked once
@@ -103,12 +108,14 @@
       return response.json();
     }).then(function (answer) {
       count.textContent = countText(answer.agreements);
+      agreedWith = entry.finding_id;
       readyForNext(answer.agreements);
     }).catch(function () {
       button.disabled = false;
       done.hidden = false;
-      done.className = "flash flash-error";
-      done.textContent = msg.msgFailed;
+      photoField.hidden = true;
+      doneText.className = "flash flash-error";
+      doneText.textContent = msg.msgFailed;
     });
   }
 
@@ -123,12 +130,38 @@
     if (field("uuid") && window.crypto && crypto.randomUUID) { field("uuid").value = crypto.randomUUID(); }
     asked = "";
     hide();
-    done.className = "flash flash-success";
-    done.textContent = msg.msgThanks.replace("{count}", countText(n));
+    doneText.className = "flash flash-success";
+    doneText.textContent = msg.msgThanks.replace("{count}", countText(n));
+    photoField.hidden = false;
+    photoStatus.textContent = "";
+    photoInput.value = "";
     done.hidden = false;
     form.dispatchEvent(new CustomEvent("fieldwalk:agreed", { bubbles: true }));
     done.focus();
   }
+
+  // The optional photo with the agreement: sent on its own, added to the agreed finding's photos.
+  photoInput.addEventListener("change", function (event) {
+    event.stopPropagation();  // not a change of the finding being logged
+    var file = photoInput.files && photoInput.files[0];
+    if (!file || agreedWith === null) { return; }
+    var body = new FormData();
+    body.append("photo", file, file.name || "photo.jpg");
+    photoStatus.textContent = msg.msgPhotoSending;
+    fetch(msg.photoUrl.replace(/\/0\/photo$/, "/" + agreedWith + "/photo"), {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { Accept: "application/json", "X-CSRFToken": field("csrf_token") ? field("csrf_token").value : "" }
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (!response.ok) { throw { told: (answer.error && answer.error.message) || msg.msgFailed }; }
+        photoField.hidden = true;
+        photoStatus.textContent = "";
+        doneText.textContent += " " + msg.msgPhotoSaved;
+      });
+    }).catch(function (error) {
+      photoStatus.textContent = (error && error.told) || msg.msgFailed;  // the server's words, or ours
+    });
+  });
 
   form.addEventListener("change", function (event) {
     var name = event.target && event.target.name;

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
@@ -130,7 +131,7 @@ def test_participant_pages_have_no_serious_accessibility_violations(app, browser
         db.session.commit()
         walk_id = walk.id
     page.reload()
-    page.wait_for_function("document.querySelector('#lat') && document.querySelector('#lat').value !== ''")
+    expect(page.locator("#lat")).not_to_have_value("")
     page.click("label[for^=category-] >> text=Belysning")
     page.wait_for_selector("#nearby:not([hidden]) .nearby-item")
     check(None, "capture form with the nearby box")

@@ -2,6 +2,7 @@
 existing finding, and "Jag håller med" records an agreement instead of a new finding (the count is shown)."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from fieldwalk.extensions import db
@@ -32,10 +33,10 @@ def reported(app, make_walk):
         return walk_id, finding.id
 
 
-def test_duplicate_prompt_and_agreeing(app, phone, reported):
+def test_duplicate_prompt_and_agreeing(app, phone, reported, tmp_path):
     walk_id, finding_id = reported
     page = phone(walk_id)
-    page.wait_for_function("document.querySelector('#lat').value !== ''")  # GPS granted in the fixture
+    expect(page.locator("#lat")).not_to_have_value("")  # GPS granted in the fixture
     assert page.locator("#nearby").is_hidden()  # no category yet: nothing to compare with
     page.click("label[for^=category-] >> text=Belysning")
     page.wait_for_selector("#nearby:not([hidden]) .nearby-item")
@@ -48,14 +49,21 @@ def test_duplicate_prompt_and_agreeing(app, phone, reported):
     page.screenshot(path=SHOT)
     page.click("#nearby button.agree")
     page.wait_for_selector("#nearby-done:not([hidden])")
-    assert "1 håller med" in page.inner_text("#nearby-done")
+    assert "1 håller med" in page.inner_text("#nearby-done-text")
+    # optionally a photo with it: added to the agreed finding's photos
+    photo = tmp_path / "samma-lampa.jpg"
+    photo.write_bytes(jpeg_bytes((1600, 1200)))
+    page.set_input_files("#agree-photo", str(photo))
+    page.locator("#nearby-done-text", has_text="Fotot är sparat").wait_for()
+    assert page.locator("#agree-photo-field").is_hidden()
     # ready for the next finding: no category chosen, the box gone, the position kept
     assert page.locator("input[name=category]:checked").count() == 0
     assert page.locator("#nearby").is_hidden() and page.input_value("#lat") != ""
     with app.app_context():
         assert db.session.scalar(select(func.count(Finding.id))) == 1  # no new finding
-        assert db.session.scalar(select(func.count(FindingAgreement.id))
-                                 .where(FindingAgreement.finding_id == finding_id)) == 1
+        agreement = db.session.scalar(select(FindingAgreement).where(FindingAgreement.finding_id == finding_id))
+        assert agreement is not None and agreement.photo is not None
+        assert len(db.session.get(Finding, finding_id).photos) == 2  # the reporter's and the agreeing one's
     # A second look: the finding now says it was agreed with, and the walk page shows the count.
     page.click("label[for^=category-] >> text=Belysning")
     page.wait_for_selector("#nearby:not([hidden]) button.agree[disabled]")
@@ -67,7 +75,7 @@ def test_duplicate_prompt_and_agreeing(app, phone, reported):
 def test_another_category_or_offline_shows_no_prompt(app, phone, reported):
     walk_id, _finding_id = reported
     page = phone(walk_id)
-    page.wait_for_function("document.querySelector('#lat').value !== ''")
+    expect(page.locator("#lat")).not_to_have_value("")
     page.click("label[for^=category-] >> text=Klotter")
     page.wait_for_timeout(800)
     assert page.locator("#nearby").is_hidden()
