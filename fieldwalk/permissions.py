@@ -146,9 +146,10 @@ def can_agree(user: User, walk: Walk, finding: Finding) -> bool:
 
 
 def can_follow_outcome(user: User, finding: Finding) -> bool:
-    """See the status and the public (non-internal) comments of the action items made from a finding: everyone
-    who may see the finding, its reporter above all ("what happened to my finding")."""
-    return can_view_finding(user, finding)
+    """See the status and the public (non-internal) comments of every action item made from a finding: its
+    reporter ("what happened to my finding"), the walk's participants and staff. A responsible party's member
+    keeps seeing only their own party's items (can_view_action)."""
+    return user.is_authenticated and (finding.reporter_id == user.id or can_view_walk(user, finding.walk))
 
 
 def can_set_notify_email(user: User) -> bool:

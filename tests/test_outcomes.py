@@ -233,3 +233,17 @@ def test_no_action_needed_is_told_with_the_note_once(app, reported):
         db.session.commit()
     [mail] = _to_reporter(app)
     assert "inte att åtgärdas" in mail["Subject"] and "Lampan är redan utbytt sedan i går" in mail.get_content()
+
+
+def test_a_party_member_sees_only_their_own_partys_item_on_a_shared_finding(app, client, auth, reported):
+    with app.app_context():
+        _item(reported["finding"], title="Gatuavdelningens del")
+        other = db.session.scalar(select(ResponsibleParty).filter_by(name="Trafikverket"))
+        item = actions.create_action_item([db.session.get(Finding, reported["finding"])], _coordinator(),
+                                          title="Trafikverkets del", responsible_party=other)
+        actions.add_comment(item, _coordinator(), "Trafikverket svarar i januari")
+        db.session.commit()
+    auth.login(Role.RESPONSIBLE, party_name="Gatu- och parkavdelningen")
+    page = client.get(f"/findings/{reported['finding']}").get_data(as_text=True)
+    assert "Gatuavdelningens del" in page
+    assert "Trafikverkets del" not in page and "Trafikverket svarar" not in page
