@@ -108,6 +108,7 @@ def test_radius_category_and_open_items_decide_what_is_offered(client, auth, are
     distances = [e["distance_m"] for e in answer.json]
     assert distances == sorted(distances)
     assert got[area["near"]]["distance_m"] == 10 and got[area["east24"]]["distance_m"] == 24
+    assert got[area["near"]]["distance_label"] == "10 m härifrån"
     old = got[area["old_open"]]
     assert old["kind"] == "action_item" and old["action_item_id"] == area["item"] and not old["same_walk"]
     assert old["title"] == "Byt lampan" and old["status"] == "assigned" and old["status_label"]
@@ -164,7 +165,9 @@ def test_agreeing_twice_is_one_agreement(app, client, area):
     first = client.post(url, json={"finding_id": area["near"]})
     again = client.post(url, json={"finding_id": area["near"]})
     assert (first.status_code, again.status_code) == (201, 200)
-    assert first.json == again.json == {"finding_id": area["near"], "agreements": 1}
+    assert first.json == again.json
+    assert first.json["finding_id"] == area["near"] and first.json["agreements"] == 1
+    assert first.json["agreements_label"] == "1 håller med" and "1 håller med" in first.json["message"]
     # the earlier walk's open item: agreed with through its first finding
     assert client.post(url, json={"finding_id": area["old_open"]}).status_code == 201
     entries = {e["finding_id"]: e for e in _nearby(client, area).json}

@@ -1,7 +1,7 @@
 """What the API sends and accepts (marshmallow); the OpenAPI document is generated from these."""
 
 from flask import url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate
@@ -179,6 +179,11 @@ class NearbySchema(Schema):
                                     metadata={"description": "only for those who may open the finding"})
     created_at = fields.Function(lambda e: e.finding.created_at.isoformat() + "Z")
     agreements = fields.Integer(metadata={"description": "how many said they agree"})
+    agreements_label = fields.Function(lambda e: agreements_label(e.agreements),
+                                       metadata={"description": 'e.g. "3 håller med", in the user\'s language'})
+    distance_label = fields.Function(lambda e: _("%(m)s m härifrån", m=round(e.distance_m)))
+    origin_label = fields.Function(lambda e: _("Loggat på den här vandringen") if e.finding.walk_id == e.walk_id
+                                   else _("Åtgärd från en tidigare vandring"))
     agreed = fields.Boolean(metadata={"description": "this user has agreed already"})
     own = fields.Boolean(metadata={"description": "this user reported it (no agreeing with oneself)"})
 
@@ -187,6 +192,15 @@ class AgreementCreateSchema(Schema):
     finding_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
 
 
+def agreements_label(n: int) -> str:
+    """"3 håller med" in the user's language ("" for none)."""
+    return ngettext("%(num)d håller med", "%(num)d håller med", n) if n else ""
+
+
 class AgreementSchema(Schema):
     finding_id = fields.Integer()
     agreements = fields.Integer(metadata={"description": "how many agree with the finding now"})
+    agreements_label = fields.Function(lambda a: agreements_label(a["agreements"]))
+    message = fields.Function(lambda a: _("Tack! Du håller med om fyndet – nu %(count)s. Logga gärna nästa fynd.",
+                                          count=agreements_label(a["agreements"])),
+                              metadata={"description": "the confirmation to show"})
