@@ -50,6 +50,8 @@ def test_duplicate_prompt_and_agreeing(app, phone, reported, tmp_path):
     page.click("#nearby button.agree")
     page.wait_for_selector("#nearby-done:not([hidden])")
     assert "1 håller med" in page.inner_text("#nearby-done-text")
+    page.locator("#nearby-done").scroll_into_view_if_needed()
+    page.screenshot(path="/work/shots/h2/agreed.png")
     # optionally a photo with it: added to the agreed finding's photos
     photo = tmp_path / "samma-lampa.jpg"
     photo.write_bytes(jpeg_bytes((1600, 1200)))
