@@ -247,3 +247,22 @@ def test_a_party_member_sees_only_their_own_partys_item_on_a_shared_finding(app,
     page = client.get(f"/findings/{reported['finding']}").get_data(as_text=True)
     assert "Gatuavdelningens del" in page
     assert "Trafikverkets del" not in page and "Trafikverket svarar" not in page
+
+
+def test_a_guest_who_chose_english_before_joining_is_mailed_in_english(app, client, make_walk, category_id):
+    walk_id = make_walk()
+    with app.app_context():
+        code = db.session.get(Walk, walk_id).join_code
+        create_user("sam@example.com", "Sam Samordnare", PASSWORD, Role.COORDINATOR)
+        db.session.commit()
+    client.post("/language", data={"language": "en"})
+    assert client.post(f"/join/{code}", data={"name": "Gunnel Gäst", "notify_email": ADDRESS}).status_code == 302
+    assert client.post(f"/walks/{walk_id}/findings/new", data={
+        "category": category_id(), "severity": "medium"}).status_code == 302
+    with app.app_context():
+        finding = db.session.scalar(select(Finding))
+        assert finding.reporter.locale == "en"
+        item = _item(finding.id)
+        _move(item.id, S.DONE, "Fixed")
+    [mail] = _to_reporter(app)
+    assert mail["Subject"] == "Your finding has been fixed: Lighting" and "Hello Gunnel Gäst," in mail.get_content()

@@ -120,13 +120,14 @@ def set_place_checked(place: SuggestedPlace, checked: bool, actor: User) -> Sugg
 
 
 def join_walk(walk: Walk, user: User | None, *, name: str = "", organisation: str = "",
-              notify_email: str | None = None) -> User:
-    """Let someone take part in a walk by its link: a guest account is made when nobody is logged in. An
-    address given for news about their findings is kept (an empty one leaves an earlier one as it was)."""
+              notify_email: str | None = None, locale: str | None = None) -> User:
+    """Let someone take part in a walk by its link: a guest account is made when nobody is logged in (in the
+    language they chose before joining, so that mail to them is in it too). An address given for news about
+    their findings is kept (an empty one leaves an earlier one as it was)."""
     if not can_join(walk):
         raise OperationError(_("Länken till vandringen gäller inte längre."), status=410, code="join_closed")
     if user is None:
-        user = User(name=name.strip(), organisation=organisation.strip(), role=Role.PARTICIPANT)
+        user = User(name=name.strip(), organisation=organisation.strip(), role=Role.PARTICIPANT, locale=locale)
         db.session.add(user)
     if not is_participant_of(user, walk):
         walk.participants.append(user)

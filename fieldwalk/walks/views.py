@@ -4,7 +4,18 @@ import io
 from datetime import timedelta
 
 import segno
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required, login_user
@@ -211,7 +222,8 @@ def join(code: str):
         user = operations.join_walk(walk, None if guest else current_user,
                                     name=form.name.data if guest else "",
                                     organisation=(form.organisation.data or "") if guest else "",
-                                    notify_email=form.notify_email.data if "notify_email" in form else None)
+                                    notify_email=form.notify_email.data if "notify_email" in form else None,
+                                    locale=session.get("locale") if guest else None)
         record("walk.join", walk, actor=user)
         db.session.commit()
         if guest:
