@@ -26,6 +26,10 @@ DEFAULTS: dict[str, Any] = {
     # A photo's EXIF position places a finding only within this distance of the walk's meeting point or
     # of one of its findings (a gallery photo taken at home must not put the finding there).
     "PHOTO_GPS_MAX_DISTANCE_M": 2000,
+    # The capture form offers findings and open action items of the same category this close as possible
+    # duplicates ("Jag håller med" instead of a new finding). FixMyStreet uses 250 m; walks are denser.
+    "DUPLICATE_RADIUS_M": 25,
+    "DUPLICATE_MAX_RESULTS": 10,
     # None: computed by request_size_limit() so that PHOTO_MAX_PER_FINDING photos of PHOTO_MAX_BYTES
     # each always fit; each photo is then checked against PHOTO_MAX_BYTES by our code so that the
     # form can be shown again with what the user typed.

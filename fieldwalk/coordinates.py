@@ -35,8 +35,11 @@ class CoordinatePairs:
         return ok
 
 
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
+
+
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """The great-circle distance in metres between two (lat, lon) points (haversine, mean Earth radius)."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))

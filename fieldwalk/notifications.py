@@ -1,4 +1,5 @@
-"""Mail about action items: change notices sent after the commit, and the periodic overdue reminders."""
+"""Mail about action items: change notices sent after the commit, the periodic overdue reminders, and the
+one mail per finding and outcome to a reporter who asked for it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, format_date, get_locale, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,9 @@ from fieldwalk.models import (
     ActionItem,
     ActionStatus,
     EventKind,
+    Finding,
+    FindingNotice,
+    NoticeOutcome,
     Reminder,
     ReminderKind,
     ResponsibleParty,
@@ -30,6 +34,7 @@ from fieldwalk.models import (
     User,
     utcnow,
 )
+from fieldwalk.transactions import savepoint
 
 MAIL_LOCALE = "sv"  # mails go to departments and shared mailboxes: the product language
 _PENDING = "fieldwalk_notifications"  # (item, actor, event) queued by the operations
@@ -248,3 +253,107 @@ def send_reminders(today: date) -> ReminderRun:
             run.mails += 1
             run.items += len(entries)
     return run
+
+
+# --- What happened to my finding: one mail per finding and outcome to a reporter who asked for it ----------
+
+_PENDING_OUTCOMES = "fieldwalk_outcome_notices"  # (finding, outcome) recorded by record_outcomes
+RESOLVED_STATUSES = (ActionStatus.DONE, ActionStatus.CLOSED)
+
+
+def _outcome(finding: Finding) -> NoticeOutcome | None:
+    """The finding's outcome once none of its action items is open: resolved if any was done, else rejected;
+    a finding marked "ingen åtgärd behövs" is rejected (with the note as the reason)."""
+    if finding.no_action:
+        return NoticeOutcome.REJECTED
+    items = finding.action_items
+    if not items or any(i.status in OPEN_STATUSES for i in items):
+        return None
+    return NoticeOutcome.RESOLVED if any(i.status in RESOLVED_STATUSES for i in items) else NoticeOutcome.REJECTED
+
+
+def record_outcomes(item: ActionItem) -> None:
+    """After a status move of `item`: record_outcome for each of its findings."""
+    for finding in item.findings:
+        record_outcome(finding)
+
+
+def record_outcome(finding: Finding) -> None:
+    """If the finding's reporter left an address and the finding has an outcome now (_outcome), record the
+    notice (unique per finding and outcome) and queue the mail.
+
+    The record is written in the same transaction as the move and the mail goes only after the commit, so a
+    move that is rolled back mails nobody; re-opening and resolving again, or a second item reaching the
+    same outcome, finds the record and mails nobody a second time (two moves at once: the unique constraint).
+    """
+    reporter = finding.reporter
+    if reporter is None or not reporter.notify_email or not reporter.active or reporter.erased_at:
+        return
+    outcome = _outcome(finding)
+    if outcome is None or db.session.scalar(select(FindingNotice.id).where(
+            FindingNotice.finding_id == finding.id, FindingNotice.outcome == outcome)) is not None:
+        return
+    try:
+        with savepoint():
+            db.session.add(FindingNotice(finding_id=finding.id, outcome=outcome))
+            db.session.flush()
+    except IntegrityError:  # a concurrent move recorded (and mails) it
+        return
+    db.session.info.setdefault(_PENDING_OUTCOMES, []).append((finding, outcome))
+
+
+def _reason(finding: Finding, outcome: NoticeOutcome) -> str:
+    """The public (non-internal) text of the latest move of the finding's items to the outcome's statuses."""
+    if outcome == NoticeOutcome.REJECTED and finding.no_action:
+        return finding.no_action_note.strip()
+    statuses = RESOLVED_STATUSES if outcome == NoticeOutcome.RESOLVED else (ActionStatus.REJECTED,)
+    events = [e for i in finding.action_items for e in i.events
+              if e.kind == EventKind.STATUS and e.to_status in statuses and not e.internal and e.text.strip()]
+    return max(events, key=lambda e: (e.created_at, e.id)).text.strip() if events else ""
+
+
+def _compose_outcome(finding: Finding, outcome: NoticeOutcome) -> tuple[list[str], str, str]:
+    reporter = finding.reporter
+    category = finding.category.name(str(get_locale()))
+    walk = finding.walk
+    reason = _reason(finding, outcome)
+    if outcome == NoticeOutcome.RESOLVED:
+        subject = _("Ditt fynd är åtgärdat: %(category)s", category=category)
+        news = _("Det du rapporterade är nu åtgärdat.")
+    else:
+        subject = _("Ditt fynd kommer inte att åtgärdas: %(category)s", category=category)
+        news = _("Det du rapporterade kommer inte att åtgärdas.")
+    lines = [_("Hej %(name)s!", name=reporter.name), "",
+             _("Du loggade ett fynd under vandringen %(walk)s den %(date)s.", walk=walk.title,
+               date=format_date(to_user_timezone(finding.created_at).date())),
+             _("Fynd: %(category)s", category=category)]
+    if finding.place:
+        lines.append(_("Plats: %(place)s", place=finding.place))
+    lines += ["", news]
+    if reason:
+        lines += [(_("Så här blev det:") if outcome == NoticeOutcome.RESOLVED else _("Skäl:")), reason]
+    lines += ["", _("Fyndet och vad som gjorts: %(link)s", link=external_url("findings.detail", finding_id=finding.id)),
+              "", _("Du får det här mejlet för att du lämnade din e-postadress när du gick med i vandringen. Du får "
+                    "högst ett mejl per fynd och besked. Ta bort adressen på vandringens sida: %(link)s",
+                    link=external_url("walks.detail", walk_id=walk.id) + "#notify")]
+    return [reporter.notify_email], subject, "\n".join(lines) + "\n"
+
+
+@event.listens_for(Session, "before_commit")
+def _compose_outcome_notices(session: Session) -> None:
+    """Write the outcome mails, each in its reporter's language, while the session can still load them."""
+    pending = session.info.pop(_PENDING_OUTCOMES, [])
+    outgoing = session.info.setdefault(_OUTGOING, []) if pending else None
+    for finding, outcome in pending:
+        try:
+            with force_locale(finding.reporter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                outgoing.append(_compose_outcome(finding, outcome))
+        except Exception:  # a mail must never cost the coordinator the change itself
+            current_app.logger.exception("Could not compose the outcome mail about finding %s", finding.id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unsent_outcomes(session: Session, transaction: SessionTransaction) -> None:
+    """Rolled back: the outcome records are gone with it, and so are their mails."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING_OUTCOMES, None)

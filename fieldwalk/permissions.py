@@ -9,7 +9,18 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from fieldwalk.models import ActionEvent, ActionItem, ActionStatus, Finding, Role, User, Walk, WalkStatus, utcnow
+from fieldwalk.models import (
+    OPEN_STATUSES,
+    ActionEvent,
+    ActionItem,
+    ActionStatus,
+    Finding,
+    Role,
+    User,
+    Walk,
+    WalkStatus,
+    utcnow,
+)
 
 STAFF = (Role.ADMIN, Role.COORDINATOR)
 OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.ONGOING)
@@ -107,6 +118,49 @@ def can_list_actions(user: User) -> bool:
 def can_view_finding(user: User, finding: Finding) -> bool:
     """Via the walk, or via an action item the user may see (a party sees the 'before' of its items)."""
     return can_view_walk(user, finding.walk) or any(can_view_action(user, i) for i in finding.action_items)
+
+
+def can_see_nearby(user: User, walk: Walk) -> bool:
+    """The capture form's "already reported nearby?" box is for whoever may log a finding on the walk."""
+    return can_log_finding(user, walk)
+
+
+def has_open_item(finding: Finding) -> bool:
+    """The finding is behind an action item that is still being worked on (ny, tilldelad, pågår)."""
+    return any(item.status in OPEN_STATUSES for item in finding.action_items)
+
+
+def can_see_nearby_finding(user: User, walk: Walk, finding: Finding) -> bool:
+    """Which findings the box on walk `walk` may offer: the walk's own findings (every participant sees those
+    on the walk page) and, from any walk, findings behind an open action item. For the latter a person who
+    may not see that walk gets only the public summary (see nearby_details) — never photos, descriptions or
+    reporters."""
+    if finding.walk_id == walk.id:
+        return not finding.no_action and (not finding.action_items or has_open_item(finding))
+    return has_open_item(finding)
+
+
+def can_see_nearby_details(user: User, finding: Finding) -> bool:
+    """Thumbnail and description in the box: only for those who may open the finding itself."""
+    return can_view_finding(user, finding)
+
+
+def can_agree(user: User, walk: Walk, finding: Finding) -> bool:
+    """Say "Jag håller med" about a finding the box offers, while logging findings on the walk; not one's own."""
+    return (can_see_nearby(user, walk) and finding.reporter_id != user.id
+            and can_see_nearby_finding(user, walk, finding))
+
+
+def can_follow_outcome(user: User, finding: Finding) -> bool:
+    """See the status and the public (non-internal) comments of every action item made from a finding: its
+    reporter ("what happened to my finding"), the walk's participants and staff. A responsible party's member
+    keeps seeing only their own party's items (can_view_action)."""
+    return user.is_authenticated and (finding.reporter_id == user.id or can_view_walk(user, finding.walk))
+
+
+def can_set_notify_email(user: User) -> bool:
+    """A participant (guest or account) may leave an address to be told their findings' outcome."""
+    return user.is_authenticated and user.role == Role.PARTICIPANT
 
 
 def can_view_event(user: User, event: ActionEvent) -> bool:

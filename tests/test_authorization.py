@@ -75,6 +75,7 @@ MATRIX = {
     "walks.qr_code": ("GET", "/walks/{walk_a}/qr.svg", STAFF, None),
     "walks.join_link": ("POST", "/walks/{walk_a}/join-link", STAFF, {"enabled": "0"}),
     "walks.remove_participant": ("POST", "/walks/{walk_a}/participants/{participant_a}/remove", STAFF, {}),
+    "walks.notify_email": ("POST", "/walks/{walk_a}/notify-email", {"guest_a"}, {"notify_email": "gast@example.org"}),
     "findings.capture": ("GET", "/walks/{walk_a}/findings/new", STAFF | {"guest_a"}, None),
     "findings.detail": ("GET", "/findings/{finding_a}", STAFF | {"guest_a", "party_x"}, None),
     "findings.no_action": ("POST", "/findings/{finding_a2}/no-action", STAFF, {"note": "ok"}),
@@ -96,6 +97,13 @@ MATRIX = {
     "api.finding": ("GET", "/api/v1/findings/{finding_a}", STAFF | {"guest_a", "party_x"}, None),
     "api.finding_by_uuid": ("GET", "/api/v1/findings/by-uuid/{uuid_a}", STAFF | {"guest_a", "party_x"}, None),
     "api.add_photo": ("POST", "/api/v1/findings/{finding_a}/photos", STAFF, {"photo": "jpeg"}),
+    "api.walk_nearby": ("GET", "/api/v1/walks/{walk_a}/nearby?category_id=1&lat=56.879&lon=14.806",
+                        STAFF | {"guest_a"}, None),
+    # finding_a is the first finding of the world (id 1); the coordinator reported it (no agreeing with oneself)
+    "api.agree": ("POST", "/api/v1/walks/{walk_a}/agreements", {"admin", "guest_a"}, {"finding_id": 1}),
+    # (nobody agreed yet: those allowed get 409 "agree first", the others 403/404)
+    "api.agreement_photo": ("POST", "/api/v1/walks/{walk_a}/agreements/{finding_a}/photo", {"admin", "guest_a"},
+                            {"photo": "jpeg"}),
     "api.action_items": ("GET", "/api/v1/action-items", LOGGED_IN, None),
     "api.action_item": ("GET", "/api/v1/action-items/{item}", STAFF | {"party_x"}, None),
     "api.transition": ("POST", "/api/v1/action-items/{item}/transition", STAFF | {"party_x"}, {"to": "in_progress"}),
@@ -398,6 +406,16 @@ OPERATIONS = {
     "create_account": (lambda w, a: admin.create_account(a, "ny@example.com", name="Ny", role=Role.COORDINATOR),
                        {"admin"}),
     "erase_person": (lambda w, a: admin.erase_person(_get(User, w, "user_y"), a), {"admin"}),
+    # the coordinator reported finding_a: one does not agree with oneself
+    "agree": (lambda w, a: findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
+              {"admin", "guest_a", "participant"}),
+    "add_agreement_photo": (lambda w, a: (findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
+                                          findings.add_agreement_photo(_get(Walk, w, "walk_a"), a,
+                                                                       _get(Finding, w, "finding_a"),
+                                                                       jpeg_bytes((320, 240)), "p.jpg")),
+                            {"admin", "guest_a", "participant"}),
+    "set_notify_email": (lambda w, a: walks.set_notify_email(a, a, "ny@example.org"),
+                         {"guest_a", "guest_b", "participant"}),
 }
 OPERATION_CASES = [(op, role) for op in OPERATIONS for role in OPERATION_ROLES]
 

@@ -255,3 +255,35 @@ def test_parallel_photo_uploads_stop_at_the_limit(served, sessions):
     with served.app.app_context():
         assert db.session.scalar(select(func.count(Photo.id)).where(Photo.finding_id == finding_id)) == limit
         db.session.remove()
+
+
+def test_agreeing_twice_at_once_is_one_agreement(served, sessions):
+    """"Jag håller med" tapped twice at once (two sessions of one person): one 201, one 200, one row, each round."""
+    from fieldwalk.models import FindingAgreement, User
+
+    walk_id, category = _walk_and_category(served)
+    with served.app.app_context():
+        reporter = db.session.scalar(select(User).filter_by(email="reporter@example.com")) or create_user(
+            "reporter@example.com", "Rut Rapportör", PASSWORD, Role.COORDINATOR)
+        walk = db.session.get(Walk, walk_id)
+        made = [Finding(walk=walk, category_id=category, reporter=reporter, lat=56.879, lon=14.806)
+                for _ in range(ROUNDS)]
+        db.session.add_all(made)
+        db.session.commit()
+        finding_ids = [f.id for f in made]
+        db.session.remove()
+    tokens = [http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"] for http in sessions]
+    bad = []
+    for finding_id in finding_ids:
+        answers = _at_once([
+            partial(h.post, f"{served.url}/api/v1/walks/{walk_id}/agreements", json={"finding_id": finding_id},
+                    headers={"X-CSRFToken": t}, timeout=60)
+            for h, t in zip(sessions, tokens, strict=True)])
+        codes = sorted(a.status_code for a in answers)
+        if codes != [200, 201] or {a.json()["agreements"] for a in answers} != {1}:
+            bad.append((finding_id, codes, [a.text[:200] for a in answers]))
+    with served.app.app_context():
+        rows = db.session.scalar(select(func.count(FindingAgreement.id))
+                                 .where(FindingAgreement.finding_id.in_(finding_ids)))
+        db.session.remove()
+    assert not bad and rows == ROUNDS, (bad[:3], rows)

@@ -45,6 +45,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "api.walks": (),
     "api.walk": (),
     "api.walk_findings": (),
+    "api.walk_nearby": ("category_id", "lat", "lon"),
     "api.finding": (),
     "api.finding_by_uuid": (),
     "api.action_items": ("walk", "status"),

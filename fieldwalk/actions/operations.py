@@ -20,7 +20,7 @@ from fieldwalk.models import (
     User,
     utcnow,
 )
-from fieldwalk.notifications import notify_change
+from fieldwalk.notifications import notify_change, record_outcomes
 from fieldwalk.permissions import (
     can_assign,
     can_change_party,
@@ -190,6 +190,7 @@ def transition(
     event = _record(item, actor, EventKind.STATUS, text=text, from_status=from_status,
                     to_status=to, photo=photo)
     db.session.flush()
+    record_outcomes(item)  # the reporters who asked are told once the finding's items are all finished
     return event
 
 

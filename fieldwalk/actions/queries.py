@@ -4,6 +4,7 @@ from datetime import date
 
 from flask import abort
 from sqlalchemy import Select, case, false, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from fieldwalk.extensions import db
@@ -70,8 +71,9 @@ def action_items_query(user: User, *, walk_id: int | None = None, status: Action
                        overdue: bool = False, open_only: bool = False, today: date | None = None) -> Select:
     """The filtered list of action items the user may see, most urgent first."""
     still_open = case((ActionItem.status.in_(OPEN_STATUSES), 0), else_=1)
-    query = select(ActionItem).order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date,
-                                        ActionItem.id)
+    # The findings come with the items in one more query: each row shows how many agree with them.
+    query = (select(ActionItem).options(selectinload(ActionItem.findings))
+             .order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id))
     if is_party_member(user):
         query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)
     elif not is_staff(user):

@@ -146,7 +146,10 @@ def find_person_traces(user: User) -> PersonTraces:
         candidates = db.session.scalars(select(FollowUpMeeting).where(
             or_(*(FollowUpMeeting.attendees.ilike(f"%{n}%") for n in full_names))).order_by(FollowUpMeeting.id))
         traces.meetings = [m for m in candidates if pattern.search(m.attendees)]
-    traces.mails = outbox_mails_mentioning(_word_pattern([*full_names, *([address] if address else [])]))
+    # The address a participant left for news about their findings: the outcome mails went there.
+    news = (user.notify_email or "").strip().lower()
+    addresses = [a for a in dict.fromkeys([address, news]) if a]
+    traces.mails = outbox_mails_mentioning(_word_pattern([*full_names, *addresses]))
     return traces
 
 
@@ -162,7 +165,8 @@ def export_person(user: User) -> dict:
                                .where(walk_participants.c.user_id == user.id)).all()
     record("person.exported", user)
     return {
-        "user": {"id": user.id, "name": user.name, "email": user.email, "organisation": user.organisation,
+        "user": {"id": user.id, "name": user.name, "email": user.email, "notify_email": user.notify_email,
+                 "organisation": user.organisation,
                  "role": user.role.value, "locale": user.locale, "active": user.active,
                  "created_at": _iso(user.created_at), "guest": user.is_guest},
         "names_typed": traces.names,
@@ -211,8 +215,9 @@ def erase_person(user: User, admin: User) -> Erasure:
 
     What stays, and why: the observation itself (a finding's category, severity, position, photos and
     times; an action item's history of status moves), attributed to 'borttagen deltagare'. What goes:
-    their name, organisation, e-mail address and password; every text they typed in their own words
-    (finding descriptions, suggested places, comments and status notes) is replaced by '[borttaget]',
+    their name, organisation, e-mail address (and the one left for news about their findings) and
+    password; every text they typed in their own words (finding descriptions, suggested places,
+    comments and status notes) is replaced by '[borttaget]',
     because free text may hold anything (a phone number, an address, a neighbour's name) and cannot be
     told apart reliably. Short place labels ('Entrén') are kept, with names, e-mail addresses and phone
     numbers removed, so the place can still be acted on. Their address is removed from reminder
@@ -229,7 +234,7 @@ def erase_person(user: User, admin: User) -> Erasure:
     if user.id == admin.id:
         raise OperationError(_("Du kan inte radera dina egna uppgifter här."), status=409)
     traces = find_person_traces(user)
-    names = _word_pattern([*traces.names, *([user.email] if user.email else [])])
+    names = _word_pattern([*traces.names, *(a for a in (user.email, user.notify_email) if a)])
     address = (user.email or "").lower()
     for finding in traces.findings:
         finding.reporter_name, finding.reporter_org = ERASED_NAME, ""
@@ -255,6 +260,7 @@ def erase_person(user: User, admin: User) -> Erasure:
     for meeting in traces.meetings:  # found by full name, so full_names is set
         meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
     user.name, user.organisation, user.email, user.password_hash = ERASED_NAME, "", None, None
+    user.notify_email = None
     user.locale, user.active, user.erased_at = None, False, utcnow()
     user.end_sessions()
     record("person.erased", user)

@@ -1,13 +1,14 @@
 """What the API sends and accepts (marshmallow); the OpenAPI document is generated from these."""
 
 from flask import url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate
 
 from fieldwalk.actions.operations import allowed_transitions
 from fieldwalk.findings.operations import device_time_utc
+from fieldwalk.labels import label
 from fieldwalk.models import ActionStatus, PositionSource, Severity, WalkStatus
 from fieldwalk.query_args import EARLIEST, LATEST
 
@@ -127,3 +128,79 @@ class ActionFilterSchema(Schema):
 class TransitionSchema(Schema):
     to = fields.Enum(ActionStatus, by_value=True, required=True)
     text = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class _AsciiNumber:
+    """A number written in ASCII (int() and float() also read "١٢" and "１２"; a query string must not)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not value.strip().isascii():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class AsciiFloat(_AsciiNumber, fields.Float):
+    """A decimal number in ASCII."""
+
+
+class AsciiInteger(_AsciiNumber, fields.Integer):
+    """A whole number in ASCII."""
+
+
+class NearbyQuerySchema(Schema):
+    category_id = AsciiInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    lat = AsciiFloat(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
+    lon = AsciiFloat(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
+
+
+def _thumbnail(entry):
+    photos = entry.finding.photos if entry.details else []
+    return url_for("findings.photo", photo_id=photos[0].id, variant="thumb") if photos else None
+
+
+class NearbySchema(Schema):
+    kind = fields.Function(lambda e: "action_item" if e.item is not None and e.finding.walk_id != e.walk_id
+                           else "finding", metadata={"description": "finding (of this walk) or action_item"})
+    finding_id = fields.Function(lambda e: e.finding.id,
+                                 metadata={"description": "where an agreement goes (an item's first finding)"})
+    action_item_id = fields.Function(lambda e: e.item.id if e.item is not None else None, allow_none=True)
+    same_walk = fields.Function(lambda e: e.finding.walk_id == e.walk_id)
+    distance_m = fields.Function(lambda e: round(e.distance_m))
+    category = fields.Function(lambda e: e.finding.category.name(str(get_locale())))
+    icon = fields.Function(lambda e: e.finding.category.icon)
+    title = fields.Function(lambda e: e.item.title if e.item is not None else "",
+                            metadata={"description": "the action item's title (written by the kommun)"})
+    status = fields.Function(lambda e: e.item.status.value if e.item is not None else None, allow_none=True)
+    status_label = fields.Function(lambda e: label(e.item.status) if e.item is not None else "")
+    place = fields.Function(lambda e: e.finding.place)
+    description = fields.Function(lambda e: e.finding.description if e.details else None, allow_none=True,
+                                  metadata={"description": "only for those who may open the finding"})
+    thumbnail_url = fields.Function(_thumbnail, allow_none=True,
+                                    metadata={"description": "only for those who may open the finding"})
+    created_at = fields.Function(lambda e: e.finding.created_at.isoformat() + "Z")
+    agreements = fields.Integer(metadata={"description": "how many said they agree"})
+    agreements_label = fields.Function(lambda e: agreements_label(e.agreements),
+                                       metadata={"description": 'e.g. "3 håller med", in the user\'s language'})
+    distance_label = fields.Function(lambda e: _("%(m)s m härifrån", m=round(e.distance_m)))
+    origin_label = fields.Function(lambda e: _("Loggat på den här vandringen") if e.finding.walk_id == e.walk_id
+                                   else _("Åtgärd från en tidigare vandring"))
+    agreed = fields.Boolean(metadata={"description": "this user has agreed already"})
+    own = fields.Boolean(metadata={"description": "this user reported it (no agreeing with oneself)"})
+
+
+class AgreementCreateSchema(Schema):
+    finding_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+def agreements_label(n: int) -> str:
+    """"3 håller med" in the user's language ("" for none)."""
+    return ngettext("%(num)d håller med", "%(num)d håller med", n) if n else ""
+
+
+class AgreementSchema(Schema):
+    finding_id = fields.Integer()
+    agreements = fields.Integer(metadata={"description": "how many agree with the finding now"})
+    agreements_label = fields.Function(lambda a: agreements_label(a["agreements"]))
+    message = fields.Function(lambda a: _("Tack! Du håller med om fyndet – nu %(count)s. Logga gärna nästa fynd.",
+                                          count=agreements_label(a["agreements"])),
+                              metadata={"description": "the confirmation to show"})

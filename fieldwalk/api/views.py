@@ -14,10 +14,14 @@ from fieldwalk.actions.queries import action_items_query, get_action_or_404
 from fieldwalk.api.schemas import (
     ActionFilterSchema,
     ActionItemSchema,
+    AgreementCreateSchema,
+    AgreementSchema,
     CategorySchema,
     ErrorSchema,
     FindingCreateSchema,
     FindingSchema,
+    NearbyQuerySchema,
+    NearbySchema,
     PhotoUploadedSchema,
     PhotoUploadSchema,
     SessionSchema,
@@ -27,8 +31,9 @@ from fieldwalk.api.schemas import (
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
-from fieldwalk.findings.queries import active_categories, get_finding_or_404
+from fieldwalk.findings.queries import active_categories, get_finding_or_404, nearby
 from fieldwalk.models import Category, Finding
+from fieldwalk.permissions import can_see_nearby
 from fieldwalk.photo_service import read_upload
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 from fieldwalk.web import ERROR_TEXTS
@@ -121,6 +126,61 @@ def create_finding(data: dict, walk_id: int):
         device_created_at=findings.device_time_utc(device_time) if device_time else None)
     db.session.commit()
     return finding, 201 if created else 200
+
+
+@bp.route("/walks/<int:walk_id>/nearby")
+@bp.arguments(NearbyQuerySchema, location="query")
+@bp.response(200, NearbySchema(many=True))
+@_documented_errors
+def walk_nearby(query: dict, walk_id: int):
+    """Possible duplicates while logging a finding on the walk: findings of this walk and open action items of
+    any walk with the same category within DUPLICATE_RADIUS_M (default 25 m) of lat/lon, nearest first.
+    Findings the user may not open come as a summary without photo or description."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not can_see_nearby(current_user, walk):
+        raise OperationError(_("Den här vandringen tar inte emot fler fynd."), status=403, code="forbidden")
+    category = db.session.get(Category, query["category_id"])
+    if category is None:
+        raise OperationError(_("Okänd kategori."), status=422, code="unknown_category")
+    return nearby(walk, current_user, category, query["lat"], query["lon"])
+
+
+@bp.route("/walks/<int:walk_id>/agreements", methods=["POST"])
+@bp.arguments(AgreementCreateSchema)
+@bp.response(201, AgreementSchema, description="recorded")
+@bp.alt_response(200, schema=AgreementSchema, description="this user agreed already: nothing written")
+@_documented_errors
+def agree(data: dict, walk_id: int):
+    """"Jag håller med": agree with a finding the nearby list offered (for an action item: its first finding)
+    instead of logging a new one. Once per person and finding; sending it again is safe."""
+    walk = get_walk_or_404(walk_id, current_user)
+    finding = db.session.get(Finding, data["finding_id"])
+    if finding is None:
+        abort(404)
+    _agreement, created = findings.agree(walk, current_user, finding)
+    db.session.commit()
+    return {"finding_id": finding.id, "agreements": findings.count_agreements(finding)}, 201 if created else 200
+
+
+@bp.route("/walks/<int:walk_id>/agreements/<int:finding_id>/photo", methods=["POST"])
+@bp.arguments(PhotoUploadSchema, location="files")
+@bp.response(201, PhotoUploadedSchema, description="stored with the agreement")
+@bp.alt_response(200, schema=PhotoUploadedSchema, description="this photo is stored already: nothing written")
+@_documented_errors
+def agreement_photo(files: dict, walk_id: int, finding_id: int):
+    """The optional photo with one's "Jag håller med" (multipart field `photo`): one per agreement, added to
+    the finding's photos. 409 before agreeing."""
+    walk = get_walk_or_404(walk_id, current_user)
+    finding = db.session.get(Finding, finding_id)
+    if finding is None:
+        abort(404)
+    upload = files["photo"]
+    notices: list[str] = []
+    photo, created = findings.add_agreement_photo(walk, current_user, finding, read_upload(upload),
+                                                  upload.filename or "", notices=notices)
+    db.session.commit()
+    photo.warnings = notices
+    return photo, 201 if created else 200
 
 
 @bp.route("/findings/<int:finding_id>")

@@ -1,4 +1,4 @@
-"""State changes of findings: log one (idempotently, also under concurrency), add photos, triage it."""
+"""State changes of findings: log one (idempotently, also under concurrency), add photos, triage it, agree."""
 
 import hashlib
 from datetime import UTC, datetime
@@ -13,8 +13,9 @@ from fieldwalk.coordinates import distance_m
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
-from fieldwalk.models import Category, Finding, Photo, PositionSource, Severity, User, Walk
-from fieldwalk.permissions import can_log_finding, can_triage, is_staff
+from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, Severity, User, Walk
+from fieldwalk.notifications import record_outcome
+from fieldwalk.permissions import can_agree, can_log_finding, can_triage, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
 from fieldwalk.photos import ProcessedPhoto
 from fieldwalk.query_args import EARLIEST, LATEST
@@ -235,4 +236,65 @@ def set_no_action(finding: Finding, actor: User, no_action: bool, note: str = ""
     finding.no_action = no_action
     finding.no_action_note = note.strip() if no_action else ""
     db.session.flush()
+    if no_action:
+        record_outcome(finding)  # the reporter who asked is told it will not be acted on, and why
     return finding
+
+
+def agree(walk: Walk, actor: User, finding: Finding) -> tuple[FindingAgreement, bool]:
+    """Record the actor's "Jag håller med" on an existing finding instead of a new one; (agreement, created).
+
+    One per person and finding: a second tap, a retry or two taps at once return the stored agreement (the
+    unique constraint decides; the request that loses reads the winner's row inside its savepoint).
+    """
+    if not can_agree(actor, walk, finding):
+        raise OperationError(_("Du kan inte hålla med om det här fyndet."), status=403, code="forbidden")
+    existing = _stored_agreement(finding, actor)
+    if existing is not None:
+        return existing, False
+    try:
+        with savepoint():
+            agreement = FindingAgreement(finding=finding, user=actor, walk_id=walk.id)
+            db.session.add(agreement)
+            db.session.flush()
+    except IntegrityError:
+        existing = _stored_agreement(finding, actor)
+        if existing is None:
+            raise
+        return existing, False
+    return agreement, True
+
+
+def add_agreement_photo(walk: Walk, actor: User, finding: Finding, data: bytes, filename: str = "",
+                        notices: list[str] | None = None) -> tuple[Photo, bool]:
+    """The optional photo with one's "Jag håller med": added to the agreed finding's photos (within
+    PHOTO_MAX_PER_FINDING, idempotent by content like add_photo) and linked to the agreement; one per agreement."""
+    if not can_agree(actor, walk, finding):
+        raise OperationError(_("Du kan inte hålla med om det här fyndet."), status=403, code="forbidden")
+    agreement = _stored_agreement(finding, actor)
+    if agreement is None:
+        raise OperationError(_("Tryck först på ”Jag håller med”."), status=409, code="agreement_required")
+    digest = hashlib.sha256(data).hexdigest()
+    if agreement.photo is not None:
+        if agreement.photo.source_sha256 == digest:
+            return agreement.photo, False  # the same photo sent again
+        raise OperationError(_("Du har redan lagt till ett foto."), status=409, code="photo_added")
+    processed = process_upload_bytes(data, filename)
+    notes: list[str] = []
+    photo, created = _attach_within_limit(finding, processed, notes)
+    agreement.photo = photo
+    db.session.flush()
+    if notices is not None:
+        notices.extend(notes)
+    return photo, created
+
+
+def _stored_agreement(finding: Finding, actor: User) -> FindingAgreement | None:
+    return db.session.scalar(select(FindingAgreement).where(FindingAgreement.finding_id == finding.id,
+                                                            FindingAgreement.user_id == actor.id))
+
+
+def count_agreements(finding: Finding) -> int:
+    """The finding's agreements as stored now (the loaded agreement_count may predate this request's)."""
+    return db.session.scalar(select(func.count(FindingAgreement.id))
+                             .where(FindingAgreement.finding_id == finding.id)) or 0

@@ -1,11 +1,27 @@
 """Reads of findings, categories and photos that several views share."""
 
-from flask import abort
-from sqlalchemy import select
+import math
+from dataclasses import dataclass
 
+from flask import abort, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from fieldwalk.coordinates import EARTH_RADIUS_M, distance_m
 from fieldwalk.extensions import db
-from fieldwalk.models import Category, Finding, Photo, User
-from fieldwalk.permissions import can_view_event, can_view_finding
+from fieldwalk.models import (
+    OPEN_STATUSES,
+    ActionEvent,
+    ActionItem,
+    Category,
+    EventKind,
+    Finding,
+    FindingAgreement,
+    Photo,
+    User,
+    Walk,
+)
+from fieldwalk.permissions import can_see_nearby_details, can_see_nearby_finding, can_view_event, can_view_finding
 
 
 def active_categories() -> list[Category]:
@@ -37,3 +53,75 @@ def get_photo_or_404(photo_id: int, user: User) -> Photo:
     if not allowed:
         abort(404)
     return photo
+
+
+@dataclass
+class NearbyEntry:
+    """One possible duplicate in the capture form's box: a finding, or an open action item (shown through
+    its first finding, which an agreement goes to)."""
+
+    finding: Finding  # the finding an agreement is recorded on
+    distance_m: float
+    walk_id: int  # the walk the box is shown on
+    item: ActionItem | None = None
+    details: bool = False  # the user may see the photo and the description
+    agreements: int = 0
+    agreed: bool = False
+    own: bool = False
+
+
+def _bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    """Latitude and longitude ranges that hold every point within radius_m (a little more near the poles)."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = math.degrees(radius_m / (EARTH_RADIUS_M * max(math.cos(math.radians(lat)), 0.01)))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def nearby(walk: Walk, user: User, category: Category, lat: float, lon: float) -> list[NearbyEntry]:
+    """Findings of the walk and open action items of any walk, of this category, within DUPLICATE_RADIUS_M
+    of (lat, lon), nearest first, as far as the user may see them (permissions.can_see_nearby_finding).
+
+    The database narrows by a latitude/longitude box (an index-friendly range on SQLite and PostgreSQL
+    alike); the exact great-circle distance is then computed here.
+    """
+    config = current_app.config
+    radius = config["DUPLICATE_RADIUS_M"]
+    south, north, west, east = _bounding_box(lat, lon, radius)
+    candidates = db.session.scalars(
+        select(Finding).where(Finding.category_id == category.id, Finding.lat.between(south, north),
+                              Finding.lon.between(west, east))
+        .options(selectinload(Finding.action_items).selectinload(ActionItem.findings),
+                 selectinload(Finding.photos), selectinload(Finding.walk).selectinload(Walk.participants))
+        .order_by(Finding.id).limit(500))
+    entries: list[NearbyEntry] = []
+    seen_items: set[int] = set()
+    for finding in candidates:
+        distance = distance_m((lat, lon), (finding.lat, finding.lon))
+        if distance > radius or not can_see_nearby_finding(user, walk, finding):
+            continue
+        open_items = [i for i in finding.action_items if i.status in OPEN_STATUSES]
+        if finding.walk_id == walk.id:
+            entries.append(NearbyEntry(finding, distance, walk.id, item=open_items[0] if open_items else None))
+            seen_items.update(i.id for i in open_items)
+            continue
+        for item in open_items:
+            if item.id not in seen_items:
+                seen_items.add(item.id)
+                entries.append(NearbyEntry(item.findings[0], distance, walk.id, item=item))
+    entries.sort(key=lambda e: e.distance_m)
+    entries = entries[:config["DUPLICATE_MAX_RESULTS"]]
+    mine = set(db.session.scalars(select(FindingAgreement.finding_id).where(
+        FindingAgreement.user_id == user.id,
+        FindingAgreement.finding_id.in_([e.finding.id for e in entries]))))
+    for entry in entries:
+        entry.details = can_see_nearby_details(user, entry.finding)
+        entry.agreements = (sum(f.agreement_count for f in entry.item.findings) if entry.item is not None
+                            else entry.finding.agreement_count)
+        entry.agreed = entry.finding.id in mine
+        entry.own = entry.finding.reporter_id == user.id
+    return entries
+
+
+def public_events(item: ActionItem) -> list[ActionEvent]:
+    """An item's history as a participant may read it: status moves and comments, no internal notes."""
+    return [e for e in item.events if not e.internal and e.kind in (EventKind.STATUS, EventKind.COMMENT)]

@@ -24,8 +24,8 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations
 from fieldwalk.findings.forms import FindingForm, NoActionForm
-from fieldwalk.findings.queries import active_categories, get_finding_or_404, get_photo_or_404
-from fieldwalk.models import Category, PositionSource, Severity
+from fieldwalk.findings.queries import active_categories, get_finding_or_404, get_photo_or_404, public_events
+from fieldwalk.models import OPEN_STATUSES, Category, PositionSource, Severity
 from fieldwalk.permissions import can_log_finding, can_triage
 from fieldwalk.photo_service import photo_store, process_uploads, recover_text_fields
 from fieldwalk.walks.queries import get_walk_or_404
@@ -130,7 +130,7 @@ def detail(finding_id: int):
     """One finding with its photos, position, and what is being done about it."""
     finding = get_finding_or_404(finding_id, current_user)
     return render_template("findings/detail.html", finding=finding, walk=finding.walk,
-                           no_action_form=NoActionForm())
+                           no_action_form=NoActionForm(), public_events=public_events, open_statuses=OPEN_STATUSES)
 
 
 @bp.post("/findings/<int:finding_id>/no-action")

@@ -12,7 +12,16 @@ from fieldwalk.models.actions import (
 )
 from fieldwalk.models.audit import AuditEntry
 from fieldwalk.models.base import Base, utcnow
-from fieldwalk.models.findings import Category, Finding, Photo, PositionSource, Severity
+from fieldwalk.models.findings import (
+    Category,
+    Finding,
+    FindingAgreement,
+    FindingNotice,
+    NoticeOutcome,
+    Photo,
+    PositionSource,
+    Severity,
+)
 from fieldwalk.models.followup import (
     FollowUpMeeting,
     MeetingDecision,
@@ -26,7 +35,8 @@ from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus, walk_partic
 
 __all__ = [
     "OPEN_STATUSES", "ActionEvent", "AuditEntry", "ActionItem", "ActionStatus", "Base", "Category", "EventKind",
-    "Finding", "FollowUpMeeting", "MeetingDecision", "Photo", "PromiseKind", "PromiseCommitment",
+    "Finding", "FindingAgreement", "FindingNotice", "FollowUpMeeting", "MeetingDecision", "NoticeOutcome",
+    "Photo", "PromiseKind", "PromiseCommitment",
     "Reminder", "ReminderKind", "PositionSource", "Priority", "ResponsibleParty", "Role", "Severity", "SuggestedPlace",
     "User", "Walk", "WalkStatus", "action_item_findings", "utcnow", "walk_participants",
 ]

@@ -104,6 +104,11 @@ class ActionItem(Base):
         back_populates="action_item", order_by="ActionEvent.id"
     )
 
+    @property
+    def agreement_count(self) -> int:
+        """How many said "Jag håller med" about the item's findings (the box agrees with an item's first one)."""
+        return sum(f.agreement_count for f in self.findings)
+
     def is_overdue(self, today: date) -> bool:
         """True when the item is still open and its due date has passed."""
         return self.status in OPEN_STATUSES and self.due_date is not None and self.due_date < today

@@ -5,8 +5,8 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldwalk.models.base import Base, enum_type, utcnow
 
@@ -98,6 +98,11 @@ class Finding(Base):
     )
 
     @property
+    def agreement_count(self) -> int:
+        """How many people said "Jag håller med" about this finding (agreement_total, loaded with the row)."""
+        return self.agreement_total or 0
+
+    @property
     def has_position(self) -> bool:
         """True when the finding has coordinates to show on a map."""
         return self.lat is not None and self.lon is not None
@@ -131,3 +136,55 @@ class Photo(Base):
 
     def __repr__(self) -> str:
         return f"<Photo {self.id} {self.sha256[:12]}>"
+
+
+class FindingAgreement(Base):
+    """One person's "Jag håller med" on an existing finding: one per person and finding (a second tap is one row)."""
+
+    __tablename__ = "finding_agreements"
+    __table_args__ = (UniqueConstraint("finding_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The walk the person was on when they agreed (a finding of an earlier walk can be confirmed on a later one).
+    walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="SET NULL"))
+    # The photo the person added to the finding with their agreement (it is one of the finding's photos).
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    finding: Mapped[Finding] = relationship()
+    user: Mapped["User"] = relationship()
+    photo: Mapped[Optional["Photo"]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<FindingAgreement finding={self.finding_id} user={self.user_id}>"
+
+
+class NoticeOutcome(enum.StrEnum):
+    """What a reporter is told about their finding by mail."""
+
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+
+
+class FindingNotice(Base):
+    """The record that the reporter was mailed this outcome of this finding: it stops a second mail."""
+
+    __tablename__ = "finding_notices"
+    __table_args__ = (UniqueConstraint("finding_id", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[NoticeOutcome] = mapped_column(enum_type(NoticeOutcome))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<FindingNotice finding={self.finding_id} {self.outcome.value}>"
+
+
+# Loaded with every finding in one statement (a correlated count), so lists show "3 håller med" without a
+# query per card.
+Finding.agreement_total = column_property(
+    select(func.count(FindingAgreement.id)).where(FindingAgreement.finding_id == Finding.id)
+    .correlate_except(FindingAgreement).scalar_subquery())

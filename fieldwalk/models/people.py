@@ -47,6 +47,9 @@ class User(UserMixin, Base):
         ForeignKey("responsible_parties.id"), index=True
     )
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Where a participant asked to be told that their findings were resolved or rejected (optional, removable;
+    # not a log-in address, so a guest stays a guest).
+    notify_email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when an admin erased the person's data (admin.operations.erase_person); the row stays for ids.

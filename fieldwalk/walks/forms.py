@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateTimeLocalField, EmailField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
 
@@ -39,9 +39,33 @@ class SuggestedPlaceForm(CoordinatePairs, FlaskForm):
 
 
 
+def notify_email_field() -> EmailField:
+    """An optional address for the mail that says a finding was resolved or rejected (no log-in address)."""
+    return EmailField(
+        _l("E-post för besked om dina fynd (frivilligt)"),
+        validators=[Optional(), Length(max=254), Email(message=_l("Skriv en e-postadress som namn@exempel.se."))],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description=_l("Vi mejlar dig en gång per fynd när det är åtgärdat eller inte ska åtgärdas, med skälet. "
+                       "Adressen används till inget annat och du kan ta bort den när du vill."))
+
+
 class JoinForm(FlaskForm):
-    """Join a walk from its link or QR code: just a name and an organisation."""
+    """Join a walk from its link or QR code: a name, an organisation and, if wanted, an address for news."""
 
     name = StringField(_l("Ditt namn"), validators=[DataRequired(message=_l("Skriv ditt namn.")), Length(max=120)])
     organisation = StringField(_l("Organisation (frivilligt)"), validators=[Length(max=120)],
                                description=_l("T.ex. boende, polisen, fastighetsägare eller förening."))
+    notify_email = notify_email_field()
+
+
+class JoinAccountForm(FlaskForm):
+    """Join a walk when logged in already: only the optional address for news about one's findings."""
+
+    notify_email = notify_email_field()
+
+
+class NotifyEmailForm(FlaskForm):
+    """Change or remove the address for news about one's findings (empty: removed)."""
+
+    notify_email = notify_email_field()
+

@@ -8,7 +8,13 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import Role, SuggestedPlace, User, Walk, WalkStatus, utcnow, walk_participants
 from fieldwalk.models.walks import new_join_code
-from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_participant_of
+from fieldwalk.permissions import (
+    can_join,
+    can_manage_walks,
+    can_set_notify_email,
+    can_suggest_place,
+    is_participant_of,
+)
 
 WALK_FLOW = [WalkStatus.PLANNED, WalkStatus.ONGOING, WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP]
 
@@ -113,16 +119,22 @@ def set_place_checked(place: SuggestedPlace, checked: bool, actor: User) -> Sugg
     return place
 
 
-def join_walk(walk: Walk, user: User | None, *, name: str = "", organisation: str = "") -> User:
-    """Let someone take part in a walk by its link: a guest account is made when nobody is logged in."""
+def join_walk(walk: Walk, user: User | None, *, name: str = "", organisation: str = "",
+              notify_email: str | None = None, locale: str | None = None) -> User:
+    """Let someone take part in a walk by its link: a guest account is made when nobody is logged in (in the
+    language they chose before joining, so that mail to them is in it too). An address given for news about
+    their findings is kept (an empty one leaves an earlier one as it was)."""
     if not can_join(walk):
         raise OperationError(_("Länken till vandringen gäller inte längre."), status=410, code="join_closed")
     if user is None:
-        user = User(name=name.strip(), organisation=organisation.strip(), role=Role.PARTICIPANT)
+        user = User(name=name.strip(), organisation=organisation.strip(), role=Role.PARTICIPANT, locale=locale)
         db.session.add(user)
     if not is_participant_of(user, walk):
         walk.participants.append(user)
-    db.session.flush()
+    db.session.flush()  # a new guest is active (and so may leave an address) once stored
+    if notify_email and can_set_notify_email(user):
+        user.notify_email = notify_email.strip()
+        db.session.flush()
     return user
 
 
@@ -134,3 +146,12 @@ def set_join_link(walk: Walk, enabled: bool, actor: User) -> Walk:
     walk.join_enabled = enabled
     db.session.flush()
     return walk
+
+
+def set_notify_email(user: User, actor: User, address: str | None) -> User:
+    """Set or (None, empty) remove the address a participant is told their findings' outcome at; only their own."""
+    if actor.id != user.id or not can_set_notify_email(actor):
+        raise OperationError(_("Bara deltagaren själv ändrar sin e-post för besked."), status=403, code="forbidden")
+    user.notify_email = (address or "").strip() or None
+    db.session.flush()
+    return user

@@ -4,7 +4,18 @@ import io
 from datetime import timedelta
 
 import segno
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user, login_required, login_user
@@ -17,9 +28,16 @@ from fieldwalk.extensions import db, limiter
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
 from fieldwalk.models import SuggestedPlace, User, WalkStatus, utcnow
-from fieldwalk.permissions import can_join, can_manage_walks, can_suggest_place, is_party_member
+from fieldwalk.permissions import (
+    can_join,
+    can_manage_walks,
+    can_set_notify_email,
+    can_suggest_place,
+    is_participant_of,
+    is_party_member,
+)
 from fieldwalk.walks import operations
-from fieldwalk.walks.forms import JoinForm, SuggestedPlaceForm, WalkForm
+from fieldwalk.walks.forms import JoinAccountForm, JoinForm, NotifyEmailForm, SuggestedPlaceForm, WalkForm
 from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import count_findings_since, get_walk_by_code, get_walk_or_404, list_walks
 
@@ -100,11 +118,31 @@ def detail(walk_id: int):
     return _detail_page(walk, form)
 
 
-def _detail_page(walk, place_form, status=200):
+def _detail_page(walk, place_form, status=200, notify_form=None):
+    if notify_form is None and can_set_notify_email(current_user):
+        notify_form = NotifyEmailForm(formdata=None, notify_email=current_user.notify_email)
     return render_template(
         "walks/detail.html", walk=walk, map_data=walk_map_data(walk), place_form=place_form,
-        next_status=operations.next_status(walk),
+        next_status=operations.next_status(walk), notify_form=notify_form,
     ), status
+
+
+@bp.post("/walks/<int:walk_id>/notify-email")
+@login_required
+def notify_email(walk_id: int):
+    """A participant sets, changes or removes the address for news about their findings (empty: removed)."""
+    walk = get_walk_or_404(walk_id, current_user)
+    if not (can_set_notify_email(current_user) and is_participant_of(current_user, walk)):
+        abort(403)
+    form = NotifyEmailForm()  # the remove button sends it empty
+    if not form.validate_on_submit():
+        place_form = SuggestedPlaceForm(formdata=None) if can_suggest_place(current_user, walk) else None
+        return _detail_page(walk, place_form, status=400, notify_form=form)
+    operations.set_notify_email(current_user, current_user, form.notify_email.data)
+    db.session.commit()
+    flash(_("Vi mejlar besked om dina fynd till %(address)s.", address=current_user.notify_email)
+          if current_user.notify_email else _("Din e-postadress för besked är borttagen."), "success")
+    return redirect(url_for("walks.detail", walk_id=walk.id) + "#notify")
 
 
 @bp.get("/walks/<int:walk_id>/close")
@@ -179,11 +217,13 @@ def join(code: str):
     if walk is None or not can_join(walk):
         return render_template("walks/join_closed.html"), 404 if walk is None else 410
     guest = not current_user.is_authenticated
-    form = JoinForm() if guest else EmptyForm()
+    form = JoinForm() if guest else JoinAccountForm() if can_set_notify_email(current_user) else EmptyForm()
     if form.validate_on_submit():
         user = operations.join_walk(walk, None if guest else current_user,
                                     name=form.name.data if guest else "",
-                                    organisation=(form.organisation.data or "") if guest else "")
+                                    organisation=(form.organisation.data or "") if guest else "",
+                                    notify_email=form.notify_email.data if "notify_email" in form else None,
+                                    locale=session.get("locale") if guest else None)
         record("walk.join", walk, actor=user)
         db.session.commit()
         if guest:

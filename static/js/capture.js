@@ -29,6 +29,7 @@
     $("lat").value = lat.toFixed(6);
     $("lon").value = lon.toFixed(6);
     $("accuracy_m").value = accuracy != null ? Math.round(accuracy) : "";
+    form.dispatchEvent(new CustomEvent("fieldwalk:position"));  // nearby.js looks for duplicates here
     if (map) {
       if (marker) { marker.setLatLng([lat, lon]); } else { marker = L.marker([lat, lon]).addTo(map); }
       map.setView([lat, lon], Math.max(map.getZoom(), 17));

@@ -11,6 +11,7 @@ var PAGE_CACHE = "fieldwalk-pages";
 var SHELL = [
   "css/app.css",
   "js/capture.js",
+  "js/nearby.js",
   "js/outbox.js",
   "js/walk-map.js",
   "vendor/leaflet/leaflet.js",

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
@@ -65,6 +66,26 @@ STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{joined}", "/walks/{w
 PUBLIC_PAGES = ["/login", "/reset", "/join/{code}"]
 
 
+def _checker(page, demo, problems):
+    """check(path) opens the page (None: the page as it is now) and records what axe and our checks find."""
+    def check(path: str | None, name: str | None = None) -> None:
+        if path is not None:
+            page.goto(path.format(**demo))
+        name = name or path
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # check folded parts too
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(RUN_AXE)
+        if found:
+            problems[name] = found
+        small = page.evaluate(SMALL_TARGETS)
+        if small:
+            problems.setdefault(name, []).extend(small)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            problems.setdefault(name, []).append(f"scrolls sideways by {overflow}px")
+    return check
+
+
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}],
                          ids=["laptop", "phone"])
 def test_main_pages_have_no_serious_accessibility_violations(browser, live_server, demo, viewport):
@@ -72,20 +93,7 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, live_serve
                                   service_workers="block")
     page = context.new_page()
     problems = {}
-
-    def check(path: str) -> None:
-        page.goto(path.format(**demo))
-        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # check folded parts too
-        page.add_script_tag(path=str(AXE))
-        found = page.evaluate(RUN_AXE)
-        if found:
-            problems[path] = found
-        small = page.evaluate(SMALL_TARGETS)
-        if small:
-            problems.setdefault(path, []).extend(small)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        if overflow > 0:
-            problems.setdefault(path, []).append(f"scrolls sideways by {overflow}px")
+    check = _checker(page, demo, problems)
 
     for path in PUBLIC_PAGES:
         check(path)
@@ -96,5 +104,61 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, live_serve
     page.wait_for_url("**/")
     for path in STAFF_PAGES:
         check(path)
+    context.close()
+    assert problems == {}
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}],
+                         ids=["laptop", "phone"])
+def test_participant_pages_have_no_serious_accessibility_violations(app, browser, live_server, demo, viewport):
+    """A resident who joined with an address: the join form with its e-mail field (and its error), the capture
+    form with the "Redan rapporterat här?" box, the walk page with the news section, and their finding with
+    the action item's status and public history."""
+    from fieldwalk.actions import operations as actions
+    from fieldwalk.findings import operations as findings
+    from fieldwalk.models import Category, ResponsibleParty, Role, User
+    from fieldwalk.seed import create_user
+
+    context = browser.new_context(viewport=viewport, base_url=live_server, bypass_csp=True, service_workers="block",
+                                  geolocation={"latitude": 56.8790, "longitude": 14.8059, "accuracy": 12},
+                                  permissions=["geolocation"])
+    page = context.new_page()
+    problems = {}
+    check = _checker(page, demo, problems)
+    page.goto(f"/join/{demo['code']}")
+    page.fill("#name", "Ada Tillgänglig")
+    page.fill("#notify_email", "ada@")
+    page.click("button[type=submit]")
+    check(None, "join with a bad address")
+    page.fill("#notify_email", "ada@example.org")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/findings/new")
+    with app.app_context():
+        walk = db.session.get(Walk, db.session.scalar(select(Walk.id).filter_by(join_code=demo["code"])))
+        light = db.session.scalar(select(Category).filter_by(slug="belysning"))
+        other = create_user("nearby@example.com", "Nora Nära", DEMO_PASSWORD, Role.PARTICIPANT)
+        walk.participants.append(other)
+        findings.create_finding(walk, other, category=light, lat=56.87905, lon=14.8059, place="Trappan")
+        db.session.commit()
+        walk_id = walk.id
+    page.reload()
+    expect(page.locator("#lat")).not_to_have_value("")
+    page.click("label[for^=category-] >> text=Belysning")
+    page.wait_for_selector("#nearby:not([hidden]) .nearby-item")
+    check(None, "capture form with the nearby box")
+    page.fill("#description", "Mörkt vid trappan")
+    page.click("button[type=submit] >> text=Spara fynd")
+    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    with app.app_context():
+        ada = db.session.scalar(select(User).filter_by(name="Ada Tillgänglig"))
+        finding = db.session.scalar(select(Finding).filter_by(reporter_id=ada.id))
+        coordinator = db.session.scalar(select(User).filter_by(email="admin@example.com"))
+        party = db.session.scalar(select(ResponsibleParty).order_by(ResponsibleParty.id))
+        item = actions.create_action_item([finding], coordinator, title="Belys trappan", responsible_party=party)
+        actions.add_comment(item, coordinator, "Beställt")
+        db.session.commit()
+        finding_id = finding.id
+    check(f"/walks/{walk_id}", "walk page of a participant (news about findings)")
+    check(f"/findings/{finding_id}", "own finding with its action item")
     context.close()
     assert problems == {}
