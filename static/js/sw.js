@@ -11,10 +11,12 @@ var PAGE_CACHE = "fieldwalk-pages";
 var SHELL = [
   "css/app.css",
   "js/capture.js",
+  "js/photo-prep.js",
   "js/outbox.js",
   "js/walk-map.js",
   "vendor/leaflet/leaflet.js",
   "vendor/leaflet/leaflet.css",
+  "vendor/exifr/lite.umd.js",
   "icons/icon-192.png"
 ].map(function (path) { return "/static/" + path + "?v=" + VERSION; }).concat(["/manifest.webmanifest"]);
 

@@ -31,9 +31,12 @@ def test_log_finding_with_gps_and_photo(app, phone, make_walk, tmp_path):
     page.set_input_files("#photos", str(photo))
     assert page.locator("#photo-previews img").count() == 1
     page.click("button[type=submit] >> text=Spara fynd")
-    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new?saved=*")
     assert "Fyndet är sparat." in page.inner_text("main")
-    assert "Lampan vid trappan är trasig" in page.inner_text("#findings")
+    assert page.input_value("#description") == ""  # a fresh form, ready for the next finding
+    page.click("text=Visa det sparade fyndet")
+    assert "Lampan vid trappan är trasig" in page.inner_text("main")
+    page.go_back()
     page.go_back()  # Back does not lead to the filled-in form (a second tap on Save would duplicate)
     assert "/findings/new" not in page.url
     with app.app_context():
@@ -77,7 +80,7 @@ def test_capture_form_fits_a_phone(phone, make_walk):
 
 
 def test_from_qr_code_to_saved_finding_in_three_screens(app, browser, live_server, make_walk):
-    """Scan → (1) name and organisation → (2) capture form → (3) the walk with the finding."""
+    """Scan → (1) name and organisation → (2) capture form → (3) saved, with a fresh form for the next one."""
     walk_id = make_walk()
     with app.app_context():
         code = db.session.get(Walk, walk_id).join_code
@@ -96,9 +99,9 @@ def test_from_qr_code_to_saved_finding_in_three_screens(app, browser, live_serve
     page.click("label[for^=category-] >> text=Belysning")
     page.fill("#description", "Mörkt vid cykelstället")
     page.click("button[type=submit] >> text=Spara fynd")
-    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new?saved=*")
     assert "Fyndet är sparat." in page.inner_text("main")
-    assert "Mörkt vid cykelstället" in page.inner_text("#findings")
+    assert page.locator("#log-next").is_visible()
     assert len(screens) == 3, screens
     context.close()
     with app.app_context():
