@@ -7,7 +7,7 @@
 // browser cannot decode (HEIC in Chrome, a broken file) is sent as it is and the server answers for it.
 (function () {
   "use strict";
-  var DEFAULTS = { maxSide: 2048, quality: 0.9 };  // overridden by the page (the server's PhotoLimits)
+  var DEFAULTS = { maxSide: 2048, quality: 0.85 };  // overridden by the page (the server's PhotoLimits)
 
   function exif(file) {
     var lib = window.exifr;
