@@ -129,8 +129,9 @@
       img.src = item.url;
       var drop = document.createElement("button");
       drop.type = "button";
-      drop.className = "button secondary small";
-      drop.textContent = fill(msg.msgRemove, { n: i + 1 });
+      drop.className = "button secondary small remove-photo";
+      drop.setAttribute("aria-label", fill(msg.msgRemove, { n: i + 1 }));
+      drop.textContent = "✕";
       drop.addEventListener("click", function () {
         URL.revokeObjectURL(item.url);
         chosen.splice(chosen.indexOf(item), 1);
@@ -160,6 +161,7 @@
     });
     input.value = "";  // the next tap adds to these
     renderPreviews();
+    if (previews.lastElementChild) { previews.lastElementChild.scrollIntoView({ block: "nearest" }); }
   });
 
   // --- sending ---------------------------------------------------------------------------
