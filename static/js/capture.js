@@ -10,6 +10,16 @@
   var msg = form.dataset;
   var isNew = msg.new === "1";
   var $ = function (name) { return form.elements[name]; };
+  // A script or style the page needs only for some tasks (the map, photo preparation), loaded then.
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
   function fill(text, values) {
     return text.replace(/\{(\w)\}/g, function (all, key) { return values[key] != null ? values[key] : all; });
   }
@@ -101,9 +111,22 @@
     document.body.classList.remove("map-mode-open");
     mapOpen.focus();
   }
-  if (mapMode && mapOpen && config && window.L) {
+  var leaflet = null;
+  function loadLeaflet() {
+    if (!leaflet) {
+      var css = document.createElement("link");
+      css.rel = "stylesheet";
+      css.href = mapOpen.dataset.css;
+      document.head.appendChild(css);
+      leaflet = loadScript(mapOpen.dataset.js).catch(function (error) { leaflet = null; throw error; });
+    }
+    return leaflet;
+  }
+  if (mapMode && mapOpen && config) {
     mapOpen.hidden = false;
-    mapOpen.addEventListener("click", openMap);
+    mapOpen.addEventListener("click", function () {
+      loadLeaflet().then(openMap, function () { status.textContent = mapOpen.dataset.msgFailed; });
+    });
     document.getElementById("map-done").addEventListener("click", function () { closeMap(true); });
     document.getElementById("map-cancel").addEventListener("click", function () { closeMap(false); });
     mapMode.addEventListener("keydown", function (e) { if (e.key === "Escape") { closeMap(false); } });
@@ -143,6 +166,25 @@
       previews.appendChild(li);
     });
   }
+  // exifr and photo-prep.js arrive when the person first goes for a photo (the service worker keeps them
+  // for use without network); a script that cannot be loaded leaves the photo as it is, for the server.
+  var tools = null;
+  function photoTools() {
+    if (!tools) {
+      tools = (msg.photoScripts || "").split(" ").filter(Boolean).reduce(function (previous, src) {
+        return previous.then(function () { return loadScript(src); });
+      }, Promise.resolve()).catch(function () { /* prepare what can be prepared */ }).then(function () {
+        return window.fieldwalkPhotos || null;
+      });
+    }
+    return tools;
+  }
+  input.addEventListener("click", photoTools);
+  function prepared(file) {
+    return photoTools().then(function (lib) {
+      return lib ? lib.prepare(file, options) : { blob: file, gps: null, prepared: false };
+    });
+  }
   function photoPosition(result) {
     if (result.gps && !hasPosition()) {
       setPosition(result.gps.lat, result.gps.lon, null, "photo", msg.msgPhotoPosition);
@@ -155,8 +197,7 @@
     photoError(files.length > room ? [msg.msgTooMany] : null);
     files.slice(0, Math.max(room, 0)).forEach(function (file) {
       var item = { file: file, url: URL.createObjectURL(file) };
-      item.ready = window.fieldwalkPhotos ? window.fieldwalkPhotos.prepare(file, options).then(photoPosition)
-        : Promise.resolve({ blob: file, gps: null, prepared: false });
+      item.ready = prepared(file).then(photoPosition);
       chosen.push(item);
     });
     input.value = "";  // the next tap adds to these

@@ -107,7 +107,8 @@ def _network_bytes(page, load, *args) -> list[tuple[str, str, bool, int]]:
 
 
 def test_capture_page_transfer_size(app, browser, live_server, auth, make_walk, capsys):
-    """First load ≤ 80 KB compressed with Leaflet (map tiles excluded); repeat load: shell 0 bytes."""
+    """First load ≤ 80 KB compressed (Leaflet, exifr and the photo preparation load only when map mode is
+    opened or a photo chosen); repeat load: shell 0 bytes."""
     walk_id = make_walk()
     _user, email = auth.make_user()
     sizes = {}
@@ -136,7 +137,7 @@ def test_capture_page_transfer_size(app, browser, live_server, auth, make_walk, 
               + ", ".join(f"{u.rsplit('/', 1)[-1].split('?')[0]} {n / 1024:.1f}" for _t, u, _sw, n in sizes["first"])
               + f"; repeat load: app shell {shell} B from the network")
     names = {u.rsplit("/", 1)[-1].split("?")[0] for _t, u, _sw, _n in sizes["first"]}  # without ?v=<version>
-    assert names >= {"leaflet.js", "app.css", "capture.js"}
+    assert names >= {"app.css", "capture.js"}
     assert first <= 80 * 1024
     assert shell == 0
 
