@@ -60,6 +60,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/photo_ingest.py
+	$(BIN)/python bench/capture_throttled.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

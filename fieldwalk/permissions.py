@@ -80,6 +80,14 @@ def can_log_finding(user: User, walk: Walk, device_created_at: datetime | None =
             and utcnow() <= walk.closed_at + timedelta(days=current_app.config["LATE_FINDING_GRACE_DAYS"]))
 
 
+def can_edit_finding(user: User, finding: Finding) -> bool:
+    """The person who logged a finding corrects it (text, category, severity, place, position) and adds or
+    removes its photos while the walk still takes their findings: a participant while it is planned or
+    ongoing, staff until it is followed up. Nobody edits someone else's finding here."""
+    return (user.is_authenticated and finding.reporter_id == user.id
+            and can_log_finding(user, finding.walk))
+
+
 def can_keep_offline(user: User, walk: Walk, page: str) -> bool:
     """A copy of the page may stay on the phone for use without network: the capture form for whoever
     may log findings on the walk (it shows only their own name); the walk page only for its

@@ -10,6 +10,8 @@ VENDOR = ROOT / "static" / "vendor"
 # package -> files or folders inside node_modules/<package>/ that the app serves
 FILES = {
     "leaflet": ["dist/leaflet.js", "dist/leaflet.css", "dist/images"],
+    # EXIF GPS and orientation read in the browser before a photo is downscaled (static/js/photo-prep.js)
+    "exifr": ["dist/lite.umd.js"],
 }
 
 

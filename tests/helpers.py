@@ -50,3 +50,42 @@ def post_multipart(client, url: str, data: dict):
     finally:
         environ["wsgi.input"].close()
         builder.close()
+
+
+def camera_jpeg(seed: int, gps: tuple[float, float], size=(4000, 3000), quality: int = 92) -> bytes:
+    """A 12 MP phone-camera-like JPEG (about 3–4 MB): gradients, hard-edged shapes, texture and sensor grain
+    (so it does not compress to nothing), EXIF orientation 6 and GPS. Made like bench/photo_ingest.py's."""
+    import random
+
+    from PIL import ImageChops, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    w, h = size
+    vertical = Image.linear_gradient("L").resize((w, h), Image.Resampling.BILINEAR)
+    horizontal = vertical.transpose(Image.Transpose.ROTATE_90).resize((w, h))
+    img = Image.merge("RGB", (vertical.point(lambda v: 90 + v * 0.5),
+                              ImageChops.blend(vertical, horizontal, 0.5).point(lambda v: 120 + v * 0.3),
+                              horizontal.point(lambda v: 200 - v * 0.5)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(900):
+        x, y = rng.randrange(w), rng.randrange(h)
+        colour = tuple(rng.randrange(256) for _ in range(3))
+        box = (x, y, x + rng.randrange(8, 700), y + rng.randrange(8, 500))
+        (draw.rectangle if rng.random() < 0.6 else draw.ellipse)(box, fill=colour)
+    img = img.filter(ImageFilter.GaussianBlur(0.8))
+
+    def noise(dims, amplitude):
+        raw = Image.frombytes("L", dims, rng.randbytes(dims[0] * dims[1]))
+        return raw.point(lambda v: v * amplitude // 256)
+
+    texture = noise((w // 6, h // 6), 48).resize((w, h), Image.Resampling.BICUBIC)
+    img = ImageChops.add(img, Image.merge("RGB", (texture,) * 3), offset=-24)
+    img = ImageChops.add(img, Image.merge("RGB", [noise((w, h), 14) for _ in range(3)]), offset=-7)
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "samsung", "SM-S918B", 6
+    lat, lon = gps
+    ifd = exif.get_ifd(0x8825)
+    ifd[1], ifd[2], ifd[3], ifd[4] = "N", _dms(lat), "E", _dms(lon)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=quality, exif=exif)
+    return out.getvalue()

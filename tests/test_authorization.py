@@ -78,6 +78,8 @@ MATRIX = {
     "walks.notify_email": ("POST", "/walks/{walk_a}/notify-email", {"guest_a"}, {"notify_email": "gast@example.org"}),
     "findings.capture": ("GET", "/walks/{walk_a}/findings/new", STAFF | {"guest_a"}, None),
     "findings.detail": ("GET", "/findings/{finding_a}", STAFF | {"guest_a", "party_x"}, None),
+    # Only the reporter edits a finding (finding_a is the coordinator's): not other staff, not other guests.
+    "findings.edit": ("GET", "/findings/{finding_a}/edit", {"coordinator"}, None),
     "findings.no_action": ("POST", "/findings/{finding_a2}/no-action", STAFF, {"note": "ok"}),
     "findings.photo": ("GET", "/photos/{photo_a}/thumb.jpg", STAFF | {"guest_a", "party_x"}, None),
     "actions.index": ("GET", "/actions/", STAFF | {"party_x", "party_y"}, None),

@@ -5,7 +5,7 @@ import uuid as uuid_module
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import FloatField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import FloatField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
@@ -16,8 +16,8 @@ from fieldwalk.models import Severity
 INVALID_UUID_MESSAGE = _l("Ogiltigt formulär-id; ladda om sidan.")
 
 
-class FindingForm(CoordinatePairs, FlaskForm):
-    """Log a finding on a phone: category, text, severity, photos and a position."""
+class FindingFieldsForm(CoordinatePairs, FlaskForm):
+    """What a finding says, shared by logging one and editing one: category, text, severity, photos, position."""
 
     category = RadioField(
         _l("Kategori"), coerce=int,
@@ -32,6 +32,11 @@ class FindingForm(CoordinatePairs, FlaskForm):
     accuracy_m = FloatField(_l("Noggrannhet (m)"), validators=[Optional(), NumberRange(0, 100000)])
     position_source = HiddenField(default="map")
     place = StringField(_l("Plats med egna ord"), validators=[Length(max=200)])
+
+
+class FindingForm(FindingFieldsForm):
+    """Log a finding on a phone: the finding's fields plus who reports it and the phone's own id and clock."""
+
     reporter_name = StringField(_l("Ditt namn"), validators=[Length(max=120)])
     reporter_org = StringField(_l("Organisation"), validators=[Length(max=120)])
     device_created_at = HiddenField()
@@ -44,6 +49,12 @@ class FindingForm(CoordinatePairs, FlaskForm):
                 field.data = str(uuid_module.UUID(field.data))
             except ValueError:
                 raise ValidationError(INVALID_UUID_MESSAGE) from None
+
+
+class FindingEditForm(FindingFieldsForm):
+    """Correct one's own finding: its fields, new photos, and the stored photos to remove (choices = their ids)."""
+
+    remove_photos = SelectMultipleField(_l("Ta bort foton"), coerce=int, validate_choice=True)
 
 
 class NoActionForm(FlaskForm):

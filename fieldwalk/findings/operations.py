@@ -15,7 +15,7 @@ from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, Severity, User, Walk
 from fieldwalk.notifications import record_outcome
-from fieldwalk.permissions import can_agree, can_log_finding, can_triage, is_staff
+from fieldwalk.permissions import can_agree, can_edit_finding, can_log_finding, can_triage, is_staff
 from fieldwalk.photo_service import attach_photo, process_upload_bytes
 from fieldwalk.photos import ProcessedPhoto
 from fieldwalk.query_args import EARLIEST, LATEST
@@ -70,8 +70,8 @@ def create_finding(
     source = PositionSource.NONE
     notes: list[str] = []
     if lat is not None:
-        source = position_source if position_source in (PositionSource.GPS, PositionSource.MAP) else PositionSource.MAP
-    else:
+        lat, lon, source = _checked_position(walk, lat, lon, position_source, notes)
+    if lat is None:
         # A photo that knows where it was taken positions the finding (its EXIF is stripped on store),
         # if that place lies within the walk's area.
         located = next((p for p in photos if p.gps), None)
@@ -112,6 +112,20 @@ def create_finding(
     if notices is not None:
         notices.extend(notes)
     return finding, True
+
+
+def _checked_position(walk: Walk, lat: float, lon: float, position_source: PositionSource | None,
+                      notes: list[str]) -> tuple[float | None, float | None, PositionSource]:
+    """A position sent with a finding and where it came from (GPS, the map, or a photo's EXIF read on the
+    phone; anything else counts as the map). A photo's position is held to the same area rule as one the
+    server reads from EXIF itself: far from the walk it is dropped, with the reason in `notes`."""
+    if position_source == PositionSource.PHOTO:
+        if _gps_in_walk_area(walk, (lat, lon), notes):
+            return lat, lon, PositionSource.PHOTO
+        return None, None, PositionSource.NONE
+    if position_source == PositionSource.GPS:
+        return lat, lon, PositionSource.GPS
+    return lat, lon, PositionSource.MAP
 
 
 def _stored_finding(walk: Walk, uuid: str) -> Finding | None:
@@ -223,6 +237,70 @@ def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPho
                        reason=error.message))
     if notices is not None:
         notices.extend(notes)
+
+
+def update_finding(
+    finding: Finding,
+    actor: User,
+    *,
+    category: Category,
+    description: str = "",
+    severity: Severity = Severity.MEDIUM,
+    lat: float | None = None,
+    lon: float | None = None,
+    accuracy_m: float | None = None,
+    position_source: PositionSource | None = None,
+    place: str = "",
+    add_photos: list[ProcessedPhoto] = (),
+    remove_photo_ids: set[int] | frozenset[int] = frozenset(),
+    notices: list[str] | None = None,
+) -> Finding:
+    """Its reporter corrects a finding: every field is replaced, the photos named are removed and the new ones
+    added (within PHOTO_MAX_PER_FINDING, counted after the removals).
+
+    Removed photos lose their row only; their files are shared by content and left to `flask photos gc`.
+    Raises OperationError 403 for someone else's finding, 409 once the walk no longer takes findings.
+    """
+    require_edit_rights(actor, finding)
+    if not category.active and category.id != finding.category_id:
+        raise OperationError(_("Kategorin används inte längre."), status=422)
+    if (lat is None) != (lon is None):
+        raise OperationError(_("Positionen saknar latitud eller longitud."), status=422)
+    notes: list[str] = []
+    source = PositionSource.NONE
+    if lat is not None:
+        if (lat, lon) == (finding.lat, finding.lon) and position_source == finding.position_source:
+            source = finding.position_source  # unchanged: not checked again against today's references
+        else:
+            lat, lon, source = _checked_position(finding.walk, lat, lon, position_source, notes)
+    finding.category = category
+    finding.description = description.strip()
+    finding.severity = severity
+    finding.lat, finding.lon, finding.position_source = lat, lon, source
+    finding.accuracy_m = accuracy_m if source == PositionSource.GPS else None
+    finding.place = place.strip()
+    for photo in [p for p in finding.photos if p.id in remove_photo_ids]:
+        finding.photos.remove(photo)
+        db.session.delete(photo)
+    db.session.flush()
+    known = {p.source_sha256 for p in finding.photos}
+    for processed in {p.source_sha256: p for p in add_photos if p.source_sha256 not in known}.values():
+        _attach_within_limit(finding, processed, notes)
+    db.session.flush()
+    if notices is not None:
+        notices.extend(notes)
+    return finding
+
+
+def require_edit_rights(actor: User, finding: Finding) -> None:
+    """Raise the refusal for someone who may not edit this finding: 403 when it is not theirs, 409 when it is
+    but the walk no longer takes findings (the reason they need to hear)."""
+    if can_edit_finding(actor, finding):
+        return
+    if finding.reporter_id == actor.id and actor.is_authenticated:
+        raise OperationError(_("Vandringen tar inte längre emot fynd, så fyndet kan inte ändras."),
+                             status=409, code="walk_closed")
+    raise OperationError(_("Du får bara ändra fynd som du själv har loggat."), status=403, code="forbidden")
 
 
 def set_no_action(finding: Finding, actor: User, no_action: bool, note: str = "") -> Finding:

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -23,11 +24,11 @@ from wtforms import SelectChoice
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations
-from fieldwalk.findings.forms import FindingForm, NoActionForm
+from fieldwalk.findings.forms import FindingEditForm, FindingForm, NoActionForm
 from fieldwalk.findings.queries import active_categories, get_finding_or_404, get_photo_or_404, public_events
-from fieldwalk.models import OPEN_STATUSES, Category, PositionSource, Severity
-from fieldwalk.permissions import can_log_finding, can_triage
-from fieldwalk.photo_service import photo_store, process_uploads, recover_text_fields
+from fieldwalk.models import OPEN_STATUSES, Category, Finding, PositionSource, Severity
+from fieldwalk.permissions import can_edit_finding, can_log_finding, can_triage, can_view_finding
+from fieldwalk.photo_service import photo_limits, photo_store, process_uploads, recover_text_fields
 from fieldwalk.walks.queries import get_walk_or_404
 from fieldwalk.web import error_response, wants_json
 
@@ -44,13 +45,44 @@ def _device_time(value: str | None) -> datetime | None:
         return None
 
 
-def _capture_page(walk, form, categories, status=200, error=None):
+def _position_source(value: str | None) -> PositionSource | None:
+    """The form's hidden position_source: where the phone says the position came from."""
+    return PositionSource(value) if value in ("gps", "map", "photo") else None
+
+
+def _form_page(template, form, status=200, error=None, **context):
+    """The capture or edit form again (or, for the enhanced form, its errors as JSON)."""
     if wants_json():
         errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         message = error or next((e[0] for e in errors.values() if e), _("Kontrollera formuläret."))
         return jsonify(error={"code": "invalid", "message": message, "fields": errors}), status
-    return render_template("findings/capture.html", walk=walk, form=form, categories=categories,
-                           error=error), status
+    return render_template(template, form=form, error=error, **_photo_settings(), **context), status
+
+
+def _photo_settings() -> dict:
+    """What the phone needs to prepare photos as the server will keep them (static/js/photo-prep.js): the
+    long side the server stores (never shrink below it) and the server's own JPEG quality (not below it;
+    a step above added a fifth to the upload for a difference the server's re-encoding at its quality
+    takes away again: 1.67 against 1.37 MB for two 12 MP photos in tests/browser/test_capture_throttled.py)."""
+    limits = photo_limits()
+    vendor = Path(current_app.static_folder or "") / "vendor" / "exifr" / "lite.umd.js"
+    return {"photo_max_count": current_app.config["PHOTO_MAX_PER_FINDING"],
+            "photo_side": limits.max_long_side, "photo_quality": limits.quality / 100,
+            "exifr_available": vendor.exists()}
+
+
+def _capture_page(walk, form, categories, status=200, error=None, saved=None):
+    return _form_page("findings/capture.html", form, status, error, walk=walk, categories=categories,
+                      saved=saved)
+
+
+def _just_saved(walk) -> object | None:
+    """The finding named by ?saved= after a save, when it is on this walk and the user may see it."""
+    saved_id = request.args.get("saved", type=int)
+    finding = db.session.get(Finding, saved_id) if saved_id is not None and 0 < saved_id < 2**31 else None
+    if finding is None or finding.walk_id != walk.id or not can_view_finding(current_user, finding):
+        return None
+    return finding
 
 
 @bp.route("/walks/<int:walk_id>/findings/new", methods=["GET", "POST"])
@@ -67,7 +99,7 @@ def capture(walk_id: int):
         form.uuid.data = str(uuid.uuid4())
         form.reporter_name.data = current_user.name
         form.reporter_org.data = current_user.organisation
-        return _capture_page(walk, form, categories)
+        return _capture_page(walk, form, categories, saved=_just_saved(walk))
     if not form.validate_on_submit():
         return _capture_page(walk, form, categories, status=400)
     notices: list[str] = []
@@ -80,7 +112,7 @@ def capture(walk_id: int):
             description=form.description.data or "",
             severity=Severity(form.severity.data),
             lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy_m.data,
-            position_source=PositionSource(source) if source in ("gps", "map") else None,
+            position_source=_position_source(source),
             place=form.place.data or "",
             reporter_name=form.reporter_name.data or "", reporter_org=form.reporter_org.data or "",
             device_created_at=_device_time(form.device_created_at.data),
@@ -97,9 +129,65 @@ def capture(walk_id: int):
     flash(_("Fyndet är sparat.") if created else _("Fyndet var redan sparat."), "success")
     for notice in notices:
         flash(notice, "warning")
-    url = url_for("walks.detail", walk_id=walk.id) + f"#finding-{finding.id}"
+    # Back to a fresh form: on a walk the next finding is usually a few steps away. The page names the
+    # saved finding with a link to it (capture.html), so nothing is hidden by not showing the walk.
+    url = url_for("findings.capture", walk_id=walk.id, saved=finding.id)
     if wants_json():
         return jsonify(id=finding.id, uuid=finding.uuid, url=url, warnings=notices), 201 if created else 200
+    return redirect(url)
+
+
+@bp.route("/findings/<int:finding_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(finding_id: int):
+    """Its reporter corrects a finding and adds or removes photos while the walk takes findings."""
+    finding = get_finding_or_404(finding_id, current_user)
+    walk = finding.walk
+    if not can_edit_finding(current_user, finding):
+        try:
+            operations.require_edit_rights(current_user, finding)
+        except OperationError as error:
+            abort(error.status, error.message)
+    categories = active_categories()
+    if finding.category not in categories:
+        categories = [*categories, finding.category]  # a retired category stays selectable on its finding
+    form = FindingEditForm(obj=finding if request.method == "GET" else None)
+    form.category.choices = [SelectChoice(c.id, c.name_sv) for c in categories]
+    form.remove_photos.choices = [SelectChoice(p.id, str(p.id)) for p in finding.photos]
+    context = {"walk": walk, "finding": finding, "categories": categories}
+    if request.method == "GET":
+        form.category.data = finding.category_id
+        form.severity.data = finding.severity.value
+        form.position_source.data = finding.position_source.value
+        return _form_page("findings/edit.html", form, **context)
+    if not form.validate_on_submit():
+        return _form_page("findings/edit.html", form, status=400, **context)
+    notices: list[str] = []
+    try:
+        operations.update_finding(
+            finding, current_user,
+            category=db.session.get(Category, form.category.data),
+            description=form.description.data or "",
+            severity=Severity(form.severity.data),
+            lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy_m.data,
+            position_source=_position_source(form.position_source.data),
+            place=form.place.data or "",
+            add_photos=process_uploads(form.photos.data or []),
+            remove_photo_ids=set(form.remove_photos.data or []),
+            notices=notices,
+        )
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        if error.code.startswith("photo_") or error.code == "too_many_photos":
+            form.photos.errors = [error.message]
+        return _form_page("findings/edit.html", form, status=error.status, error=error.message, **context)
+    flash(_("Fyndet är ändrat."), "success")
+    for notice in notices:
+        flash(notice, "warning")
+    url = url_for("findings.detail", finding_id=finding.id)
+    if wants_json():
+        return jsonify(id=finding.id, uuid=finding.uuid, url=url, warnings=notices), 200
     return redirect(url)
 
 

@@ -1,4 +1,5 @@
-// The outbox: findings saved on the phone while there is no network (IndexedDB, photos downscaled),
+// The outbox: findings saved on the phone while there is no network (IndexedDB; photos as the capture
+// form prepared them with static/js/photo-prep.js, the same downscaled JPEGs it would have sent online),
 // sent in order through the JSON API when the network returns, with retry and backoff. A finding
 // leaves the outbox only after the server confirmed it and every photo; the server de-duplicates by
 // the finding's uuid and each photo's bytes, so sending again after a dropped connection is safe.
@@ -6,7 +7,7 @@
 // entry the server refuses for good waits for the user to copy its text or remove it.
 (function () {
   "use strict";
-  var DB_NAME = "fieldwalk", STORE = "outbox", MAX_SIDE = 1600;
+  var DB_NAME = "fieldwalk", STORE = "outbox";
   var box = document.getElementById("outbox");
   var text = box ? box.dataset : {};
 
@@ -40,21 +41,6 @@
   }
   function put(entry) { return withStore("readwrite", function (s) { return s.put(entry); }); }
   function remove(uuid) { return withStore("readwrite", function (s) { return s.delete(uuid); }); }
-
-  // A photo shrunk to at most 1600 px on its long side (JPEG): small to store, enough for the report.
-  function downscale(file) {
-    if (!window.createImageBitmap) { return Promise.resolve(file); }
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", 0.85);
-      });
-    }).catch(function () { return file; });  // a format the browser cannot draw: keep the original
-  }
 
   // --- sending ------------------------------------------------------------------------------
   var sending = false, delay = 2000, timer = null;
@@ -220,12 +206,10 @@
   }
 
   window.fieldwalkOutbox = {
-    // Keep a finding on the phone; photos are downscaled first.
-    save: function (walk, finding, files) {
-      return Promise.all(Array.prototype.map.call(files, downscale)).then(function (photos) {
-        return put({ uuid: finding.uuid, walk: walk, finding: finding, photos: photos, queued: Date.now(),
-                     user: text.user });
-      }).then(render);
+    // Keep a finding on the phone with its photos (Blobs, already prepared by the capture form).
+    save: function (walk, finding, photos) {
+      return put({ uuid: finding.uuid, walk: walk, finding: finding, photos: Array.prototype.slice.call(photos),
+                   queued: Date.now(), user: text.user }).then(render);
     },
     flush: flush,
     count: function () { return entries().then(function (list) { return list.length; }); }

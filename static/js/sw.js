@@ -12,10 +12,12 @@ var SHELL = [
   "css/app.css",
   "js/capture.js",
   "js/nearby.js",
+  "js/photo-prep.js",
   "js/outbox.js",
   "js/walk-map.js",
   "vendor/leaflet/leaflet.js",
   "vendor/leaflet/leaflet.css",
+  "vendor/exifr/lite.umd.js",
   "icons/icon-192.png"
 ].map(function (path) { return "/static/" + path + "?v=" + VERSION; }).concat(["/manifest.webmanifest"]);
 

@@ -148,7 +148,7 @@ def test_participant_pages_have_no_serious_accessibility_violations(app, browser
     check(None, "capture form with the nearby box")
     page.fill("#description", "Mörkt vid trappan")
     page.click("button[type=submit] >> text=Spara fynd")
-    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new?saved=*")
     with app.app_context():
         ada = db.session.scalar(select(User).filter_by(name="Ada Tillgänglig"))
         finding = db.session.scalar(select(Finding).filter_by(reporter_id=ada.id))
@@ -160,5 +160,43 @@ def test_participant_pages_have_no_serious_accessibility_violations(app, browser
         finding_id = finding.id
     check(f"/walks/{walk_id}", "walk page of a participant (news about findings)")
     check(f"/findings/{finding_id}", "own finding with its action item")
+    context.close()
+    assert problems == {}
+
+
+def test_a_participants_capture_pages_have_no_serious_violations(app, browser, live_server, make_walk, tmp_path):
+    """The pages only a finding's reporter sees: the form after a save, map mode, and the edit form."""
+    if not AXE.exists():
+        pytest.skip("axe-core not installed (npm ci) – accessibility check skipped")
+    from tests.helpers import jpeg_bytes
+    walk_id = make_walk()
+    context = browser.new_context(viewport={"width": 360, "height": 640}, base_url=live_server, bypass_csp=True,
+                                  service_workers="block", locale="sv-SE")
+    page = context.new_page()
+    with app.app_context():
+        page.goto(f"/join/{db.session.get(Walk, walk_id).join_code}")
+    page.fill("#name", "Gunnel Gäst")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new")
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(jpeg_bytes((800, 600)))
+    page.click("label[for^=category-] >> nth=0")
+    page.set_input_files("#photos", str(photo))
+    page.click("#save")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new?saved=*")
+    with app.app_context():
+        finding_id = db.session.scalar(select(Finding.id))
+    problems = {}
+    for name, path, action in [("saved", None, None), ("map mode", None, "#map-open"),
+                               ("edit", f"/findings/{finding_id}/edit", None)]:
+        if path:
+            page.goto(path)
+        page.set_input_files("#photos", str(photo))  # a new photo's preview and its remove button
+        if action:
+            page.click(action)
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(RUN_AXE) + page.evaluate(SMALL_TARGETS)
+        if found:
+            problems[name] = found
     context.close()
     assert problems == {}
