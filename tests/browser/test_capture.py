@@ -177,7 +177,7 @@ def test_the_first_screen_holds_category_photo_and_position_with_save_on_top(pho
     page = phone(walk_id)
     save = page.locator("#save").bounding_box()
     assert save["y"] + save["height"] <= 640  # sticky: reachable without scrolling
-    for selector in ("label[for^=category-] >> nth=-1", "label.file-label", "#position-status"):
+    for selector in ("label[for^=category-] >> nth=-1", "label[for=photos]", "#position-status"):
         box = page.locator(selector).bounding_box()
         assert box["y"] + box["height"] <= save["y"], selector  # visible above the Save bar
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")

@@ -44,7 +44,8 @@ def test_the_reporter_follows_the_finding_and_gets_one_mail(app, browser, live_s
     page.click("label[for^=category-] >> text=Belysning")
     page.fill("#description", "Lampan vid lekplatsen är trasig")
     page.click("button[type=submit] >> text=Spara fynd")
-    page.wait_for_url(f"**/walks/{walk_id}#finding-*")
+    page.wait_for_url(f"**/walks/{walk_id}/findings/new?saved=*")
+    page.goto(f"/walks/{walk_id}")
     assert ADDRESS in page.inner_text("#notify")  # shown, with a button to remove it
 
     with app.app_context():
