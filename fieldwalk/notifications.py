@@ -14,6 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, contains_eager, selectinload
 
+from fieldwalk.dates import format_day
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
@@ -34,6 +35,7 @@ from fieldwalk.models import (
     User,
     utcnow,
 )
+from fieldwalk.timeline import event_text
 from fieldwalk.transactions import savepoint
 
 MAIL_LOCALE = "sv"  # mails go to departments and shared mailboxes: the product language
@@ -101,9 +103,10 @@ def _compose_notice(item: ActionItem, actor: User, change: ActionEvent) -> tuple
     elif change.to_status is None:
         lines.append(_("Status: %(status)s", status=label(item.status)))
     if item.due_date is not None:
-        lines.append(_("Klart senast: %(date)s", date=item.due_date.isoformat()))
-    if change.text:
-        lines += ["", change.text]
+        lines.append(_("Klart senast: %(date)s", date=format_day(item.due_date)))
+    written = event_text(change)  # the system's line in the mail's language, then what was typed
+    if written:
+        lines += ["", written]
     lines += ["", _("Öppna åtgärden: %(link)s", link=external_url("actions.detail", item_id=item.id))]
     return recipients, subject, "\n".join(lines) + "\n"
 
@@ -209,7 +212,7 @@ def _reminder_mail(party: ResponsibleParty, entries: list[tuple[ActionItem, Remi
                 when = ngettext("om %(num)d dag", "om %(num)d dagar", -days)
             lines += [f"- {item.title}",
                       "  " + _("Vandring: %(walk)s", walk=item.walk.title),
-                      "  " + _("Klart senast: %(date)s (%(when)s)", date=item.due_date.isoformat(), when=when),
+                      "  " + _("Klart senast: %(date)s (%(when)s)", date=format_day(item.due_date), when=when),
                       "  " + _("Status: %(status)s", status=label(item.status)),
                       "  " + external_url("actions.detail", item_id=item.id), ""]
     lines += [_("Alla era åtgärder: %(link)s", link=external_url("actions.index", party=party.id)), "",

@@ -16,18 +16,21 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import Aborter, HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from fieldwalk import permissions
+from fieldwalk.dates import register_filters
 from fieldwalk.extensions import db, login
 from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
 from fieldwalk.links import external_url
 from fieldwalk.models import User
+from fieldwalk.timeline import event_text
 
 login.login_view = "auth.login"
 login.login_message = _l("Logga in för att fortsätta.")
@@ -74,8 +77,9 @@ def unauthorized():
 
 
 def _error_page(error: HTTPException):
+    message = error_message(error)
     if wants_json():
-        body = {"code": error.name.lower().replace(" ", "_"), "message": error.description}
+        body = {"code": error.name.lower().replace(" ", "_"), "message": message}
         messages = (getattr(error, "data", None) or {}).get("messages")
         if messages:  # the API's input validation (webargs): which field, what is wrong
             body["message"] = str(ERROR_TEXTS[422])
@@ -84,18 +88,70 @@ def _error_page(error: HTTPException):
             for location, found in messages.items():
                 body["fields"].update(found if isinstance(found, dict) else {location: found})
         return jsonify(error=body), error.code
-    return render_template("errors/error.html", error=error), error.code
+    heading = ERROR_HEADINGS.get(error.code, ERROR_HEADINGS[500 if error.code >= 500 else 400])
+    return render_template("errors/error.html", error=error, heading=heading, message=message), error.code
 
 
+# The page of each status in the interface language: a heading, and the text shown when the code that
+# refused the request gave no reason of its own. Werkzeug's English ("403 Forbidden: You don't have the
+# permission …") never reaches a page.
+ERROR_HEADINGS = {
+    400: _l("Begäran gick inte att behandla"),
+    401: _l("Du behöver logga in"),
+    403: _l("Ingen behörighet"),
+    404: _l("Sidan finns inte"),
+    405: _l("Det går inte att göra så här"),
+    409: _l("Det går inte just nu"),
+    413: _l("Det du skickade är för stort"),
+    415: _l("Den sortens innehåll tas inte emot"),
+    422: _l("Uppgifterna kunde inte tas emot"),
+    429: _l("För många försök"),
+    500: _l("Något gick fel"),
+    503: _l("Tjänsten är tillfälligt otillgänglig"),
+}
 ERROR_TEXTS = {
     400: _l("Begäran kunde inte behandlas. Kontrollera uppgifterna och försök igen."),
+    401: _l("Logga in och försök igen."),
     403: _l("Du har inte behörighet till den här sidan."),
     404: _l("Sidan finns inte. Länken kan vara gammal."),
     405: _l("Det går inte att göra så här."),
+    409: _l("Det du försökte göra går inte i det läge det är nu, kanske för att någon annan just ändrade det. "
+            "Ladda om sidan och försök igen."),
     413: _l("Det du skickade är för stort. Skicka färre eller mindre foton åt gången."),
+    415: _l("Den sortens innehåll tas inte emot här."),
     422: _l("Uppgifterna kunde inte tas emot. Kontrollera dem och försök igen."),
+    429: _l("Du har försökt för många gånger. Vänta en stund och försök igen."),
     500: _l("Något gick fel hos oss. Försök igen om en stund."),
+    503: _l("Tjänsten är tillfälligt otillgänglig. Försök igen om en stund."),
 }
+CSRF_TEXT = _l("Formuläret har gått ut eller skickades från en annan sida. Ladda om sidan och försök igen.")
+
+
+class FieldwalkAborter(Aborter):
+    """flask.abort, marking the error when our code gave it a description (a reason written for the
+    user, in their language); other errors (Werkzeug's, extensions') get our text for their status."""
+
+    def __call__(self, code, *args, **kwargs):
+        """Raise the HTTP error for `code`, marked as ours when a description was given."""
+        try:
+            super().__call__(code, *args, **kwargs)
+        except HTTPException as error:
+            if args or kwargs.get("description"):
+                error.fieldwalk_description = True
+            raise
+
+
+def error_message(error: HTTPException) -> str:
+    """What the page (or JSON error) says: the reason our code gave, else our text for the status."""
+    if getattr(error, "fieldwalk_description", False) and error.description:
+        return str(error.description)
+    limit = getattr(error, "limit", None)  # Flask-Limiter: the limit's own error_message is ours
+    if limit is not None and getattr(limit, "error_message", None) and error.description:
+        return str(error.description)
+    if isinstance(error, CSRFError):
+        return str(CSRF_TEXT)
+    fallback = ERROR_TEXTS[500] if error.code is None or error.code >= 500 else ERROR_TEXTS[400]
+    return str(ERROR_TEXTS.get(error.code, fallback))
 
 
 class BodyLimitedRequest(Request):
@@ -136,6 +192,7 @@ def _referrer_path() -> str:
 def init_app(app: Flask) -> None:
     """Register the id converter, request class, template helpers and error pages (before any blueprint's routes)."""
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.aborter = FieldwalkAborter()
     app.request_class = BodyLimitedRequest
     vendor = Path(app.static_folder or "") / "vendor" / "leaflet" / "leaflet.js"
 
@@ -156,14 +213,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too
     app.jinja_env.filters["label"] = label
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = (
-        lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
-    )
-    # "måndag 23 november 2026 18:30": a walk's time as people say it, in Swedish local time.
-    app.jinja_env.filters["when"] = (
-        lambda value: f"{format_date(value, 'full')} {format_datetime(value, 'HH:mm')}" if value else ""
-    )
+    register_filters(app.jinja_env)
+    app.jinja_env.filters["event_text"] = event_text  # a timeline event in the reader's language
 
     app.register_error_handler(HTTPException, error_response)
     app.register_error_handler(500, error_response)
@@ -176,6 +227,4 @@ def error_response(error):
     if not isinstance(error, HTTPException):
         from werkzeug.exceptions import InternalServerError
         error = InternalServerError()
-    if error.code in ERROR_TEXTS and (not error.description or error.description == type(error).description):
-        error.description = str(ERROR_TEXTS[error.code])
     return _error_page(error)

@@ -117,3 +117,69 @@ def test_no_revision_loses_rows_of_other_tables(app, runner):
         downgrade(revision="0003")
         upgrade()
         assert counts() == before
+
+
+OLD_EVENT_TEXTS = [  # (kind, to_status, text as the system wrote it) → (code, params, text left)
+    ("status", "assigned", "Tilldelad Trafikverket", ("assigned", {"party": "Trafikverket"}, "")),
+    ("status", "assigned", "Assigned to Polisen, kommunpolis", ("assigned", {"party": "Polisen, kommunpolis"}, "")),
+    ("edited", None, "Ändrade klart senast, ansvarig part",
+     ("edited", {"fields": ["due_date", "responsible_party"]}, "")),
+    ("edited", None, "Changed title, case officer", ("edited", {"fields": ["title", "assignee"]}, "")),
+    ("comment", None, "Uppföljningsmöte 2026-11-20: Leverantören är sen\nNytt datum i februari",
+     ("meeting", {"date": "2026-11-20"}, "Leverantören är sen\nNytt datum i februari")),
+    ("comment", None, "Follow-up meeting 11/20/26", ("meeting", {"date": "2026-11-20"}, "")),
+    ("status", "closed", "Ansvarig part: Trafikverket\nUppföljningsmöte 2026-11-20: Klart",
+     ("meeting", {"date": "2026-11-20", "party": "Trafikverket"}, "Klart")),
+    ("status", "in_progress", "Ansvarig part: Trafikverket\nVi tar över",
+     ("party_changed", {"party": "Trafikverket"}, "Vi tar över")),
+    # Typed by people, or not a text this migration knows: kept as they are.
+    ("comment", None, "Tilldelad Trafikverket", (None, None, "Tilldelad Trafikverket")),
+    ("edited", None, "Ändrade färg", (None, None, "Ändrade färg")),
+    ("comment", None, "Uppföljningsmöte i morgon", (None, None, "Uppföljningsmöte i morgon")),
+    ("status", "done", "Lampan är bytt.", (None, None, "Lampan är bytt.")),
+]
+
+
+def test_event_codes_migration_converts_the_system_texts_it_recognises(app):
+    """Old Swedish (and English) system texts become codes with params; typed text stays text; down again
+    gives the Swedish lines back."""
+    from datetime import datetime
+
+    from sqlalchemy import MetaData, select
+
+    from fieldwalk.models import ActionEvent
+    from fieldwalk.timeline import event_text
+
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="0007_session_tokens")
+        now = datetime(2026, 11, 24, 17, 0)
+        tables = MetaData()
+        tables.reflect(bind=db.engine)
+        walks, items, events = (tables.tables[t] for t in ("walks", "action_items", "action_events"))
+        with db.engine.begin() as conn:
+            conn.execute(walks.insert().values(
+                id=1, title="V", area="", starts_at=now, meeting_point="", route="", description="", organiser="",
+                invited_organisations="", status="completed", join_code="abc", created_at=now, updated_at=now))
+            conn.execute(items.insert().values(id=1, walk_id=1, title="Lampa", description="", priority="medium",
+                                               status="closed", created_at=now, updated_at=now))
+            conn.execute(events.insert(), [
+                {"id": n, "action_item_id": 1, "kind": kind, "to_status": to, "text": old, "actor_name": "Sara",
+                 "internal": False, "created_at": now}
+                for n, (kind, to, old, _want) in enumerate(OLD_EVENT_TEXTS, 1)])
+        upgrade()
+        converted = {e.id: e for e in db.session.scalars(select(ActionEvent))}
+        for n, (_kind, _to, _old, want) in enumerate(OLD_EVENT_TEXTS, 1):
+            assert (converted[n].code, converted[n].params, converted[n].text) == want, n
+        # Shown in the reader's language: Swedish by default, and an old English text too.
+        assert event_text(converted[2]) == "Tilldelad Polisen, kommunpolis"
+        assert event_text(converted[7]) == "Ansvarig part: Trafikverket\nUppföljningsmöte 20 nov. 2026: Klart"
+        db.session.remove()
+        downgrade(revision="0007_session_tokens")
+        with db.engine.connect() as conn:
+            back = dict(conn.execute(text("SELECT id, text FROM action_events")).all())
+        assert back[1] == "Tilldelad Trafikverket" and back[2] == "Tilldelad Polisen, kommunpolis"
+        assert back[4] == "Ändrade rubrik, handläggare"
+        assert back[5] == "Uppföljningsmöte 2026-11-20: Leverantören är sen\nNytt datum i februari"
+        assert back[7] == "Ansvarig part: Trafikverket\nUppföljningsmöte 2026-11-20: Klart"
+        assert back[12] == "Lampan är bytt."

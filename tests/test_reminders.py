@@ -147,8 +147,8 @@ def test_send_reminders_twice_mails_each_party_once(app, runner, inbox, due_item
     # Overdue first, then due soon, each with walk, due date, days overdue and an absolute link.
     assert gata.body.index("Försenade (1)") < gata.body.index("Byt trasig lampa") < gata.body.index("Snart dags")
     assert gata.body.index("Snart dags") < gata.body.index("Sanera klotter vid skolan")
-    assert "Klart senast: 2026-11-10 (13 dagar försenad)" in gata.body
-    assert "Klart senast: 2026-11-23 (ska vara klar i dag)" in gata.body
+    assert "Klart senast: 10 nov. 2026 (13 dagar försenad)" in gata.body
+    assert "Klart senast: 23 nov. 2026 (ska vara klar i dag)" in gata.body
     assert "Vandring: Kvällsvandring Norr" in gata.body
     assert f"https://trygg.example.se/fieldwalk/actions/{_item_id(app, 'Byt trasig lampa')}" in gata.body
     polis = inbox.to("kommunpolis@example.com")[0]

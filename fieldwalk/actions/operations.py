@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from fieldwalk import timeline
 from fieldwalk.audit import record
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
@@ -92,8 +93,11 @@ def _check_assignee(party: ResponsibleParty | None, assignee: User | None) -> No
 
 def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
             from_status: ActionStatus | None = None, to_status: ActionStatus | None = None,
-            photo: ProcessedPhoto | None = None, internal: bool = False) -> ActionEvent:
+            photo: ProcessedPhoto | None = None, internal: bool = False,
+            note: timeline.Note | None = None) -> ActionEvent:
+    # `text` is what the actor typed; the system's own line is the note (rendered in each reader's language).
     event = ActionEvent(action_item=item, actor=actor, actor_name=actor.name, kind=kind, text=text,
+                        code=note.code if note else None, params=note.params if note else None,
                         from_status=from_status, to_status=to_status,
                         internal=internal,
                         party_id=actor.responsible_party_id if is_party_member(actor) else None)
@@ -141,7 +145,7 @@ def create_action_item(
     if responsible_party is not None:
         item.status = S.ASSIGNED
         _record(item, actor, EventKind.STATUS, from_status=S.NEW, to_status=S.ASSIGNED,
-                text=_("Tilldelad %(party)s", party=responsible_party.name))
+                note=timeline.assigned(responsible_party))
     db.session.flush()
     return item
 
@@ -154,8 +158,10 @@ def transition(
     text: str = "",
     responsible_party: ResponsibleParty | None = None,
     photo: ProcessedPhoto | None = None,
+    note: timeline.Note | None = None,
 ) -> ActionEvent:
-    """Move an item to another status, recording who, when, from, to, why and an optional photo."""
+    """Move an item to another status, recording who, when, from, to, why and an optional photo;
+    `note` is the system's line about the move (e.g. the follow-up meeting that decided it)."""
     text = text.strip()
     if to not in TRANSITIONS[item.status]:
         raise OperationError(
@@ -169,7 +175,7 @@ def transition(
             and not can_change_party(actor, item)):
         raise OperationError(_("Du får inte byta ansvarig part för den här åtgärden."), status=403,
                              code="forbidden")
-    if needs_text(item, to) and not text:
+    if needs_text(item, to) and not text and note is None:  # a meeting's decision is its own reason
         message = (_("Ange varför åtgärden avvisas.") if to == S.REJECTED
                    else _("Ange varför åtgärden öppnas igen."))
         raise OperationError(message, status=422, code="text_required")
@@ -177,7 +183,7 @@ def transition(
         item.responsible_party = responsible_party
         if item.assignee is not None and not is_member_of(item.assignee, responsible_party):
             item.assignee = None  # the person worked for the party that no longer has the item
-        text = "\n".join(filter(None, [_("Ansvarig part: %(party)s", party=responsible_party.name), text]))
+        note = timeline.with_party(note, responsible_party)
     if to == S.ASSIGNED and item.responsible_party is None:
         raise OperationError(_("Välj en ansvarig part för att tilldela åtgärden."), status=422,
                              code="party_required")
@@ -188,20 +194,22 @@ def transition(
     elif to not in (S.CLOSED,):
         item.resolved_at = None
     event = _record(item, actor, EventKind.STATUS, text=text, from_status=from_status,
-                    to_status=to, photo=photo)
+                    to_status=to, photo=photo, note=note)
     db.session.flush()
     record_outcomes(item)  # the reporters who asked are told once the finding's items are all finished
     return event
 
 
 def add_comment(item: ActionItem, actor: User, text: str,
-                photo: ProcessedPhoto | None = None, internal: bool = False) -> ActionEvent:
-    """Add a comment, optionally with a photo (e.g. the after-photo), to the item's timeline."""
+                photo: ProcessedPhoto | None = None, internal: bool = False,
+                note: timeline.Note | None = None) -> ActionEvent:
+    """Add a comment, optionally with a photo (e.g. the after-photo), to the item's timeline; `note` is
+    the system's line it carries (a follow-up meeting's decision)."""
     if not can_comment_action(actor, item):
         raise OperationError(_("Du får inte kommentera den här åtgärden."), status=403)
-    if not text.strip() and photo is None:
+    if not text.strip() and photo is None and note is None:
         raise OperationError(_("Skriv en kommentar eller bifoga ett foto."), status=422)
-    event = _record(item, actor, EventKind.COMMENT, text=text.strip(), photo=photo, internal=internal)
+    event = _record(item, actor, EventKind.COMMENT, text=text.strip(), photo=photo, internal=internal, note=note)
     db.session.flush()
     return event
 
@@ -229,13 +237,7 @@ def update_action_item(item: ActionItem, actor: User, **fields) -> ActionEvent |
         _check_assignee(fields.get("responsible_party", item.responsible_party), fields.get("assignee", item.assignee))
     for name in changed:
         setattr(item, name, fields[name])
-    names = {
-        "title": _("rubrik"), "description": _("beskrivning"),
-        "responsible_party": _("ansvarig part"), "assignee": _("handläggare"),
-        "due_date": _("klart senast"), "priority": _("prioritet"),
-    }
-    event = _record(item, actor, EventKind.EDITED,
-                    text=_("Ändrade %(fields)s", fields=", ".join(str(names.get(n, n)) for n in changed)))
+    event = _record(item, actor, EventKind.EDITED, note=timeline.edited(item, changed))
     if {"responsible_party", "assignee"} & set(changed):
         notify_change(item, actor, event)
     db.session.flush()

@@ -30,6 +30,7 @@ from fieldwalk.models import (
     walk_participants,
 )
 from fieldwalk.permissions import can_admin
+from fieldwalk.timeline import event_text
 
 ERASED_NAME = "borttagen deltagare"
 ERASED_TEXT = "[borttaget]"
@@ -179,6 +180,7 @@ def export_person(user: User) -> dict:
                               "suggested_by": p.suggested_by, "lat": p.lat, "lon": p.lon,
                               "created_at": _iso(p.created_at)} for p in traces.places],
         "action_events": [{"id": e.id, "action_item_id": e.action_item_id, "kind": e.kind.value, "text": e.text,
+                           "code": e.code, "params": e.params, "shown_as": event_text(e),
                            "created_at": _iso(e.created_at), "photos": _photos(e.photos)} for e in traces.events],
         "action_items": [{"id": i.id, "title": i.title, "assignee": i.assignee_id == user.id,
                           "created_by": i.created_by_id == user.id} for i in traces.items],

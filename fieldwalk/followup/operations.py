@@ -2,11 +2,12 @@
 
 from datetime import date, timedelta
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 
+from fieldwalk import timeline
 from fieldwalk.actions import operations as actions
 from fieldwalk.audit import record
+from fieldwalk.dates import format_day
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.followup.queries import period_error
@@ -52,8 +53,7 @@ def create_meeting(actor: User, *, held_on: date, walk: Walk | None = None, peri
             raise OperationError(problem, status=422)
     if not title.strip():
         title = (_("Uppföljning av %(walk)s", walk=walk.title) if walk is not None else
-                 _("Uppföljning %(start)s–%(end)s", start=format_date(period_start, "short"),
-                   end=format_date(period_end, "short")))
+                 _("Uppföljning %(start)s – %(end)s", start=format_day(period_start), end=format_day(period_end)))
     meeting = FollowUpMeeting(title=title.strip()[:200], walk=walk, period_start=period_start,
                               period_end=period_end if walk is None else None, held_on=held_on,
                               attendees=attendees.strip(), created_by=actor)
@@ -82,17 +82,15 @@ def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, 
     if (decision is not None and decision.text == text and to in (None, item.status)
             and due_date in (None, item.due_date) and not new_party):
         return decision  # the same decision sent again (Back and save): nothing new to record
-    held_on = format_date(meeting.held_on, "short")
-    note = (_("Uppföljningsmöte %(date)s: %(text)s", date=held_on, text=text) if text
-            else _("Uppföljningsmöte %(date)s", date=held_on))
+    note = timeline.meeting(meeting.held_on)  # "Uppföljningsmöte <date>" in each reader's language
     if due_date is not None and due_date != item.due_date:
         actions.update_action_item(item, actor, due_date=due_date)
     if to is not None and to != item.status:
-        event = actions.transition(item, to, actor, text=note, responsible_party=party)
+        event = actions.transition(item, to, actor, text=text, responsible_party=party, note=note)
     else:
         if new_party:  # a new owner without a new status is still the meeting's decision
             actions.update_action_item(item, actor, responsible_party=party)
-        event = actions.add_comment(item, actor, note)
+        event = actions.add_comment(item, actor, text, note=note)
     if decision is None:
         decision = MeetingDecision(meeting=meeting, action_item=item)
         db.session.add(decision)

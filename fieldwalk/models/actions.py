@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwalk.models.base import Base, enum_type, utcnow
@@ -127,7 +127,11 @@ class ActionEvent(Base):
     kind: Mapped[EventKind] = mapped_column(enum_type(EventKind))
     from_status: Mapped[ActionStatus | None] = mapped_column(enum_type(ActionStatus))
     to_status: Mapped[ActionStatus | None] = mapped_column(enum_type(ActionStatus))
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # what the actor typed; never system text
+    # What the system wrote, as a code and its parameters (fieldwalk.timeline renders it in the reader's
+    # language): e.g. "assigned" {"party": "Trafikverket"}, "meeting" {"date": "2026-11-02"}.
+    code: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict | None] = mapped_column(JSON)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(120), default="")
     # An internal note is seen by coordinators and by the members of the party that wrote it.
