@@ -5,7 +5,7 @@ The texts the system wrote before ("Tilldelad Trafikverket", "Ändrade klart sen
 change) become codes; what a person typed after them stays the event's text. A text that is not
 recognised stays as it is. Downgrading writes the Swedish lines back into the text.
 
-Revision ID: 0008_event_codes
+Revision ID: 0010_event_codes
 Revises: 0007_session_tokens
 Create Date: 2026-12-02 08:40:00
 
