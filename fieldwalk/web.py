@@ -160,6 +160,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = (
         lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     )
+    # <time datetime>: UTC to the second ("2026-11-23T17:30:00Z"); HTML allows at most three decimals.
+    app.jinja_env.filters["datetime_attr"] = (
+        lambda value: value.replace(microsecond=0, tzinfo=None).isoformat() + "Z" if value else ""
+    )
     # "måndag 23 november 2026 18:30": a walk's time as people say it, in Swedish local time.
     app.jinja_env.filters["when"] = (
         lambda value: f"{format_date(value, 'full')} {format_datetime(value, 'HH:mm')}" if value else ""

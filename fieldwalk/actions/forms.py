@@ -46,8 +46,9 @@ class TransitionForm(FlaskForm):
 class CommentForm(FlaskForm):
     """A comment on the timeline, optionally with a photo, optionally internal."""
 
-    text = TextAreaField(_l("Kommentar"), validators=[Length(max=5000)])
-    photo = FileField(_l("Foto"))
+    # Own ids: the item page shows this form next to TransitionForm, whose fields have the same names.
+    text = TextAreaField(_l("Kommentar"), validators=[Length(max=5000)], id="comment-text")
+    photo = FileField(_l("Foto"), id="comment-photo")
     internal = BooleanField(_l("Intern anteckning (syns bara för samordnare och din egen organisation)"))
 
 
