@@ -297,7 +297,9 @@ def test_findings_xlsx_and_geojson(client, data):
     assert f4["properties"]["description"] == "-Häcken skymmer"  # GeoJSON is data, not a spreadsheet
     assert f4["properties"]["no_action"] is False
     f1 = collection["features"][1]["properties"]
-    assert f1["created_at"] == "2026-12-01T00:30:00+01:00" and f1["reporter_name"] == "Anna Andersson"
+    assert f1["created_at"] == "2026-12-01T00:30:00+01:00" and "reporter_name" not in f1  # not unless asked
+    asked = get_geojson(client, "/exports/findings.geojson?reporters=1")["features"][1]["properties"]
+    assert asked["reporter_name"] == "Anna Andersson"
     response = client.get("/exports/findings.geojson")
     assert re.fullmatch(r'attachment; filename="fieldwalk-fynd-\d{4}-\d\d-\d\d\.geojson"',
                         response.headers["Content-Disposition"])
