@@ -185,15 +185,15 @@ def test_action_csv_row_values(client, data):
         "Id": str(data["n1"]), "Rubrik": "Byt lampor", "Beskrivning": "Två armaturer", "Status": "Tilldelad",
         "Prioritet": "Hög", "Ansvarig part": GATA, "Klart senast": (date.today() - timedelta(days=3)).isoformat(),
         "Försenad": "Ja", "Vandring": "Vandring i centrum", "Område": "Centrum", "Kategorier": "Belysning",
-        "Antal fynd": "1", "Skapad": rows[data["n1"]]["Skapad"], "Åtgärdad": "", "Latitud": "56.879",
-        "Longitud": "14.8059", "Länk": f"{DEV_BASE_URL}/actions/{data['n1']}",
+        "Antal fynd": "1", "Skapad": rows[data["n1"]]["Skapad"], "Åtgärdad": "", "Latitud": "56,879",
+        "Longitud": "14,8059", "Länk": f"{DEV_BASE_URL}/actions/{data['n1']}",
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[data["n1"]]["Skapad"])
     assert rows[data["n2"]]["Rubrik"] == "'=2+3 sanera"  # formula injection defused
     assert rows[data["n2"]]["Status"] == "Ny" and rows[data["n2"]]["Ansvarig part"] == ""
     assert rows[data["n2"]]["Latitud"] == rows[data["n2"]]["Longitud"] == ""
     assert rows[data["n4"]]["Status"] == "Åtgärdad" and rows[data["n4"]]["Försenad"] == "Nej"
-    assert rows[data["n4"]]["Longitud"] == "-151.2"  # a number, not text: no apostrophe
+    assert rows[data["n4"]]["Longitud"] == "-151,2"  # a number, not text: no apostrophe
     # resolved_at is stored in UTC and exported in Stockholm time (+1 h in winter, +2 h in summer).
     resolved = datetime.strptime(rows[data["n4"]]["Åtgärdad"], "%Y-%m-%d %H:%M")
     assert timedelta(minutes=59) <= resolved - data["n4_resolved"] <= timedelta(hours=2)
@@ -261,7 +261,7 @@ def test_findings_csv_of_a_walk(client, data):
     assert by_id[data["f1"]] == {
         "Id": str(data["f1"]), "UUID": data["f1_uuid"], "Vandring": "Vandring i centrum", "Område": "Centrum",
         "Kategori": "Belysning", "Beskrivning": "Mörk gång vid skolan", "Allvarlighet": "Hög",
-        "Plats": "Skolgången", "Latitud": "56.879", "Longitud": "14.8059", "Noggrannhet (m)": "8.0",
+        "Plats": "Skolgången", "Latitud": "56,879", "Longitud": "14,8059", "Noggrannhet (m)": "8",
         "Positionskälla": "GPS", "Loggad": "2026-12-01 00:30", "Antal foton": "1", "Åtgärder": str(data["n1"]),
         "Ingen åtgärd": "Nej", "Länk": f"{DEV_BASE_URL}/findings/{data['f1']}",
         "Rapporterad av": "Anna Andersson", "Organisation": "Boende",
@@ -301,7 +301,9 @@ def test_findings_xlsx_and_geojson(client, data):
     assert f4["properties"]["description"] == "-Häcken skymmer"  # GeoJSON is data, not a spreadsheet
     assert f4["properties"]["no_action"] is False
     f1 = collection["features"][1]["properties"]
-    assert f1["created_at"] == "2026-12-01T00:30:00+01:00" and f1["reporter_name"] == "Anna Andersson"
+    assert f1["created_at"] == "2026-12-01T00:30:00+01:00" and "reporter_name" not in f1  # not unless asked
+    asked = get_geojson(client, "/exports/findings.geojson?reporters=1")["features"][1]["properties"]
+    assert asked["reporter_name"] == "Anna Andersson"
     response = client.get("/exports/findings.geojson")
     assert re.fullmatch(r'attachment; filename="fieldwalk-fynd-\d{4}-\d\d-\d\d\.geojson"',
                         response.headers["Content-Disposition"])
@@ -364,3 +366,10 @@ def test_exports_are_audited(app, client, data):
 ])
 def test_defuse(text, expected):
     assert defuse(text) == expected
+
+
+def test_csv_decimals_have_a_comma_and_no_float_noise():
+    from fieldwalk.exports.formats import FLOAT, Column, to_csv
+
+    body = to_csv([Column("lon", "Longitud", FLOAT)], [[14.804300000000001], [-151.2], [59.33261234567]])
+    assert body.decode("utf-8-sig").split("\r\n")[1:4] == ["14,8043", "-151,2", "59,332612"]

@@ -55,17 +55,26 @@ def _csv_cell(column: Column, value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if column.kind == DATE:
         return value.isoformat()
-    if column.kind in (INT, FLOAT):
+    if column.kind == INT:
         return str(value)
+    if column.kind == FLOAT:
+        return decimal_comma(value)
     return defuse(str(value))
+
+
+def decimal_comma(value: float) -> str:
+    """A decimal number as Swedish spreadsheets read it: at most 6 decimals (about 0.1 m for a coordinate, no
+    float noise such as 14.804300000000001), trailing zeros dropped, a decimal comma."""
+    text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
+    return ("0" if text == "-0" else text).replace(".", ",")
 
 
 def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     """CSV for Excel with a Swedish locale: UTF-8 with a BOM, `;` between fields, CRLF line ends.
 
     The BOM makes Excel read å, ä and ö right, and `;` is the list separator Swedish Excel expects.
-    Decimal numbers (coordinates, accuracy) keep a dot, as in the source data: Excel with a Swedish
-    locale may then read them as text — the XLSX export has real numbers for that use.
+    Decimal numbers (coordinates, accuracy) have a decimal comma, so Swedish-locale Excel and LibreOffice
+    read them as numbers, not text.
     Dates are ISO 8601 (YYYY-MM-DD, the Swedish standard); times are Swedish local time.
     """
     out = io.StringIO()

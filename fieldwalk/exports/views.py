@@ -70,6 +70,8 @@ def findings(fmt: str):
     except BadFilter as exc:
         abort(400, exc.message)
     with_reporter = can_see_reporter(current_user)
+    if fmt == "geojson":  # a map layer is shared further than a list: names only when asked for (?reporters=1)
+        with_reporter = with_reporter and request.args.get("reporters") == "1"
     rows = finding_rows(list_findings(filters), with_reporter)
     _audit("export.findings", fmt, len(rows))
     return _download(fmt, finding_columns(with_reporter), rows, basename="fynd", sheet_title=_("Fynd"))

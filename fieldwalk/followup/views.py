@@ -4,7 +4,7 @@ import base64
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -13,6 +13,7 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.actions.forms import ActionItemForm
 from fieldwalk.actions.queries import get_party, get_user, party_choices
 from fieldwalk.actions.views import DEFAULT_DUE_DAYS
+from fieldwalk.dates import format_day
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings_ops
@@ -22,7 +23,7 @@ from fieldwalk.followup import operations
 from fieldwalk.followup.charts import Bar, MapPoint, bar_chart, findings_map
 from fieldwalk.followup.dashboard import year_figures
 from fieldwalk.followup.forms import CommitmentForm, DecisionForm, FinishForm, MeetingForm
-from fieldwalk.followup.pdf import render_pdf
+from fieldwalk.followup.pdf import attachment_header, protocol_filename, render_pdf
 from fieldwalk.followup.promises import year_progress
 from fieldwalk.followup.queries import (
     Scope,
@@ -305,13 +306,32 @@ def _protocol(pdf: bool):
         promise_year=promise_year, promise=year_progress(promise_year),
     )
     if pdf:
-        css = (current_app.static_folder + "/css/report.css")
-        with open(css, encoding="utf-8") as stylesheet:
-            html = render_template("followup/protocol_pdf.html", stylesheet=stylesheet.read(), **context)
-        name = f"protokoll-{meeting.held_on if meeting else date.today()}.pdf"
-        return render_pdf(html), 200, {"Content-Type": "application/pdf",
-                                       "Content-Disposition": f'attachment; filename="{name}"'}
+        return _protocol_pdf(scope, meeting, context)
     return render_template("followup/protocol.html", **context)
+
+
+def _protocol_pdf(scope: Scope, meeting, context: dict):
+    """The protocol as a tagged PDF/UA file named for its walk or period, never kept by a cache."""
+    if meeting:
+        title = _("Protokoll: %(title)s", title=meeting.title)
+    elif scope.walk:
+        title = _("Protokoll: %(title)s", title=scope.walk.title)
+    else:
+        title = _("Protokoll: uppföljning %(start)s – %(end)s", start=format_day(scope.start),
+                  end=format_day(scope.end))
+    css = current_app.static_folder + "/css/report.css"
+    with open(css, encoding="utf-8") as stylesheet:
+        html = render_template("followup/protocol_pdf.html", stylesheet=stylesheet.read(), pdf_title=title,
+                               pdf_author=current_user.name,
+                               pdf_subject=_("Protokoll från uppföljning av trygghetsvandring"), **context)
+    if scope.walk:
+        day = meeting.held_on if meeting else to_user_timezone(scope.walk.starts_at).date()
+        name = protocol_filename(walk_title=scope.walk.title, day=day)
+    else:
+        name = protocol_filename(start=scope.start, end=scope.end)
+    # Names, comments and photos of the walk: for the person who asked, not for shared caches.
+    return render_pdf(html), 200, {"Content-Type": "application/pdf", "Content-Disposition": attachment_header(name),
+                                   "Cache-Control": "private, no-store"}
 
 
 @bp.route("/protocol")
