@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from fieldwalk import permissions
+from fieldwalk.coordinates import format_position
 from fieldwalk.extensions import db, login
 from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
 from fieldwalk.links import external_url
@@ -156,6 +157,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["position"] = lambda item: format_position(item.lat, item.lon)
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = (
         lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

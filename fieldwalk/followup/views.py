@@ -26,6 +26,7 @@ from fieldwalk.followup.queries import (
     quarter_of,
     summarize,
 )
+from fieldwalk.followup.tiles import TileBackground
 from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.models import ActionStatus, PromiseActivity, PromiseCommitment
 from fieldwalk.permissions import can_admin, can_follow_up
@@ -208,7 +209,10 @@ def _protocol(pdf: bool):
     context = dict(
         scope=scope, meeting=meeting, findings=findings, items=items, numbers=numbers, decisions=decisions,
         summary=summarize(findings, items, date.today()), walks=scope.walks,
-        map_svg=findings_map(points, _("Karta över fynden, numrerade som i listan")),
+        map_svg=findings_map(points, _("Karta över fynden, numrerade som i listan"),
+                             background=TileBackground.from_config(),
+                             attribution=current_app.config["PROTOCOL_TILES_ATTRIBUTION"],
+                             max_zoom=current_app.config["PROTOCOL_TILES_MAX_ZOOM"]),
         without_position=len(findings) - len(points), statuses=list(ActionStatus), pdf=pdf,
         photo_src=_data_uri if pdf else (lambda p: url_for("findings.photo", photo_id=p.id, variant="thumb")),
         query=request.args.to_dict(),
