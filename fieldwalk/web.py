@@ -29,6 +29,7 @@ from fieldwalk.extensions import db, login
 from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
 from fieldwalk.links import external_url
 from fieldwalk.models import User
+from fieldwalk.walks.map_data import walk_map_data
 
 login.login_view = "auth.login"
 login.login_message = _l("Logga in för att fortsätta.")
@@ -155,6 +156,7 @@ def init_app(app: Flask) -> None:
             "back_here": request.full_path if request.method == "GET" else _referrer_path(),
         }
 
+    app.jinja_env.globals["walk_map_data"] = walk_map_data  # the location partial's small map
     app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["position"] = lambda item: format_position(item.lat, item.lon)
