@@ -40,3 +40,20 @@ def test_party_member_sees_where_the_finding_and_item_are(app, client, auth):
         assert 'id="walk-map"' in html and "Öppna i kartappen" in html
     html = client.get(f"/actions/{item_id}").get_data(as_text=True)
     assert "geo:56.880000,14.810000" in html  # the item's location is all its findings' positions
+
+
+def test_revoking_the_join_link_asks_first(app, client, auth, make_walk):
+    auth.login()
+    walk_id = make_walk()
+    html = client.get(f"/walks/{walk_id}").get_data(as_text=True)
+    assert f'href="/walks/{walk_id}/join-link/revoke"' in html
+    assert 'name="enabled" value="0"' not in html  # no one-tap revoke on the walk page
+    page = client.get(f"/walks/{walk_id}/join-link/revoke")
+    assert page.status_code == 200 and 'name="enabled" value="0"' in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Walk, walk_id).join_enabled  # asking changes nothing
+    client.post(f"/walks/{walk_id}/join-link", data={"enabled": "0"})
+    with app.app_context():
+        assert not db.session.get(Walk, walk_id).join_enabled
+    auth.login(Role.RESPONSIBLE, party_name=PARTY)
+    assert client.get(f"/walks/{walk_id}/join-link/revoke").status_code in (403, 404)
