@@ -101,7 +101,8 @@ CHAR_PX, LINE_PX = 6.6, 13  # bold 11 px digits are about 6.2 px wide
 GROUP_PX = 20  # two 11 px circles closer than this would cover each other's numbers
 
 
-def _overlap(a: tuple, b: tuple, gap: float = 2) -> bool:
+def _overlap(a: tuple, b: tuple, gap: float = -6) -> bool:
+    """Boxes overlapping by more than -gap px (two circles 16 px apart still show both numbers)."""
     return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
 
 
