@@ -38,6 +38,18 @@ DEFAULTS: dict[str, Any] = {
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "&copy; OpenStreetMap contributors",
     "MAP_CENTER": "59.3326,18.0649",  # used when a walk has no position yet
+    # The protocol's map on a background of map tiles, fetched by the server when the protocol is made (e.g.
+    # "https://tile.example.se/{z}/{x}/{y}.png"; mind the tile server's usage policy). Empty: the schematic
+    # map only. Tiles are cached on disk (default instance/tile-cache) by z/x/y; any fetch error or a
+    # server slower than the timeouts gives the schematic map, never an error page.
+    "PROTOCOL_TILES_URL": "",
+    "PROTOCOL_TILES_ATTRIBUTION": "© OpenStreetMap contributors",
+    "PROTOCOL_TILES_CACHE_DIR": None,
+    "PROTOCOL_TILES_TIMEOUT": 4,  # seconds per tile
+    "PROTOCOL_TILES_TOTAL_TIMEOUT": 10,  # seconds for all tiles of one map
+    "PROTOCOL_TILES_MAX_AGE_DAYS": 30,
+    "PROTOCOL_TILES_CACHE_MB": 200,
+    "PROTOCOL_TILES_MAX_ZOOM": 18,
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
     "LANGUAGES": ["sv", "en"],

@@ -2,6 +2,7 @@
 
 import math
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import FloatField
 from wtforms.validators import NumberRange, Optional
@@ -43,3 +44,10 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def format_position(lat: float, lon: float) -> str:
+    """A position for people to read: 6 decimals (about 10 cm) with the reader's decimal sign, "56,879000;
+    14,806000" in Swedish (a semicolon, as the comma is taken) and "56.879000, 14.806000" in English."""
+    lat_text, lon_text = format_decimal(lat, "0.000000"), format_decimal(lon, "0.000000")
+    return f"{lat_text}{'; ' if ',' in lat_text else ', '}{lon_text}"

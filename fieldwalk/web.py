@@ -25,12 +25,14 @@ from werkzeug.exceptions import Aborter, HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from fieldwalk import permissions
+from fieldwalk.coordinates import format_position
 from fieldwalk.dates import register_filters
 from fieldwalk.extensions import db, login
 from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
 from fieldwalk.links import external_url
 from fieldwalk.models import User
 from fieldwalk.timeline import event_text
+from fieldwalk.walks.map_data import walk_map_data
 
 login.login_view = "auth.login"
 login.login_message = _l("Logga in för att fortsätta.")
@@ -211,10 +213,12 @@ def init_app(app: Flask) -> None:
             "back_here": request.full_path if request.method == "GET" else _referrer_path(),
         }
 
+    app.jinja_env.globals["walk_map_data"] = walk_map_data  # the location partial's small map
     app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too
     app.jinja_env.filters["label"] = label
     register_filters(app.jinja_env)
     app.jinja_env.filters["event_text"] = event_text  # a timeline event in the reader's language
+    app.jinja_env.filters["position"] = lambda item: format_position(item.lat, item.lon)
 
     app.register_error_handler(HTTPException, error_response)
     app.register_error_handler(500, error_response)

@@ -69,6 +69,7 @@ MATRIX = {
     "walks.detail": ("GET", "/walks/{walk_a}", STAFF | {"guest_a"}, None),
     "walks.set_status": ("POST", "/walks/{walk_a}/status", STAFF, {"status": "ongoing"}),
     "walks.confirm_close": ("GET", "/walks/{walk_b}/close", STAFF, None),
+    "walks.confirm_revoke": ("GET", "/walks/{walk_a}/join-link/revoke", STAFF, None),
     "walks.suggest_place": ("POST", "/walks/{walk_a}/places", STAFF | {"guest_a"}, {"text": "Mörkt"}),
     "walks.check_place": ("POST", "/walks/{walk_a}/places/{place}/check", STAFF, {"checked": "1"}),
     "walks.join": ("GET", "/join/{code_a}", EVERYONE, None),

@@ -4,7 +4,9 @@ Plain SVG needs no script, no CDN and no network, so the same markup works on sc
 in the PDF. Every chart has a title for screen readers, and the pages show the figures as text too.
 """
 
+import base64
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -38,8 +40,123 @@ def _nice_length(metres: float) -> int:
     return max(step * base for step in (1, 2, 5) if step * base <= metres)
 
 
-def findings_map(points: list[MapPoint], title: str) -> Markup:
-    """The points scaled into a box, numbered like the list beside it, with a scale bar and north arrow."""
+def number_label(numbers: list[int]) -> str:
+    """Numbers as a short list with runs joined: [1, 3, 4, 5, 6] → "1, 3–6"."""
+    parts, run = [], []
+    for n in sorted(set(numbers)):
+        if run and n == run[-1] + 1:
+            run.append(n)
+            continue
+        if run:
+            parts.append(_run_text(run))
+        run = [n]
+    if run:
+        parts.append(_run_text(run))
+    return ", ".join(parts)
+
+
+def _run_text(run: list[int]) -> str:
+    if len(run) == 1:
+        return str(run[0])
+    if len(run) == 2:
+        return f"{run[0]}, {run[1]}"
+    return f"{run[0]}–{run[-1]}"
+
+
+@dataclass
+class _Marker:
+    """Findings drawn as one marker: those within a few pixels of each other on the map."""
+
+    points: list[MapPoint]
+    xy: list[tuple[float, float]]
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (sum(x for x, _ in self.xy) / len(self.xy), sum(y for _, y in self.xy) / len(self.xy))
+
+    def lines(self) -> list[str]:
+        """The label, broken into lines short enough for the map (about 24 characters each)."""
+        lines, line = [], ""
+        for part in number_label([p.number for p in self.points]).split(", "):
+            if line and len(line) + len(part) + 2 > LABEL_LINE_CHARS:
+                lines.append(line + ",")
+                line = part
+            else:
+                line = f"{line}, {part}" if line else part
+        return lines + [line]
+
+    def box(self) -> tuple[float, float, float, float]:
+        """The marker's outline (x0, y0, x1, y1), kept inside the map."""
+        lines = self.lines()
+        width = max(22.0, max(len(line) for line in lines) * CHAR_PX + 12)
+        height = 22.0 if len(lines) == 1 else LINE_PX * len(lines) + 8
+        x, y = self.centre
+        x = min(max(x, width / 2 + 2), MAP_WIDTH - width / 2 - 2)
+        y = min(max(y, height / 2 + 2), MAP_HEIGHT - height / 2 - 2)
+        return x - width / 2, y - height / 2, x + width / 2, y + height / 2
+
+
+LABEL_LINE_CHARS = 24
+CHAR_PX, LINE_PX = 6.6, 13  # bold 11 px digits are about 6.2 px wide
+GROUP_PX = 20  # two 11 px circles closer than this would cover each other's numbers
+
+
+def _overlap(a: tuple, b: tuple, gap: float = -6) -> bool:
+    """Boxes overlapping by more than -gap px (two circles 16 px apart still show both numbers)."""
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
+def group_markers(points: list[MapPoint], xy: list[tuple[float, float]]) -> list[_Marker]:
+    """Points whose markers would touch, merged into one marker listing all their numbers, until no two
+    markers overlap: every number stays legible (findings logged at one spot used to hide each other)."""
+    markers = [_Marker([p], [c]) for p, c in zip(points, xy, strict=True)]
+    while True:
+        boxes = [m.box() for m in markers]
+        parent = list(range(len(markers)))
+
+        def root(i: int, parent: list[int] = parent) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        merged = False
+        # Grid buckets keep this near-linear: only markers in neighbouring cells can overlap.
+        cell = max([GROUP_PX] + [b[2] - b[0] for b in boxes] + [b[3] - b[1] for b in boxes])
+        buckets: dict[tuple[int, int], list[int]] = {}
+        for i, b in enumerate(boxes):
+            buckets.setdefault((int(b[0] // cell), int(b[1] // cell)), []).append(i)
+        for (gx, gy), members in buckets.items():
+            near = [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in buckets.get((gx + dx, gy + dy), [])]
+            for i in members:
+                for j in near:
+                    if j > i and root(i) != root(j) and _overlap(boxes[i], boxes[j]):
+                        parent[root(j)] = root(i)
+                        merged = True
+        if not merged:
+            return sorted(markers, key=lambda m: min(p.number for p in m.points))
+        groups: dict[int, _Marker] = {}
+        for i, marker in enumerate(markers):
+            group = groups.setdefault(root(i), _Marker([], []))
+            group.points += marker.points
+            group.xy += marker.xy
+        markers = list(groups.values())
+
+
+# background(zoom, left, top, width, height) → image bytes of that part of the world at that zoom
+# (Web Mercator pixels, 256 px tiles), or None when it cannot be had: the schematic map is drawn then.
+Background = Callable[[int, float, float, int, int], "tuple[bytes, str] | None"]
+TILE_PX = 256
+
+
+def findings_map(points: list[MapPoint], title: str, background: Background | None = None,
+                 attribution: str = "", max_zoom: int = 18) -> Markup:
+    """The points scaled into a box, numbered like the list beside it, with a scale bar and north arrow.
+
+    Findings at (nearly) the same spot share one marker that lists all their numbers ("1, 3–6"). With a
+    background, the map is drawn on map tiles at the largest zoom that fits every point; when the tiles
+    cannot be had, the schematic map is drawn instead.
+    """
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" '
              f'class="points-map" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
              f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="#f4f6f8" stroke="#5f6b76"/>']
@@ -49,19 +166,31 @@ def findings_map(points: list[MapPoint], title: str) -> Markup:
         span = max(max(xs) - min(xs), (max(ys) - min(ys)) * (MAP_WIDTH / MAP_HEIGHT), 200.0)
         scale = (MAP_WIDTH - 2 * PAD) / span  # px per mercator metre, equal on both axes
         cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+        image = None
+        if background is not None:
+            world = 2 * math.pi * EARTH_RADIUS_M
+            zoom = max(0, min(max_zoom, int(math.floor(math.log2(scale * world / TILE_PX)))))
+            tile_scale = TILE_PX * 2 ** zoom / world
+            left = (cx + world / 2) * tile_scale - MAP_WIDTH / 2
+            top = (world / 2 - cy) * tile_scale - MAP_HEIGHT / 2
+            image = background(zoom, left, top, MAP_WIDTH, MAP_HEIGHT)
+            if image is not None:
+                scale = tile_scale
         # Mercator stretches distances by 1/cos(lat); the scale bar shows true metres on the ground.
         ground = math.cos(math.radians(sum(p.lat for p in points) / len(points)))
-        for i in range(1, 4):  # a light grid, so the eye can compare distances
-            parts.append(f'<line x1="{MAP_WIDTH * i / 4:.0f}" y1="0" x2="{MAP_WIDTH * i / 4:.0f}" '
-                         f'y2="{MAP_HEIGHT}" stroke="#dde3e8"/>'
-                         f'<line x1="0" y1="{MAP_HEIGHT * i / 4:.0f}" x2="{MAP_WIDTH}" '
-                         f'y2="{MAP_HEIGHT * i / 4:.0f}" stroke="#dde3e8"/>')
-        for point, (x, y) in sorted(zip(points, xy, strict=True), key=lambda pair: -pair[1][1]):
-            px, py = MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 - (y - cy) * scale
-            fill = "#1c6b35" if point.positive else "#b3261e"
-            parts.append(f'<g><circle cx="{px:.1f}" cy="{py:.1f}" r="11" fill="{fill}" stroke="#fff" '
-                         f'stroke-width="2"/><text x="{px:.1f}" y="{py + 4:.1f}" text-anchor="middle" '
-                         f'font-size="11" font-weight="700" fill="#fff">{point.number}</text></g>')
+        if image is not None:
+            data, mimetype = image
+            parts.append(f'<image x="0" y="0" width="{MAP_WIDTH}" height="{MAP_HEIGHT}" '
+                         f'href="data:{mimetype};base64,{base64.b64encode(data).decode()}"/>')
+        else:
+            for i in range(1, 4):  # a light grid, so the eye can compare distances
+                parts.append(f'<line x1="{MAP_WIDTH * i / 4:.0f}" y1="0" x2="{MAP_WIDTH * i / 4:.0f}" '
+                             f'y2="{MAP_HEIGHT}" stroke="#dde3e8"/>'
+                             f'<line x1="0" y1="{MAP_HEIGHT * i / 4:.0f}" x2="{MAP_WIDTH}" '
+                             f'y2="{MAP_HEIGHT * i / 4:.0f}" stroke="#dde3e8"/>')
+        pixels = [(MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 - (y - cy) * scale) for x, y in xy]
+        for marker in group_markers(points, pixels):
+            parts.append(_marker_svg(marker))
         metres = _nice_length((MAP_WIDTH / 4) / scale * ground)
         bar = metres / ground * scale
         parts.append(f'<g font-size="12" fill="#1f2328"><rect x="{PAD - 6}" y="{MAP_HEIGHT - 30}" '
@@ -69,9 +198,40 @@ def findings_map(points: list[MapPoint], title: str) -> Markup:
                      f'<line x1="{PAD}" y1="{MAP_HEIGHT - 14}" x2="{PAD + bar:.1f}" y2="{MAP_HEIGHT - 14}" '
                      f'stroke="#1f2328" stroke-width="3"/><text x="{PAD + bar + 6:.1f}" '
                      f'y="{MAP_HEIGHT - 10}">{metres} m</text></g>')
+        if image is not None and attribution:
+            width = len(attribution) * 5.6 + 8
+            parts.append(f'<g font-size="10" fill="#1f2328"><rect x="{MAP_WIDTH - width:.0f}" '
+                         f'y="{MAP_HEIGHT - 16}" width="{width:.0f}" height="16" fill="#fff" opacity=".85"/>'
+                         f'<text x="{MAP_WIDTH - 4}" y="{MAP_HEIGHT - 4}" text-anchor="end">'
+                         f'{escape(attribution)}</text></g>')
     parts.append(f'<g font-size="14" font-weight="700" fill="#1f2328"><text x="{MAP_WIDTH - 22}" y="22" '
                  f'text-anchor="middle">N</text><path d="M{MAP_WIDTH - 22} 28 l-6 14 h12 z"/></g></svg>')
     return Markup("".join(parts))
+
+
+def _marker_svg(marker: _Marker) -> str:
+    """A circle for one finding, a rounded label listing the numbers for findings at one spot."""
+    fill = "#1c6b35" if all(p.positive for p in marker.points) else "#b3261e"
+    x0, y0, x1, y1 = marker.box()
+    x, y = (x0 + x1) / 2, (y0 + y1) / 2
+    lines = marker.lines()
+    numbers = " ".join(str(p.number) for p in sorted(marker.points, key=lambda p: p.number))
+    out = [f'<g class="marker" data-numbers="{numbers}">']
+    if len(marker.points) == 1 and len(lines[0]) <= 2:
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="11" fill="{fill}" stroke="#fff" stroke-width="2"/>')
+    else:
+        cxs, cys = marker.centre
+        if abs(cxs - x) > 1 or abs(cys - y) > 1:  # the label was pushed inside the map: point at the spot
+            out.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{cxs:.1f}" y2="{cys:.1f}" stroke="{fill}" '
+                       f'stroke-width="2"/><circle cx="{cxs:.1f}" cy="{cys:.1f}" r="3" fill="{fill}"/>')
+        out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="11" '
+                   f'fill="{fill}" stroke="#fff" stroke-width="2"/>')
+    first = y - (len(lines) - 1) * LINE_PX / 2 + 4
+    for n, line in enumerate(lines):
+        out.append(f'<text x="{x:.1f}" y="{first + n * LINE_PX:.1f}" text-anchor="middle" font-size="11" '
+                   f'font-weight="700" fill="#fff">{escape(line)}</text>')
+    out.append("</g>")
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from fieldwalk.followup.queries import (
     quarter_of,
     summarize,
 )
+from fieldwalk.followup.tiles import TileBackground
 from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionStatus, Category, Finding, Priority, PromiseCommitment, PromiseKind, Severity
@@ -299,7 +300,10 @@ def _protocol(pdf: bool):
     context = dict(
         scope=scope, meeting=meeting, findings=findings, items=items, numbers=numbers, decisions=decisions,
         summary=summarize(findings, items, date.today()), walks=scope.walks,
-        map_svg=findings_map(points, _("Karta över fynden, numrerade som i listan")),
+        map_svg=findings_map(points, _("Karta över fynden, numrerade som i listan"),
+                             background=TileBackground.from_config(),
+                             attribution=current_app.config["PROTOCOL_TILES_ATTRIBUTION"],
+                             max_zoom=current_app.config["PROTOCOL_TILES_MAX_ZOOM"]),
         without_position=len(findings) - len(points), statuses=list(ActionStatus), pdf=pdf,
         photo_src=_data_uri if pdf else (lambda p: url_for("findings.photo", photo_id=p.id, variant="thumb")),
         query=request.args.to_dict(), untriaged=scope.untriaged_findings(),

@@ -265,6 +265,14 @@ def qr_code(walk_id: int):
     return response
 
 
+@bp.get("/walks/<int:walk_id>/join-link/revoke")
+@login_required
+def confirm_revoke(walk_id: int):
+    """Ask before revoking the join link: printed invitations and QR codes stop working."""
+    walk = _walk_to_manage(walk_id)
+    return render_template("walks/revoke.html", walk=walk)
+
+
 @bp.post("/walks/<int:walk_id>/join-link")
 @login_required
 def join_link(walk_id: int):

@@ -6,6 +6,7 @@
   var dataEl = document.getElementById("map-data");
   if (!el || !dataEl || !window.L) { if (el) el.hidden = true; return; }
   var data = JSON.parse(dataEl.textContent);
+  el.hidden = false;  // hidden in the page until a map can be drawn (the location partial's fallback is text)
   var map = L.map(el, { scrollWheelZoom: false }).setView(data.center, 15);
   var tiles = L.tileLayer(data.tiles, { maxZoom: 19, attribution: data.attribution }).addTo(map);
   var failed = 0;
@@ -37,6 +38,7 @@
       .bindPopup(esc(p.text)).addTo(map);
     bounds.push([p.lat, p.lon]);
   });
+  if (bounds.length === 1) { map.setView(bounds[0], 17); }
   if (bounds.length > 1) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 }); }
 
   // Where am I? The user's own position (blue dot, with its accuracy) among the findings.
