@@ -138,9 +138,11 @@ EXTRA = {
 PUBLIC = {"static", "api-docs.openapi_json", "pwa.manifest", "pwa.service_worker"}
 
 
-@pytest.fixture
-def world(app):
-    """Two walks (A planned, B ongoing) with findings and photos, an action item of party X."""
+@pytest.fixture(scope="module")
+def world(module_app):
+    """Two walks (A planned, B ongoing) with findings and photos, an action item of party X: built once for
+    the module, each test rolls back to it."""
+    app = module_app
     with app.app_context():
         coordinator = create_user("coordinator@example.com", "Sam", PASSWORD, Role.COORDINATOR)
         admin_user = create_user("admin@example.com", "Adam", PASSWORD, Role.ADMIN)

@@ -24,6 +24,7 @@ from fieldwalk.extensions import db
 from fieldwalk.models import Category, Finding, Photo, Role, Walk, WalkStatus
 from fieldwalk.seed import create_user, ensure_reference_data
 from fieldwalk.storage import PhotoStore
+from tests import conftest
 from tests.conftest import BACKENDS, PASSWORD
 from tests.helpers import jpeg_bytes
 
@@ -66,8 +67,8 @@ def _no_control_socket() -> list[str]:
 def served(request, tmp_path_factory):
     """gunicorn -w 2 --threads 4 on a prepared database (schema, reference data, a coordinator, a walk)."""
     base = tmp_path_factory.mktemp("served")
-    database_url = (os.environ["FIELDWALK_TEST_DATABASE_URL"] if request.param == "postgresql"
-                    else f"sqlite:///{base / 'served.sqlite'}")
+    # A database of its own (committed data for another process), never the session's schema.
+    database_url = conftest.database_url(request.param, base, suffix="_served")
     photo_dir = base / "photos"
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PHOTO_DIR": str(photo_dir),
                       "SECRET_KEY": "x" * 40, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

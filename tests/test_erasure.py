@@ -7,6 +7,7 @@ from datetime import date
 from email import policy
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
@@ -106,6 +107,7 @@ def _export_ids(data: dict, table: str) -> set:
     return {section["id"]} if isinstance(section, dict) else {row["id"] for row in section}
 
 
+@pytest.mark.committed  # looks into the SQLite file after a checkpoint from another connection
 def test_erasure_leaves_nothing_of_the_person(app, client, auth, runner, make_walk, category_id, tmp_path):
     walk_id = make_walk(status=WalkStatus.PLANNED, title="Kvällsvandring Raderas")
     with app.app_context():

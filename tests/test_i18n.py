@@ -7,22 +7,29 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from fieldwalk.models import Role
+from fieldwalk.extensions import db
+from fieldwalk.models import Role, User
+from tests.conftest import PASSWORD
 
 CATALOG = Path(__file__).resolve().parent.parent / "fieldwalk" / "translations"
 
 
-def test_swedish_by_default_and_english_on_request(client, auth, make_walk):
-    auth.login(Role.COORDINATOR)
+def test_swedish_by_default_and_english_on_request(app, client, auth, make_walk):
+    user_id = auth.login(Role.COORDINATOR)
     make_walk()
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="sv">' in page and "Trygghetsvandringar" in page
     client.post("/language", data={"language": "en", "next": "/"})
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="en">' in page and "Safety walks" in page and "Trygghetsvandringar" not in page
-    # The choice is stored on the account, so it follows the user to the next session.
-    page = client.get("/walks/1/findings/new").get_data(as_text=True)
-    assert "Log finding" in page or "Log a finding" in page
+    # The choice is stored on the account, so it follows the user to the next session: a new browser
+    # (a fresh client, no cookies) logs in again and gets English without choosing it.
+    with app.app_context():
+        email = db.session.get(User, user_id).email
+    fresh = app.test_client()
+    assert fresh.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    page = fresh.get("/walks/1/findings/new").get_data(as_text=True)
+    assert '<html lang="en">' in page and ("Log finding" in page or "Log a finding" in page)
 
 
 def test_login_page_in_english_for_session(client):

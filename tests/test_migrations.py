@@ -1,5 +1,6 @@
 """The Alembic history builds exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -7,6 +8,9 @@ from sqlalchemy import inspect, text
 
 from fieldwalk.extensions import db
 from fieldwalk.models import Base
+
+# Migrations drop and build tables through their own connections: committed data, the schema rebuilt after.
+pytestmark = pytest.mark.committed
 
 
 def _empty(app):

@@ -4,6 +4,7 @@ import io
 import os
 import time
 
+import pytest
 from sqlalchemy import select
 
 from fieldwalk.extensions import db
@@ -22,6 +23,7 @@ def _age(path, seconds: float) -> None:
     os.utime(path, (past, past))
 
 
+@pytest.mark.committed  # two requests at once need two connections: request A's rollback must not undo B's commit
 def test_rolled_back_request_keeps_a_file_a_committed_row_shares(app, client, auth, make_walk, category_id):
     """Request A stores a photo's files and fails; request B stored the same photo and committed meanwhile."""
     auth.login(Role.COORDINATOR)

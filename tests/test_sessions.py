@@ -243,6 +243,7 @@ def test_a_forged_session_with_a_plain_user_id_logs_nobody_in(app, auth):
     assert not _logged_in(browser)
 
 
+@pytest.mark.committed  # migrations build tables through their own connection
 def test_migration_gives_every_existing_user_a_token_of_their_own(app):
     from flask_migrate import upgrade
     from sqlalchemy import text
