@@ -6,6 +6,8 @@ import hashlib
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 bp = Blueprint("pwa", __name__)
 
@@ -66,17 +68,29 @@ def _cache_versioned_static(response: Response) -> Response:
     return response
 
 
+# The icons the manifest names (drawn by scripts/make_icons.py): "any" is shown as it is, "maskable" is
+# full-bleed with the artwork inside the safe zone, since a launcher may cut it to a circle or a squircle.
+ICONS = [(f"icons/icon-{size}.png", size, "any") for size in (192, 512)] + \
+    [(f"icons/maskable-{size}.png", size, "maskable") for size in (192, 512)]
+APPLE_TOUCH_ICON = ("icons/apple-touch-icon.png", 180)  # linked from base.html; iOS ignores the manifest's
+
+
 @bp.route("/manifest.webmanifest")
 def manifest():
-    """Name, icons and colours for "Lägg till på hemskärmen"."""
+    """Name, icons and colours for "Lägg till på hemskärmen", the description in the session's language."""
+    locale = get_locale()
     response = jsonify(
-        name="fieldwalk – trygghetsvandringar", short_name="fieldwalk", lang="sv", start_url="/",
-        scope="/", display="standalone", background_color="#ffffff", theme_color="#0a4fb3",
-        icons=[{"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}",
-                "type": "image/png", "purpose": "any maskable"} for size in (192, 512)],
+        # A fixed id: the installed app stays the same app if start_url ever changes.
+        id="/", name="fieldwalk – trygghetsvandringar", short_name="fieldwalk",
+        description=_("Logga iakttagelser under en trygghetsvandring och följ upp åtgärderna."),
+        lang=str(locale) if locale else "sv", dir="ltr", start_url="/", scope="/", display="standalone",
+        background_color="#ffffff", theme_color="#0a4fb3",
+        icons=[{"src": url_for("static", filename=path), "sizes": f"{size}x{size}", "type": "image/png",
+                "purpose": purpose} for path, size, purpose in ICONS],
     )
     response.mimetype = "application/manifest+json"
     response.headers["Cache-Control"] = "no-cache"  # part of the app shell: the worker keeps it
+    response.vary.add("Cookie")  # the description follows the session's language
     return response
 
 

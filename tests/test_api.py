@@ -147,7 +147,8 @@ def test_action_items_move_by_the_same_rules(app, client, auth, item_of_party):
 def test_installable_app_manifest_and_service_worker(client):
     manifest = client.get("/manifest.webmanifest")
     assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
-    assert {i["sizes"] for i in manifest.json["icons"]} == {"192x192", "512x512"}
+    assert {(i["sizes"], i["purpose"]) for i in manifest.json["icons"]} == {
+        (size, purpose) for size in ("192x192", "512x512") for purpose in ("any", "maskable")}
     for icon in manifest.json["icons"]:
         with client.get(icon["src"]) as response:
             assert response.status_code == 200 and response.mimetype == "image/png"

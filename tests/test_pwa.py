@@ -142,3 +142,53 @@ def test_any_changed_static_file_changes_the_version(app, client, tmp_path):
         app.static_folder = original
         pwa.refresh_static_version(app)
     assert Path(app.static_folder) == Path(original)
+
+
+def _icon(client, src: str):
+    """The image a manifest or page URL serves, opened with Pillow."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    with client.get(src) as response:
+        assert response.status_code == 200 and response.mimetype == "image/png", src
+        return Image.open(BytesIO(response.data)).convert("RGBA")
+
+
+def test_manifest_names_the_app_and_describes_it_in_the_session_language(client):
+    manifest = client.get("/manifest.webmanifest").json
+    assert manifest["id"] == "/" and manifest["start_url"] == "/" and manifest["scope"] == "/"
+    assert manifest["lang"] == "sv" and "trygghetsvandring" in manifest["description"]
+    client.post("/language", data={"language": "en", "next": "/"})
+    english = client.get("/manifest.webmanifest")
+    assert english.json["lang"] == "en" and "safety walk" in english.json["description"]
+    assert "Cookie" in english.headers["Vary"]
+
+
+def test_every_manifest_icon_serves_an_image_of_its_declared_size_and_purpose(client):
+    icons = client.get("/manifest.webmanifest").json["icons"]
+    assert {i["purpose"] for i in icons} == {"any", "maskable"}  # never "any maskable": one image can't be both
+    for icon in icons:
+        image = _icon(client, icon["src"])
+        width, height = (int(n) for n in icon["sizes"].split("x"))
+        assert image.size == (width, height), icon
+        corner = image.getpixel((0, 0))
+        if icon["purpose"] == "maskable":
+            # Full bleed: every pixel opaque, and outside the safe circle (radius 40 % of the side) nothing
+            # but the background colour, so a launcher's mask never cuts the artwork.
+            assert image.getchannel("A").getextrema() == (255, 255), icon
+            centre, radius = width / 2, 0.4 * width
+            for x in range(0, width, 2):
+                for y in range(0, height, 2):
+                    if (x + 0.5 - centre) ** 2 + (y + 0.5 - centre) ** 2 > radius ** 2:
+                        assert image.getpixel((x, y)) == corner, (icon["src"], x, y)
+        else:  # shown as it is: a rounded tile, transparent corners
+            assert corner[3] == 0, icon
+
+
+def test_pages_link_a_180_pixel_opaque_apple_touch_icon(client):
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'<link rel="apple-touch-icon" sizes="180x180" href="([^"]+)">', page)
+    assert found, "no apple-touch-icon link"
+    image = _icon(client, found.group(1).replace("&amp;", "&"))
+    assert image.size == (180, 180) and image.getchannel("A").getextrema() == (255, 255)
