@@ -213,7 +213,8 @@ def test_action_xlsx_is_a_real_spreadsheet(client, data):
     assert created.is_date and created.number_format == "yyyy-mm-dd hh:mm"
     assert rows[data["n1"]][ACTION_HEADER.index("Latitud")].value == 56.879
     title = rows[data["n2"]][ACTION_HEADER.index("Rubrik")]
-    assert title.value == "'=2+3 sanera" and title.data_type == "s"
+    # A string cell, never evaluated: no formula-guard apostrophe in the text (the CSV keeps its guard).
+    assert title.value == "=2+3 sanera" and title.data_type == "s"
     link = rows[data["n1"]][ACTION_HEADER.index("Länk")]
     assert link.hyperlink.target == f"{DEV_BASE_URL}/actions/{data['n1']}"
 
@@ -373,3 +374,36 @@ def test_csv_decimals_have_a_comma_and_no_float_noise():
 
     body = to_csv([Column("lon", "Longitud", FLOAT)], [[14.804300000000001], [-151.2], [59.33261234567]])
     assert body.decode("utf-8-sig").split("\r\n")[1:4] == ["14,8043", "-151,2", "59,332612"]
+
+
+def test_xlsx_cells_are_typed_and_text_is_never_a_formula():
+    """Read the workbook back with openpyxl and look into the sheet XML: text that starts like a formula or
+    an error code is a plain string cell (no apostrophe, no <f>), numbers numeric, dates dates."""
+    import zipfile
+
+    from fieldwalk.exports.formats import BOOL, DATE, DATETIME, FLOAT, INT, TEXT, URL, Column, to_xlsx
+
+    columns = [Column("text", "=Rubrik", TEXT), Column("n", "Antal", INT), Column("x", "Longitud", FLOAT),
+               Column("d", "Datum", DATE), Column("t", "Tid", DATETIME), Column("b", "Klar", BOOL),
+               Column("u", "Länk", URL)]
+    hostile = ["=HYPERLINK(\"http://evil.example\")", "+46 70", "-x", "@SUM(A1)", "#N/A", "=1+1\x0b"]
+    rows = [[text, 3, 14.804300000000001, date(2026, 12, 2), datetime(2026, 12, 2, 19, 5), True,
+             "https://example.se/a"] for text in hostile]
+    rows.append([None, None, float("nan"), None, None, None, None])
+    body = to_xlsx(columns, rows, "Fynd")
+
+    sheet = load_workbook(io.BytesIO(body)).active
+    assert sheet.cell(1, 1).value == "=Rubrik" and sheet.cell(1, 1).data_type == "s"
+    texts = [sheet.cell(r, 1) for r in range(2, 2 + len(hostile))]
+    assert [c.value for c in texts] == hostile[:-1] + ["=1+1"]  # exactly as typed, control character dropped
+    assert {c.data_type for c in texts} == {"s"}
+    number, decimal, day, time = (sheet.cell(2, c) for c in (2, 3, 4, 5))
+    assert number.value == 3 and number.data_type == "n"
+    assert decimal.value == 14.8043 and decimal.data_type == "n"
+    assert day.is_date and day.value == datetime(2026, 12, 2) and day.number_format == "yyyy-mm-dd"
+    assert time.is_date and time.value == datetime(2026, 12, 2, 19, 5)
+    assert sheet.cell(2, 6).value == "Ja" and sheet.cell(2, 7).hyperlink.target == "https://example.se/a"
+    assert sheet.cell(2 + len(hostile), 3).value is None  # NaN has no Excel value
+    with zipfile.ZipFile(io.BytesIO(body)) as book:
+        xml = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml and 't="e"' not in xml

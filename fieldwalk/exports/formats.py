@@ -85,41 +85,51 @@ def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _xlsx_text(value: Any) -> str:
+def _set_text(cell: Any, value: Any) -> None:
+    """Put text in a cell as a string cell, always: openpyxl would make "=…" a formula and "#N/A" an error
+    cell. A string cell (data_type "s", a shared string in the file) is shown as it is and never evaluated by
+    Excel or LibreOffice, so it needs no formula-guard apostrophe (CSV keeps it: there every field is parsed).
+    """
     # openpyxl refuses control characters that XML 1.0 cannot hold; a pasted text may carry them.
-    return defuse(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    cell.data_type = "s"
 
 
 def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_title: str) -> bytes:
-    """An Excel workbook: bold frozen header with an autofilter, set widths, real date and number cells."""
+    """An Excel workbook: bold frozen header with an autofilter, set widths, typed cells: numbers as numbers
+    (decimals rounded to 6 places as in the CSV), dates and times as dates, text as string cells."""
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title[:31]
-    sheet.append([_xlsx_text(c.title) for c in columns])
     bold = Font(bold=True)
-    for cell in sheet[1]:
-        cell.font = bold
+    for col_number, column in enumerate(columns, start=1):
+        header = sheet.cell(row=1, column=col_number)
+        _set_text(header, column.title)
+        header.font = bold
     for row_number, row in enumerate(rows, start=2):
         for col_number, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
             cell = sheet.cell(row=row_number, column=col_number)
             if value is None:
                 continue
             if column.kind == BOOL:
-                cell.value = _yes_no(value)
+                _set_text(cell, _yes_no(value))
             elif column.kind == DATETIME:
                 cell.value = value.replace(tzinfo=None)  # already local time; Excel has no time zones
                 cell.number_format = "yyyy-mm-dd hh:mm"
             elif column.kind == DATE:
                 cell.value = value
                 cell.number_format = "yyyy-mm-dd"
-            elif column.kind in (INT, FLOAT):
+            elif column.kind == INT:
                 cell.value = value
+            elif column.kind == FLOAT:
+                # No float noise (14.804300000000001); a non-finite number has no Excel value: left empty.
+                cell.value = round(value, 6) if math.isfinite(value) else None
             elif column.kind == URL:
-                cell.value = _xlsx_text(value)
+                _set_text(cell, value)
                 cell.hyperlink = cell.value
                 cell.style = "Hyperlink"
             else:
-                cell.value = _xlsx_text(value)
+                _set_text(cell, value)
     for col_number, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(col_number)].width = column.width
     sheet.freeze_panes = "A2"
