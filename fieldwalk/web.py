@@ -81,7 +81,9 @@ def unauthorized():
 def _error_page(error: HTTPException):
     message = error_message(error)
     if wants_json():
-        body = {"code": error.name.lower().replace(" ", "_"), "message": message}
+        # A refused CSRF token has its own code, so a client knows to fetch a new one (GET /api/v1/session).
+        code = "csrf_failed" if isinstance(error, CSRFError) else error.name.lower().replace(" ", "_")
+        body = {"code": code, "message": message}
         messages = (getattr(error, "data", None) or {}).get("messages")
         if messages:  # the API's input validation (webargs): which field, what is wrong
             body["message"] = str(ERROR_TEXTS[422])

@@ -25,12 +25,14 @@ SQLite file and its own PostgreSQL database (``<name>_gw0``…, created from FIE
 
 import os
 import shutil
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from werkzeug.serving import make_server
 
 from fieldwalk import create_app
 from fieldwalk.extensions import db, limiter
@@ -231,6 +233,18 @@ def app(session_app, tmp_path, request):
     else:
         with _rolled_back(app):
             yield app
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a free local port for the length of one test (browser tests, the
+    generated API client); a test using it gets committed data."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ def test_post_needs_the_csrf_token_from_the_session_endpoint(app, client, auth, 
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         refused = client.post(f"/api/v1/walks/{walk}/findings", json=_finding(category_id()))
-        assert refused.status_code == 400 and refused.json["error"]["code"] == "bad_request"
+        assert refused.status_code == 400 and refused.json["error"]["code"] == "csrf_failed"
         token = client.get("/api/v1/session").json["csrf_token"]
         ok = client.post(f"/api/v1/walks/{walk}/findings", json=_finding(category_id()),
                          headers={"X-CSRFToken": token})

@@ -23,10 +23,11 @@ class ErrorSchema(Schema):
 
 
 class SessionSchema(Schema):
-    user_id = fields.Integer()
-    name = fields.String()
-    role = fields.String()
-    csrf_token = fields.String(metadata={"description": "send as X-CSRFToken on POST"})
+    user_id = fields.Integer(metadata={"example": 7})
+    name = fields.String(metadata={"example": "Sara Samordnare"})
+    role = fields.String(metadata={"example": "samordnare"})
+    csrf_token = fields.String(metadata={"description": "send as X-CSRFToken on POST",
+                                         "example": "IjQ5ZjFhYjM0…"})
 
 
 class CategorySchema(Schema):
@@ -88,17 +89,27 @@ def _plausible_device_time(moment) -> None:
 
 
 class FindingCreateSchema(Schema):
-    uuid = fields.UUID(required=True, metadata={"description": "made by the client; sending it again is safe"})
-    category_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
-    severity = fields.Enum(Severity, by_value=True, load_default=Severity.MEDIUM)
-    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
-    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000))
-    position_source = fields.Enum(PositionSource, by_value=True, load_default=PositionSource.GPS)
-    place = fields.String(load_default="", validate=validate.Length(max=200))
+    uuid = fields.UUID(required=True, metadata={"description": "made by the client; sending it again is safe",
+                                                "example": "3f1c2a9e-8d4b-4f6a-9c1e-2b7d5e0a4c31"})
+    category_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                 metadata={"example": 1})
+    description = fields.String(load_default="", validate=validate.Length(max=5000),
+                                metadata={"example": "Trasig gatlampa vid busshållplatsen"})
+    severity = fields.Enum(Severity, by_value=True, load_default=Severity.MEDIUM, metadata={"example": "high"})
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90),
+                       metadata={"description": "WGS 84", "example": 56.879})
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180),
+                       metadata={"description": "WGS 84", "example": 14.8059})
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000),
+                              metadata={"example": 8.0})
+    position_source = fields.Enum(PositionSource, by_value=True, load_default=PositionSource.GPS,
+                                  metadata={"example": "gps"})
+    place = fields.String(load_default="", validate=validate.Length(max=200),
+                          metadata={"example": "Storgatan 12"})
     device_created_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None,
-                                             validate=_plausible_device_time)
+                                             validate=_plausible_device_time,
+                                             metadata={"description": "when the phone logged it (offline outbox)",
+                                                       "example": "2026-11-23T18:05:00+01:00"})
 
 
 class PhotoUploadSchema(Schema):
@@ -126,8 +137,9 @@ class ActionFilterSchema(Schema):
 
 
 class TransitionSchema(Schema):
-    to = fields.Enum(ActionStatus, by_value=True, required=True)
-    text = fields.String(load_default="", validate=validate.Length(max=5000))
+    to = fields.Enum(ActionStatus, by_value=True, required=True, metadata={"example": "assigned"})
+    text = fields.String(load_default="", validate=validate.Length(max=5000),
+                         metadata={"example": "Gatu- och parkavdelningen tar den"})
 
 
 class _AsciiNumber:
@@ -189,7 +201,8 @@ class NearbySchema(Schema):
 
 
 class AgreementCreateSchema(Schema):
-    finding_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    finding_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"example": 42})
 
 
 def agreements_label(n: int) -> str:

@@ -40,13 +40,50 @@ from fieldwalk.web import ERROR_TEXTS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
 
-ERRORS = (400, 401, 403, 404, 409, 413, 422)
+# What each error status of the API means, for the document: an operation lists only those it can answer.
+ERROR_MEANINGS = {
+    400: "the X-CSRFToken header is missing or wrong, or the body is not JSON",
+    401: "not logged in (log in through /login; the session cookie carries it)",
+    403: "logged in, but this user may not do this to this object",
+    404: "no such object, or one this user may not see (no hint which)",
+    409: "not possible in the object's current state (e.g. the walk is closed, a status move not allowed now)",
+    413: "the body is too large (JSON bodies are small; photos up to PHOTO_MAX_BYTES)",
+    422: "the input is not valid: `fields` says which field and why",
+}
+ERROR_EXAMPLES = {
+    400: {"error": {"code": "csrf_failed", "message": "Formuläret har gått ut eller skickades från en annan sida. "
+                                                      "Ladda om sidan och försök igen."}},
+    401: {"error": {"code": "unauthorized", "message": "Logga in för att fortsätta."}},
+    403: {"error": {"code": "forbidden", "message": "Du får inte göra den ändringen."}},
+    404: {"error": {"code": "not_found", "message": "Sidan finns inte. Länken kan vara gammal."}},
+    409: {"error": {"code": "invalid", "message": "Den här vandringen tar inte emot fler fynd."}},
+    413: {"error": {"code": "request_entity_too_large",
+                    "message": "Det du skickade är för stort. Skicka färre eller mindre foton åt gången."}},
+    422: {"error": {"code": "unprocessable_entity",
+                    "message": "Uppgifterna kunde inte tas emot. Kontrollera dem och försök igen.",
+                    "fields": {"category_id": ["Missing data for required field."]}}},
+}
+# Every operation needs the session cookie; one that writes also needs the CSRF token in X-CSRFToken
+# (the components are declared in fieldwalk.api.init_app).
+READ_SECURITY = [{"session": []}]
+WRITE_SECURITY = [{"session": [], "csrf": []}]
+WRITE_ERRORS = (400, 401, 413, 422)  # any POST: CSRF, its body's size and validity, the session
 
 
-def _documented_errors(view):
-    for status in ERRORS:
-        view = bp.alt_response(status, schema=ErrorSchema, description="error")(view)
-    return view
+def _operation(operation_id: str, description: str, *errors: int, writes: bool = False):
+    """The document's part of one operation: a stable operationId (a generated client's function name), its
+    description, its security, and only the error statuses it can answer (those every read or write can,
+    plus `errors`)."""
+    statuses = sorted(set(errors) | set(WRITE_ERRORS if writes else (401,)))
+
+    def decorate(view):
+        for status in reversed(statuses):
+            view = bp.alt_response(status, schema=ErrorSchema, description=ERROR_MEANINGS[status],
+                                   example=ERROR_EXAMPLES[status])(view)
+        return bp.doc(operationId=operation_id, description=description,
+                      security=WRITE_SECURITY if writes else READ_SECURITY)(view)
+
+    return decorate
 
 
 @bp.errorhandler(OperationError)
@@ -67,7 +104,9 @@ def _logged_in():
 
 @bp.route("/session")
 @bp.response(200, SessionSchema)
-@_documented_errors
+@_operation("get_session",
+            "The logged-in user and the CSRF token for this session. Read it once after logging in and send it as"
+            " the X-CSRFToken header with every POST.")
 def session_info():
     """Who is logged in, and the CSRF token to send as X-CSRFToken with every POST."""
     return {"user_id": current_user.id, "name": current_user.name, "role": current_user.role.value,
@@ -76,7 +115,9 @@ def session_info():
 
 @bp.route("/categories")
 @bp.response(200, CategorySchema(many=True))
-@_documented_errors
+@_operation("list_categories",
+            "Every active category a finding can have, in the order the capture form shows them, with the name in"
+            " the session's language.")
 def categories():
     """The active finding categories, in display order."""
     return active_categories()
@@ -84,7 +125,8 @@ def categories():
 
 @bp.route("/walks")
 @bp.response(200, WalkSchema(many=True))
-@_documented_errors
+@_operation("list_walks",
+            "The walks this user may see, newest first: staff see all, a participant the walks they joined.")
 def walks():
     """The walks this user may see."""
     return list_walks(current_user)
@@ -92,7 +134,7 @@ def walks():
 
 @bp.route("/walks/<int:walk_id>")
 @bp.response(200, WalkSchema)
-@_documented_errors
+@_operation("get_walk", "One walk by id.", 404)
 def walk(walk_id: int):
     """One walk."""
     return get_walk_or_404(walk_id, current_user)
@@ -100,7 +142,7 @@ def walk(walk_id: int):
 
 @bp.route("/walks/<int:walk_id>/findings", methods=["GET"])
 @bp.response(200, FindingSchema(many=True))
-@_documented_errors
+@_operation("list_walk_findings", "Every finding of the walk this user may see, with its photos.", 404)
 def walk_findings(walk_id: int):
     """The walk's findings with their photos."""
     return get_walk_or_404(walk_id, current_user).findings
@@ -110,7 +152,11 @@ def walk_findings(walk_id: int):
 @bp.arguments(FindingCreateSchema)
 @bp.response(201, FindingSchema, description="created")
 @bp.alt_response(200, schema=FindingSchema, description="already stored under this uuid: nothing written")
-@_documented_errors
+@_operation("create_finding",
+            "Log a finding on the walk (JSON). The client makes the uuid, so a retry after a dropped connection "
+            "returns the stored finding (200) instead of a second one (201). Add photos afterwards with "
+            "add_finding_photo.",
+            404, 409, writes=True)
 def create_finding(data: dict, walk_id: int):
     """Log a finding. The client makes the uuid; sending the same uuid again returns the stored finding."""
     walk = get_walk_or_404(walk_id, current_user)
@@ -131,7 +177,9 @@ def create_finding(data: dict, walk_id: int):
 @bp.route("/walks/<int:walk_id>/nearby")
 @bp.arguments(NearbyQuerySchema, location="query")
 @bp.response(200, NearbySchema(many=True))
-@_documented_errors
+@_operation("list_nearby",
+            "Possible duplicates of a finding about to be logged at lat/lon in a category, nearest first.",
+            403, 404, 422)
 def walk_nearby(query: dict, walk_id: int):
     """Possible duplicates while logging a finding on the walk: findings of this walk and open action items of
     any walk with the same category within DUPLICATE_RADIUS_M (default 25 m) of lat/lon, nearest first.
@@ -149,7 +197,10 @@ def walk_nearby(query: dict, walk_id: int):
 @bp.arguments(AgreementCreateSchema)
 @bp.response(201, AgreementSchema, description="recorded")
 @bp.alt_response(200, schema=AgreementSchema, description="this user agreed already: nothing written")
-@_documented_errors
+@_operation("agree_with_finding",
+            "Agree with a finding the nearby list offered instead of logging a new one; once per person and "
+            "finding.",
+            403, 404, 409, writes=True)
 def agree(data: dict, walk_id: int):
     """"Jag håller med": agree with a finding the nearby list offered (for an action item: its first finding)
     instead of logging a new one. Once per person and finding; sending it again is safe."""
@@ -166,7 +217,9 @@ def agree(data: dict, walk_id: int):
 @bp.arguments(PhotoUploadSchema, location="files")
 @bp.response(201, PhotoUploadedSchema, description="stored with the agreement")
 @bp.alt_response(200, schema=PhotoUploadedSchema, description="this photo is stored already: nothing written")
-@_documented_errors
+@_operation("add_agreement_photo",
+            "Add the optional photo to one's agreement (multipart field `photo`).",
+            403, 404, 409, writes=True)
 def agreement_photo(files: dict, walk_id: int, finding_id: int):
     """The optional photo with one's "Jag håller med" (multipart field `photo`): one per agreement, added to
     the finding's photos. 409 before agreeing."""
@@ -185,7 +238,7 @@ def agreement_photo(files: dict, walk_id: int, finding_id: int):
 
 @bp.route("/findings/<int:finding_id>")
 @bp.response(200, FindingSchema)
-@_documented_errors
+@_operation("get_finding", "One finding by id, with its photos.", 404)
 def finding(finding_id: int):
     """One finding."""
     return get_finding_or_404(finding_id, current_user)
@@ -193,7 +246,7 @@ def finding(finding_id: int):
 
 @bp.route("/findings/by-uuid/<uuid:finding_uuid>")
 @bp.response(200, FindingSchema)
-@_documented_errors
+@_operation("get_finding_by_uuid", "One finding by the uuid its client made: did my upload arrive?", 404)
 def finding_by_uuid(finding_uuid):
     """Look a finding up by the client's uuid (did my upload arrive?)."""
     found = db.session.scalar(select(Finding.id).where(Finding.uuid == str(finding_uuid)))
@@ -206,7 +259,11 @@ def finding_by_uuid(finding_uuid):
 @bp.arguments(PhotoUploadSchema, location="files")
 @bp.response(201, PhotoUploadedSchema, description="stored")
 @bp.alt_response(200, schema=PhotoUploadedSchema, description="these bytes are already stored: nothing written")
-@_documented_errors
+@_operation("add_finding_photo",
+            "Upload one photo of the finding (multipart field `photo`, JPEG, PNG or WebP). The server removes its"
+            " metadata (EXIF, GPS) and stores a downscaled copy; the same bytes again return the stored photo "
+            "(200).",
+            403, 404, writes=True)
 def add_photo(files: dict, finding_id: int):
     """Upload one photo (multipart field `photo`); the same bytes again return the stored photo."""
     finding = get_finding_or_404(finding_id, current_user)
@@ -222,7 +279,7 @@ def add_photo(files: dict, finding_id: int):
 @bp.route("/action-items")
 @bp.arguments(ActionFilterSchema, location="query")
 @bp.response(200, ActionItemSchema(many=True))
-@_documented_errors
+@_operation("list_action_items", "The action items this user may see, filtered by status and walk.", 422)
 def action_items(filters: dict):
     """The action items this user may see (staff: all; a responsible party: its own), most urgent first."""
     query = action_items_query(current_user, walk_id=filters["walk"], status=filters["status"])
@@ -231,7 +288,7 @@ def action_items(filters: dict):
 
 @bp.route("/action-items/<int:item_id>")
 @bp.response(200, ActionItemSchema)
-@_documented_errors
+@_operation("get_action_item", "One action item, with the status moves this user may make now.", 404)
 def action_item(item_id: int):
     """One action item with the status moves this user may make."""
     return get_action_or_404(item_id, current_user)
@@ -240,7 +297,10 @@ def action_item(item_id: int):
 @bp.route("/action-items/<int:item_id>/transition", methods=["POST"])
 @bp.arguments(TransitionSchema)
 @bp.response(200, ActionItemSchema)
-@_documented_errors
+@_operation("transition_action_item",
+            "Move an action item to another status; `text` is the comment some moves require (e.g. why it is "
+            "rejected).",
+            403, 404, 409, writes=True)
 def transition(data: dict, item_id: int):
     """Move the item to another status (same rules as the buttons on the item's page)."""
     item = get_action_or_404(item_id, current_user)

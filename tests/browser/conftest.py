@@ -2,10 +2,8 @@
 
 import os
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from fieldwalk.extensions import db
 from fieldwalk.models import Role, Walk
@@ -29,17 +27,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served over HTTP on a free local port for the length of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture
