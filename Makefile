@@ -11,7 +11,7 @@ PORT   ?= 5000
 LOOPBACK := 127.0.0.1 localhost ::1
 DEBUG  := $(if $(filter $(LOOPBACK),$(HOST)),--debug,--no-debug)
 
-.PHONY: setup run run-https test lint upgrade bench fuzz vendor translations extract-messages clean
+.PHONY: setup run run-https test lint upgrade bench fuzz vendor icons translations extract-messages clean
 
 # The lock: uv (from PyPI) because `uv pip compile --generate-hashes` resolves in seconds into a plain
 # requirements file that pip installs with --require-hashes; pyproject keeps the ranges for library users.
@@ -37,6 +37,10 @@ static/vendor/.stamp: package.json package-lock.json scripts/vendor.py
 	mkdir -p static/vendor && touch $@
 
 vendor: static/vendor/.stamp
+
+# Redraw the app icons (any, maskable, apple-touch-icon) with Pillow; the PNGs are committed.
+icons: $(VENV)/.installed
+	$(PYTHON) scripts/make_icons.py
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d fieldwalk/translations -f >/dev/null
