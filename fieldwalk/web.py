@@ -91,7 +91,7 @@ def _error_page(error: HTTPException):
                 body["fields"].update(found if isinstance(found, dict) else {location: found})
         return jsonify(error=body), error.code
     heading = ERROR_HEADINGS.get(error.code, ERROR_HEADINGS[500 if error.code >= 500 else 400])
-    return render_template("errors/error.html", error=error, heading=heading, message=message), error.code
+    return render_template("errors/error.html", http_error=error, heading=heading, message=message), error.code
 
 
 # The page of each status in the interface language: a heading, and the text shown when the code that
