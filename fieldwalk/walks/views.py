@@ -229,7 +229,9 @@ def join(code: str):
         if guest:
             login_user(user, remember=True)  # a phone that drops the tab mid-walk keeps the guest in
         return redirect(url_for("findings.capture", walk_id=walk.id))
-    return render_template("walks/join.html", walk=walk, form=form, guest=guest), 400 if form.errors else 200
+    # A refusal says so at the top too: on a phone the field's own message is below the fold.
+    error = _("Kontrollera de markerade fälten.") if form.errors else None
+    return render_template("walks/join.html", walk=walk, form=form, guest=guest, error=error), 400 if error else 200
 
 
 @bp.post("/walks/<int:walk_id>/participants/<int:user_id>/remove")
