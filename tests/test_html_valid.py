@@ -59,6 +59,9 @@ def pages(app, client, auth):
         response = client.get(url)
         if response.status_code == 200 and response.mimetype == "text/html":
             rendered[url] = response.get_data(as_text=True)
+    missing = client.get("/sidan-finns-inte")  # the error page
+    assert missing.status_code == 404
+    rendered["404"] = missing.get_data(as_text=True)
     return rendered
 
 

@@ -62,8 +62,8 @@ STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{joined}", "/walks/{w
                "/followup/meetings/{open_meeting}", "/followup/meetings/{open_meeting}/findings/{untriaged}",
                "/followup/protocol?walk={walk}", "/followup/protocol?meeting={meeting}", "/followup/dashboard",
                "/followup/promise", "/followup/promise/{commitment}/edit", "/admin/users",
-               "/admin/categories", "/admin/audit", "/account/password"]
-PUBLIC_PAGES = ["/login", "/reset", "/join/{code}"]
+               "/admin/categories", "/admin/audit", "/account/password", "/walks/999999"]
+PUBLIC_PAGES = ["/login", "/reset", "/join/{code}", "/sidan-finns-inte"]  # the last: the 404 page
 
 
 def _checker(page, demo, problems):
