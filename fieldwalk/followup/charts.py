@@ -182,10 +182,13 @@ class _Taken:
             self.cells.setdefault(key, []).append(box)
 
 
-def _place(markers: list[_Marker]) -> list[_Marker]:
-    """Give every marker a label place that overlaps no other label nor another spot's dot, as close
-    to its spot as possible; returns the markers that found no place near their spot."""
+def _place(markers: list[_Marker], reserved: list[tuple] = ()) -> list[_Marker]:
+    """Give every marker a label place that overlaps no other label, no reserved box (scale bar, north
+    arrow) nor another spot's dot, as close to its spot as possible; returns the markers that found no
+    place near their spot."""
     taken, stuck = _Taken(), []
+    for box in reserved:
+        taken.add(box)
     spots = _Taken()  # other findings' true spots, as small boxes a moved label must keep off
     for marker in markers:
         x, y = marker.centre
@@ -207,7 +210,8 @@ def _place(markers: list[_Marker]) -> list[_Marker]:
     return stuck
 
 
-def group_markers(points: list[MapPoint], xy: list[tuple[float, float]]) -> list[_Marker]:
+def group_markers(points: list[MapPoint], xy: list[tuple[float, float]],
+                  reserved: list[tuple] = ()) -> list[_Marker]:
     """Findings at (nearly) the same point share one marker listing all their numbers; a marker that
     would cover another is moved to a free place on a ring around its spot, joined to it by a leader
     line, so every number stays legible and near where the finding is."""
@@ -215,7 +219,7 @@ def group_markers(points: list[MapPoint], xy: list[tuple[float, float]]) -> list
     while True:
         # Crowded spots first (their labels are the widest), then in number order.
         markers.sort(key=lambda m: (-len(m.points), min(p.number for p in m.points)))
-        stuck = _place(markers)
+        stuck = _place(markers, reserved)
         if not stuck:
             return sorted(markers, key=lambda m: min(p.number for p in m.points))
         # Too crowded to keep them apart near their spots: each stuck marker joins its nearest
@@ -278,7 +282,10 @@ def findings_map(points: list[MapPoint], title: str, background: Background | No
                              f'<line x1="0" y1="{MAP_HEIGHT * i / 4:.0f}" x2="{MAP_WIDTH}" '
                              f'y2="{MAP_HEIGHT * i / 4:.0f}" stroke="#dde3e8"/>')
         pixels = [(MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 - (y - cy) * scale) for x, y in xy]
-        markers = group_markers(points, pixels)
+        # The scale bar (at most a quarter of the width plus its text) and the north arrow stay clear.
+        reserved = [(PAD - 6, MAP_HEIGHT - 30, PAD + MAP_WIDTH / 4 + 54, MAP_HEIGHT - 6),
+                    (MAP_WIDTH - 32, 6, MAP_WIDTH - 12, 44)]
+        markers = group_markers(points, pixels, reserved)
         parts.append('<g class="leaders">' + "".join(_leader_svg(m) for m in markers) + "</g>")  # under labels
         parts.extend(_marker_svg(m) for m in markers)
         metres = _nice_length((MAP_WIDTH / 4) / scale * ground)
