@@ -61,6 +61,8 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "walks.confirm_close": (),
     "walks.join": (),
     "walks.qr_code": (),
+    "walks.confirm_revoke": (),
+    "walks.invitation": (),
     "findings.capture": ("saved",),
     "findings.detail": (),
     "findings.edit": (),
