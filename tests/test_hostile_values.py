@@ -62,6 +62,8 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "walks.confirm_revoke": (),
     "walks.join": (),
     "walks.qr_code": (),
+    "walks.confirm_revoke": (),
+    "walks.invitation": (),
     "findings.capture": ("saved",),
     "findings.detail": (),
     "findings.edit": (),

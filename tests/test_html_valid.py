@@ -53,7 +53,7 @@ def pages(app, client, auth):
         walk_id, finding_id, item_id = walk.id, finding.id, item.id
     urls = ["/", f"/walks/{walk_id}", f"/walks/{walk_id}/findings/new", f"/findings/{finding_id}", "/actions/",
             f"/actions/{item_id}", "/followup/", f"/followup/protocol?walk={walk_id}", "/followup/promise",
-            "/followup/dashboard", "/admin/users"]
+            "/followup/dashboard", "/admin/users", f"/walks/{walk_id}/invitation", "/walks/new"]
     rendered = {"login": login_page}
     for url in urls:
         response = client.get(url)

@@ -23,6 +23,7 @@ from flask_login import current_user, login_required, login_user
 from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.auth.limits import too_many_attempts
+from fieldwalk.coordinates import format_position
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db, limiter
 from fieldwalk.labels import label
@@ -286,3 +287,16 @@ def join_link(walk_id: int):
     db.session.commit()
     flash(_("En ny länk är öppen.") if enabled else _("Länken är återkallad och fungerar inte längre."), "success")
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#join")
+
+
+@bp.get("/walks/<int:walk_id>/invitation")
+@login_required
+def invitation(walk_id: int):
+    """A printable A4 invitation: title, time, meeting point, the QR code and the short join link."""
+    walk = _walk_to_manage(walk_id)
+    if not walk.join_enabled:
+        abort(404)
+    return render_template("walks/invitation.html", walk=walk,
+                           join_url=external_url("walks.join", code=walk.join_code),
+                           position=format_position(walk.meeting_lat, walk.meeting_lon)
+                           if walk.meeting_lat is not None and walk.meeting_lon is not None else "")
