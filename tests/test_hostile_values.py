@@ -59,7 +59,6 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "walks.edit": (),
     "walks.detail": (),
     "walks.confirm_close": (),
-    "walks.confirm_revoke": (),
     "walks.join": (),
     "walks.qr_code": (),
     "walks.confirm_revoke": (),
