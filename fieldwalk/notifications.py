@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_date, get_locale, ngettext, to_user_timezone
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
@@ -328,7 +328,7 @@ def _compose_outcome(finding: Finding, outcome: NoticeOutcome) -> tuple[list[str
         news = _("Det du rapporterade kommer inte att åtgärdas.")
     lines = [_("Hej %(name)s!", name=reporter.name), "",
              _("Du loggade ett fynd under vandringen %(walk)s den %(date)s.", walk=walk.title,
-               date=format_date(to_user_timezone(finding.created_at).date())),
+               date=format_day(finding.created_at)),  # the day in Swedish time, en-GB in English
              _("Fynd: %(category)s", category=category)]
     if finding.place:
         lines.append(_("Plats: %(place)s", place=finding.place))

@@ -93,7 +93,9 @@ def _error_page(error: HTTPException):
                 body["fields"].update(found if isinstance(found, dict) else {location: found})
         return jsonify(error=body), error.code
     heading = ERROR_HEADINGS.get(error.code, ERROR_HEADINGS[500 if error.code >= 500 else 400])
-    return render_template("errors/error.html", error=error, heading=heading, message=message), error.code
+    # Not passed as `error`: the page's flash partial shows a form's `error`, which would print Werkzeug's
+    # "400 Bad Request: The browser (or proxy) …" above our heading.
+    return render_template("errors/error.html", code=error.code, heading=heading, message=message), error.code
 
 
 # The page of each status in the interface language: a heading, and the text shown when the code that

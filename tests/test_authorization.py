@@ -74,6 +74,7 @@ MATRIX = {
     "walks.check_place": ("POST", "/walks/{walk_a}/places/{place}/check", STAFF, {"checked": "1"}),
     "walks.join": ("GET", "/join/{code_a}", EVERYONE, None),
     "walks.qr_code": ("GET", "/walks/{walk_a}/qr.svg", STAFF, None),
+    "walks.invitation": ("GET", "/walks/{walk_a}/invitation", STAFF, None),
     "walks.join_link": ("POST", "/walks/{walk_a}/join-link", STAFF, {"enabled": "0"}),
     "walks.remove_participant": ("POST", "/walks/{walk_a}/participants/{participant_a}/remove", STAFF, {}),
     "walks.notify_email": ("POST", "/walks/{walk_a}/notify-email", {"guest_a"}, {"notify_email": "gast@example.org"}),

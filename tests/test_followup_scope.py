@@ -81,7 +81,7 @@ def test_period_protocol_has_one_scope_on_screen_and_in_pdf(client, two_quarters
     items = re.findall(r'<h3>#(\d+) ', html)
     assert sorted(map(int, items)) == sorted([two_quarters["ia1"], two_quarters["ib1"]])  # not A2: internal only
     table = html[html.index('class="findings-table"'):]
-    places = re.findall(r"<strong>([AB]-\w+)</strong>", table)
+    places = re.findall(r"<td class=\"place\">([AB]-\w+)</td>", table)
     assert places == ["B-häcken", "B-korsningen", "B-torget", "B-parken", "A-lampan"]  # A1's finding, not A2's
     assert "Omfattning: vandringar som hölls under perioden (1 st)" in html
     assert "tidigare vandringar som ändrades under perioden (1 st)" in html

@@ -53,12 +53,15 @@ def pages(app, client, auth):
         walk_id, finding_id, item_id = walk.id, finding.id, item.id
     urls = ["/", f"/walks/{walk_id}", f"/walks/{walk_id}/findings/new", f"/findings/{finding_id}", "/actions/",
             f"/actions/{item_id}", "/followup/", f"/followup/protocol?walk={walk_id}", "/followup/promise",
-            "/followup/dashboard", "/admin/users"]
+            "/followup/dashboard", "/admin/users", f"/walks/{walk_id}/invitation", "/walks/new"]
     rendered = {"login": login_page}
     for url in urls:
         response = client.get(url)
         if response.status_code == 200 and response.mimetype == "text/html":
             rendered[url] = response.get_data(as_text=True)
+    missing = client.get("/sidan-finns-inte")  # the error page
+    assert missing.status_code == 404
+    rendered["404"] = missing.get_data(as_text=True)
     return rendered
 
 

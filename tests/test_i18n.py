@@ -68,3 +68,15 @@ def test_no_untranslated_text_in_templates():
             if re.search(r"[A-Za-zÅÄÖåäö]{2,}", words):
                 offenders.append(f"{path.name}: {text.strip()}")
     assert offenders == []
+
+
+def test_an_error_page_shows_only_its_own_translated_text(client, auth):
+    """The page's error object once reached the form-error banner of every page (`error` in _flashes.html),
+    which printed Werkzeug's English "404 Not Found: The requested URL…" above the translated text."""
+    auth.login(Role.COORDINATOR)
+    for language, heading in (("sv", "Sidan finns inte"), ("en", "Page not found")):
+        client.post("/language", data={"language": language, "next": "/"})
+        page = client.get("/findings/99999")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 404 and heading in html
+        assert "Not Found:" not in html and "requested URL" not in html and 'id="form-error"' not in html

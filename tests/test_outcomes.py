@@ -92,6 +92,7 @@ def test_a_bad_address_is_refused_with_what_was_typed_kept(app, client, make_wal
     response = _join(app, client, walk_id, notify_email="gunnel@", name="Gunnel Gäst")
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "Skriv en e-postadress" in page
+    assert 'id="form-error">Kontrollera de markerade fälten.' in page  # at the top: the field is below the fold
     assert 'value="Gunnel Gäst"' in page and 'value="gunnel@"' in page
     with app.app_context():
         assert db.session.scalar(select(User).filter_by(name="Gunnel Gäst")) is None

@@ -2,6 +2,7 @@
 the optional tile background fetched from a real local tile server, cached, and given up on a dead one."""
 
 import io
+import math
 import re
 import socket
 import threading
@@ -167,3 +168,57 @@ def test_a_tile_server_answering_garbage_gives_the_schematic_map(client, walk_wi
     tiles_config["PROTOCOL_TILES_URL"] = tile_server.url.replace(".png", ".txt")  # the server answers 404
     html = client.get(f"/followup/protocol?walk={walk_with_findings}").get_data(as_text=True)
     assert "<image" not in html and "1–5" in html
+
+
+def _label_boxes(svg: str) -> list[tuple[float, float, float, float]]:
+    """Each marker's outline from the SVG: its rounded rect, or its circle's square."""
+    boxes = []
+    for group in re.findall(r'<g class="marker"[^>]*>(.*?)</g>', svg):
+        if rect := re.search(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"', group):
+            x, y, w, h = map(float, rect.groups())
+            boxes.append((x, y, x + w, y + h))
+        else:
+            cx, cy, r = map(float, re.search(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"', group).groups())
+            boxes.append((cx - r, cy - r, cx + r, cy + r))
+    return boxes
+
+
+def _assert_no_label_overlaps(svg: str):
+    boxes = _label_boxes(svg)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+        assert 0 <= a[0] and a[2] <= 640 and 0 <= a[1] and a[3] <= 400
+
+
+def test_a_walk_of_30_findings_keeps_them_apart_each_near_its_spot():
+    # The big_walk fixture's positions: about 15 px apart on the map, which used to chain into one "1–30".
+    points = [MapPoint(n + 1, 56.88 + n / 2000, 14.80 + n / 1500) for n in range(30)]
+    svg = str(findings_map(points, "Karta"))
+    groups = _marker_numbers(svg)
+    assert len(groups) >= 10
+    assert sorted(n for g in groups for n in g) == list(range(1, 31))
+    _assert_no_label_overlaps(svg)
+    # Every moved label has a leader line to its spot, and stays near it.
+    for x1, y1, x2, y2 in re.findall(r'<line class="leader" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" '
+                                     r'y2="([\d.]+)"', svg):
+        assert math.dist((float(x1), float(y1)), (float(x2), float(y2))) < 80
+
+
+def test_one_exact_spot_beside_a_crowded_walk_still_reads_1_3_to_6():
+    same = (56.8790, 14.8060)
+    points = [MapPoint(n, *same) for n in (1, 3, 4, 5, 6)]
+    points += [MapPoint(n, 56.8790 + (n - 6) / 4000, 14.8060 + (n - 6) / 3000) for n in (2, *range(7, 25))]
+    svg = str(findings_map(points, "Karta"))
+    groups = _marker_numbers(svg)
+    assert {1, 3, 4, 5, 6} in groups and len(groups) >= 10
+    assert sorted(n for g in groups for n in g) == list(range(1, 25))
+    assert "1, 3–6" in re.findall(r">([^<>]+)</text>", svg)
+    _assert_no_label_overlaps(svg)
+
+
+def test_a_crowd_too_big_for_the_map_merges_rather_than_overlaps():
+    points = [MapPoint(n, 56.8790 + (n % 20) / 20000, 14.8060 + (n // 20) / 15000) for n in range(1, 401)]
+    svg = str(findings_map(points, "Karta"))
+    assert sorted(n for g in _marker_numbers(svg) for n in g) == list(range(1, 401))
+    _assert_no_label_overlaps(svg)

@@ -1,5 +1,7 @@
 """Forms for creating, editing, moving and commenting on action items, and the list's filters."""
 
+from datetime import date, timedelta
+
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,10 +22,18 @@ from wtforms.validators import DataRequired, Length, Optional
 from fieldwalk.actions.queries import assignee_choices, party_choices
 from fieldwalk.findings.queries import active_categories
 from fieldwalk.labels import TRANSITION_VERBS, choices
+from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionStatus, Priority, User
 from fieldwalk.permissions import is_party_member
 from fieldwalk.query_args import choice_id
 from fieldwalk.walks.queries import list_walks
+
+DEFAULT_DUE_DAYS = 90  # Many kommuner aim to finish their own actions within about six months.
+
+
+def default_due_date() -> date:
+    """The due date a new action item's form proposes: DEFAULT_DUE_DAYS after today in the kommun."""
+    return local_today() + timedelta(days=DEFAULT_DUE_DAYS)
 
 
 class ActionItemForm(FlaskForm):

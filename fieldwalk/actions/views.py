@@ -1,6 +1,5 @@
 """Action item pages: the filtered list, create from findings, the item with its timeline, changes."""
 
-from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from fieldwalk.actions import operations
-from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
+from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form, default_due_date
 from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, get_user, party_choices
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
@@ -21,7 +20,6 @@ from fieldwalk.query_args import query_id, query_ids, query_page
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
 
-DEFAULT_DUE_DAYS = 90  # Many kommuner aim to finish their own actions within about six months.
 
 
 def _one_photo(upload):
@@ -68,7 +66,7 @@ def create():
         form.title.data = f"{name}: {first.place or first.description[:60]}".strip(": ")
         form.description.data = "\n".join(f.description for f in findings if f.description)
         form.responsible_party.data = first.category.default_party_id or 0
-        form.due_date.data = date.today() + timedelta(days=DEFAULT_DUE_DAYS)
+        form.due_date.data = default_due_date()
         form.priority.data = (Priority.HIGH if any(f.severity.value == "high" for f in findings)
                               else Priority.MEDIUM).value
     error = None

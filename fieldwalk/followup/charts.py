@@ -65,13 +65,15 @@ def _run_text(run: list[int]) -> str:
 
 @dataclass
 class _Marker:
-    """Findings drawn as one marker: those within a few pixels of each other on the map."""
+    """Findings drawn as one marker (those at nearly the same point), and where its label is drawn."""
 
     points: list[MapPoint]
     xy: list[tuple[float, float]]
+    at: tuple[float, float] | None = None  # the label's centre when it was moved off the spot
 
     @property
     def centre(self) -> tuple[float, float]:
+        """The true spot: the mean of the findings' positions."""
         return (sum(x for x, _ in self.xy) / len(self.xy), sum(y for _, y in self.xy) / len(self.xy))
 
     def lines(self) -> list[str]:
@@ -85,12 +87,18 @@ class _Marker:
                 line = f"{line}, {part}" if line else part
         return lines + [line]
 
-    def box(self) -> tuple[float, float, float, float]:
-        """The marker's outline (x0, y0, x1, y1), kept inside the map."""
+    def size(self) -> tuple[float, float]:
+        """The label's width and height in pixels."""
         lines = self.lines()
         width = max(22.0, max(len(line) for line in lines) * CHAR_PX + 12)
         height = 22.0 if len(lines) == 1 else LINE_PX * len(lines) + 8
-        x, y = self.centre
+        return width, height
+
+    def box(self, at: tuple[float, float] | None = None) -> tuple[float, float, float, float]:
+        """The label's outline (x0, y0, x1, y1) centred on `at` (default: where it is drawn), kept inside
+        the map."""
+        width, height = self.size()
+        x, y = at or self.at or self.centre
         x = min(max(x, width / 2 + 2), MAP_WIDTH - width / 2 - 2)
         y = min(max(y, height / 2 + 2), MAP_HEIGHT - height / 2 - 2)
         return x - width / 2, y - height / 2, x + width / 2, y + height / 2
@@ -98,49 +106,133 @@ class _Marker:
 
 LABEL_LINE_CHARS = 24
 CHAR_PX, LINE_PX = 6.6, 13  # bold 11 px digits are about 6.2 px wide
-GROUP_PX = 20  # two 11 px circles closer than this would cover each other's numbers
+MERGE_PX = 4  # findings closer than this on the map are one place: one marker lists them all
+LABEL_GAP = 2  # white space kept between two labels
+RING_STEP = 8  # px between the rings of candidate places around a crowded spot
+MAX_LEADER_PX = 72  # no label further than this from its spot
 
 
-def _overlap(a: tuple, b: tuple, gap: float = -6) -> bool:
-    """Boxes overlapping by more than -gap px (two circles 16 px apart still show both numbers)."""
+def _overlap(a: tuple, b: tuple, gap: float = LABEL_GAP) -> bool:
+    """Boxes closer than gap px (or overlapping)."""
     return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
 
 
-def group_markers(points: list[MapPoint], xy: list[tuple[float, float]]) -> list[_Marker]:
-    """Points whose markers would touch, merged into one marker listing all their numbers, until no two
-    markers overlap: every number stays legible (findings logged at one spot used to hide each other)."""
-    markers = [_Marker([p], [c]) for p, c in zip(points, xy, strict=True)]
+def _merge_same_spot(points: list[MapPoint], xy: list[tuple[float, float]]) -> list[_Marker]:
+    """Findings within MERGE_PX of each other (chained), one marker each group."""
+    parent = list(range(len(points)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # Grid buckets keep this near-linear: only points in neighbouring cells can be that close.
+    buckets: dict[tuple[int, int], list[int]] = {}
+    for i, (x, y) in enumerate(xy):
+        buckets.setdefault((int(x // MERGE_PX), int(y // MERGE_PX)), []).append(i)
+    for (gx, gy), members in buckets.items():
+        near = [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in buckets.get((gx + dx, gy + dy), [])]
+        for i in members:
+            for j in near:
+                if j > i and math.dist(xy[i], xy[j]) <= MERGE_PX:
+                    parent[root(j)] = root(i)
+    groups: dict[int, _Marker] = {}
+    for i, (point, spot) in enumerate(zip(points, xy, strict=True)):
+        group = groups.setdefault(root(i), _Marker([], []))
+        group.points.append(point)
+        group.xy.append(spot)
+    return list(groups.values())
+
+
+def _candidates(centre: tuple[float, float]):
+    """The spot itself, then places on widening rings around it (more places on the wider rings), no
+    further than MAX_LEADER_PX: a label far from its spot would no longer say where the finding is."""
+    yield centre
+    for ring in range(1, MAX_LEADER_PX // RING_STEP + 1):
+        radius = ring * RING_STEP + 6
+        count = max(8, int(2 * math.pi * radius / 12))
+        turn = ring * 0.5  # each ring starts a little further round, so the leader lines do not line up
+        for k in range(count):
+            angle = turn + 2 * math.pi * k / count
+            yield centre[0] + radius * math.cos(angle), centre[1] + radius * math.sin(angle)
+
+
+class _Taken:
+    """Label boxes already placed, in grid cells so a test looks only at its neighbours."""
+
+    CELL = 64
+
+    def __init__(self):
+        self.cells: dict[tuple[int, int], list[tuple]] = {}
+
+    def _keys(self, box: tuple):
+        """The cells a box (grown by the gap kept between labels) touches."""
+        for gx in range(int((box[0] - LABEL_GAP) // self.CELL), int((box[2] + LABEL_GAP) // self.CELL) + 1):
+            for gy in range(int((box[1] - LABEL_GAP) // self.CELL), int((box[3] + LABEL_GAP) // self.CELL) + 1):
+                yield gx, gy
+
+    def hits(self, box: tuple, gap: float = LABEL_GAP, skip: tuple | None = None) -> bool:
+        """Whether the box comes closer than gap to a box taken (other than skip)."""
+        return any(other != skip and _overlap(box, other, gap)
+                   for key in self._keys(box) for other in self.cells.get(key, ()))
+
+    def add(self, box: tuple):
+        for key in self._keys(box):
+            self.cells.setdefault(key, []).append(box)
+
+
+def _place(markers: list[_Marker], reserved: list[tuple] = ()) -> list[_Marker]:
+    """Give every marker a label place that overlaps no other label, no reserved box (scale bar, north
+    arrow) nor another spot's dot, as close to its spot as possible; returns the markers that found no
+    place near their spot."""
+    taken, stuck = _Taken(), []
+    for box in reserved:
+        taken.add(box)
+    spots = _Taken()  # other findings' true spots, as small boxes a moved label must keep off
+    for marker in markers:
+        x, y = marker.centre
+        spots.add((x - 3, y - 3, x + 3, y + 3))
+    for marker in markers:
+        own = marker.centre
+        for at in _candidates(own):
+            box = marker.box(at)
+            if taken.hits(box):
+                continue
+            if at != own:  # a moved label must not hide another finding's spot (a 6 px box round it)
+                if spots.hits(box, gap=0, skip=(own[0] - 3, own[1] - 3, own[0] + 3, own[1] + 3)):
+                    continue
+            marker.at = None if at == own else ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            taken.add(box)
+            break
+        else:
+            stuck.append(marker)
+    return stuck
+
+
+def group_markers(points: list[MapPoint], xy: list[tuple[float, float]],
+                  reserved: list[tuple] = ()) -> list[_Marker]:
+    """Findings at (nearly) the same point share one marker listing all their numbers; a marker that
+    would cover another is moved to a free place on a ring around its spot, joined to it by a leader
+    line, so every number stays legible and near where the finding is."""
+    markers = _merge_same_spot(points, xy)
     while True:
-        boxes = [m.box() for m in markers]
-        parent = list(range(len(markers)))
-
-        def root(i: int, parent: list[int] = parent) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        merged = False
-        # Grid buckets keep this near-linear: only markers in neighbouring cells can overlap.
-        cell = max([GROUP_PX] + [b[2] - b[0] for b in boxes] + [b[3] - b[1] for b in boxes])
-        buckets: dict[tuple[int, int], list[int]] = {}
-        for i, b in enumerate(boxes):
-            buckets.setdefault((int(b[0] // cell), int(b[1] // cell)), []).append(i)
-        for (gx, gy), members in buckets.items():
-            near = [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in buckets.get((gx + dx, gy + dy), [])]
-            for i in members:
-                for j in near:
-                    if j > i and root(i) != root(j) and _overlap(boxes[i], boxes[j]):
-                        parent[root(j)] = root(i)
-                        merged = True
-        if not merged:
+        # Crowded spots first (their labels are the widest), then in number order.
+        markers.sort(key=lambda m: (-len(m.points), min(p.number for p in m.points)))
+        stuck = _place(markers, reserved)
+        if not stuck:
             return sorted(markers, key=lambda m: min(p.number for p in m.points))
-        groups: dict[int, _Marker] = {}
-        for i, marker in enumerate(markers):
-            group = groups.setdefault(root(i), _Marker([], []))
-            group.points += marker.points
-            group.xy += marker.xy
-        markers = list(groups.values())
+        # Too crowded to keep them apart near their spots: each stuck marker joins its nearest
+        # neighbour's label (the last resort; the numbers stay legible, together).
+        ids = {id(m) for m in stuck}
+        free = [m for m in markers if id(m) not in ids]
+        if not free:
+            free, stuck = stuck[:1], stuck[1:]
+        for marker in stuck:
+            nearest = min(free, key=lambda m: math.dist(m.centre, marker.centre))
+            nearest.points += marker.points
+            nearest.xy += marker.xy
+        markers = free
 
 
 # background(zoom, left, top, width, height) → image bytes of that part of the world at that zoom
@@ -153,7 +245,8 @@ def findings_map(points: list[MapPoint], title: str, background: Background | No
                  attribution: str = "", max_zoom: int = 18) -> Markup:
     """The points scaled into a box, numbered like the list beside it, with a scale bar and north arrow.
 
-    Findings at (nearly) the same spot share one marker that lists all their numbers ("1, 3–6"). With a
+    Findings at (nearly) the same spot share one marker that lists all their numbers ("1, 3–6"); markers
+    that would cover each other are moved apart with a leader line to their spot. With a
     background, the map is drawn on map tiles at the largest zoom that fits every point; when the tiles
     cannot be had, the schematic map is drawn instead.
     """
@@ -189,8 +282,12 @@ def findings_map(points: list[MapPoint], title: str, background: Background | No
                              f'<line x1="0" y1="{MAP_HEIGHT * i / 4:.0f}" x2="{MAP_WIDTH}" '
                              f'y2="{MAP_HEIGHT * i / 4:.0f}" stroke="#dde3e8"/>')
         pixels = [(MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 - (y - cy) * scale) for x, y in xy]
-        for marker in group_markers(points, pixels):
-            parts.append(_marker_svg(marker))
+        # The scale bar (at most a quarter of the width plus its text) and the north arrow stay clear.
+        reserved = [(PAD - 6, MAP_HEIGHT - 30, PAD + MAP_WIDTH / 4 + 54, MAP_HEIGHT - 6),
+                    (MAP_WIDTH - 32, 6, MAP_WIDTH - 12, 44)]
+        markers = group_markers(points, pixels, reserved)
+        parts.append('<g class="leaders">' + "".join(_leader_svg(m) for m in markers) + "</g>")  # under labels
+        parts.extend(_marker_svg(m) for m in markers)
         metres = _nice_length((MAP_WIDTH / 4) / scale * ground)
         bar = metres / ground * scale
         parts.append(f'<g font-size="12" fill="#1f2328"><rect x="{PAD - 6}" y="{MAP_HEIGHT - 30}" '
@@ -209,9 +306,26 @@ def findings_map(points: list[MapPoint], title: str, background: Background | No
     return Markup("".join(parts))
 
 
+def _fill(marker: _Marker) -> str:
+    return "#1c6b35" if all(p.positive for p in marker.points) else "#b3261e"
+
+
+def _leader_svg(marker: _Marker) -> str:
+    """A thin line from a moved label to its true spot, which gets a small dot ("" when not moved)."""
+    x0, y0, x1, y1 = marker.box()
+    x, y = (x0 + x1) / 2, (y0 + y1) / 2
+    cxs, cys = marker.centre
+    if abs(cxs - x) <= 1 and abs(cys - y) <= 1:
+        return ""
+    fill = _fill(marker)
+    return (f'<line class="leader" x1="{x:.1f}" y1="{y:.1f}" x2="{cxs:.1f}" y2="{cys:.1f}" stroke="{fill}" '
+            f'stroke-width="1.5"/><circle cx="{cxs:.1f}" cy="{cys:.1f}" r="3" fill="{fill}" stroke="#fff" '
+            f'stroke-width="1"/>')
+
+
 def _marker_svg(marker: _Marker) -> str:
     """A circle for one finding, a rounded label listing the numbers for findings at one spot."""
-    fill = "#1c6b35" if all(p.positive for p in marker.points) else "#b3261e"
+    fill = _fill(marker)
     x0, y0, x1, y1 = marker.box()
     x, y = (x0 + x1) / 2, (y0 + y1) / 2
     lines = marker.lines()
@@ -220,10 +334,6 @@ def _marker_svg(marker: _Marker) -> str:
     if len(marker.points) == 1 and len(lines[0]) <= 2:
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="11" fill="{fill}" stroke="#fff" stroke-width="2"/>')
     else:
-        cxs, cys = marker.centre
-        if abs(cxs - x) > 1 or abs(cys - y) > 1:  # the label was pushed inside the map: point at the spot
-            out.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{cxs:.1f}" y2="{cys:.1f}" stroke="{fill}" '
-                       f'stroke-width="2"/><circle cx="{cxs:.1f}" cy="{cys:.1f}" r="3" fill="{fill}"/>')
         out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="11" '
                    f'fill="{fill}" stroke="#fff" stroke-width="2"/>')
     first = y - (len(lines) - 1) * LINE_PX / 2 + 4

@@ -1,7 +1,7 @@
 """Follow-up pages: meetings (step through the open items), protocols on screen and as PDF, the dashboard."""
 
 import base64
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, to_user_timezone
@@ -10,9 +10,8 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from fieldwalk.actions import operations as actions
-from fieldwalk.actions.forms import ActionItemForm
+from fieldwalk.actions.forms import ActionItemForm, default_due_date
 from fieldwalk.actions.queries import get_party, get_user, party_choices
-from fieldwalk.actions.views import DEFAULT_DUE_DAYS
 from fieldwalk.dates import format_day
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
@@ -36,7 +35,6 @@ from fieldwalk.followup.queries import (
 )
 from fieldwalk.followup.tiles import TileBackground
 from fieldwalk.labels import TRANSITION_VERBS, label
-from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionStatus, Category, Finding, Priority, PromiseCommitment, PromiseKind, Severity
 from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.photo_service import photo_store
@@ -119,7 +117,7 @@ def _triage_page(meeting, finding, untriaged, item_form=None, none_form=None, er
         item_form.title.data = f"{name}: {finding.place or finding.description[:60]}".strip(": ")
         item_form.description.data = finding.description
         item_form.responsible_party.data = finding.category.default_party_id or 0
-        item_form.due_date.data = local_today() + timedelta(days=DEFAULT_DUE_DAYS)
+        item_form.due_date.data = default_due_date()
         item_form.priority.data = (Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM).value
     position = next(n for n, f in enumerate(untriaged) if f.id == finding.id)
     return render_template(

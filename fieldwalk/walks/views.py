@@ -23,6 +23,7 @@ from flask_login import current_user, login_required, login_user
 from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.auth.limits import too_many_attempts
+from fieldwalk.coordinates import format_position
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db, limiter
 from fieldwalk.labels import label
@@ -229,7 +230,9 @@ def join(code: str):
         if guest:
             login_user(user, remember=True)  # a phone that drops the tab mid-walk keeps the guest in
         return redirect(url_for("findings.capture", walk_id=walk.id))
-    return render_template("walks/join.html", walk=walk, form=form, guest=guest), 400 if form.errors else 200
+    # A refusal says so at the top too: on a phone the field's own message is below the fold.
+    error = _("Kontrollera de markerade fälten.") if form.errors else None
+    return render_template("walks/join.html", walk=walk, form=form, guest=guest, error=error), 400 if error else 200
 
 
 @bp.post("/walks/<int:walk_id>/participants/<int:user_id>/remove")
@@ -284,3 +287,16 @@ def join_link(walk_id: int):
     db.session.commit()
     flash(_("En ny länk är öppen.") if enabled else _("Länken är återkallad och fungerar inte längre."), "success")
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#join")
+
+
+@bp.get("/walks/<int:walk_id>/invitation")
+@login_required
+def invitation(walk_id: int):
+    """A printable A4 invitation: title, time, meeting point, the QR code and the short join link."""
+    walk = _walk_to_manage(walk_id)
+    if not walk.join_enabled:
+        abort(404)
+    return render_template("walks/invitation.html", walk=walk,
+                           join_url=external_url("walks.join", code=walk.join_code),
+                           position=format_position(walk.meeting_lat, walk.meeting_lon)
+                           if walk.meeting_lat is not None and walk.meeting_lon is not None else "")

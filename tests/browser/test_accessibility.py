@@ -56,14 +56,15 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
   .filter(([e, r]) => r.width < 44 || r.height < 44)
   .map(([e, r]) => 'small target ' + (e.id || e.className || e.tagName)
                    + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
-STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{joined}", "/walks/{walk}/findings/new",
+STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{walk}/invitation", "/walks/{joined}",
+               "/walks/{walk}/findings/new",
                "/findings/{finding}",
                "/actions/", "/actions/{item}", "/actions/{item}/edit", "/followup/", "/followup/meetings/{meeting}",
                "/followup/meetings/{open_meeting}", "/followup/meetings/{open_meeting}/findings/{untriaged}",
                "/followup/protocol?walk={walk}", "/followup/protocol?meeting={meeting}", "/followup/dashboard",
                "/followup/promise", "/followup/promise/{commitment}/edit", "/admin/users",
-               "/admin/categories", "/admin/audit", "/account/password"]
-PUBLIC_PAGES = ["/login", "/reset", "/join/{code}"]
+               "/admin/categories", "/admin/audit", "/account/password", "/walks/999999"]
+PUBLIC_PAGES = ["/login", "/reset", "/join/{code}", "/sidan-finns-inte"]  # the last: the 404 page
 
 
 def _checker(page, demo, problems):
