@@ -71,11 +71,9 @@ run-https: setup
 
 # ruff check, ruff format --check, and eslint (a devDependency in package.json, installed by npm ci in
 # `make vendor`) on static/js.
-# TODO(lead): after merging all branches run `ruff format .` once, commit it, then delete the `|| echo …`
-# guard below so that a format difference fails `make lint`.
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check --quiet . || echo "lint: ruff format --check not enforced yet (see TODO)"
+	$(BIN)/ruff format --check --quiet .
 	npx --no-install eslint static/js
 
 test: setup lint

@@ -22,8 +22,14 @@ TARGET_SECONDS = 30.0
 
 def machine() -> str:
     """CPU count and model of this machine."""
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "?")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
     return f"nproc={os.cpu_count()}, {model}"
 
 
@@ -37,9 +43,25 @@ def main() -> int:
         result_file = Path(tmp) / "results.jsonl"
         env = {**os.environ, "FIELDWALK_BENCH_RESULT": str(result_file)}
         for _ in range(args.runs):
-            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                            "tests/browser/test_capture_throttled.py", "-k", "sqlite"],
-                           cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:randomly",
+                    "-p",
+                    "no:cacheprovider",
+                    "tests/browser/test_capture_throttled.py",
+                    "-k",
+                    "sqlite",
+                ],
+                cwd=ROOT,
+                env=env,
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
         runs = [json.loads(line) for line in result_file.read_text().splitlines()] if result_file.exists() else []
     if not runs:
         print("capture_throttled: no run finished (is Chromium installed?)", file=sys.stderr)
@@ -49,15 +71,19 @@ def main() -> int:
     request = statistics.median(r["request_bytes"] for r in runs)
     original = runs[0]["original_bytes"]
     ok = median <= TARGET_SECONDS and len(runs) == args.runs
-    report = (f"capture_throttled: {len(runs)}/{args.runs} runs; Save → confirmation median {median:.1f} s "
-              f"(runs {', '.join(f'{s:.1f}' for s in seconds)}); request {request / 1e6:.2f} MB for originals of "
-              f"{original / 1e6:.2f} MB; stored {runs[0]['stored_sizes']}; Chromium {runs[0]['chromium']}; "
-              f"{machine()}; target <= {TARGET_SECONDS:.0f} s: {'PASS' if ok else 'FAIL'}")
+    report = (
+        f"capture_throttled: {len(runs)}/{args.runs} runs; Save → confirmation median {median:.1f} s "
+        f"(runs {', '.join(f'{s:.1f}' for s in seconds)}); request {request / 1e6:.2f} MB for originals of "
+        f"{original / 1e6:.2f} MB; stored {runs[0]['stored_sizes']}; Chromium {runs[0]['chromium']}; "
+        f"{machine()}; target <= {TARGET_SECONDS:.0f} s: {'PASS' if ok else 'FAIL'}"
+    )
     print(report, file=sys.stderr if args.markdown else sys.stdout)
     if args.markdown:
-        print(f"| {date.today().isoformat()} | {median:.1f} s | {', '.join(f'{s:.1f}' for s in seconds)} | "
-              f"{request / 1e6:.2f} MB | {original / 1e6:.2f} MB | Chromium {runs[0]['chromium']} | {machine()} | "
-              f"{'PASS' if ok else 'FAIL'} |")
+        print(
+            f"| {date.today().isoformat()} | {median:.1f} s | {', '.join(f'{s:.1f}' for s in seconds)} | "
+            f"{request / 1e6:.2f} MB | {original / 1e6:.2f} MB | Chromium {runs[0]['chromium']} | {machine()} | "
+            f"{'PASS' if ok else 'FAIL'} |"
+        )
     return 0 if ok else 1
 
 

@@ -48,16 +48,23 @@ def main() -> None:
     from fieldwalk.seed import create_user, ensure_reference_data
 
     base = Path(tempfile.mkdtemp(prefix="fieldwalk-bombs-"))
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'bench.sqlite'}",
-                      "PHOTO_DIR": str(base / "photos"), "MAIL_OUTBOX": str(base / "outbox"),
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base / 'bench.sqlite'}",
+            "PHOTO_DIR": str(base / "photos"),
+            "MAIL_OUTBOX": str(base / "outbox"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
         ensure_reference_data()
         create_user("bench@example.com", "Bench", "bench password 1", Role.COORDINATOR)
-        walk = Walk(title="Bench", area="Centrum", starts_at=datetime(2026, 11, 24, 17, 0),
-                    status=WalkStatus.ONGOING)
+        walk = Walk(title="Bench", area="Centrum", starts_at=datetime(2026, 11, 24, 17, 0), status=WalkStatus.ONGOING)
         db.session.add(walk)
         db.session.commit()
         walk_id, category = walk.id, db.session.scalar(db.select(Category.id))
@@ -71,8 +78,11 @@ def main() -> None:
     }
     print(f"{'case':40} {'bytes':>8} {'status':>6} {'seconds':>8}")
     for name, files in cases.items():
-        data = {"category": category, "description": "bench",
-                "photos": [(io.BytesIO(f), f"{n}.png") for n, f in enumerate(files)]}
+        data = {
+            "category": category,
+            "description": "bench",
+            "photos": [(io.BytesIO(f), f"{n}.png") for n, f in enumerate(files)],
+        }
         started = time.perf_counter()
         response = client.post(f"/walks/{walk_id}/findings/new", data=data)
         elapsed = time.perf_counter() - started

@@ -243,10 +243,7 @@ def machine_description() -> str:
                     break
     except OSError:
         pass
-    return (
-        f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}, "
-        f"Pillow {PIL.__version__}"
-    )
+    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}, Pillow {PIL.__version__}"
 
 
 def parent_main(args: argparse.Namespace) -> int:
@@ -263,9 +260,7 @@ def parent_main(args: argparse.Namespace) -> int:
         src = tmpdir / "phone.jpg"
         # Built in its own process: a child inherits its parent's ru_maxrss across
         # fork/exec, so a parent bloated by image synthesis would mask the children's peaks.
-        subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--make-input", str(src)], check=True
-        )
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--make-input", str(src)], check=True)
         src_bytes = src.stat().st_size
 
         results: dict[str, list[dict]] = {"ours": [], "naive": []}
@@ -274,9 +269,7 @@ def parent_main(args: argparse.Namespace) -> int:
             # Interleaved so that machine noise hits both pipelines alike.
             for pipeline in ("ours", "naive"):
                 outdir = tmpdir / f"{pipeline}-{rep}"
-                results[pipeline].append(
-                    run_child(pipeline, src, outdir, naive_extra if pipeline == "naive" else [])
-                )
+                results[pipeline].append(run_child(pipeline, src, outdir, naive_extra if pipeline == "naive" else []))
                 if pipeline == "ours" and not naive_extra:
                     # The naive pipeline resizes to exactly our output sizes, so the
                     # outputs are comparable pixel for pixel.
@@ -291,12 +284,8 @@ def parent_main(args: argparse.Namespace) -> int:
                             f"{th.width}x{th.height}",
                         ]
         last = args.reps - 1
-        image_psnr = psnr(
-            tmpdir / f"ours-{last}" / "image.jpg", tmpdir / f"naive-{last}" / "image.jpg"
-        )
-        thumb_psnr = psnr(
-            tmpdir / f"ours-{last}" / "thumb.jpg", tmpdir / f"naive-{last}" / "thumb.jpg"
-        )
+        image_psnr = psnr(tmpdir / f"ours-{last}" / "image.jpg", tmpdir / f"naive-{last}" / "image.jpg")
+        thumb_psnr = psnr(tmpdir / f"ours-{last}" / "thumb.jpg", tmpdir / f"naive-{last}" / "thumb.jpg")
         out_size = naive_extra[1]
         out_bytes = (tmpdir / f"ours-{last}" / "image.jpg").stat().st_size
 
@@ -400,9 +389,7 @@ def parent_main(args: argparse.Namespace) -> int:
 def main() -> int:
     """Parse arguments and dispatch to the parent or a child run."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--child", dest="pipeline", choices=("ours", "naive"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--child", dest="pipeline", choices=("ours", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("path", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("outdir", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--make-input", help=argparse.SUPPRESS)
@@ -412,8 +399,7 @@ def main() -> int:
     parser.add_argument(
         "--markdown",
         action="store_true",
-        help="print a markdown table row for docs/benchmarks.md on stdout "
-        "(the report then goes to stderr)",
+        help="print a markdown table row for docs/benchmarks.md on stdout (the report then goes to stderr)",
     )
     args = parser.parse_args()
     if args.make_input:

@@ -69,8 +69,13 @@ def create_user_command(email, name, role, organisation, party, password) -> Non
 
 @click.command("send-reminders")
 @with_appcontext
-@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Remind as of this day (YYYY-MM-DD) instead of today.")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Remind as of this day (YYYY-MM-DD) instead of today.",
+)
 def send_reminders_command(on) -> None:
     """Mail each responsible party its overdue and soon-due action items, once per item and period (cron)."""
     today = on.date() if on else date.today()
@@ -83,8 +88,10 @@ def send_reminders_command(on) -> None:
         click.echo(f"No e-mail address for {name!r} ({count} items); add one to the party or a member.")
     for name, error in run.failed:
         click.echo(f"Could not mail {name!r}: {error}", err=True)
-    click.echo(f"{run.period}: sent {run.mails} mails about {run.items} items; "
-               f"{len(run.without_address)} parties without address; {len(run.failed)} failed.")
+    click.echo(
+        f"{run.period}: sent {run.mails} mails about {run.items} items; "
+        f"{len(run.without_address)} parties without address; {len(run.failed)} failed."
+    )
     if run.failed:
         raise click.exceptions.Exit(1)
 
@@ -94,16 +101,22 @@ photos = AppGroup("photos", help="Photo file maintenance.")
 
 @photos.command("gc")
 @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
-@click.option("--grace-hours", type=click.FloatRange(min=0), default=None,
-              help="Keep unreferenced files younger than this (default: PHOTO_GC_GRACE_HOURS).")
+@click.option(
+    "--grace-hours",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Keep unreferenced files younger than this (default: PHOTO_GC_GRACE_HOURS).",
+)
 def photos_gc_command(dry_run: bool, grace_hours: float | None) -> None:
     """Remove photo files that no photo row refers to and that are older than the grace period (cron)."""
     grace = current_app.config["PHOTO_GC_GRACE_HOURS"] if grace_hours is None else grace_hours
     run = collect_garbage(grace, dry_run=dry_run)
     for path in run.removed:
         click.echo(f"{'would remove' if dry_run else 'removed'} {path}")
-    click.echo(f"{len(run.removed)} unreferenced files {'to remove' if dry_run else 'removed'}; kept "
-               f"{run.kept_referenced} in use and {run.kept_recent} younger than {grace:g} hours.")
+    click.echo(
+        f"{len(run.removed)} unreferenced files {'to remove' if dry_run else 'removed'}; kept "
+        f"{run.kept_referenced} in use and {run.kept_recent} younger than {grace:g} hours."
+    )
 
 
 def init_app(app: Flask) -> None:

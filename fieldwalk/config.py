@@ -84,8 +84,15 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_OUTBOX": None,  # set in load_config: instance/outbox
     # Static files and data compressed on the way out (gzip/brotli); HTML pages are not, so a page's
     # CSRF token never shares a compressed response with text from the request (BREACH).
-    "COMPRESS_MIMETYPES": ["text/css", "text/javascript", "application/javascript", "image/svg+xml",
-                           "application/manifest+json", "application/geo+json", "application/json"],
+    "COMPRESS_MIMETYPES": [
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "image/svg+xml",
+        "application/manifest+json",
+        "application/geo+json",
+        "application/json",
+    ],
     "DUE_SOON_DAYS": 14,
     # A finding made on a phone before its walk was closed (genomförd) is still accepted this many
     # days after closing: the phone may have had no network until then.
@@ -120,8 +127,9 @@ FORM_MARGIN_BYTES = 1024 * 1024
 
 def request_size_limit(config: dict[str, Any]) -> int:
     """The largest request body accepted: a full set of photos at the per-photo limit plus the form."""
-    return (config["PHOTO_MAX_PER_FINDING"] * config["PHOTO_MAX_BYTES"]
-            + config["MAX_FORM_MEMORY_SIZE"] + FORM_MARGIN_BYTES)
+    return (
+        config["PHOTO_MAX_PER_FINDING"] * config["PHOTO_MAX_BYTES"] + config["MAX_FORM_MEMORY_SIZE"] + FORM_MARGIN_BYTES
+    )
 
 
 def _dev_secret_key(instance_path: Path) -> str:
@@ -153,9 +161,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'fieldwalk.sqlite'}"
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):  # Heroku-style URLs
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://"):]
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://") :]
     elif uri.startswith("postgresql://"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
     if not app.config.get("PHOTO_DIR"):
@@ -199,8 +207,10 @@ def _check_base_url(app: Flask) -> None:
         app.config["BASE_URL"] = DEV_BASE_URL
     base = urlsplit(app.config["BASE_URL"])
     if base.scheme not in {"http", "https"} or not base.hostname:
-        raise RuntimeError(f"BASE_URL must be an absolute http(s) address such as https://trygghet.example.se, "
-                           f"not {app.config['BASE_URL']!r}.")
+        raise RuntimeError(
+            f"BASE_URL must be an absolute http(s) address such as https://trygghet.example.se, "
+            f"not {app.config['BASE_URL']!r}."
+        )
     if app.config["PRODUCTION"]:
         # Flask answers 400 to a request whose Host (or X-Forwarded-Host behind PROXY_FIX) is another one.
         app.config["TRUSTED_HOSTS"] = [base.hostname, *(app.config.get("TRUSTED_HOSTS") or [])]

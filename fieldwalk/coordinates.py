@@ -10,14 +10,21 @@ from wtforms.validators import NumberRange, Optional
 
 def lat_field(label) -> FloatField:
     """An optional latitude in decimal degrees (WGS 84)."""
-    return FloatField(label, validators=[Optional(), NumberRange(
-        min=-90, max=90, message=_l("Latituden måste vara mellan -90 och 90."))])
+    return FloatField(
+        label,
+        validators=[Optional(), NumberRange(min=-90, max=90, message=_l("Latituden måste vara mellan -90 och 90."))],
+    )
 
 
 def lon_field(label) -> FloatField:
     """An optional longitude in decimal degrees (WGS 84)."""
-    return FloatField(label, validators=[Optional(), NumberRange(
-        min=-180, max=180, message=_l("Longituden måste vara mellan -180 och 180."))])
+    return FloatField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(min=-180, max=180, message=_l("Longituden måste vara mellan -180 och 180.")),
+        ],
+    )
 
 
 class CoordinatePairs:
@@ -31,7 +38,8 @@ class CoordinatePairs:
             lat, lon = self[lat_name], self[lon_name]
             if not lat.errors and not lon.errors and (lat.data is None) != (lon.data is None):
                 (lon if lon.data is None else lat).errors.append(
-                    _l("Ange både latitud och longitud, eller ingen av dem."))
+                    _l("Ange både latitud och longitud, eller ingen av dem.")
+                )
                 ok = False
         return ok
 

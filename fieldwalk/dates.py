@@ -52,9 +52,11 @@ def format_moment(value: datetime | None) -> str:
     locale = formatting_locale()
     local = _local(value)
     pattern = babel_dates.get_datetime_format("medium", locale=locale)
-    return (pattern.replace("'", "")
-            .replace("{0}", babel_dates.format_time(local, TIME_PATTERN, locale=locale))
-            .replace("{1}", babel_dates.format_date(local.date(), "medium", locale=locale)))
+    return (
+        pattern.replace("'", "")
+        .replace("{0}", babel_dates.format_time(local, TIME_PATTERN, locale=locale))
+        .replace("{1}", babel_dates.format_date(local.date(), "medium", locale=locale))
+    )
 
 
 def format_when(value: datetime | None) -> str:
@@ -64,9 +66,11 @@ def format_when(value: datetime | None) -> str:
     locale = formatting_locale()
     local = _local(value)
     pattern = babel_dates.get_datetime_format("full", locale=locale)
-    return (pattern.replace("'", "")
-            .replace("{0}", babel_dates.format_time(local, TIME_PATTERN, locale=locale))
-            .replace("{1}", babel_dates.format_date(local.date(), "full", locale=locale)))
+    return (
+        pattern.replace("'", "")
+        .replace("{0}", babel_dates.format_time(local, TIME_PATTERN, locale=locale))
+        .replace("{1}", babel_dates.format_date(local.date(), "full", locale=locale))
+    )
 
 
 def format_month(value: date | datetime | None) -> str:

@@ -4,8 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 # Text no database can store: a NUL character (PostgreSQL cannot even compare one) or half of a UTF-16
 # surrogate pair (JSON's "\ud800"; it cannot be encoded). Refused on the way in and before a flush.
-NUL_MESSAGE = _l("Texten innehåller ett otillåtet tecken (NUL eller en halv Unicode-kod). Ta bort det och "
-                 "försök igen.")
+NUL_MESSAGE = _l("Texten innehåller ett otillåtet tecken (NUL eller en halv Unicode-kod). Ta bort det och försök igen.")
 
 
 def unstorable(text: str) -> bool:

@@ -65,5 +65,8 @@ def _refuse_nul_text(session, _context, _instances) -> None:
         for attr in state.mapper.column_attrs:
             value = state.dict.get(attr.key)
             if isinstance(value, str) and unstorable(value):
-                raise OperationError(_("Fältet %(names)s: %(message)s", names=attr.key, message=NUL_MESSAGE),
-                                     status=422, code="nul_character")
+                raise OperationError(
+                    _("Fältet %(names)s: %(message)s", names=attr.key, message=NUL_MESSAGE),
+                    status=422,
+                    code="nul_character",
+                )

@@ -54,7 +54,6 @@ def _send_in_app(app: Flask, to: str, subject: str, body: str) -> None:
             app.logger.exception("Could not send the mail %r", subject)
 
 
-
 @dataclass
 class OutboxMail:
     """One .eml file in the outbox, with the headers an export shows."""

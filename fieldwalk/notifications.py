@@ -45,6 +45,7 @@ _OUTGOING = "fieldwalk_outgoing_mail"  # (recipients, subject, body) composed ju
 
 # --- Who gets mail ---------------------------------------------------------------------------------
 
+
 def _dedupe(addresses) -> list[str]:
     seen, result = set(), []
     for address in addresses:
@@ -58,8 +59,15 @@ def _dedupe(addresses) -> list[str]:
 def party_recipients(party: ResponsibleParty) -> list[str]:
     """The party's own address (if any) and those of its active members with an account, without repeats."""
     members = db.session.scalars(
-        select(User.email).where(User.responsible_party_id == party.id, User.role == Role.RESPONSIBLE,
-                                 User.active.is_(True), User.email.is_not(None)).order_by(User.id))
+        select(User.email)
+        .where(
+            User.responsible_party_id == party.id,
+            User.role == Role.RESPONSIBLE,
+            User.active.is_(True),
+            User.email.is_not(None),
+        )
+        .order_by(User.id)
+    )
     return _dedupe([party.email, *members])
 
 
@@ -71,6 +79,7 @@ def assignee_recipients(item: ActionItem) -> list[str]:
 
 
 # --- Change notices, sent only once the change is committed ----------------------------------------
+
 
 def notify_change(item: ActionItem, actor: User, event: ActionEvent) -> None:
     """Queue a notice to the item's assignee about this change; it is mailed if and when the transaction commits."""
@@ -87,19 +96,29 @@ def _compose_notice(item: ActionItem, actor: User, change: ActionEvent) -> tuple
     if not recipients:
         return None
     assigned = change.kind == EventKind.EDITED or change.to_status == ActionStatus.ASSIGNED
-    whom = item.assignee.name if item.assignee is not None else (
-        item.responsible_party.name if item.responsible_party is not None else "")
+    whom = (
+        item.assignee.name
+        if item.assignee is not None
+        else (item.responsible_party.name if item.responsible_party is not None else "")
+    )
     if assigned:
         subject = _("Tilldelad åtgärd: %(title)s", title=item.title)
         intro = _("%(actor)s har tilldelat en åtgärd till %(whom)s.", actor=change.actor_name, whom=whom)
     else:
         subject = _("Ny status för åtgärd: %(title)s", title=item.title)
         intro = _("%(actor)s har ändrat status för en åtgärd som ni ansvarar för.", actor=change.actor_name)
-    lines = [_("Hej!"), "", intro, "", _("Åtgärd: %(title)s", title=item.title),
-             _("Vandring: %(walk)s", walk=item.walk.title)]
+    lines = [
+        _("Hej!"),
+        "",
+        intro,
+        "",
+        _("Åtgärd: %(title)s", title=item.title),
+        _("Vandring: %(walk)s", walk=item.walk.title),
+    ]
     if change.from_status is not None and change.to_status is not None:
-        lines.append(_("Status: %(from)s → %(to)s",
-                       **{"from": label(change.from_status), "to": label(change.to_status)}))
+        lines.append(
+            _("Status: %(from)s → %(to)s", **{"from": label(change.from_status), "to": label(change.to_status)})
+        )
     elif change.to_status is None:
         lines.append(_("Status: %(status)s", status=label(item.status)))
     if item.due_date is not None:
@@ -151,6 +170,7 @@ def _forget_unsent_notices(session: Session, transaction: SessionTransaction) ->
 
 # --- Reminders about overdue and soon-due items (flask send-reminders, from cron) ------------------
 
+
 def reminder_period(today: date) -> str:
     """The period a reminder counts for: the ISO week ("2026-W48") or the month ("2026-11") of `today`."""
     kind = current_app.config["REMINDER_PERIOD"]
@@ -177,11 +197,17 @@ def _due_items(today: date, period: str) -> dict[ResponsibleParty, list[tuple[Ac
     """Open items of active parties, overdue or due within DUE_SOON_DAYS, not yet reminded of in this period."""
     soon = today + timedelta(days=current_app.config["DUE_SOON_DAYS"])
     items = db.session.scalars(
-        select(ActionItem).join(ActionItem.responsible_party)
-        .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date.is_not(None),
-               ActionItem.due_date <= soon, ResponsibleParty.active.is_(True))
+        select(ActionItem)
+        .join(ActionItem.responsible_party)
+        .where(
+            ActionItem.status.in_(OPEN_STATUSES),
+            ActionItem.due_date.is_not(None),
+            ActionItem.due_date <= soon,
+            ResponsibleParty.active.is_(True),
+        )
         .options(contains_eager(ActionItem.responsible_party), selectinload(ActionItem.walk))
-        .order_by(ResponsibleParty.name, ActionItem.due_date, ActionItem.id))
+        .order_by(ResponsibleParty.name, ActionItem.due_date, ActionItem.id)
+    )
     done = set(db.session.execute(select(Reminder.action_item_id, Reminder.kind).where(Reminder.period == period)))
     by_party: dict[ResponsibleParty, list[tuple[ActionItem, ReminderKind]]] = defaultdict(list)
     for item in items:
@@ -191,14 +217,17 @@ def _due_items(today: date, period: str) -> dict[ResponsibleParty, list[tuple[Ac
     return by_party
 
 
-def _reminder_mail(party: ResponsibleParty, entries: list[tuple[ActionItem, ReminderKind]],
-                   today: date) -> tuple[str, str]:
+def _reminder_mail(
+    party: ResponsibleParty, entries: list[tuple[ActionItem, ReminderKind]], today: date
+) -> tuple[str, str]:
     overdue = [item for item, kind in entries if kind == ReminderKind.OVERDUE]
     soon = [item for item, kind in entries if kind == ReminderKind.DUE_SOON]
     subject = _("Påminnelse: åtgärder för %(party)s", party=party.name)
     lines = [_("Hej!"), "", _("Det här är en påminnelse om åtgärder som %(party)s ansvarar för.", party=party.name)]
-    for heading, items in ((_("Försenade"), overdue),
-                           (_("Snart dags (inom %(days)d dagar)", days=current_app.config["DUE_SOON_DAYS"]), soon)):
+    for heading, items in (
+        (_("Försenade"), overdue),
+        (_("Snart dags (inom %(days)d dagar)", days=current_app.config["DUE_SOON_DAYS"]), soon),
+    ):
         if not items:
             continue
         lines += ["", f"{heading} ({len(items)})", ""]
@@ -210,14 +239,22 @@ def _reminder_mail(party: ResponsibleParty, entries: list[tuple[ActionItem, Remi
                 when = _("ska vara klar i dag")
             else:
                 when = ngettext("om %(num)d dag", "om %(num)d dagar", -days)
-            lines += [f"- {item.title}",
-                      "  " + _("Vandring: %(walk)s", walk=item.walk.title),
-                      "  " + _("Klart senast: %(date)s (%(when)s)", date=format_day(item.due_date), when=when),
-                      "  " + _("Status: %(status)s", status=label(item.status)),
-                      "  " + external_url("actions.detail", item_id=item.id), ""]
-    lines += [_("Alla era åtgärder: %(link)s", link=external_url("actions.index", party=party.id)), "",
-              _("Ni får högst en påminnelse per åtgärd och period. Ändra status i fieldwalk när en åtgärd är "
-                "klar, så slutar påminnelserna.")]
+            lines += [
+                f"- {item.title}",
+                "  " + _("Vandring: %(walk)s", walk=item.walk.title),
+                "  " + _("Klart senast: %(date)s (%(when)s)", date=format_day(item.due_date), when=when),
+                "  " + _("Status: %(status)s", status=label(item.status)),
+                "  " + external_url("actions.detail", item_id=item.id),
+                "",
+            ]
+    lines += [
+        _("Alla era åtgärder: %(link)s", link=external_url("actions.index", party=party.id)),
+        "",
+        _(
+            "Ni får högst en påminnelse per åtgärd och period. Ändra status i fieldwalk när en åtgärd är "
+            "klar, så slutar påminnelserna."
+        ),
+    ]
     return subject, "\n".join(lines) + "\n"
 
 
@@ -239,8 +276,16 @@ def send_reminders(today: date) -> ReminderRun:
                 continue
             subject, body = _reminder_mail(party, entries, today)
             for item, kind in entries:
-                db.session.add(Reminder(action_item=item, party=party, kind=kind, period=run.period,
-                                        recipients=", ".join(recipients), sent_at=utcnow()))
+                db.session.add(
+                    Reminder(
+                        action_item=item,
+                        party=party,
+                        kind=kind,
+                        period=run.period,
+                        recipients=", ".join(recipients),
+                        sent_at=utcnow(),
+                    )
+                )
             try:
                 db.session.flush()  # a concurrent run that got there first stops here, before mailing
                 send_mail(", ".join(recipients), subject, body)
@@ -293,8 +338,13 @@ def record_outcome(finding: Finding) -> None:
     if reporter is None or not reporter.notify_email or not reporter.active or reporter.erased_at:
         return
     outcome = _outcome(finding)
-    if outcome is None or db.session.scalar(select(FindingNotice.id).where(
-            FindingNotice.finding_id == finding.id, FindingNotice.outcome == outcome)) is not None:
+    if (
+        outcome is None
+        or db.session.scalar(
+            select(FindingNotice.id).where(FindingNotice.finding_id == finding.id, FindingNotice.outcome == outcome)
+        )
+        is not None
+    ):
         return
     try:
         with savepoint():
@@ -310,8 +360,12 @@ def _reason(finding: Finding, outcome: NoticeOutcome) -> str:
     if outcome == NoticeOutcome.REJECTED and finding.no_action:
         return finding.no_action_note.strip()
     statuses = RESOLVED_STATUSES if outcome == NoticeOutcome.RESOLVED else (ActionStatus.REJECTED,)
-    events = [e for i in finding.action_items for e in i.events
-              if e.kind == EventKind.STATUS and e.to_status in statuses and not e.internal and e.text.strip()]
+    events = [
+        e
+        for i in finding.action_items
+        for e in i.events
+        if e.kind == EventKind.STATUS and e.to_status in statuses and not e.internal and e.text.strip()
+    ]
     return max(events, key=lambda e: (e.created_at, e.id)).text.strip() if events else ""
 
 
@@ -326,19 +380,31 @@ def _compose_outcome(finding: Finding, outcome: NoticeOutcome) -> tuple[list[str
     else:
         subject = _("Ditt fynd kommer inte att åtgärdas: %(category)s", category=category)
         news = _("Det du rapporterade kommer inte att åtgärdas.")
-    lines = [_("Hej %(name)s!", name=reporter.name), "",
-             _("Du loggade ett fynd under vandringen %(walk)s den %(date)s.", walk=walk.title,
-               date=format_day(finding.created_at)),  # the day in Swedish time, en-GB in English
-             _("Fynd: %(category)s", category=category)]
+    lines = [
+        _("Hej %(name)s!", name=reporter.name),
+        "",
+        _(
+            "Du loggade ett fynd under vandringen %(walk)s den %(date)s.",
+            walk=walk.title,
+            date=format_day(finding.created_at),
+        ),  # the day in Swedish time, en-GB in English
+        _("Fynd: %(category)s", category=category),
+    ]
     if finding.place:
         lines.append(_("Plats: %(place)s", place=finding.place))
     lines += ["", news]
     if reason:
         lines += [(_("Så här blev det:") if outcome == NoticeOutcome.RESOLVED else _("Skäl:")), reason]
-    lines += ["", _("Fyndet och vad som gjorts: %(link)s", link=external_url("findings.detail", finding_id=finding.id)),
-              "", _("Du får det här mejlet för att du lämnade din e-postadress när du gick med i vandringen. Du får "
-                    "högst ett mejl per fynd och besked. Ta bort adressen på vandringens sida: %(link)s",
-                    link=external_url("walks.detail", walk_id=walk.id) + "#notify")]
+    lines += [
+        "",
+        _("Fyndet och vad som gjorts: %(link)s", link=external_url("findings.detail", finding_id=finding.id)),
+        "",
+        _(
+            "Du får det här mejlet för att du lämnade din e-postadress när du gick med i vandringen. Du får "
+            "högst ett mejl per fynd och besked. Ta bort adressen på vandringens sida: %(link)s",
+            link=external_url("walks.detail", walk_id=walk.id) + "#notify",
+        ),
+    ]
     return [reporter.notify_email], subject, "\n".join(lines) + "\n"
 
 

@@ -43,8 +43,7 @@ def is_party_member(user: User) -> bool:
 
 def is_member_of(user: User, party) -> bool:
     """The user is an active member of this responsible party (may be named handläggare of its items)."""
-    return (user.active and user.role == Role.RESPONSIBLE and party is not None
-            and user.responsible_party_id == party.id)
+    return user.active and user.role == Role.RESPONSIBLE and party is not None and user.responsible_party_id == party.id
 
 
 def can_manage_walks(user: User) -> bool:
@@ -59,8 +58,7 @@ def is_participant_of(user: User, walk: Walk) -> bool:
 
 def can_view_walk(user: User, walk: Walk) -> bool:
     """See a walk, its findings and their photos."""
-    return is_staff(user) or (user.is_authenticated and user.role == Role.PARTICIPANT
-                              and is_participant_of(user, walk))
+    return is_staff(user) or (user.is_authenticated and user.role == Role.PARTICIPANT and is_participant_of(user, walk))
 
 
 def can_log_finding(user: User, walk: Walk, device_created_at: datetime | None = None) -> bool:
@@ -75,17 +73,20 @@ def can_log_finding(user: User, walk: Walk, device_created_at: datetime | None =
         return False
     if walk.status in OPEN_WALK:
         return True
-    return (walk.status == WalkStatus.COMPLETED and walk.closed_at is not None
-            and device_created_at is not None and device_created_at < walk.closed_at
-            and utcnow() <= walk.closed_at + timedelta(days=current_app.config["LATE_FINDING_GRACE_DAYS"]))
+    return (
+        walk.status == WalkStatus.COMPLETED
+        and walk.closed_at is not None
+        and device_created_at is not None
+        and device_created_at < walk.closed_at
+        and utcnow() <= walk.closed_at + timedelta(days=current_app.config["LATE_FINDING_GRACE_DAYS"])
+    )
 
 
 def can_edit_finding(user: User, finding: Finding) -> bool:
     """The person who logged a finding corrects it (text, category, severity, place, position) and adds or
     removes its photos while the walk still takes their findings: a participant while it is planned or
     ongoing, staff until it is followed up. Nobody edits someone else's finding here."""
-    return (user.is_authenticated and finding.reporter_id == user.id
-            and can_log_finding(user, finding.walk))
+    return user.is_authenticated and finding.reporter_id == user.id and can_log_finding(user, finding.walk)
 
 
 def can_keep_offline(user: User, walk: Walk, page: str) -> bool:
@@ -155,8 +156,7 @@ def can_see_nearby_details(user: User, finding: Finding) -> bool:
 
 def can_agree(user: User, walk: Walk, finding: Finding) -> bool:
     """Say "Jag håller med" about a finding the box offers, while logging findings on the walk; not one's own."""
-    return (can_see_nearby(user, walk) and finding.reporter_id != user.id
-            and can_see_nearby_finding(user, walk, finding))
+    return can_see_nearby(user, walk) and finding.reporter_id != user.id and can_see_nearby_finding(user, walk, finding)
 
 
 def can_follow_outcome(user: User, finding: Finding) -> bool:
@@ -175,8 +175,11 @@ def can_view_event(user: User, event: ActionEvent) -> bool:
     """Internal notes are for staff and for the party that wrote them."""
     if not can_view_action(user, event.action_item):
         return False
-    return not event.internal or is_staff(user) or (
-        event.party_id is not None and event.party_id == user.responsible_party_id)
+    return (
+        not event.internal
+        or is_staff(user)
+        or (event.party_id is not None and event.party_id == user.responsible_party_id)
+    )
 
 
 def can_edit_action(user: User, item: ActionItem) -> bool:

@@ -49,13 +49,11 @@ def photo_error(error: PhotoError, filename: str) -> OperationError:
     messages = {
         "empty": (_("Filen %(name)s är tom.", name=name), 422),
         "too_large": (
-            _("Fotot %(name)s är för stort (högst %(mb)d MB).", name=name,
-              mb=limits.max_bytes // (1024 * 1024)),
+            _("Fotot %(name)s är för stort (högst %(mb)d MB).", name=name, mb=limits.max_bytes // (1024 * 1024)),
             413,
         ),
         "not_image": (
-            _("Filen %(name)s är ingen bild. Välj ett foto i JPEG-, PNG- eller WebP-format.",
-              name=name),
+            _("Filen %(name)s är ingen bild. Välj ett foto i JPEG-, PNG- eller WebP-format.", name=name),
             422,
         ),
         "unsupported_format": (
@@ -67,19 +65,28 @@ def photo_error(error: PhotoError, filename: str) -> OperationError:
             422,
         ),
         "too_many_pixels": (
-            _("Fotot %(name)s har för många bildpunkter (högst %(mp)d megapixel).", name=name,
-              mp=limits.max_pixels // 1_000_000),
+            _(
+                "Fotot %(name)s har för många bildpunkter (högst %(mp)d megapixel).",
+                name=name,
+                mp=limits.max_pixels // 1_000_000,
+            ),
             422,
         ),
         "too_many_pixels_full_decode": (
-            _("Fotot %(name)s har för många bildpunkter för PNG- eller WebP-format (högst %(mp)d "
-              "megapixel). Spara det som JPEG eller i mindre storlek.", name=name,
-              mp=limits.max_pixels_full_decode // 1_000_000),
+            _(
+                "Fotot %(name)s har för många bildpunkter för PNG- eller WebP-format (högst %(mp)d "
+                "megapixel). Spara det som JPEG eller i mindre storlek.",
+                name=name,
+                mp=limits.max_pixels_full_decode // 1_000_000,
+            ),
             422,
         ),
         "decode_budget": (
-            _("Fotona är tillsammans för stora för att tas emot på en gång (stoppade vid %(name)s). "
-              "Välj färre eller mindre foton.", name=name),
+            _(
+                "Fotona är tillsammans för stora för att tas emot på en gång (stoppade vid %(name)s). "
+                "Välj färre eller mindre foton.",
+                name=name,
+            ),
             413,
         ),
     }
@@ -93,8 +100,7 @@ def process_uploads(files: Iterable[FileStorage]) -> list[ProcessedPhoto]:
     uploads = [f for f in files if f and f.filename]
     if len(uploads) > max_count:
         # A photo_ code: the capture form shows it at the photo field, like every other photo error.
-        raise OperationError(_("Högst %(n)d foton per fynd.", n=max_count), status=422,
-                             code="photo_too_many")
+        raise OperationError(_("Högst %(n)d foton per fynd.", n=max_count), status=422, code="photo_too_many")
     return [process_upload_bytes(read_upload(upload), upload.filename or "") for upload in uploads]
 
 
@@ -207,7 +213,7 @@ def collect_garbage(grace_hours: float, dry_run: bool = False) -> GarbageRun:
             continue
         candidates.append((sha256, path))
     for start in range(0, len(candidates), 500):
-        batch = candidates[start:start + 500]
+        batch = candidates[start : start + 500]
         digests = {sha for sha, _path in batch if sha}
         referenced = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(digests))))
         db.session.rollback()  # end the read: the next batch sees rows committed meanwhile

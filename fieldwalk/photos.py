@@ -173,15 +173,8 @@ class PhotoLimits:
     def __post_init__(self) -> None:
         if not 0 < self.min_long_side <= self.max_long_side:
             raise ValueError("need 0 < min_long_side <= max_long_side")
-        if (
-            self.max_bytes < 1
-            or self.max_pixels < 1
-            or self.max_pixels_full_decode < 1
-            or self.thumb_long_side < 1
-        ):
-            raise ValueError(
-                "max_bytes, max_pixels, max_pixels_full_decode and thumb_long_side must be positive"
-            )
+        if self.max_bytes < 1 or self.max_pixels < 1 or self.max_pixels_full_decode < 1 or self.thumb_long_side < 1:
+            raise ValueError("max_bytes, max_pixels, max_pixels_full_decode and thumb_long_side must be positive")
         if not (1 <= self.quality <= 100 and 1 <= self.thumb_quality <= 100):
             raise ValueError("JPEG qualities must be within 1..100")
 

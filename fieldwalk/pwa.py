@@ -70,8 +70,9 @@ def _cache_versioned_static(response: Response) -> Response:
 
 # The icons the manifest names (drawn by scripts/make_icons.py): "any" is shown as it is, "maskable" is
 # full-bleed with the artwork inside the safe zone, since a launcher may cut it to a circle or a squircle.
-ICONS = [(f"icons/icon-{size}.png", size, "any") for size in (192, 512)] + \
-    [(f"icons/maskable-{size}.png", size, "maskable") for size in (192, 512)]
+ICONS = [(f"icons/icon-{size}.png", size, "any") for size in (192, 512)] + [
+    (f"icons/maskable-{size}.png", size, "maskable") for size in (192, 512)
+]
 APPLE_TOUCH_ICON = ("icons/apple-touch-icon.png", 180)  # linked from base.html; iOS ignores the manifest's
 
 
@@ -81,12 +82,26 @@ def manifest():
     locale = get_locale()
     response = jsonify(
         # A fixed id: the installed app stays the same app if start_url ever changes.
-        id="/", name="fieldwalk – trygghetsvandringar", short_name="fieldwalk",
+        id="/",
+        name="fieldwalk – trygghetsvandringar",
+        short_name="fieldwalk",
         description=_("Logga iakttagelser under en trygghetsvandring och följ upp åtgärderna."),
-        lang=str(locale) if locale else "sv", dir="ltr", start_url="/", scope="/", display="standalone",
-        background_color="#ffffff", theme_color="#0a4fb3",
-        icons=[{"src": url_for("static", filename=path), "sizes": f"{size}x{size}", "type": "image/png",
-                "purpose": purpose} for path, size, purpose in ICONS],
+        lang=str(locale) if locale else "sv",
+        dir="ltr",
+        start_url="/",
+        scope="/",
+        display="standalone",
+        background_color="#ffffff",
+        theme_color="#0a4fb3",
+        icons=[
+            {
+                "src": url_for("static", filename=path),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": purpose,
+            }
+            for path, size, purpose in ICONS
+        ],
     )
     response.mimetype = "application/manifest+json"
     response.headers["Cache-Control"] = "no-cache"  # part of the app shell: the worker keeps it

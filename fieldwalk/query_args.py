@@ -43,8 +43,14 @@ def _shown(value: str) -> str:
 
 
 def _not_an_id(name: str, value: str):
-    abort(400, _("”%(value)s” är inget giltigt id (parametern %(name)s). Ett id är ett heltal, till exempel 12.",
-                 value=_shown(value), name=name))
+    abort(
+        400,
+        _(
+            "”%(value)s” är inget giltigt id (parametern %(name)s). Ett id är ett heltal, till exempel 12.",
+            value=_shown(value),
+            name=name,
+        ),
+    )
 
 
 def query_id(name: str, args=None) -> int | None:
@@ -76,8 +82,16 @@ def query_int(name: str, default: int, minimum: int, maximum: int, args=None) ->
     if not value:
         return default
     if not (value.isascii() and value.isdigit() and len(value) <= 10) or not minimum <= int(value) <= maximum:
-        abort(400, _("”%(value)s” går inte att använda (parametern %(name)s): ange ett heltal från %(min)d "
-                     "till %(max)d.", value=_shown(value), name=name, min=minimum, max=maximum))
+        abort(
+            400,
+            _(
+                "”%(value)s” går inte att använda (parametern %(name)s): ange ett heltal från %(min)d till %(max)d.",
+                value=_shown(value),
+                name=name,
+                min=minimum,
+                max=maximum,
+            ),
+        )
     return int(value)
 
 

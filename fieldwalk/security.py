@@ -51,16 +51,19 @@ def refuse_network_debugger() -> None:
     if debugger and not is_loopback(host):
         raise click.UsageError(
             f"The Werkzeug debugger must not listen on {host}: anyone who reaches it can run code. "
-            "Use --no-debug (as `make run-https` does) or --host 127.0.0.1.")
+            "Use --no-debug (as `make run-https` does) or --host 127.0.0.1."
+        )
 
 
 def _refuse_debugger_off_loopback():
     """Second lock for servers not started by `flask run`: a debugger wrapping the app (it marks the
     environ) on a non-loopback address gets no page at all, so no error can open it."""
-    if "werkzeug.debug.preserve_context" in request.environ and not is_loopback(
-            request.environ.get("SERVER_NAME", "")):
-        return ("Refused: the Werkzeug debugger is on and the server listens on the network. "
-                "Restart without --debug.", 503, {"Content-Type": "text/plain; charset=utf-8"})
+    if "werkzeug.debug.preserve_context" in request.environ and not is_loopback(request.environ.get("SERVER_NAME", "")):
+        return (
+            "Refused: the Werkzeug debugger is on and the server listens on the network. Restart without --debug.",
+            503,
+            {"Content-Type": "text/plain; charset=utf-8"},
+        )
     return None
 
 
@@ -127,8 +130,13 @@ def refuse_nul():
     if not fields:
         return None
     if wants_json():
-        return jsonify(error={"code": "unprocessable_entity", "message": str(ERROR_TEXTS[422]),
-                              "fields": {name.replace("\x00", "?"): str(NUL_MESSAGE) for name in fields}}), 422
+        return jsonify(
+            error={
+                "code": "unprocessable_entity",
+                "message": str(ERROR_TEXTS[422]),
+                "fields": {name.replace("\x00", "?"): str(NUL_MESSAGE) for name in fields},
+            }
+        ), 422
     names = ", ".join(name.replace("\x00", "?") for name in fields)
     abort(400, _("Fältet %(names)s: %(message)s", names=names, message=NUL_MESSAGE))
 
@@ -167,7 +175,9 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     if app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         # Each gunicorn worker would count on its own: with 2 workers an attacker gets twice the tries.
-        app.logger.warning("Rate limits are counted in this process only (RATELIMIT_STORAGE_URI=memory://). "
-                           "With several workers or servers set FIELDWALK_RATELIMIT_STORAGE_URI=redis://… "
-                           "so that the log-in, reset and join limits hold.")
+        app.logger.warning(
+            "Rate limits are counted in this process only (RATELIMIT_STORAGE_URI=memory://). "
+            "With several workers or servers set FIELDWALK_RATELIMIT_STORAGE_URI=redis://… "
+            "so that the log-in, reset and join limits hold."
+        )
     app.before_request(refuse_nul)

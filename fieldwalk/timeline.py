@@ -87,8 +87,10 @@ def _day(value) -> str:
 
 
 def _values(params: dict[str, Any]) -> dict[str, str]:
-    return {key: _day(value) if key in DATE_PARAMS else str(value if value is not None else "–")
-            for key, value in params.items()}
+    return {
+        key: _day(value) if key in DATE_PARAMS else str(value if value is not None else "–")
+        for key, value in params.items()
+    }
 
 
 def _changed_fields(params: dict[str, Any]) -> str:

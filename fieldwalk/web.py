@@ -41,9 +41,7 @@ login.login_message_category = "info"
 
 def wants_json() -> bool:
     """True for API calls and clients that ask for JSON rather than a page."""
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def select_locale() -> str:
@@ -121,8 +119,10 @@ ERROR_TEXTS = {
     403: _l("Du har inte behörighet till den här sidan."),
     404: _l("Sidan finns inte. Länken kan vara gammal."),
     405: _l("Det går inte att göra så här."),
-    409: _l("Det du försökte göra går inte i det läge det är nu, kanske för att någon annan just ändrade det. "
-            "Ladda om sidan och försök igen."),
+    409: _l(
+        "Det du försökte göra går inte i det läge det är nu, kanske för att någon annan just ändrade det. "
+        "Ladda om sidan och försök igen."
+    ),
     413: _l("Det du skickade är för stort. Skicka färre eller mindre foton åt gången."),
     415: _l("Den sortens innehåll tas inte emot här."),
     422: _l("Uppgifterna kunde inte tas emot. Kontrollera dem och försök igen."),
@@ -234,5 +234,6 @@ def error_response(error):
         return str(ERROR_TEXTS[400]), 400, {"Content-Type": "text/plain; charset=utf-8"}
     if not isinstance(error, HTTPException):
         from werkzeug.exceptions import InternalServerError
+
         error = InternalServerError()
     return _error_page(error)

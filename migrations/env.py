@@ -13,16 +13,18 @@ if config.config_file_name and not logging.getLogger().handlers:
 logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db
-config.set_main_option("sqlalchemy.url",
-                       db.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+config.set_main_option("sqlalchemy.url", db.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 target_metadata = db.metadata
 
 
 def run_migrations_offline() -> None:
     """Emit SQL to stdout instead of running it (flask db upgrade --sql)."""
-    context.configure(url=config.get_main_option("sqlalchemy.url"),
-                      target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -47,8 +49,7 @@ def run_migrations_online() -> None:
             # migrating (the pragma only works outside a transaction), checked afterwards.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # end SQLAlchemy's implicit transaction so that Alembic runs its own
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          **conf_args)
+        context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
             if sqlite:

@@ -44,8 +44,12 @@ def _artwork(draw: ImageDraw.ImageDraw, size: int, share: float) -> None:
     hole = box * 0.1
     draw.ellipse((cx - hole, cy - hole, cx + hole, cy + hole), fill=BLUE)
     # The walked path under the pin.
-    draw.line([at(0.0, 1.0), at(0.3, 0.9), at(0.5, 0.96), at(0.75, 0.88), at(1.0, 0.94)], fill=YELLOW,
-              width=max(1, round(box * 0.05)), joint="curve")
+    draw.line(
+        [at(0.0, 1.0), at(0.3, 0.9), at(0.5, 0.96), at(0.75, 0.88), at(1.0, 0.94)],
+        fill=YELLOW,
+        width=max(1, round(box * 0.05)),
+        joint="curve",
+    )
 
 
 def draw_icon(size: int, *, maskable: bool) -> Image.Image:

@@ -99,13 +99,22 @@ class Database:
             fresh_schema()
             db.session.commit()
             if db.engine.dialect.name == "postgresql":
-                rows = db.session.execute(text(
-                    "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences "
-                    "WHERE schemaname = 'public'")).all()
+                rows = db.session.execute(
+                    text(
+                        "SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences "
+                        "WHERE schemaname = 'public'"
+                    )
+                ).all()
                 # setval is outside transactions: a rolled-back INSERT still used up its id
-                self.reset_sequences = "SELECT " + ", ".join(
-                    f"setval('{name}', {last}, true)" if last else f"setval('{name}', 1, false)"
-                    for name, last in rows) if rows else ""
+                self.reset_sequences = (
+                    "SELECT "
+                    + ", ".join(
+                        f"setval('{name}', {last}, true)" if last else f"setval('{name}', 1, false)"
+                        for name, last in rows
+                    )
+                    if rows
+                    else ""
+                )
             db.session.remove()
 
     @contextmanager
@@ -159,14 +168,16 @@ def _database(app) -> Database:
 def session_app(request, tmp_path_factory):
     """The app on this worker's SQLite file or PostgreSQL database, schema and reference data built once."""
     base = tmp_path_factory.mktemp("fieldwalk")
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url(request.param, base),
-        "PHOTO_DIR": str(base / "photos"),
-        "WTF_CSRF_ENABLED": False,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt per test user would dominate the run time
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url(request.param, base),
+            "PHOTO_DIR": str(base / "photos"),
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt per test user would dominate the run time
+        }
+    )
     app.extensions["fieldwalk.tests"] = Database(app)
     _database(app).build()
     yield app
@@ -277,11 +288,15 @@ class Auth:
 
         self.count += 1
         with self.app.app_context():
-            party = (db.session.scalar(db.select(ResponsibleParty).filter_by(name=party_name))
-                     if party_name else None)
-            user = create_user(fields.get("email", f"{role.value}{self.count}@example.com"),
-                               fields.get("name", f"Test {role.value} {self.count}"), PASSWORD, role,
-                               fields.get("organisation", "Testkommun"), party)
+            party = db.session.scalar(db.select(ResponsibleParty).filter_by(name=party_name)) if party_name else None
+            user = create_user(
+                fields.get("email", f"{role.value}{self.count}@example.com"),
+                fields.get("name", f"Test {role.value} {self.count}"),
+                PASSWORD,
+                role,
+                fields.get("organisation", "Testkommun"),
+                party,
+            )
             db.session.commit()
             return user.id, user.email
 
@@ -307,31 +322,41 @@ def auth(app, client):
 @pytest.fixture
 def make_walk(app):
     """make_walk(**overrides) creates a walk and returns its id."""
+
     def make(**overrides):
-        fields = {"title": "Vandring i centrum", "area": "Centrum",
-                  "starts_at": datetime(2026, 11, 24, 17, 0), "status": WalkStatus.ONGOING,
-                  "meeting_lat": 56.879, "meeting_lon": 14.806}
+        fields = {
+            "title": "Vandring i centrum",
+            "area": "Centrum",
+            "starts_at": datetime(2026, 11, 24, 17, 0),
+            "status": WalkStatus.ONGOING,
+            "meeting_lat": 56.879,
+            "meeting_lon": 14.806,
+        }
         fields.update(overrides)
         with app.app_context():
             walk = Walk(**fields)
             db.session.add(walk)
             db.session.commit()
             return walk.id
+
     return make
 
 
 @pytest.fixture
 def category_id(app):
     """category_id(slug) → the id of a default category."""
+
     def get(slug: str = "belysning") -> int:
         with app.app_context():
             return db.session.scalar(db.select(Category.id).filter_by(slug=slug))
+
     return get
 
 
 @pytest.fixture
 def guest(app, client):
     """guest(walk_id) joins the walk by its link as a guest (name + organisation), as a resident would."""
+
     def join(walk_id: int, name: str = "Gunnel Gäst", organisation: str = "Boende") -> None:
         with app.app_context():
             code = db.session.get(Walk, walk_id).join_code
@@ -340,4 +365,5 @@ def guest(app, client):
             session.clear()
         response = client.post(f"/join/{code}", data={"name": name, "organisation": organisation})
         assert response.status_code == 302, response.get_data(as_text=True)
+
     return join

@@ -6,8 +6,7 @@ from pathlib import Path
 from PIL import Image
 
 
-def jpeg_bytes(size=(3000, 2000), orientation: int | None = None, gps: tuple | None = None,
-               quality: int = 90) -> bytes:
+def jpeg_bytes(size=(3000, 2000), orientation: int | None = None, gps: tuple | None = None, quality: int = 90) -> bytes:
     """A real JPEG with a red top-left quadrant, optional EXIF orientation and GPS (lat, lon)."""
     img = Image.new("RGB", size, (30, 60, 200))
     img.paste((220, 20, 20), (0, 0, size[0] // 2, size[1] // 2))
@@ -38,7 +37,6 @@ def stored_files(app) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-
 def post_multipart(client, url: str, data: dict):
     """POST a large multipart body and close the temporary file werkzeug's test client spools it to."""
     from werkzeug.test import EnvironBuilder
@@ -63,9 +61,14 @@ def camera_jpeg(seed: int, gps: tuple[float, float], size=(4000, 3000), quality:
     w, h = size
     vertical = Image.linear_gradient("L").resize((w, h), Image.Resampling.BILINEAR)
     horizontal = vertical.transpose(Image.Transpose.ROTATE_90).resize((w, h))
-    img = Image.merge("RGB", (vertical.point(lambda v: 90 + v * 0.5),
-                              ImageChops.blend(vertical, horizontal, 0.5).point(lambda v: 120 + v * 0.3),
-                              horizontal.point(lambda v: 200 - v * 0.5)))
+    img = Image.merge(
+        "RGB",
+        (
+            vertical.point(lambda v: 90 + v * 0.5),
+            ImageChops.blend(vertical, horizontal, 0.5).point(lambda v: 120 + v * 0.3),
+            horizontal.point(lambda v: 200 - v * 0.5),
+        ),
+    )
     draw = ImageDraw.Draw(img)
     for _ in range(900):
         x, y = rng.randrange(w), rng.randrange(h)

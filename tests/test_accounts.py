@@ -18,14 +18,19 @@ def _last_mail(app) -> str:
 
 def test_password_change(app, client, auth):
     auth.login(Role.COORDINATOR)
-    response = client.post("/account/password", data={"current_password": "fel", "new_password": "ett långt lösen",
-                                                      "new_password_again": "ett långt lösen"})
+    response = client.post(
+        "/account/password",
+        data={"current_password": "fel", "new_password": "ett långt lösen", "new_password_again": "ett långt lösen"},
+    )
     assert response.status_code == 400 and "Fel lösenord." in response.get_data(as_text=True)
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "kort",
-                                                      "new_password_again": "kort"})
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": "kort", "new_password_again": "kort"}
+    )
     assert "minst 10 tecken" in response.get_data(as_text=True)
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "ett långt lösen",
-                                                      "new_password_again": "ett långt lösen"})
+    response = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "ett långt lösen", "new_password_again": "ett långt lösen"},
+    )
     assert response.status_code == 302
 
 
@@ -57,8 +62,9 @@ def test_expired_reset_token_is_refused(app, client, auth, tmp_path):
     app.config["PASSWORD_RESET_MAX_AGE"] = 1
     time.sleep(2.1)
     try:
-        response = client.post(link, data={"new_password": "nytt långt lösen",
-                                           "new_password_again": "nytt långt lösen"})
+        response = client.post(
+            link, data={"new_password": "nytt långt lösen", "new_password_again": "nytt långt lösen"}
+        )
     finally:
         app.config["PASSWORD_RESET_MAX_AGE"] = 3600
     assert response.status_code == 400
@@ -70,8 +76,10 @@ def test_admin_changes_role_on_the_audit_log(app, client, auth):
     auth.login(Role.ADMIN)
     with app.app_context():
         party_id = db.session.scalar(select(ResponsibleParty.id).filter_by(name="Trafikverket"))
-    response = client.post(f"/admin/users/{target_id}", data={"name": "Tina", "role": "ansvarig",
-                                                               "responsible_party": party_id, "active": "y"})
+    response = client.post(
+        f"/admin/users/{target_id}",
+        data={"name": "Tina", "role": "ansvarig", "responsible_party": party_id, "active": "y"},
+    )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.get(User, target_id)
@@ -111,11 +119,21 @@ def test_export_and_erase_a_participant(app, client, auth, guest, make_walk, cat
 
 def test_admin_edits_a_category(app, client, auth):
     auth.login(Role.ADMIN)
-    response = client.post("/admin/categories/1", data={"name_sv": "Gatubelysning", "name_en": "Street lighting",
-                                                         "icon": "💡", "default_party_id": 0, "sort_order": 0,
-                                                         "active": "y"})
+    response = client.post(
+        "/admin/categories/1",
+        data={
+            "name_sv": "Gatubelysning",
+            "name_en": "Street lighting",
+            "icon": "💡",
+            "default_party_id": 0,
+            "sort_order": 0,
+            "active": "y",
+        },
+    )
     assert response.status_code == 302
     assert "Gatubelysning" in client.get("/admin/categories").get_data(as_text=True)
-    response = client.post("/admin/categories/new", data={"name_sv": "Hundbajs", "name_en": "Dog mess",
-                                                          "sort_order": 20, "active": "y", "default_party_id": 0})
+    response = client.post(
+        "/admin/categories/new",
+        data={"name_sv": "Hundbajs", "name_en": "Dog mess", "sort_order": 20, "active": "y", "default_party_id": 0},
+    )
     assert response.status_code == 302

@@ -27,9 +27,11 @@ def _party_id(app, name):
 @pytest.fixture
 def setup(app, client, auth, make_walk, category_id):
     """Members of two parties (one of them inactive), a coordinator logged in and two findings."""
-    ids = {"gata1": auth.make_user(Role.RESPONSIBLE, GATA, name="Göran Gata")[0],
-           "gata_gone": auth.make_user(Role.RESPONSIBLE, GATA, name="Gunilla Slutat")[0],
-           "polis": auth.make_user(Role.RESPONSIBLE, POLIS, name="Petra Polis")[0]}
+    ids = {
+        "gata1": auth.make_user(Role.RESPONSIBLE, GATA, name="Göran Gata")[0],
+        "gata_gone": auth.make_user(Role.RESPONSIBLE, GATA, name="Gunilla Slutat")[0],
+        "polis": auth.make_user(Role.RESPONSIBLE, POLIS, name="Petra Polis")[0],
+    }
     with app.app_context():
         db.session.get(User, ids["gata_gone"]).active = False
         db.session.commit()
@@ -58,9 +60,16 @@ def test_handlaggare_choices_are_the_active_members_grouped_by_party(client, set
 
 @pytest.mark.parametrize("who", ["polis", "gata_gone"])
 def test_handlaggare_outside_the_party_is_refused_and_input_kept(app, client, setup, who):
-    response = client.post("/actions/new", data={
-        "finding": setup["findings"][0], "title": "Byt lampor", "priority": "high",
-        "responsible_party": setup["gata"], "assignee": setup[who]})
+    response = client.post(
+        "/actions/new",
+        data={
+            "finding": setup["findings"][0],
+            "title": "Byt lampor",
+            "priority": "high",
+            "responsible_party": setup["gata"],
+            "assignee": setup[who],
+        },
+    )
     html = response.get_data(as_text=True)
     if who == "polis":  # offered (under its own party) but not the chosen party's: the operation refuses
         assert response.status_code == 422 and "aktiv medlem av den ansvariga parten" in html
@@ -72,9 +81,16 @@ def test_handlaggare_outside_the_party_is_refused_and_input_kept(app, client, se
 
 
 def test_handlaggare_of_the_party_is_saved_shown_and_follows_the_party(app, client, setup):
-    response = client.post("/actions/new", data={
-        "finding": setup["findings"][0], "title": "Byt lampor", "priority": "high",
-        "responsible_party": setup["gata"], "assignee": setup["gata1"]})
+    response = client.post(
+        "/actions/new",
+        data={
+            "finding": setup["findings"][0],
+            "title": "Byt lampor",
+            "priority": "high",
+            "responsible_party": setup["gata"],
+            "assignee": setup["gata1"],
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         item = db.session.scalar(select(ActionItem))
@@ -84,14 +100,21 @@ def test_handlaggare_of_the_party_is_saved_shown_and_follows_the_party(app, clie
     edit = client.get(f"/actions/{item_id}/edit").get_data(as_text=True)
     assert re.search(rf'<option selected value="{setup["gata1"]}"|<option value="{setup["gata1"]}" selected', edit)
     # Without a handläggare no form can give a person who is not the party's; nor with a new party.
-    refused = client.post(f"/actions/{item_id}/edit", data={"title": "Byt lampor", "priority": "high",
-                                                            "responsible_party": setup["gata"],
-                                                            "assignee": setup["polis"]})
+    refused = client.post(
+        f"/actions/{item_id}/edit",
+        data={
+            "title": "Byt lampor",
+            "priority": "high",
+            "responsible_party": setup["gata"],
+            "assignee": setup["polis"],
+        },
+    )
     assert refused.status_code == 422
     # Handing the item to the police without naming anyone: Göran does not follow it there.
-    moved = client.post(f"/actions/{item_id}/edit", data={"title": "Byt lampor", "priority": "high",
-                                                          "responsible_party": setup["polis_party"],
-                                                          "assignee": "0"})
+    moved = client.post(
+        f"/actions/{item_id}/edit",
+        data={"title": "Byt lampor", "priority": "high", "responsible_party": setup["polis_party"], "assignee": "0"},
+    )
     assert moved.status_code == 302
     with app.app_context():
         item = db.session.get(ActionItem, item_id)
@@ -101,18 +124,27 @@ def test_handlaggare_of_the_party_is_saved_shown_and_follows_the_party(app, clie
 def test_a_new_party_by_operation_drops_the_old_partys_handlaggare(app, setup):
     with app.app_context():
         actor = db.session.scalar(select(User).filter_by(role=Role.COORDINATOR))
-        item = actions.create_action_item([db.session.get(Finding, setup["findings"][0])], actor, title="x",
-                                          responsible_party=db.session.get(ResponsibleParty, setup["gata"]),
-                                          assignee=db.session.get(User, setup["gata1"]))
-        actions.update_action_item(item, actor, responsible_party=db.session.get(ResponsibleParty,
-                                                                                 setup["polis_party"]))
+        item = actions.create_action_item(
+            [db.session.get(Finding, setup["findings"][0])],
+            actor,
+            title="x",
+            responsible_party=db.session.get(ResponsibleParty, setup["gata"]),
+            assignee=db.session.get(User, setup["gata1"]),
+        )
+        actions.update_action_item(
+            item, actor, responsible_party=db.session.get(ResponsibleParty, setup["polis_party"])
+        )
         assert item.assignee is None
         with pytest.raises(OperationError) as refused:
             actions.update_action_item(item, actor, assignee=db.session.get(User, setup["gata1"]))
         assert refused.value.status == 422
         with pytest.raises(OperationError):  # an inactive member of the right party is refused too
-            actions.update_action_item(item, actor, responsible_party=db.session.get(ResponsibleParty, setup["gata"]),
-                                       assignee=db.session.get(User, setup["gata_gone"]))
+            actions.update_action_item(
+                item,
+                actor,
+                responsible_party=db.session.get(ResponsibleParty, setup["gata"]),
+                assignee=db.session.get(User, setup["gata_gone"]),
+            )
 
 
 def test_due_date_in_the_past_is_refused_on_create_and_on_change(app, client, setup):
@@ -135,8 +167,10 @@ def test_due_date_in_the_past_is_refused_on_create_and_on_change(app, client, se
         db.session.commit()
     # An overdue item can still be edited without moving its date; the date itself stays.
     kept = (local_today() - timedelta(days=10)).isoformat()
-    assert client.post(f"/actions/{item_id}/edit", data={**edit, "title": "Byt alla lampor",
-                                                          "due_date": kept}).status_code == 302
+    assert (
+        client.post(f"/actions/{item_id}/edit", data={**edit, "title": "Byt alla lampor", "due_date": kept}).status_code
+        == 302
+    )
 
 
 def test_today_is_the_kommuns_day(app):
@@ -160,10 +194,24 @@ def test_no_action_needs_a_reason_on_the_finding_page(app, client, setup):
 @pytest.fixture
 def party_item(app, client, auth, setup):
     """An assigned item of Gatu- och park, with the client logged in as Göran of that party."""
-    client.post("/actions/new", data={"finding": setup["findings"][0], "title": "Byt lampor", "priority": "high",
-                                      "responsible_party": setup["gata"]})
-    client.post("/actions/new", data={"finding": setup["findings"][1], "title": "Sanera", "priority": "low",
-                                      "responsible_party": setup["gata"]})
+    client.post(
+        "/actions/new",
+        data={
+            "finding": setup["findings"][0],
+            "title": "Byt lampor",
+            "priority": "high",
+            "responsible_party": setup["gata"],
+        },
+    )
+    client.post(
+        "/actions/new",
+        data={
+            "finding": setup["findings"][1],
+            "title": "Sanera",
+            "priority": "low",
+            "responsible_party": setup["gata"],
+        },
+    )
     with app.app_context():
         item_id, done_id = db.session.scalars(select(ActionItem.id).order_by(ActionItem.id)).all()
         coordinator = db.session.scalar(select(User).filter_by(role=Role.COORDINATOR))
@@ -178,8 +226,11 @@ def party_item(app, client, auth, setup):
 def test_item_page_has_one_form_with_the_allowed_moves(client, party_item):
     item_id, _done = party_item
     html = client.get(f"/actions/{item_id}").get_data(as_text=True)
-    assert html.count("<textarea") == 1 and html.count('type="file"') == 1 and html.count("<form") - html.count(
-        'class="inline-form"') - html.count('role="search"') >= 1
+    assert (
+        html.count("<textarea") == 1
+        and html.count('type="file"') == 1
+        and html.count("<form") - html.count('class="inline-form"') - html.count('role="search"') >= 1
+    )
     ids = Counter(re.findall(r'\sid="([^"]+)"', html))
     assert [i for i, n in ids.items() if n > 1] == []
     moves = re.search(r'<select[^>]*name="to".*?</select>', html, re.S).group(0)
@@ -189,8 +240,9 @@ def test_item_page_has_one_form_with_the_allowed_moves(client, party_item):
 
 def test_party_member_comments_and_moves_in_one_go(app, client, party_item):
     item_id, _done = party_item
-    response = client.post(f"/actions/{item_id}/comment", data={"text": "Beställt hos entreprenör",
-                                                                "to": "in_progress"})
+    response = client.post(
+        f"/actions/{item_id}/comment", data={"text": "Beställt hos entreprenör", "to": "in_progress"}
+    )
     assert response.status_code == 302
     with app.app_context():
         item = db.session.get(ActionItem, item_id)

@@ -37,8 +37,10 @@ def test_create_form_is_prefilled_from_findings(client, two_findings):
 
 def test_one_item_from_two_findings_assigned_at_once(app, client, two_findings):
     _walk, ids = two_findings
-    response = client.post("/actions/new", data={"finding": ids, "title": "Rusta upp gångvägen",
-                                                 "responsible_party": party_id(app), "priority": "high"})
+    response = client.post(
+        "/actions/new",
+        data={"finding": ids, "title": "Rusta upp gångvägen", "responsible_party": party_id(app), "priority": "high"},
+    )
     assert response.status_code == 302
     with app.app_context():
         item = db.session.scalar(select(ActionItem))
@@ -53,8 +55,10 @@ def test_findings_of_different_walks_cannot_be_combined(app, client, auth, two_f
     client.post(f"/walks/{other}/findings/new", data={"category": category_id(), "description": "x"})
     with app.app_context():
         foreign = db.session.scalar(select(Finding.id).filter_by(walk_id=other))
-    response = client.post("/actions/new", data={"finding": [light, foreign], "title": "Blandat",
-                                                 "responsible_party": 0, "priority": "low"})
+    response = client.post(
+        "/actions/new",
+        data={"finding": [light, foreign], "title": "Blandat", "responsible_party": 0, "priority": "low"},
+    )
     assert response.status_code == 422
     assert "samma vandring" in response.get_data(as_text=True)
     with app.app_context():
@@ -67,11 +71,26 @@ def test_unknown_finding_is_404(client, two_findings):
 
 def test_list_filters_and_overdue_marker(app, client, two_findings, category_id):
     _walk, (light, graffiti) = two_findings
-    client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "high",
-                                      "responsible_party": party_id(app), "due_date": date.today().isoformat()})
-    client.post("/actions/new", data={"finding": graffiti, "title": "Sanera klotter", "priority": "low",
-                                      "responsible_party": party_id(app, "Polisen, kommunpolis"),
-                                      "due_date": (date.today() + timedelta(days=30)).isoformat()})
+    client.post(
+        "/actions/new",
+        data={
+            "finding": light,
+            "title": "Byt lampor",
+            "priority": "high",
+            "responsible_party": party_id(app),
+            "due_date": date.today().isoformat(),
+        },
+    )
+    client.post(
+        "/actions/new",
+        data={
+            "finding": graffiti,
+            "title": "Sanera klotter",
+            "priority": "low",
+            "responsible_party": party_id(app, "Polisen, kommunpolis"),
+            "due_date": (date.today() + timedelta(days=30)).isoformat(),
+        },
+    )
     with app.app_context():  # the first became overdue (no form takes a date that has passed)
         db.session.scalar(select(ActionItem).filter_by(title="Byt lampor")).due_date = date.today() - timedelta(days=3)
         db.session.commit()
@@ -97,10 +116,19 @@ def test_list_filters_and_overdue_marker(app, client, two_findings, category_id)
 
 def test_responsible_party_sees_only_its_items(app, client, auth, two_findings):
     _walk, (light, graffiti) = two_findings
-    client.post("/actions/new", data={"finding": light, "title": "Gatans jobb", "priority": "low",
-                                      "responsible_party": party_id(app)})
-    client.post("/actions/new", data={"finding": graffiti, "title": "Polisens jobb", "priority": "low",
-                                      "responsible_party": party_id(app, "Polisen, kommunpolis")})
+    client.post(
+        "/actions/new",
+        data={"finding": light, "title": "Gatans jobb", "priority": "low", "responsible_party": party_id(app)},
+    )
+    client.post(
+        "/actions/new",
+        data={
+            "finding": graffiti,
+            "title": "Polisens jobb",
+            "priority": "low",
+            "responsible_party": party_id(app, "Polisen, kommunpolis"),
+        },
+    )
     with app.app_context():
         police_item = db.session.scalar(select(ActionItem.id).filter_by(title="Polisens jobb"))
     auth.login(Role.RESPONSIBLE, party_name="Gatu- och parkavdelningen")
@@ -111,22 +139,29 @@ def test_responsible_party_sees_only_its_items(app, client, auth, two_findings):
 
 def test_comment_with_after_photo_and_edit_on_record(app, client, two_findings):
     _walk, (light, _graffiti) = two_findings
-    client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "low",
-                                      "responsible_party": 0})
+    client.post(
+        "/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "low", "responsible_party": 0}
+    )
     with app.app_context():
         item_id = db.session.scalar(select(ActionItem.id))
-    response = client.post(f"/actions/{item_id}/comment", data={
-        "text": "Så här ser det ut nu", "photo": (io.BytesIO(jpeg_bytes((1600, 1200))), "efter.jpg")})
+    response = client.post(
+        f"/actions/{item_id}/comment",
+        data={"text": "Så här ser det ut nu", "photo": (io.BytesIO(jpeg_bytes((1600, 1200))), "efter.jpg")},
+    )
     assert response.status_code == 302
     assert client.post(f"/actions/{item_id}/comment", data={"text": " "}).status_code == 422
-    response = client.post(f"/actions/{item_id}/comment", data={
-        "text": "Trasigt foto", "photo": (io.BytesIO(b"GIF89a nope"), "x.jpg")})
+    response = client.post(
+        f"/actions/{item_id}/comment", data={"text": "Trasigt foto", "photo": (io.BytesIO(b"GIF89a nope"), "x.jpg")}
+    )
     assert response.status_code == 422 and "Trasigt foto" in response.get_data(as_text=True)
-    client.post(f"/actions/{item_id}/edit", data={"title": "Byt alla lampor", "priority": "high",
-                                                  "responsible_party": 0, "due_date": "2027-01-31"})
+    client.post(
+        f"/actions/{item_id}/edit",
+        data={"title": "Byt alla lampor", "priority": "high", "responsible_party": 0, "due_date": "2027-01-31"},
+    )
     with app.app_context():
-        events = db.session.scalars(select(ActionEvent).filter_by(action_item_id=item_id)
-                                    .order_by(ActionEvent.id)).all()
+        events = db.session.scalars(
+            select(ActionEvent).filter_by(action_item_id=item_id).order_by(ActionEvent.id)
+        ).all()
         assert [e.kind for e in events] == [EventKind.CREATED, EventKind.COMMENT, EventKind.EDITED]
         assert len(events[1].photos) == 1
         assert events[2].text == ""  # nothing typed: the change is the system's line, shown in each language
@@ -147,17 +182,21 @@ def test_no_action_marking(app, client, two_findings):
 def test_party_member_cannot_reroute_an_item_with_a_status_move(app, client, auth, two_findings):
     """Issue 9.9: an extra responsible_party on a status move must not hand the item to another party."""
     _walk, (light, _graffiti) = two_findings
-    client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "low",
-                                      "responsible_party": party_id(app)})
+    client.post(
+        "/actions/new",
+        data={"finding": light, "title": "Byt lampor", "priority": "low", "responsible_party": party_id(app)},
+    )
     with app.app_context():
         item_id = db.session.scalar(select(ActionItem.id))
     auth.login(Role.RESPONSIBLE, party_name="Gatu- och parkavdelningen")
     other = party_id(app, "Polisen, kommunpolis")
-    response = client.post(f"/actions/{item_id}/transition",
-                           data={"to": "in_progress", "text": "Inte vårt", "responsible_party": other})
+    response = client.post(
+        f"/actions/{item_id}/transition", data={"to": "in_progress", "text": "Inte vårt", "responsible_party": other}
+    )
     assert response.status_code == 403
-    response = client.post(f"/api/v1/action-items/{item_id}/transition",
-                           json={"to": "in_progress", "responsible_party": other})
+    response = client.post(
+        f"/api/v1/action-items/{item_id}/transition", json={"to": "in_progress", "responsible_party": other}
+    )
     assert response.status_code == 422
     with app.app_context():
         item = db.session.get(ActionItem, item_id)

@@ -11,8 +11,16 @@ from tests.helpers import jpeg_bytes
 
 
 def _finding(category, **extra):
-    return {"uuid": str(uuid.uuid4()), "category_id": category, "description": "Mörk gångväg",
-            "severity": "high", "lat": 56.879, "lon": 14.806, "accuracy_m": 8, **extra}
+    return {
+        "uuid": str(uuid.uuid4()),
+        "category_id": category,
+        "description": "Mörk gångväg",
+        "severity": "high",
+        "lat": 56.879,
+        "lon": 14.806,
+        "accuracy_m": 8,
+        **extra,
+    }
 
 
 def _count(app, model) -> int:
@@ -25,8 +33,11 @@ def test_openapi_document_describes_the_api(client):
     assert response.status_code == 200
     doc = response.json
     assert doc["openapi"].startswith("3.")
-    assert {"/api/v1/walks/{walk_id}/findings", "/api/v1/findings/{finding_id}/photos",
-            "/api/v1/action-items/{item_id}/transition"} <= set(doc["paths"])
+    assert {
+        "/api/v1/walks/{walk_id}/findings",
+        "/api/v1/findings/{finding_id}/photos",
+        "/api/v1/action-items/{item_id}/transition",
+    } <= set(doc["paths"])
     create = doc["paths"]["/api/v1/walks/{walk_id}/findings"]["post"]
     assert {"200", "201", "404", "422"} <= set(create["responses"])
     assert "uuid" in doc["components"]["schemas"]["FindingCreate"]["required"]
@@ -60,8 +71,9 @@ def test_photo_upload_is_idempotent_by_content(app, client, auth, make_walk, cat
     assert _count(app, Photo) == 1
     with client.get(first.json["thumbnail_url"]) as thumbnail:
         assert thumbnail.status_code == 200
-    broken = client.post(url, data={"photo": (io.BytesIO(raw[: len(raw) // 2]), "b.jpg")},
-                         content_type="multipart/form-data")
+    broken = client.post(
+        url, data={"photo": (io.BytesIO(raw[: len(raw) // 2]), "b.jpg")}, content_type="multipart/form-data"
+    )
     assert broken.status_code == 422
     assert broken.json["error"]["code"] == "photo_truncated" and "b.jpg" in broken.json["error"]["message"]
     assert _count(app, Photo) == 1
@@ -100,8 +112,7 @@ def test_post_needs_the_csrf_token_from_the_session_endpoint(app, client, auth, 
         refused = client.post(f"/api/v1/walks/{walk}/findings", json=_finding(category_id()))
         assert refused.status_code == 400 and refused.json["error"]["code"] == "csrf_failed"
         token = client.get("/api/v1/session").json["csrf_token"]
-        ok = client.post(f"/api/v1/walks/{walk}/findings", json=_finding(category_id()),
-                         headers={"X-CSRFToken": token})
+        ok = client.post(f"/api/v1/walks/{walk}/findings", json=_finding(category_id()), headers={"X-CSRFToken": token})
         assert ok.status_code == 201
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
@@ -112,8 +123,15 @@ def item_of_party(app, client, auth, make_walk, category_id):
     auth.login()
     walk = make_walk()
     finding = client.post(f"/api/v1/walks/{walk}/findings", json=_finding(category_id())).json
-    created = client.post("/actions/new", data={"finding": finding["id"], "title": "Laga lampan",
-                                                "responsible_party": _party_id(app), "priority": "medium"})
+    created = client.post(
+        "/actions/new",
+        data={
+            "finding": finding["id"],
+            "title": "Laga lampan",
+            "responsible_party": _party_id(app),
+            "priority": "medium",
+        },
+    )
     assert created.status_code == 302
     with app.app_context():
         return db.session.scalar(db.select(ActionItem.id))
@@ -121,6 +139,7 @@ def item_of_party(app, client, auth, make_walk, category_id):
 
 def _party_id(app) -> int:
     from fieldwalk.models import ResponsibleParty
+
     with app.app_context():
         return db.session.scalar(db.select(ResponsibleParty.id).filter_by(name="Gatu- och parkavdelningen"))
 
@@ -136,8 +155,9 @@ def test_action_items_move_by_the_same_rules(app, client, auth, item_of_party):
     assert [i["id"] for i in client.get("/api/v1/action-items").json] == [item_of_party]
     started = client.post(f"/api/v1/action-items/{item_of_party}/transition", json={"to": "in_progress"})
     assert started.status_code == 200 and started.json["status"] == "in_progress"
-    rejected = client.post(f"/api/v1/action-items/{item_of_party}/transition",
-                           json={"to": "rejected", "text": "Inte vårt"})
+    rejected = client.post(
+        f"/api/v1/action-items/{item_of_party}/transition", json={"to": "rejected", "text": "Inte vårt"}
+    )
     assert rejected.status_code == 403 and rejected.json["error"]["code"] == "forbidden"
     auth.login(Role.RESPONSIBLE, party_name="Trafikverket")
     assert client.get("/api/v1/action-items").json == []
@@ -148,7 +168,8 @@ def test_installable_app_manifest_and_service_worker(client):
     manifest = client.get("/manifest.webmanifest")
     assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
     assert {(i["sizes"], i["purpose"]) for i in manifest.json["icons"]} == {
-        (size, purpose) for size in ("192x192", "512x512") for purpose in ("any", "maskable")}
+        (size, purpose) for size in ("192x192", "512x512") for purpose in ("any", "maskable")
+    }
     for icon in manifest.json["icons"]:
         with client.get(icon["src"]) as response:
             assert response.status_code == 200 and response.mimetype == "image/png"

@@ -44,8 +44,22 @@ def generated(app, tmp_path, monkeypatch):
     config = tmp_path / "config.yaml"
     config.write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n", encoding="utf-8")
     result = subprocess.run(
-        [str(GENERATOR), "generate", "--path", str(spec), "--meta", "none", "--output-path",
-         str(tmp_path / PACKAGE), "--config", str(config)], capture_output=True, text=True, timeout=120)
+        [
+            str(GENERATOR),
+            "generate",
+            "--path",
+            str(spec),
+            "--meta",
+            "none",
+            "--output-path",
+            str(tmp_path / PACKAGE),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     # The generator says "Warning(s) encountered" when it had to leave out a part it could not understand.
     assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
@@ -55,8 +69,7 @@ def generated(app, tmp_path, monkeypatch):
         del sys.modules[name]
 
 
-def test_a_generated_client_logs_a_finding_with_a_photo(app, live_server, generated, auth, make_walk,
-                                                        category_id):
+def test_a_generated_client_logs_a_finding_with_a_photo(app, live_server, generated, auth, make_walk, category_id):
     api = importlib.import_module(f"{PACKAGE}.api.api")
     models = importlib.import_module(f"{PACKAGE}.models")
     types = importlib.import_module(f"{PACKAGE}.types")
@@ -83,9 +96,16 @@ def test_a_generated_client_logs_a_finding_with_a_photo(app, live_server, genera
         me = api.get_session.sync(client=client)
         assert isinstance(me, models.Session) and me.role == Role.COORDINATOR.value and me.csrf_token
 
-        body = models.FindingCreate(uuid=uuid.uuid4(), category_id=belysning, description="Trasig lampa",
-                                    severity=models.FindingCreateSeverity.HIGH, lat=56.8791, lon=14.8058,
-                                    accuracy_m=9.0, place="Storgatan 12")
+        body = models.FindingCreate(
+            uuid=uuid.uuid4(),
+            category_id=belysning,
+            description="Trasig lampa",
+            severity=models.FindingCreateSeverity.HIGH,
+            lat=56.8791,
+            lon=14.8058,
+            accuracy_m=9.0,
+            place="Storgatan 12",
+        )
         # Without the "csrf" scheme's header: the documented 400, a JSON error in the session's language.
         refused = api.create_finding.sync_detailed(walk_id, client=client, body=body)
         assert refused.status_code == 400 and isinstance(refused.parsed, models.Error)
@@ -94,8 +114,12 @@ def test_a_generated_client_logs_a_finding_with_a_photo(app, live_server, genera
 
     # Both schemes as the document declares them: the session cookie, and the token in X-CSRFToken.
     cookie = app.config["SESSION_COOKIE_NAME"]
-    with generated.Client(base_url=live_server, raise_on_unexpected_status=True,
-                          cookies={cookie: http.cookies[cookie]}, headers={"X-CSRFToken": me.csrf_token}) as client:
+    with generated.Client(
+        base_url=live_server,
+        raise_on_unexpected_status=True,
+        cookies={cookie: http.cookies[cookie]},
+        headers={"X-CSRFToken": me.csrf_token},
+    ) as client:
         created = api.create_finding.sync_detailed(walk_id, client=client, body=body)
         assert created.status_code == 201 and isinstance(created.parsed, models.Finding)
         finding = created.parsed
@@ -104,8 +128,7 @@ def test_a_generated_client_logs_a_finding_with_a_photo(app, live_server, genera
         assert again.status_code == 200 and again.parsed.id == finding.id
 
         photo = types.File(payload=jpeg_bytes((800, 600)), file_name="lampa.jpg", mime_type="image/jpeg")
-        uploaded = api.add_finding_photo.sync_detailed(finding.id, client=client,
-                                                      body=models.PhotoUpload(photo=photo))
+        uploaded = api.add_finding_photo.sync_detailed(finding.id, client=client, body=models.PhotoUpload(photo=photo))
         assert uploaded.status_code == 201 and isinstance(uploaded.parsed, models.PhotoUploaded)
         assert (uploaded.parsed.width, uploaded.parsed.height) == (800, 600)
 
@@ -125,23 +148,32 @@ def test_the_csrf_error_is_json_in_the_session_language(app, client, auth, make_
     client.post("/language", data={"language": "en", "next": "/"})
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        refused = client.post(f"/api/v1/walks/{walk}/findings", json={"uuid": str(uuid.uuid4()),
-                                                                      "category_id": category_id()})
+        refused = client.post(
+            f"/api/v1/walks/{walk}/findings", json={"uuid": str(uuid.uuid4()), "category_id": category_id()}
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert refused.status_code == 400 and refused.mimetype == "application/json"
     assert refused.json["error"] == {
         "code": "csrf_failed",
-        "message": "The form has expired or was sent from another page. Reload the page and try again."}
+        "message": "The form has expired or was sent from another page. Reload the page and try again.",
+    }
 
 
 def test_every_operation_has_an_id_a_description_security_and_its_own_error_statuses(app):
     document = _document(app)
     schemes = document["components"]["securitySchemes"]
-    assert schemes["session"] == {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"],
-                                  "description": schemes["session"]["description"]}
+    assert schemes["session"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": app.config["SESSION_COOKIE_NAME"],
+        "description": schemes["session"]["description"],
+    }
     assert (schemes["csrf"]["type"], schemes["csrf"]["in"], schemes["csrf"]["name"]) == (
-        "apiKey", "header", "X-CSRFToken")
+        "apiKey",
+        "header",
+        "X-CSRFToken",
+    )
     ids = []
     for method, path, operation in _operations(document):
         where = f"{method.upper()} {path}"
@@ -163,11 +195,14 @@ def test_every_operation_has_an_id_a_description_security_and_its_own_error_stat
     assert create["lat"]["example"] == 56.879 and create["uuid"]["example"]
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("get", "/api/v1/walks/{walk_id}", 404),  # the documented statuses are real answers
-    ("get", "/api/v1/action-items", 422),
-    ("post", "/api/v1/action-items/{item_id}/transition", 404),
-])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("get", "/api/v1/walks/{walk_id}", 404),  # the documented statuses are real answers
+        ("get", "/api/v1/action-items", 422),
+        ("post", "/api/v1/action-items/{item_id}/transition", 404),
+    ],
+)
 def test_documented_error_statuses_are_answered(app, client, auth, method, path, status):
     assert str(status) in _document(app)["paths"][path][method]["responses"]
     auth.login()

@@ -29,9 +29,15 @@ def test_no_input_makes_a_server_error(app):
     failures, statuses = [], Counter()
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def call(case):
             # The document's security schemes make schemathesis invent a session cookie and a CSRF header;
             # drop them so the logged-in client's own cookie counts (CSRF is off in tests).

@@ -96,18 +96,30 @@ MATRIX = {
     "api.walks": ("GET", "/api/v1/walks", LOGGED_IN, None),
     "api.walk": ("GET", "/api/v1/walks/{walk_a}", STAFF | {"guest_a"}, None),
     "api.walk_findings": ("GET", "/api/v1/walks/{walk_a}/findings", STAFF | {"guest_a"}, None),
-    "api.create_finding": ("POST", "/api/v1/walks/{walk_a}/findings", STAFF | {"guest_a"},
-                           {"uuid": "7a0c4a52-3f4e-4c8e-9a55-0d6a2f1b9e11", "category_id": 1}),
+    "api.create_finding": (
+        "POST",
+        "/api/v1/walks/{walk_a}/findings",
+        STAFF | {"guest_a"},
+        {"uuid": "7a0c4a52-3f4e-4c8e-9a55-0d6a2f1b9e11", "category_id": 1},
+    ),
     "api.finding": ("GET", "/api/v1/findings/{finding_a}", STAFF | {"guest_a", "party_x"}, None),
     "api.finding_by_uuid": ("GET", "/api/v1/findings/by-uuid/{uuid_a}", STAFF | {"guest_a", "party_x"}, None),
     "api.add_photo": ("POST", "/api/v1/findings/{finding_a}/photos", STAFF, {"photo": "jpeg"}),
-    "api.walk_nearby": ("GET", "/api/v1/walks/{walk_a}/nearby?category_id=1&lat=56.879&lon=14.806",
-                        STAFF | {"guest_a"}, None),
+    "api.walk_nearby": (
+        "GET",
+        "/api/v1/walks/{walk_a}/nearby?category_id=1&lat=56.879&lon=14.806",
+        STAFF | {"guest_a"},
+        None,
+    ),
     # finding_a is the first finding of the world (id 1); the coordinator reported it (no agreeing with oneself)
     "api.agree": ("POST", "/api/v1/walks/{walk_a}/agreements", {"admin", "guest_a"}, {"finding_id": 1}),
     # (nobody agreed yet: those allowed get 409 "agree first", the others 403/404)
-    "api.agreement_photo": ("POST", "/api/v1/walks/{walk_a}/agreements/{finding_a}/photo", {"admin", "guest_a"},
-                            {"photo": "jpeg"}),
+    "api.agreement_photo": (
+        "POST",
+        "/api/v1/walks/{walk_a}/agreements/{finding_a}/photo",
+        {"admin", "guest_a"},
+        {"photo": "jpeg"},
+    ),
     "api.action_items": ("GET", "/api/v1/action-items", LOGGED_IN, None),
     "api.action_item": ("GET", "/api/v1/action-items/{item}", STAFF | {"party_x"}, None),
     "api.transition": ("POST", "/api/v1/action-items/{item}/transition", STAFF | {"party_x"}, {"to": "in_progress"}),
@@ -154,8 +166,9 @@ def world(module_app):
         participant = create_user("participant@example.com", "Pia", PASSWORD, Role.PARTICIPANT)
         category = db.session.scalar(db.select(Category).filter_by(slug="belysning"))
         walk_a = walks.create_walk(coordinator, title="A", starts_at=datetime(2026, 12, 1, 17))
-        walk_b = walks.create_walk(coordinator, title="B", starts_at=datetime(2026, 12, 2, 17),
-                                   status=WalkStatus.ONGOING)
+        walk_b = walks.create_walk(
+            coordinator, title="B", starts_at=datetime(2026, 12, 2, 17), status=WalkStatus.ONGOING
+        )
         place = walks.add_suggested_place(walk_a, coordinator, text="Mörk trappa")
         walks.join_walk(walk_a, participant)
         guest_a = walks.join_walk(walk_a, None, name="Gäst A", organisation="Boende")
@@ -169,16 +182,32 @@ def world(module_app):
         event = actions.add_comment(item, coordinator, "Efter", photo=process_photo(jpeg_bytes((900, 600))))
         actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)
         meeting = followup.create_meeting(coordinator, held_on=date(2026, 12, 10), walk=walk_a)
-        commitment = followup.add_commitment(admin_user, year=2026, text="Två vandringar",
-                                             kind=PromiseKind.WALKS, target=2)
+        commitment = followup.add_commitment(
+            admin_user, year=2026, text="Två vandringar", kind=PromiseKind.WALKS, target=2
+        )
         db.session.commit()
-        return {"walk_a": walk_a.id, "walk_b": walk_b.id, "code_a": walk_a.join_code,
-                "code_b": walk_b.join_code, "place": place.id, "finding_a": finding_a.id,
-                "finding_a2": finding_a2.id, "finding_b": finding_b.id, "item": item.id,
-                "photo_a": finding_a.photos[0].id, "photo_event": event.photos[0].id, "user_y": user_y.id,
-                "meeting": meeting.id, "commitment": commitment.id, "uuid_a": finding_a.uuid,
-                "party_x": x.id, "party_y": y.id, "guest_a_id": guest_a.id, "guest_b_id": guest_b.id,
-                "participant_a": participant_a.id}
+        return {
+            "walk_a": walk_a.id,
+            "walk_b": walk_b.id,
+            "code_a": walk_a.join_code,
+            "code_b": walk_b.join_code,
+            "place": place.id,
+            "finding_a": finding_a.id,
+            "finding_a2": finding_a2.id,
+            "finding_b": finding_b.id,
+            "item": item.id,
+            "photo_a": finding_a.photos[0].id,
+            "photo_event": event.photos[0].id,
+            "user_y": user_y.id,
+            "meeting": meeting.id,
+            "commitment": commitment.id,
+            "uuid_a": finding_a.uuid,
+            "party_x": x.id,
+            "party_y": y.id,
+            "guest_a_id": guest_a.id,
+            "guest_b_id": guest_b.id,
+            "participant_a": participant_a.id,
+        }
 
 
 def become(client, role, world):
@@ -194,7 +223,7 @@ def become(client, role, world):
 
 def test_every_route_has_a_rule(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC
-    assert endpoints == set(MATRIX), (endpoints ^ set(MATRIX))
+    assert endpoints == set(MATRIX), endpoints ^ set(MATRIX)
 
 
 CASES = [(name, role) for name in list(MATRIX) + list(EXTRA) for role in ROLES]
@@ -264,15 +293,24 @@ def _actor(role: str, world) -> User:
 def _item_state(item_id: int) -> tuple:
     db.session.expire_all()
     item = db.session.get(ActionItem, item_id)
-    return (item.title, item.description, item.responsible_party_id, item.assignee_id, item.due_date,
-            item.priority, item.status, len(item.events))
+    return (
+        item.title,
+        item.description,
+        item.responsible_party_id,
+        item.assignee_id,
+        item.due_date,
+        item.priority,
+        item.status,
+        len(item.events),
+    )
 
 
 def _database_state() -> dict:
     """Every row of every table, to show that a refused change wrote nothing anywhere."""
     db.session.expire_all()
-    return {t.name: sorted(repr(tuple(row)) for row in db.session.execute(t.select()))
-            for t in db.metadata.sorted_tables}
+    return {
+        t.name: sorted(repr(tuple(row)) for row in db.session.execute(t.select())) for t in db.metadata.sorted_tables
+    }
 
 
 def _new_values(world) -> dict:
@@ -290,8 +328,14 @@ def _new_values(world) -> dict:
 
 def _field_value(state: tuple, field: str):
     title, description, party, assignee, due, priority, status, _events = state
-    return {"responsible_party": party, "due_date": due, "assignee": assignee, "priority": priority,
-            "text": (title, description), "status": status}[field]
+    return {
+        "responsible_party": party,
+        "due_date": due,
+        "assignee": assignee,
+        "priority": priority,
+        "text": (title, description),
+        "status": status,
+    }[field]
 
 
 def _call_operation(item_id: int, field: str, value, actor: User) -> None:
@@ -311,8 +355,13 @@ def _call_operation(item_id: int, field: str, value, actor: User) -> None:
 def _post(client, path: str, field: str, form: dict, world) -> int:
     item = world["item"]
     if path == "html_edit":
-        data = {"title": "Laga", "description": "", "responsible_party": world["party_x"], "due_date": "",
-                "priority": "medium"}
+        data = {
+            "title": "Laga",
+            "description": "",
+            "responsible_party": world["party_x"],
+            "due_date": "",
+            "priority": "medium",
+        }
         data.update({k: v for k, v in form.items() if k != "to"})
         return client.post(f"/actions/{item}/edit", data=data).status_code
     if path in ("html_transition", "html_comment"):
@@ -369,59 +418,103 @@ def _get(model, world, key):
 OPERATIONS = {
     "create_walk": (lambda w, a: walks.create_walk(a, title="Ny", starts_at=datetime(2027, 1, 1, 17)), STAFF),
     "update_walk": (lambda w, a: walks.update_walk(_get(Walk, w, "walk_a"), a, title="Ändrad"), STAFF),
-    "set_walk_status": (lambda w, a: walks.set_walk_status(_get(Walk, w, "walk_a"), WalkStatus.ONGOING, a),
-                        STAFF),
-    "add_suggested_place": (lambda w, a: walks.add_suggested_place(_get(Walk, w, "walk_a"), a, text="Buskar"),
-                            STAFF | {"guest_a", "participant"}),
+    "set_walk_status": (lambda w, a: walks.set_walk_status(_get(Walk, w, "walk_a"), WalkStatus.ONGOING, a), STAFF),
+    "add_suggested_place": (
+        lambda w, a: walks.add_suggested_place(_get(Walk, w, "walk_a"), a, text="Buskar"),
+        STAFF | {"guest_a", "participant"},
+    ),
     "set_place_checked": (lambda w, a: walks.set_place_checked(_get(SuggestedPlace, w, "place"), True, a), STAFF),
     "set_join_link": (lambda w, a: walks.set_join_link(_get(Walk, w, "walk_a"), False, a), STAFF),
-    "remove_participant": (lambda w, a: walks.remove_participant(_get(Walk, w, "walk_a"),
-                                                                 _get(User, w, "participant_a"), a), STAFF),
-    "set_no_action": (lambda w, a: findings.set_no_action(_get(Finding, w, "finding_a2"), a, True, "ok"),
-                      STAFF),
-    "add_finding_photo": (lambda w, a: findings.add_photo(_get(Finding, w, "finding_a"), a,
-                                                          jpeg_bytes((320, 240)), "p.jpg"), STAFF),
-    "create_action_item": (lambda w, a: actions.create_action_item([_get(Finding, w, "finding_a2")], a,
-                                                                   title="Ny"), STAFF),
-    "add_comment": (lambda w, a: actions.add_comment(_get(ActionItem, w, "item"), a, "Beställt"),
-                    STAFF | {"party_x"}),
-    "add_comment_photo": (lambda w, a: actions.add_comment(_get(ActionItem, w, "item"), a, "",
-                                                           photo=process_photo(jpeg_bytes((320, 240)))),
-                          STAFF | {"party_x"}),
-    "create_meeting": (lambda w, a: followup.create_meeting(a, held_on=date(2027, 1, 5),
-                                                            walk=_get(Walk, w, "walk_a")), STAFF),
-    "record_decision": (lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"),
-                                                              _get(ActionItem, w, "item"), a, text="Vänta"),
-                        STAFF),
+    "remove_participant": (
+        lambda w, a: walks.remove_participant(_get(Walk, w, "walk_a"), _get(User, w, "participant_a"), a),
+        STAFF,
+    ),
+    "set_no_action": (lambda w, a: findings.set_no_action(_get(Finding, w, "finding_a2"), a, True, "ok"), STAFF),
+    "add_finding_photo": (
+        lambda w, a: findings.add_photo(_get(Finding, w, "finding_a"), a, jpeg_bytes((320, 240)), "p.jpg"),
+        STAFF,
+    ),
+    "create_action_item": (
+        lambda w, a: actions.create_action_item([_get(Finding, w, "finding_a2")], a, title="Ny"),
+        STAFF,
+    ),
+    "add_comment": (lambda w, a: actions.add_comment(_get(ActionItem, w, "item"), a, "Beställt"), STAFF | {"party_x"}),
+    "add_comment_photo": (
+        lambda w, a: actions.add_comment(
+            _get(ActionItem, w, "item"), a, "", photo=process_photo(jpeg_bytes((320, 240)))
+        ),
+        STAFF | {"party_x"},
+    ),
+    "create_meeting": (
+        lambda w, a: followup.create_meeting(a, held_on=date(2027, 1, 5), walk=_get(Walk, w, "walk_a")),
+        STAFF,
+    ),
+    "record_decision": (
+        lambda w, a: followup.record_decision(
+            _get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a, text="Vänta"
+        ),
+        STAFF,
+    ),
     "record_decision_new_party": (
-        lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a,
-                                              text="Till Trafikverket", to=ActionStatus.IN_PROGRESS,
-                                              party=_get(ResponsibleParty, w, "party_y")), STAFF),
+        lambda w, a: followup.record_decision(
+            _get(FollowUpMeeting, w, "meeting"),
+            _get(ActionItem, w, "item"),
+            a,
+            text="Till Trafikverket",
+            to=ActionStatus.IN_PROGRESS,
+            party=_get(ResponsibleParty, w, "party_y"),
+        ),
+        STAFF,
+    ),
     "record_decision_party_only": (
-        lambda w, a: followup.record_decision(_get(FollowUpMeeting, w, "meeting"), _get(ActionItem, w, "item"), a,
-                                              text="", party=_get(ResponsibleParty, w, "party_y")), STAFF),
+        lambda w, a: followup.record_decision(
+            _get(FollowUpMeeting, w, "meeting"),
+            _get(ActionItem, w, "item"),
+            a,
+            text="",
+            party=_get(ResponsibleParty, w, "party_y"),
+        ),
+        STAFF,
+    ),
     "finish_meeting": (lambda w, a: followup.finish_meeting(_get(FollowUpMeeting, w, "meeting"), a), STAFF),
-    "add_commitment": (lambda w, a: followup.add_commitment(a, year=2027, text="Tre", kind=PromiseKind.WALKS,
-                                                            target=3), STAFF),
-    "update_commitment": (lambda w, a: followup.update_commitment(
-        a, _get(PromiseCommitment, w, "commitment"), year=2026, text="Tre", kind=PromiseKind.WALKS, target=3), STAFF),
-    "remove_commitment": (lambda w, a: followup.remove_commitment(a, _get(PromiseCommitment, w, "commitment")),
-                          STAFF),
-    "update_user": (lambda w, a: admin.update_user(_get(User, w, "user_y"), a, name="Ny", role=Role.RESPONSIBLE),
-                    {"admin"}),
-    "create_account": (lambda w, a: admin.create_account(a, "ny@example.com", name="Ny", role=Role.COORDINATOR),
-                       {"admin"}),
+    "add_commitment": (
+        lambda w, a: followup.add_commitment(a, year=2027, text="Tre", kind=PromiseKind.WALKS, target=3),
+        STAFF,
+    ),
+    "update_commitment": (
+        lambda w, a: followup.update_commitment(
+            a, _get(PromiseCommitment, w, "commitment"), year=2026, text="Tre", kind=PromiseKind.WALKS, target=3
+        ),
+        STAFF,
+    ),
+    "remove_commitment": (lambda w, a: followup.remove_commitment(a, _get(PromiseCommitment, w, "commitment")), STAFF),
+    "update_user": (
+        lambda w, a: admin.update_user(_get(User, w, "user_y"), a, name="Ny", role=Role.RESPONSIBLE),
+        {"admin"},
+    ),
+    "create_account": (
+        lambda w, a: admin.create_account(a, "ny@example.com", name="Ny", role=Role.COORDINATOR),
+        {"admin"},
+    ),
     "erase_person": (lambda w, a: admin.erase_person(_get(User, w, "user_y"), a), {"admin"}),
     # the coordinator reported finding_a: one does not agree with oneself
-    "agree": (lambda w, a: findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
-              {"admin", "guest_a", "participant"}),
-    "add_agreement_photo": (lambda w, a: (findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
-                                          findings.add_agreement_photo(_get(Walk, w, "walk_a"), a,
-                                                                       _get(Finding, w, "finding_a"),
-                                                                       jpeg_bytes((320, 240)), "p.jpg")),
-                            {"admin", "guest_a", "participant"}),
-    "set_notify_email": (lambda w, a: walks.set_notify_email(a, a, "ny@example.org"),
-                         {"guest_a", "guest_b", "participant"}),
+    "agree": (
+        lambda w, a: findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
+        {"admin", "guest_a", "participant"},
+    ),
+    "add_agreement_photo": (
+        lambda w, a: (
+            findings.agree(_get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a")),
+            findings.add_agreement_photo(
+                _get(Walk, w, "walk_a"), a, _get(Finding, w, "finding_a"), jpeg_bytes((320, 240)), "p.jpg"
+            ),
+        ),
+        {"admin", "guest_a", "participant"},
+    ),
+    "set_notify_email": (
+        lambda w, a: walks.set_notify_email(a, a, "ny@example.org"),
+        {"guest_a", "guest_b", "participant"},
+    ),
 }
 OPERATION_CASES = [(op, role) for op in OPERATIONS for role in OPERATION_ROLES]
 

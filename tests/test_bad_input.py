@@ -40,10 +40,17 @@ def test_bad_photo_is_refused_and_text_kept(app, client, guest, auth, make_walk,
     make_bytes, status, message = CASES[case]
     walk_id = make_walk()
     guest(walk_id)
-    response = post_multipart(client, f"/walks/{walk_id}/findings/new", {
-        "category": category_id(), "description": TYPED, "severity": "high", "place": "Tunneln",
-        "photos": [(io.BytesIO(jpeg_bytes((800, 600))), "ok.jpg"), (io.BytesIO(make_bytes()), "photo.jpg")],
-    })
+    response = post_multipart(
+        client,
+        f"/walks/{walk_id}/findings/new",
+        {
+            "category": category_id(),
+            "description": TYPED,
+            "severity": "high",
+            "place": "Tunneln",
+            "photos": [(io.BytesIO(jpeg_bytes((800, 600))), "ok.jpg"), (io.BytesIO(make_bytes()), "photo.jpg")],
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == status
     assert message in page
@@ -60,9 +67,11 @@ def test_bad_photo_as_json(app, client, guest, auth, make_walk, category_id):
     """The enhanced form (fetch with Accept: application/json) gets the same refusal as JSON."""
     walk_id = make_walk()
     guest(walk_id)
-    response = client.post(f"/walks/{walk_id}/findings/new", headers={"Accept": "application/json"},
-                           data={"category": category_id(), "description": TYPED,
-                                 "photos": [(io.BytesIO(b"not an image"), "photo.jpg")]})
+    response = client.post(
+        f"/walks/{walk_id}/findings/new",
+        headers={"Accept": "application/json"},
+        data={"category": category_id(), "description": TYPED, "photos": [(io.BytesIO(b"not an image"), "photo.jpg")]},
+    )
     assert response.status_code == 422
     assert "är ingen bild" in response.json["error"]["message"]
 
@@ -70,8 +79,7 @@ def test_bad_photo_as_json(app, client, guest, auth, make_walk, category_id):
 def test_missing_category(app, client, guest, auth, make_walk):
     walk_id = make_walk()
     guest(walk_id)
-    response = client.post(f"/walks/{walk_id}/findings/new",
-                           data={"description": TYPED, "severity": "low"})
+    response = client.post(f"/walks/{walk_id}/findings/new", data={"description": TYPED, "severity": "low"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Välj en kategori." in page
@@ -80,12 +88,15 @@ def test_missing_category(app, client, guest, auth, make_walk):
         assert db.session.scalar(select(func.count(Finding.id))) == 0
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"lat": "91", "lon": "14.8"}, "Latituden måste vara mellan -90 och 90."),
-    ({"lat": "56.8"}, "Ange både latitud och longitud"),
-    ({"lon": "14.8"}, "Ange både latitud och longitud"),
-    ({"category": "999999"}, "Inte ett giltigt val"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"lat": "91", "lon": "14.8"}, "Latituden måste vara mellan -90 och 90."),
+        ({"lat": "56.8"}, "Ange både latitud och longitud"),
+        ({"lon": "14.8"}, "Ange både latitud och longitud"),
+        ({"category": "999999"}, "Inte ett giltigt val"),
+    ],
+)
 def test_wrong_fields(app, client, guest, auth, make_walk, category_id, data, message):
     walk_id = make_walk()
     guest(walk_id)
@@ -106,9 +117,10 @@ def test_failed_commit_removes_new_photo_files(app, client, guest, auth, make_wa
     client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id(), "uuid": uuid})
     other_walk = make_walk(title="Annan")
     # Same client id on another walk: refused after photo processing, before anything is kept.
-    response = client.post(f"/walks/{other_walk}/findings/new", data={
-        "category": category_id(), "uuid": uuid,
-        "photos": [(io.BytesIO(jpeg_bytes((900, 700))), "a.jpg")]})
+    response = client.post(
+        f"/walks/{other_walk}/findings/new",
+        data={"category": category_id(), "uuid": uuid, "photos": [(io.BytesIO(jpeg_bytes((900, 700))), "a.jpg")]},
+    )
     assert response.status_code == 400  # answered like a malformed id (test_login_hardening)
     assert stored_files(app) == []
 
@@ -143,9 +155,15 @@ def padded_jpeg(total_bytes: int, colour: tuple[int, int, int] = (30, 60, 200)) 
 
 def _finding_post(category: int, photos: list) -> dict:
     """A capture post whose text fields sit before and after the photos, as a browser sends them."""
-    return {"category": category, "description": TYPED, "severity": "high",
-            "uuid": "2f0b5c1e-9a8d-4e6f-8b7a-1c2d3e4f5a6b", "photos": photos,
-            "place": "Tunneln", "reporter_name": "Gunnel Gäst"}
+    return {
+        "category": category,
+        "description": TYPED,
+        "severity": "high",
+        "uuid": "2f0b5c1e-9a8d-4e6f-8b7a-1c2d3e4f5a6b",
+        "photos": photos,
+        "place": "Tunneln",
+        "reporter_name": "Gunnel Gäst",
+    }
 
 
 def _browser_post(client, url: str, fields: dict, headers: dict | None = None):
@@ -156,14 +174,14 @@ def _browser_post(client, url: str, fields: dict, headers: dict | None = None):
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, tuple):
                 data, filename = item[0].getvalue(), item[1]
-                head = (f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                        "Content-Type: image/jpeg")
+                head = (
+                    f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\nContent-Type: image/jpeg'
+                )
             else:
                 data, head = str(item).encode(), f'Content-Disposition: form-data; name="{name}"'
             body += f"--{boundary}\r\n{head}\r\n\r\n".encode() + data + b"\r\n"
     body += f"--{boundary}--\r\n".encode()
-    return client.post(url, data=body, headers=headers or {},
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(url, data=body, headers=headers or {}, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def _assert_form_kept(response, message: str) -> str:
@@ -188,7 +206,7 @@ def _photo_field_error(page: str) -> str:
     marker = '<p class="error" id="photos-error">'
     assert marker in page, "no error at the photo field"
     start = page.index(marker)
-    return page[start:page.index("</p>", start)]
+    return page[start : page.index("</p>", start)]
 
 
 def test_photo_count_error_is_shown_at_the_photo_field(app, client, guest, make_walk, category_id):
@@ -244,17 +262,19 @@ def test_too_large_capture_post_as_json(app, client, guest, make_walk, category_
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
     walk_id = make_walk()
     guest(walk_id)
-    response = _browser_post(client, f"/walks/{walk_id}/findings/new",
-                             _finding_post(category_id(), [(io.BytesIO(padded_jpeg(1200 * 1024)), "a.jpg")]),
-                             headers={"Accept": "application/json"})
+    response = _browser_post(
+        client,
+        f"/walks/{walk_id}/findings/new",
+        _finding_post(category_id(), [(io.BytesIO(padded_jpeg(1200 * 1024)), "a.jpg")]),
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code == 413
     error = response.json["error"]
     assert "Det du skickade är för stort" in error["message"]
     assert "Det du skickade är för stort" in error["fields"]["photos"][0]
 
 
-def test_decode_budget_refuses_the_finding_with_the_text_kept(app, client, guest, make_walk, category_id,
-                                                            monkeypatch):
+def test_decode_budget_refuses_the_finding_with_the_text_kept(app, client, guest, make_walk, category_id, monkeypatch):
     """The photos of one request decode at most PHOTO_DECODE_BUDGET_PIXELS together."""
     monkeypatch.setitem(app.config, "PHOTO_DECODE_BUDGET_PIXELS", 25_000)
     walk_id = make_walk()
@@ -271,8 +291,9 @@ def test_decode_budget_refuses_the_finding_with_the_text_kept(app, client, guest
     _nothing_written(app)
 
 
-def test_ten_tiny_49_megapixel_pngs_are_refused_without_decoding(app, client, guest, make_walk, category_id,
-                                                              monkeypatch):
+def test_ten_tiny_49_megapixel_pngs_are_refused_without_decoding(
+    app, client, guest, make_walk, category_id, monkeypatch
+):
     """Issue 9.13: ten such files in one form cost 19 s of server time; now none is decoded."""
     from PIL import ImageFile
 

@@ -50,8 +50,12 @@ class Served:
         http = requests.Session()
         page = http.get(f"{self.url}/login", timeout=30)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        answer = http.post(f"{self.url}/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
-                           allow_redirects=False, timeout=30)
+        answer = http.post(
+            f"{self.url}/login",
+            data={"email": EMAIL, "password": PASSWORD, "csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        )
         assert answer.status_code == 302, answer.text
         return http
 
@@ -70,9 +74,15 @@ def served(request, tmp_path_factory):
     # A database of its own (committed data for another process), never the session's schema.
     database_url = conftest.database_url(request.param, base, suffix="_served")
     photo_dir = base / "photos"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "PHOTO_DIR": str(photo_dir),
-                      "SECRET_KEY": "x" * 40, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "MAIL_OUTBOX": str(base / "outbox")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PHOTO_DIR": str(photo_dir),
+            "SECRET_KEY": "x" * 40,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "MAIL_OUTBOX": str(base / "outbox"),
+        }
+    )
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -80,20 +90,51 @@ def served(request, tmp_path_factory):
         db.create_all()
         ensure_reference_data()
         create_user(EMAIL, "Sam Samordnare", PASSWORD, Role.COORDINATOR, "Kommunen")
-        db.session.add(Walk(title="Vandring", area="Centrum", starts_at=datetime(2026, 11, 24, 17, 0),
-                            status=WalkStatus.ONGOING, meeting_lat=56.879, meeting_lon=14.806))
+        db.session.add(
+            Walk(
+                title="Vandring",
+                area="Centrum",
+                starts_at=datetime(2026, 11, 24, 17, 0),
+                status=WalkStatus.ONGOING,
+                meeting_lat=56.879,
+                meeting_lon=14.806,
+            )
+        )
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, "SECRET_KEY": "x" * 40,
-           "FIELDWALK_PHOTO_DIR": str(photo_dir), "FIELDWALK_MAIL_OUTBOX": str(base / "outbox"),
-           "FIELDWALK_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "x" * 40,
+        "FIELDWALK_PHOTO_DIR": str(photo_dir),
+        "FIELDWALK_MAIL_OUTBOX": str(base / "outbox"),
+        "FIELDWALK_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     log = open(base / "gunicorn.log", "wb")  # noqa: SIM115 - closed at teardown
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "--graceful-timeout", "2", *_no_control_socket(), "fieldwalk:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "2",
+            *_no_control_socket(),
+            "fieldwalk:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -156,8 +197,10 @@ def _check_stored(served: Served, http: requests.Session, uuids: list[str], phot
 
 
 def _summary(bad: list, problems: list[str]) -> str:
-    return (f"{len(bad)} of {ROUNDS} rounds answered wrongly, e.g. {bad[:2]}; "
-            f"{len(problems)} stored-data problems, e.g. {problems[:4]}")
+    return (
+        f"{len(bad)} of {ROUNDS} rounds answered wrongly, e.g. {bad[:2]}; "
+        f"{len(problems)} stored-data problems, e.g. {problems[:4]}"
+    )
 
 
 def _walk_and_category(served: Served) -> tuple[int, int]:
@@ -193,10 +236,17 @@ def test_capture_form_double_submit(served, sessions):
         def post(finding_uuid=finding_uuid, photos=photos):
             answer = http.post(
                 f"{served.url}/walks/{walk_id}/findings/new",
-                data={"csrf_token": token, "uuid": finding_uuid, "category": category, "severity": "medium",
-                      "description": "Trasig lampa i gångtunneln"},
+                data={
+                    "csrf_token": token,
+                    "uuid": finding_uuid,
+                    "category": category,
+                    "severity": "medium",
+                    "description": "Trasig lampa i gångtunneln",
+                },
                 files=[("photos", (f"p{i}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)],
-                allow_redirects=False, timeout=60)
+                allow_redirects=False,
+                timeout=60,
+            )
             return answer.status_code
 
         statuses.append(_at_once([post, post]))
@@ -215,20 +265,36 @@ def test_api_double_post_of_finding_and_photo(served, sessions):
         finding_uuid = str(uuid_module.uuid4())
         uuids.append(finding_uuid)
         body = {"uuid": finding_uuid, "category_id": category, "description": "Mörk passage"}
-        answers = _at_once([
-            partial(h.post, f"{served.url}/api/v1/walks/{walk_id}/findings", json=body,
-                    headers={"X-CSRFToken": t}, timeout=60)
-            for h, t in zip(sessions, tokens, strict=True)])
+        answers = _at_once(
+            [
+                partial(
+                    h.post,
+                    f"{served.url}/api/v1/walks/{walk_id}/findings",
+                    json=body,
+                    headers={"X-CSRFToken": t},
+                    timeout=60,
+                )
+                for h, t in zip(sessions, tokens, strict=True)
+            ]
+        )
         codes = sorted(a.status_code for a in answers)
         if codes != [200, 201] or len({a.json().get("id") for a in answers}) != 1:
             bad.append(("finding", round_no, codes, [a.text[:200] for a in answers]))
             continue
         finding_id = answers[0].json()["id"]
         data = _photo(round_no, 7)
-        answers = _at_once([
-            partial(h.post, f"{served.url}/api/v1/findings/{finding_id}/photos",
-                    files={"photo": ("p.jpg", data, "image/jpeg")}, headers={"X-CSRFToken": t}, timeout=60)
-            for h, t in zip(sessions, tokens, strict=True)])
+        answers = _at_once(
+            [
+                partial(
+                    h.post,
+                    f"{served.url}/api/v1/findings/{finding_id}/photos",
+                    files={"photo": ("p.jpg", data, "image/jpeg")},
+                    headers={"X-CSRFToken": t},
+                    timeout=60,
+                )
+                for h, t in zip(sessions, tokens, strict=True)
+            ]
+        )
         codes = sorted(a.status_code for a in answers)
         if codes != [200, 201] or len({a.json().get("id") for a in answers}) != 1:
             bad.append(("photo", round_no, codes, [a.text[:200] for a in answers]))
@@ -243,14 +309,25 @@ def test_parallel_photo_uploads_stop_at_the_limit(served, sessions):
     http = sessions[0]
     token = http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"]
     limit = served.app.config["PHOTO_MAX_PER_FINDING"]
-    answer = http.post(f"{served.url}/api/v1/walks/{walk_id}/findings", headers={"X-CSRFToken": token},
-                       json={"uuid": str(uuid_module.uuid4()), "category_id": category}, timeout=60)
+    answer = http.post(
+        f"{served.url}/api/v1/walks/{walk_id}/findings",
+        headers={"X-CSRFToken": token},
+        json={"uuid": str(uuid_module.uuid4()), "category_id": category},
+        timeout=60,
+    )
     finding_id = answer.json()["id"]
-    answers = _at_once([
-        partial(h.post, f"{served.url}/api/v1/findings/{finding_id}/photos",
-                files={"photo": ("p.jpg", _photo(100 + n, n), "image/jpeg")}, headers={"X-CSRFToken": token},
-                timeout=60)
-        for n, h in enumerate([http] * (limit + 4))])
+    answers = _at_once(
+        [
+            partial(
+                h.post,
+                f"{served.url}/api/v1/findings/{finding_id}/photos",
+                files={"photo": ("p.jpg", _photo(100 + n, n), "image/jpeg")},
+                headers={"X-CSRFToken": token},
+                timeout=60,
+            )
+            for n, h in enumerate([http] * (limit + 4))
+        ]
+    )
     codes = sorted(a.status_code for a in answers)
     assert codes == [201] * limit + [422] * 4, codes
     with served.app.app_context():
@@ -259,16 +336,18 @@ def test_parallel_photo_uploads_stop_at_the_limit(served, sessions):
 
 
 def test_agreeing_twice_at_once_is_one_agreement(served, sessions):
-    """"Jag håller med" tapped twice at once (two sessions of one person): one 201, one 200, one row, each round."""
+    """ "Jag håller med" tapped twice at once (two sessions of one person): one 201, one 200, one row, each round."""
     from fieldwalk.models import FindingAgreement, User
 
     walk_id, category = _walk_and_category(served)
     with served.app.app_context():
         reporter = db.session.scalar(select(User).filter_by(email="reporter@example.com")) or create_user(
-            "reporter@example.com", "Rut Rapportör", PASSWORD, Role.COORDINATOR)
+            "reporter@example.com", "Rut Rapportör", PASSWORD, Role.COORDINATOR
+        )
         walk = db.session.get(Walk, walk_id)
-        made = [Finding(walk=walk, category_id=category, reporter=reporter, lat=56.879, lon=14.806)
-                for _ in range(ROUNDS)]
+        made = [
+            Finding(walk=walk, category_id=category, reporter=reporter, lat=56.879, lon=14.806) for _ in range(ROUNDS)
+        ]
         db.session.add_all(made)
         db.session.commit()
         finding_ids = [f.id for f in made]
@@ -276,15 +355,24 @@ def test_agreeing_twice_at_once_is_one_agreement(served, sessions):
     tokens = [http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"] for http in sessions]
     bad = []
     for finding_id in finding_ids:
-        answers = _at_once([
-            partial(h.post, f"{served.url}/api/v1/walks/{walk_id}/agreements", json={"finding_id": finding_id},
-                    headers={"X-CSRFToken": t}, timeout=60)
-            for h, t in zip(sessions, tokens, strict=True)])
+        answers = _at_once(
+            [
+                partial(
+                    h.post,
+                    f"{served.url}/api/v1/walks/{walk_id}/agreements",
+                    json={"finding_id": finding_id},
+                    headers={"X-CSRFToken": t},
+                    timeout=60,
+                )
+                for h, t in zip(sessions, tokens, strict=True)
+            ]
+        )
         codes = sorted(a.status_code for a in answers)
         if codes != [200, 201] or {a.json()["agreements"] for a in answers} != {1}:
             bad.append((finding_id, codes, [a.text[:200] for a in answers]))
     with served.app.app_context():
-        rows = db.session.scalar(select(func.count(FindingAgreement.id))
-                                 .where(FindingAgreement.finding_id.in_(finding_ids)))
+        rows = db.session.scalar(
+            select(func.count(FindingAgreement.id)).where(FindingAgreement.finding_id.in_(finding_ids))
+        )
         db.session.remove()
     assert not bad and rows == ROUNDS, (bad[:3], rows)

@@ -22,8 +22,13 @@ VENV = Path(sys.executable).parent.parent  # the venv running the tests stands i
 
 def _flask_run_line(*make_args: str) -> list[str]:
     """The `flask … run …` command line that `make <target>` would run (dry run, nothing executed)."""
-    result = subprocess.run(["make", "-n", "--no-print-directory", *make_args, f"VENV={VENV}"],
-                            cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", *make_args, f"VENV={VENV}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     lines = [line for line in result.stdout.splitlines() if " run " in f" {line} " and "flask" in line]
     assert len(lines) == 1, result.stdout
     return shlex.split(lines[0])
@@ -49,10 +54,14 @@ def test_make_run_defaults_to_loopback_with_the_debugger():
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDWALK_", "FLASK_"))}
-    env.update(PYTHONPATH=str(ROOT), FLASK_DEBUG="1",  # as if the developer had it exported
-               FIELDWALK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite'}",
-               FIELDWALK_PHOTO_DIR=str(tmp_path / "photos"), FIELDWALK_MAIL_OUTBOX=str(tmp_path / "outbox"),
-               SECRET_KEY="x" * 64)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        FLASK_DEBUG="1",  # as if the developer had it exported
+        FIELDWALK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite'}",
+        FIELDWALK_PHOTO_DIR=str(tmp_path / "photos"),
+        FIELDWALK_MAIL_OUTBOX=str(tmp_path / "outbox"),
+        SECRET_KEY="x" * 64,
+    )
     env.pop("DATABASE_URL", None)
     return env
 
@@ -72,10 +81,26 @@ def _stop(server: subprocess.Popen) -> None:
 
 def test_flask_run_refuses_the_debugger_on_a_network_address(tmp_path):
     """Even typed by hand: `flask run --debug --host 0.0.0.0` stops before it listens."""
-    command = [str(VENV / "bin" / "flask"), "--app", "fieldwalk", "run", "--debug", "--host", "0.0.0.0",
-               "--port", str(_free_port())]
-    server = subprocess.Popen(command, cwd=ROOT, env=_env(tmp_path), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+    command = [
+        str(VENV / "bin" / "flask"),
+        "--app",
+        "fieldwalk",
+        "run",
+        "--debug",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(_free_port()),
+    ]
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         _out, err = server.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -91,8 +116,15 @@ def test_a_500_in_lan_mode_shows_the_plain_error_page(tmp_path, target):
     tables) answers with our error page, never the debugger with source code."""
     port = _free_port()
     line = _flask_run_line(target, "HOST=0.0.0.0", f"PORT={port}")
-    server = subprocess.Popen(line, cwd=ROOT, env=_env(tmp_path), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = subprocess.Popen(
+        line,
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     scheme = "https" if target == "run-https" else "http"
     unverified = ssl._create_unverified_context()  # the throw-away adhoc certificate
     try:
@@ -121,5 +153,9 @@ def test_the_app_refuses_requests_when_a_debugger_wraps_it_on_the_network(app):
     response = debugged.get("/login", environ_overrides={"SERVER_NAME": "0.0.0.0"})
     assert response.status_code == 503
     assert "debugger" in response.get_data(as_text=True).lower()
-    assert Client(DebuggedApplication(app, evalex=True)).get(
-        "/login", environ_overrides={"SERVER_NAME": "127.0.0.1"}).status_code == 200
+    assert (
+        Client(DebuggedApplication(app, evalex=True))
+        .get("/login", environ_overrides={"SERVER_NAME": "127.0.0.1"})
+        .status_code
+        == 200
+    )

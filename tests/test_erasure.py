@@ -17,8 +17,12 @@ from tests.helpers import jpeg_bytes
 
 GATA = "Gatu- och parkavdelningen"
 # The account holder: a resident with an account who later joins the street department (ansvarig).
-P_NAME, P_EMAIL, P_ORG, P_PHONE = ("Petra Raderasdotter", "petra.raderas@example.org", "Raderasekens samfällighet",
-                                   "070-123 45 67")
+P_NAME, P_EMAIL, P_ORG, P_PHONE = (
+    "Petra Raderasdotter",
+    "petra.raderas@example.org",
+    "Raderasekens samfällighet",
+    "070-123 45 67",
+)
 # The guest who joined by the walk's link.
 G_NAME, G_ORG, G_PHONE = "Gustav Raderasson", "Raderasbergets brf", "073-987 65 43"
 G_NEWS = "gustav.raderas@example.net"  # left at joining, for news about his findings
@@ -85,9 +89,16 @@ def _search_roots(app, tmp_path: Path) -> list[Path]:
 
 
 def _post_finding(client, walk_id: int, category: int, description: str, **extra):
-    response = client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": category, "description": description, "severity": "high",
-        "photos": [(io.BytesIO(jpeg_bytes((800, 600))), "IMG_0001.jpg")], **extra})
+    response = client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={
+            "category": category,
+            "description": description,
+            "severity": "high",
+            "photos": [(io.BytesIO(jpeg_bytes((800, 600))), "IMG_0001.jpg")],
+            **extra,
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -116,10 +127,16 @@ def test_erasure_leaves_nothing_of_the_person(app, client, auth, runner, make_wa
 
     # The guest joins by the link, suggests a place and logs a finding with a photo and their phone number.
     client.delete_cookie("remember_token")
-    assert client.post(f"/join/{code}", data={"name": G_NAME, "organisation": G_ORG,
-                                              "notify_email": G_NEWS}).status_code == 302
-    assert client.post(f"/walks/{walk_id}/places", data={
-        "text": f"Mörk gångtunnel, ring {G_PHONE}", "place": "Tunneln vid skolan"}).status_code == 302
+    assert (
+        client.post(f"/join/{code}", data={"name": G_NAME, "organisation": G_ORG, "notify_email": G_NEWS}).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/walks/{walk_id}/places", data={"text": f"Mörk gångtunnel, ring {G_PHONE}", "place": "Tunneln vid skolan"}
+        ).status_code
+        == 302
+    )
     _post_finding(client, walk_id, category_id(), f"Trasig lampa. Ring mig på {G_PHONE}")
 
     # The account holder fails to log in twice, then logs in, joins the same walk by its link, suggests
@@ -129,25 +146,55 @@ def test_erasure_leaves_nothing_of_the_person(app, client, auth, runner, make_wa
     assert _login(client, "Petra.Raderas@Example.org", "fel igen") == 401
     assert _login(client, P_EMAIL, PASSWORD) == 302
     assert client.post(f"/join/{code}").status_code == 302
-    assert client.post(f"/walks/{walk_id}/places", data={
-        "text": f"Buskage vid busshållplatsen, hör av er på {P_PHONE}", "place": "Busshållplatsen",
-        "suggested_by": P_TYPED_NAME}).status_code == 302
-    _post_finding(client, walk_id, category_id(), f"Mörkt vid entrén, jag nås på {P_PHONE}",
-                  reporter_name=P_TYPED_NAME, reporter_org=P_ORG, place="Entrén")
+    assert (
+        client.post(
+            f"/walks/{walk_id}/places",
+            data={
+                "text": f"Buskage vid busshållplatsen, hör av er på {P_PHONE}",
+                "place": "Busshållplatsen",
+                "suggested_by": P_TYPED_NAME,
+            },
+        ).status_code
+        == 302
+    )
+    _post_finding(
+        client,
+        walk_id,
+        category_id(),
+        f"Mörkt vid entrén, jag nås på {P_PHONE}",
+        reporter_name=P_TYPED_NAME,
+        reporter_org=P_ORG,
+        place="Entrén",
+    )
 
     # She becomes a member of the street department (ansvarig).
     auth.login(Role.ADMIN)
-    assert client.post(f"/admin/users/{p_id}", data={"name": P_NAME, "organisation": P_ORG, "role": "ansvarig",
-                                                     "responsible_party": party_id, "active": "y"}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/users/{p_id}",
+            data={
+                "name": P_NAME,
+                "organisation": P_ORG,
+                "role": "ansvarig",
+                "responsible_party": party_id,
+                "active": "y",
+            },
+        ).status_code
+        == 302
+    )
 
     # A coordinator makes an overdue action item of her finding for the department: she gets the notice.
     auth.login(Role.COORDINATOR)
     assert client.post(f"/walks/{walk_id}/status", data={"status": "ongoing"}).status_code == 302
     with app.app_context():
         finding_id = db.session.scalar(select(Finding.id).filter_by(reporter_id=p_id))
-    assert client.post("/actions/new", data={"finding": finding_id, "title": "Belys entrén", "priority": "high",
-                                             "responsible_party": party_id}
-                       ).status_code == 302
+    assert (
+        client.post(
+            "/actions/new",
+            data={"finding": finding_id, "title": "Belys entrén", "priority": "high", "responsible_party": party_id},
+        ).status_code
+        == 302
+    )
     with app.app_context():
         item_id = db.session.scalar(select(ActionItem.id).filter_by(title="Belys entrén"))
         db.session.get(ActionItem, item_id).due_date = date(2026, 11, 10)  # overdue (no form takes a past date)
@@ -155,10 +202,18 @@ def test_erasure_leaves_nothing_of_the_person(app, client, auth, runner, make_wa
 
     # She comments (with her phone number) and moves the item; the party's mailbox gets a notice naming her.
     assert _login(client, P_EMAIL, PASSWORD) == 302
-    assert client.post(f"/actions/{item_id}/comment", data={
-        "text": f"Jag tittar på det i morgon, ring {P_PHONE}"}).status_code == 302
-    assert client.post(f"/actions/{item_id}/transition", data={
-        "to": "in_progress", "text": f"Beställt, frågor till {P_PHONE}"}).status_code == 302
+    assert (
+        client.post(
+            f"/actions/{item_id}/comment", data={"text": f"Jag tittar på det i morgon, ring {P_PHONE}"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/actions/{item_id}/transition", data={"to": "in_progress", "text": f"Beställt, frågor till {P_PHONE}"}
+        ).status_code
+        == 302
+    )
     # She asks for a new password (a mail to her) and the weekly reminder goes out (to her too).
     client.post("/reset", data={"email": P_EMAIL}).close()  # the mail goes once the answer is out
     result = runner.invoke(args=["send-reminders", "--date", "2026-11-23"])
@@ -170,8 +225,14 @@ def test_erasure_leaves_nothing_of_the_person(app, client, auth, runner, make_wa
         assert db.session.scalar(select(AuditEntry.id).filter_by(action="auth.login_failed")) is not None
         # Before erasure: the person is all over the place, and the export covers every place.
         p_hits, g_hits = _database_hits(P_NEEDLES), _database_hits(G_NEEDLES)
-        assert {t for t, _k, _c in p_hits} >= {"users", "findings", "suggested_places", "action_events",
-                                              "reminders", "audit_entries"}
+        assert {t for t, _k, _c in p_hits} >= {
+            "users",
+            "findings",
+            "suggested_places",
+            "action_events",
+            "reminders",
+            "audit_entries",
+        }
         assert {t for t, _k, _c in g_hits} >= {"users", "findings", "suggested_places"}
         if db.engine.dialect.name == "sqlite":
             # As after a while in use: the automatic checkpoint has moved the pages into the database file.
@@ -237,14 +298,22 @@ def test_erasure_also_cleans_rows_written_before_the_rules(app, client, auth, ma
     person_id, _email = auth.make_user(Role.PARTICIPANT, email=address, name=name)
     walk_id = make_walk(status=WalkStatus.PLANNED)
     with app.app_context():
-        db.session.add_all([
-            AuditEntry(action="auth.login_failed", object_type="users", object_id=person_id, detail=address),
-            AuditEntry(action="action.comment", actor_id=person_id, actor_name=name, object_type="action_items",
-                       object_id=1, detail="→ Ring mig på 070-555 66 77"),
-            SuggestedPlace(walk_id=walk_id, text="Mörkt, ring 070-555 66 77", suggested_by=name.upper()),
-            SuggestedPlace(walk_id=walk_id, text="Klotter", suggested_by="Någon annan"),
-            FollowUpMeeting(title="Q4", held_on=date(2026, 12, 1), attendees=f"{name}, Sara Samordnare, Anna"),
-        ])
+        db.session.add_all(
+            [
+                AuditEntry(action="auth.login_failed", object_type="users", object_id=person_id, detail=address),
+                AuditEntry(
+                    action="action.comment",
+                    actor_id=person_id,
+                    actor_name=name,
+                    object_type="action_items",
+                    object_id=1,
+                    detail="→ Ring mig på 070-555 66 77",
+                ),
+                SuggestedPlace(walk_id=walk_id, text="Mörkt, ring 070-555 66 77", suggested_by=name.upper()),
+                SuggestedPlace(walk_id=walk_id, text="Klotter", suggested_by="Någon annan"),
+                FollowUpMeeting(title="Q4", held_on=date(2026, 12, 1), attendees=f"{name}, Sara Samordnare, Anna"),
+            ]
+        )
         db.session.commit()
         with app.test_request_context():
             send_mail(address, "Hej", f"Hej {name}!")

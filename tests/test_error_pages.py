@@ -13,14 +13,35 @@ from fieldwalk.models import Role, User
 
 CODES = [400, 403, 404, 405, 409, 413, 422, 429, 500]
 HEADINGS = {
-    "sv": {400: "Begäran gick inte att behandla", 403: "Ingen behörighet", 404: "Sidan finns inte",
-           405: "Det går inte att göra så här", 409: "Det går inte just nu", 413: "Det du skickade är för stort",
-           422: "Uppgifterna kunde inte tas emot", 429: "För många försök", 500: "Något gick fel"},
+    "sv": {
+        400: "Begäran gick inte att behandla",
+        403: "Ingen behörighet",
+        404: "Sidan finns inte",
+        405: "Det går inte att göra så här",
+        409: "Det går inte just nu",
+        413: "Det du skickade är för stort",
+        422: "Uppgifterna kunde inte tas emot",
+        429: "För många försök",
+        500: "Något gick fel",
+    },
 }
-WERKZEUG = ["Bad Request", "Forbidden", "Not Found", "The requested URL was not found", "Method Not Allowed",
-            "The method is not allowed", "Conflict", "Request Entity Too Large", "Content Too Large",
-            "Unprocessable", "Too Many Requests", "Internal Server Error", "You don't have the permission",
-            "The server encountered an internal error", "The browser (or proxy) sent a request"]
+WERKZEUG = [
+    "Bad Request",
+    "Forbidden",
+    "Not Found",
+    "The requested URL was not found",
+    "Method Not Allowed",
+    "The method is not allowed",
+    "Conflict",
+    "Request Entity Too Large",
+    "Content Too Large",
+    "Unprocessable",
+    "Too Many Requests",
+    "Internal Server Error",
+    "You don't have the permission",
+    "The server encountered an internal error",
+    "The browser (or proxy) sent a request",
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +49,16 @@ def error_app(tmp_path_factory):
     """An app of its own (routes cannot be added to the shared one once it has served), with test-only
     routes that fail with each status the way Werkzeug raises it, and one whose view raises."""
     folder = tmp_path_factory.mktemp("errors")
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "PROPAGATE_EXCEPTIONS": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'errors.sqlite'}",
-                      "PHOTO_DIR": str(folder / "photos"), "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "PROPAGATE_EXCEPTIONS": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'errors.sqlite'}",
+            "PHOTO_DIR": str(folder / "photos"),
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
 
     def fail(code):
         abort(code)  # no description: the page must not show Werkzeug's
@@ -122,8 +150,11 @@ def test_real_errors_of_the_app_in_english(app, client, auth):
         404: client.get("/walks/999999"),
         405: client.put("/actions/"),
         403: client.get("/admin/users"),
-        413: client.post("/account/password", data="x" * (app.config["MAX_FORM_MEMORY_SIZE"] + 10),
-                         content_type="application/x-www-form-urlencoded"),
+        413: client.post(
+            "/account/password",
+            data="x" * (app.config["MAX_FORM_MEMORY_SIZE"] + 10),
+            content_type="application/x-www-form-urlencoded",
+        ),
     }
     for code, response in seen.items():
         html = response.get_data(as_text=True)

@@ -32,12 +32,46 @@ from fieldwalk.photos import process_photo
 from fieldwalk.walks import operations as walks
 from tests.helpers import jpeg_bytes
 
-ACTION_HEADER = ["Id", "Rubrik", "Beskrivning", "Status", "Prioritet", "Ansvarig part", "Klart senast", "Försenad",
-                 "Vandring", "Område", "Kategorier", "Antal fynd", "Skapad", "Åtgärdad", "Latitud", "Longitud",
-                 "Länk"]
-FINDING_HEADER = ["Id", "UUID", "Vandring", "Område", "Kategori", "Beskrivning", "Allvarlighet", "Plats", "Latitud",
-                  "Longitud", "Noggrannhet (m)", "Positionskälla", "Loggad", "Antal foton", "Åtgärder",
-                  "Ingen åtgärd", "Länk", "Rapporterad av", "Organisation"]
+ACTION_HEADER = [
+    "Id",
+    "Rubrik",
+    "Beskrivning",
+    "Status",
+    "Prioritet",
+    "Ansvarig part",
+    "Klart senast",
+    "Försenad",
+    "Vandring",
+    "Område",
+    "Kategorier",
+    "Antal fynd",
+    "Skapad",
+    "Åtgärdad",
+    "Latitud",
+    "Longitud",
+    "Länk",
+]
+FINDING_HEADER = [
+    "Id",
+    "UUID",
+    "Vandring",
+    "Område",
+    "Kategori",
+    "Beskrivning",
+    "Allvarlighet",
+    "Plats",
+    "Latitud",
+    "Longitud",
+    "Noggrannhet (m)",
+    "Positionskälla",
+    "Loggad",
+    "Antal foton",
+    "Åtgärder",
+    "Ingen åtgärd",
+    "Länk",
+    "Rapporterad av",
+    "Organisation",
+]
 GATA, POLIS = "Gatu- och parkavdelningen", "Polisen, kommunpolis"
 
 
@@ -61,44 +95,108 @@ def data(app, client, auth):
     coordinator_id = auth.login(Role.COORDINATOR)
     with app.app_context():
         coordinator = db.session.get(User, coordinator_id)
-        walk_a = walks.create_walk(coordinator, title="Vandring i centrum", area="Centrum",
-                                   starts_at=datetime(2026, 11, 23, 17), status=WalkStatus.ONGOING)
-        walk_b = walks.create_walk(coordinator, title="Vandring i norr", area="Norr",
-                                   starts_at=datetime(2026, 12, 2, 17), status=WalkStatus.ONGOING)
+        walk_a = walks.create_walk(
+            coordinator,
+            title="Vandring i centrum",
+            area="Centrum",
+            starts_at=datetime(2026, 11, 23, 17),
+            status=WalkStatus.ONGOING,
+        )
+        walk_b = walks.create_walk(
+            coordinator,
+            title="Vandring i norr",
+            area="Norr",
+            starts_at=datetime(2026, 12, 2, 17),
+            status=WalkStatus.ONGOING,
+        )
         f1, _ = findings.create_finding(
-            walk_a, coordinator, category=_category("belysning"), description="Mörk gång vid skolan",
-            severity=Severity.HIGH, lat=56.8790, lon=14.8059, accuracy_m=8.0,
-            position_source=PositionSource.GPS, place="Skolgången", reporter_name="Anna Andersson",
-            reporter_org="Boende", photos=[process_photo(jpeg_bytes((640, 480)))])
+            walk_a,
+            coordinator,
+            category=_category("belysning"),
+            description="Mörk gång vid skolan",
+            severity=Severity.HIGH,
+            lat=56.8790,
+            lon=14.8059,
+            accuracy_m=8.0,
+            position_source=PositionSource.GPS,
+            place="Skolgången",
+            reporter_name="Anna Andersson",
+            reporter_org="Boende",
+            photos=[process_photo(jpeg_bytes((640, 480)))],
+        )
         f2, _ = findings.create_finding(
-            walk_a, coordinator, category=_category("klotter"), description='=HYPERLINK("http://evil.example")',
-            place="@tunneln", reporter_name="Bo", reporter_org="Polisen")
+            walk_a,
+            coordinator,
+            category=_category("klotter"),
+            description='=HYPERLINK("http://evil.example")',
+            place="@tunneln",
+            reporter_name="Bo",
+            reporter_org="Polisen",
+        )
         f3, _ = findings.create_finding(
-            walk_b, coordinator, category=_category("skyltning"), description="Skylten saknas\x0bhelt",
-            lat=56.9, lon=14.9, position_source=PositionSource.MAP)
+            walk_b,
+            coordinator,
+            category=_category("skyltning"),
+            description="Skylten saknas\x0bhelt",
+            lat=56.9,
+            lon=14.9,
+            position_source=PositionSource.MAP,
+        )
         f4, _ = findings.create_finding(
-            walk_a, coordinator, category=_category("vegetation"), description="-Häcken skymmer",
-            lat=-33.86, lon=-151.2, position_source=PositionSource.MAP)
+            walk_a,
+            coordinator,
+            category=_category("vegetation"),
+            description="-Häcken skymmer",
+            lat=-33.86,
+            lon=-151.2,
+            position_source=PositionSource.MAP,
+        )
         f5, _ = findings.create_finding(walk_a, coordinator, category=_category("bra-plats"), description="Fint")
         # Logged times in UTC: f1 late on 30 Nov UTC is 1 Dec in Stockholm; f2 the same day in both.
         f1.created_at, f2.created_at = datetime(2026, 11, 30, 23, 30), datetime(2026, 11, 30, 12, 0)
         f3.created_at, f4.created_at = datetime(2026, 12, 2, 18, 0), datetime(2026, 11, 29, 18, 0)
         f5.created_at = datetime(2026, 12, 1, 23, 30)  # 2 Dec 00:30 in Stockholm
         f5.no_action = True
-        n1 = actions.create_action_item([f1], coordinator, title="Byt lampor", description="Två armaturer",
-                                        responsible_party=_party(GATA), priority=Priority.HIGH)
+        n1 = actions.create_action_item(
+            [f1],
+            coordinator,
+            title="Byt lampor",
+            description="Två armaturer",
+            responsible_party=_party(GATA),
+            priority=Priority.HIGH,
+        )
         n1.due_date = date.today() - timedelta(days=3)  # overdue by now
-        n2 = actions.create_action_item([f2], coordinator, title="=2+3 sanera",
-                                        due_date=date.today() + timedelta(days=10))
-        n3 = actions.create_action_item([f3], coordinator, title="Ny skylt", responsible_party=_party(POLIS),
-                                        due_date=date.today() + timedelta(days=30))
+        n2 = actions.create_action_item(
+            [f2], coordinator, title="=2+3 sanera", due_date=date.today() + timedelta(days=10)
+        )
+        n3 = actions.create_action_item(
+            [f3],
+            coordinator,
+            title="Ny skylt",
+            responsible_party=_party(POLIS),
+            due_date=date.today() + timedelta(days=30),
+        )
         n4 = actions.create_action_item([f4], coordinator, title="Klipp häcken", responsible_party=_party(GATA))
         actions.transition(n4, ActionStatus.DONE, coordinator, text="Klippt")
         db.session.commit()
-        ids = {"walk_a": walk_a.id, "walk_b": walk_b.id, "n1": n1.id, "n2": n2.id, "n3": n3.id, "n4": n4.id,
-               "f1": f1.id, "f2": f2.id, "f3": f3.id, "f4": f4.id, "f5": f5.id, "f1_uuid": f1.uuid,
-               "belysning": f1.category_id, "klotter": f2.category_id, "gata": n1.responsible_party_id,
-               "n4_resolved": n4.resolved_at}
+        ids = {
+            "walk_a": walk_a.id,
+            "walk_b": walk_b.id,
+            "n1": n1.id,
+            "n2": n2.id,
+            "n3": n3.id,
+            "n4": n4.id,
+            "f1": f1.id,
+            "f2": f2.id,
+            "f3": f3.id,
+            "f4": f4.id,
+            "f5": f5.id,
+            "f1_uuid": f1.uuid,
+            "belysning": f1.category_id,
+            "klotter": f2.category_id,
+            "gata": n1.responsible_party_id,
+            "n4_resolved": n4.resolved_at,
+        }
     return ids
 
 
@@ -151,8 +249,17 @@ def assert_valid_geojson(collection: dict) -> None:
         assert [feature["properties"]["lon"], feature["properties"]["lat"]] == coordinates
 
 
-FILTERS = ["", "status=assigned", "walk={walk_a}", "walk={walk_a}&status=done", "overdue=y",
-           "category={klotter}", "party={gata}", "status=rejected", "walk=abc&status=zzz&party=-1"]
+FILTERS = [
+    "",
+    "status=assigned",
+    "walk={walk_a}",
+    "walk={walk_a}&status=done",
+    "overdue=y",
+    "category={klotter}",
+    "party={gata}",
+    "status=rejected",
+    "walk=abc&status=zzz&party=-1",
+]
 
 
 @pytest.mark.parametrize("query", FILTERS)
@@ -182,11 +289,23 @@ def test_filters_select_what_they_say(client, data):
 def test_action_csv_row_values(client, data):
     rows = {int(r[0]): dict(zip(ACTION_HEADER, r, strict=True)) for r in get_csv(client, "/exports/actions.csv")[1:]}
     assert rows[data["n1"]] == {
-        "Id": str(data["n1"]), "Rubrik": "Byt lampor", "Beskrivning": "Två armaturer", "Status": "Tilldelad",
-        "Prioritet": "Hög", "Ansvarig part": GATA, "Klart senast": (date.today() - timedelta(days=3)).isoformat(),
-        "Försenad": "Ja", "Vandring": "Vandring i centrum", "Område": "Centrum", "Kategorier": "Belysning",
-        "Antal fynd": "1", "Skapad": rows[data["n1"]]["Skapad"], "Åtgärdad": "", "Latitud": "56,879",
-        "Longitud": "14,8059", "Länk": f"{DEV_BASE_URL}/actions/{data['n1']}",
+        "Id": str(data["n1"]),
+        "Rubrik": "Byt lampor",
+        "Beskrivning": "Två armaturer",
+        "Status": "Tilldelad",
+        "Prioritet": "Hög",
+        "Ansvarig part": GATA,
+        "Klart senast": (date.today() - timedelta(days=3)).isoformat(),
+        "Försenad": "Ja",
+        "Vandring": "Vandring i centrum",
+        "Område": "Centrum",
+        "Kategorier": "Belysning",
+        "Antal fynd": "1",
+        "Skapad": rows[data["n1"]]["Skapad"],
+        "Åtgärdad": "",
+        "Latitud": "56,879",
+        "Longitud": "14,8059",
+        "Länk": f"{DEV_BASE_URL}/actions/{data['n1']}",
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[data["n1"]]["Skapad"])
     assert rows[data["n2"]]["Rubrik"] == "'=2+3 sanera"  # formula injection defused
@@ -222,8 +341,10 @@ def test_action_xlsx_is_a_real_spreadsheet(client, data):
 def test_action_export_headers(client, data):
     for fmt in ("csv", "xlsx", "geojson"):
         response = client.get(f"/exports/actions.{fmt}")
-        assert re.fullmatch(rf'attachment; filename="fieldwalk-atgarder-\d{{4}}-\d\d-\d\d\.{fmt}"',
-                            response.headers["Content-Disposition"])
+        assert re.fullmatch(
+            rf'attachment; filename="fieldwalk-atgarder-\d{{4}}-\d\d-\d\d\.{fmt}"',
+            response.headers["Content-Disposition"],
+        )
         assert "no-store" in response.headers["Cache-Control"]
 
 
@@ -235,8 +356,9 @@ def test_party_member_exports_only_its_own_items(app, client, auth, data):
     assert [int(r[0]) for r in get_csv(client, "/exports/actions.csv")[1:]] == [data["n1"]]
     assert list_ids(client, "status=") == own
     assert [int(r[0]) for r in get_csv(client, "/exports/actions.csv?status=")[1:]] == own
-    assert [r[0] for r in get_xlsx(client, "/exports/actions.xlsx?status=").iter_rows(min_row=2,
-                                                                                     values_only=True)] == own
+    assert [
+        r[0] for r in get_xlsx(client, "/exports/actions.xlsx?status=").iter_rows(min_row=2, values_only=True)
+    ] == own
     assert [f["id"] for f in get_geojson(client, "/exports/actions.geojson?status=")["features"]] == own
     # Asking for another party's items gives nothing, not them.
     with app.app_context():
@@ -260,14 +382,27 @@ def test_findings_csv_of_a_walk(client, data):
     # Oldest first: f4 (29 Nov), f2 (30 Nov noon), f1 (30 Nov 23:30 UTC), f5; walk B's f3 is not there.
     assert [int(r[0]) for r in rows[1:]] == [data["f4"], data["f2"], data["f1"], data["f5"]]
     assert by_id[data["f1"]] == {
-        "Id": str(data["f1"]), "UUID": data["f1_uuid"], "Vandring": "Vandring i centrum", "Område": "Centrum",
-        "Kategori": "Belysning", "Beskrivning": "Mörk gång vid skolan", "Allvarlighet": "Hög",
-        "Plats": "Skolgången", "Latitud": "56,879", "Longitud": "14,8059", "Noggrannhet (m)": "8",
-        "Positionskälla": "GPS", "Loggad": "2026-12-01 00:30", "Antal foton": "1", "Åtgärder": str(data["n1"]),
-        "Ingen åtgärd": "Nej", "Länk": f"{DEV_BASE_URL}/findings/{data['f1']}",
-        "Rapporterad av": "Anna Andersson", "Organisation": "Boende",
+        "Id": str(data["f1"]),
+        "UUID": data["f1_uuid"],
+        "Vandring": "Vandring i centrum",
+        "Område": "Centrum",
+        "Kategori": "Belysning",
+        "Beskrivning": "Mörk gång vid skolan",
+        "Allvarlighet": "Hög",
+        "Plats": "Skolgången",
+        "Latitud": "56,879",
+        "Longitud": "14,8059",
+        "Noggrannhet (m)": "8",
+        "Positionskälla": "GPS",
+        "Loggad": "2026-12-01 00:30",
+        "Antal foton": "1",
+        "Åtgärder": str(data["n1"]),
+        "Ingen åtgärd": "Nej",
+        "Länk": f"{DEV_BASE_URL}/findings/{data['f1']}",
+        "Rapporterad av": "Anna Andersson",
+        "Organisation": "Boende",
     }
-    assert by_id[data["f2"]]["Beskrivning"] == "'=HYPERLINK(\"http://evil.example\")"
+    assert by_id[data["f2"]]["Beskrivning"] == '\'=HYPERLINK("http://evil.example")'
     assert by_id[data["f2"]]["Plats"] == "'@tunneln"
     assert by_id[data["f4"]]["Beskrivning"] == "'-Häcken skymmer"
     assert by_id[data["f5"]]["Ingen åtgärd"] == "Ja" and by_id[data["f5"]]["Åtgärder"] == ""
@@ -306,21 +441,25 @@ def test_findings_xlsx_and_geojson(client, data):
     asked = get_geojson(client, "/exports/findings.geojson?reporters=1")["features"][1]["properties"]
     assert asked["reporter_name"] == "Anna Andersson"
     response = client.get("/exports/findings.geojson")
-    assert re.fullmatch(r'attachment; filename="fieldwalk-fynd-\d{4}-\d\d-\d\d\.geojson"',
-                        response.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="fieldwalk-fynd-\d{4}-\d\d-\d\d\.geojson"', response.headers["Content-Disposition"]
+    )
 
 
-@pytest.mark.parametrize("query, message", [
-    ("walk=abc", "Det finns ingen vandring med id ”abc”."),
-    ("walk=99999", "Det finns ingen vandring med id ”99999”."),
-    ("category=-1", "Det finns ingen kategori med id ”-1”."),
-    ("category=123456789012345678901234", "Det finns ingen kategori med id ”123456789012345678901234”."),
-    ("walk=%EF%BC%91", "Det finns ingen vandring med id ”１”."),  # a full-width digit is no id
-    ("from=2026-13-01", "Datumet ”2026-13-01” går inte att läsa. Skriv det som ÅÅÅÅ-MM-DD"),
-    ("to=23/11/2026", "Datumet ”23/11/2026” går inte att läsa."),
-    ("from=20261123", "Datumet ”20261123” går inte att läsa."),
-    ("from=2026-12-02&to=2026-12-01", "Från-datumet (2026-12-02) är senare än till-datumet (2026-12-01)."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("walk=abc", "Det finns ingen vandring med id ”abc”."),
+        ("walk=99999", "Det finns ingen vandring med id ”99999”."),
+        ("category=-1", "Det finns ingen kategori med id ”-1”."),
+        ("category=123456789012345678901234", "Det finns ingen kategori med id ”123456789012345678901234”."),
+        ("walk=%EF%BC%91", "Det finns ingen vandring med id ”１”."),  # a full-width digit is no id
+        ("from=2026-13-01", "Datumet ”2026-13-01” går inte att läsa. Skriv det som ÅÅÅÅ-MM-DD"),
+        ("to=23/11/2026", "Datumet ”23/11/2026” går inte att läsa."),
+        ("from=20261123", "Datumet ”20261123” går inte att läsa."),
+        ("from=2026-12-02&to=2026-12-01", "Från-datumet (2026-12-02) är senare än till-datumet (2026-12-01)."),
+    ],
+)
 def test_bad_findings_filter_is_400_with_a_message(client, data, query, message):
     for fmt in ("csv", "geojson"):
         response = client.get(f"/exports/findings.{fmt}?{query}")
@@ -339,7 +478,10 @@ def test_download_links_carry_the_filters(client, data):
         match = re.search(rf'href="(/exports/actions\.{fmt}\?[^"]*)" download\s+aria-label="([^"]*)"', page)
         assert match, fmt
         assert set(match.group(1).split("?")[1].replace("&amp;", "&").split("&")) == {
-            f"walk={data['walk_a']}", "status=assigned", "overdue=y"}
+            f"walk={data['walk_a']}",
+            "status=assigned",
+            "overdue=y",
+        }
         assert match.group(2).startswith(f"Ladda ner åtgärderna som {name}")  # the name holds the visible text
     # A stray query argument named like a url_for parameter does not break the page.
     assert client.get("/actions/?fmt=pdf&_external=1").status_code == 200
@@ -361,10 +503,19 @@ def test_exports_are_audited(app, client, data):
         assert entry is not None and f"walk={data['walk_a']}" in entry.detail and "rows=4" in entry.detail
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("=1+1", "'=1+1"), ("+46 70", "'+46 70"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("Lampa = trasig", "Lampa = trasig"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+46 70", "'+46 70"),
+        ("-x", "'-x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Lampa = trasig", "Lampa = trasig"),
+        ("", ""),
+    ],
+)
 def test_defuse(text, expected):
     assert defuse(text) == expected
 
@@ -383,12 +534,20 @@ def test_xlsx_cells_are_typed_and_text_is_never_a_formula():
 
     from fieldwalk.exports.formats import BOOL, DATE, DATETIME, FLOAT, INT, TEXT, URL, Column, to_xlsx
 
-    columns = [Column("text", "=Rubrik", TEXT), Column("n", "Antal", INT), Column("x", "Longitud", FLOAT),
-               Column("d", "Datum", DATE), Column("t", "Tid", DATETIME), Column("b", "Klar", BOOL),
-               Column("u", "Länk", URL)]
-    hostile = ["=HYPERLINK(\"http://evil.example\")", "+46 70", "-x", "@SUM(A1)", "#N/A", "=1+1\x0b"]
-    rows = [[text, 3, 14.804300000000001, date(2026, 12, 2), datetime(2026, 12, 2, 19, 5), True,
-             "https://example.se/a"] for text in hostile]
+    columns = [
+        Column("text", "=Rubrik", TEXT),
+        Column("n", "Antal", INT),
+        Column("x", "Longitud", FLOAT),
+        Column("d", "Datum", DATE),
+        Column("t", "Tid", DATETIME),
+        Column("b", "Klar", BOOL),
+        Column("u", "Länk", URL),
+    ]
+    hostile = ['=HYPERLINK("http://evil.example")', "+46 70", "-x", "@SUM(A1)", "#N/A", "=1+1\x0b"]
+    rows = [
+        [text, 3, 14.804300000000001, date(2026, 12, 2), datetime(2026, 12, 2, 19, 5), True, "https://example.se/a"]
+        for text in hostile
+    ]
     rows.append([None, None, float("nan"), None, None, None, None])
     body = to_xlsx(columns, rows, "Fynd")
 

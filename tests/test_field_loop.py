@@ -29,10 +29,15 @@ def test_whole_loop(app, client, auth, category_id):
     auth.login(Role.COORDINATOR)
 
     # Plan the walk (times are typed in Swedish local time).
-    response = client.post("/walks/new", data={
-        "title": "Trygghetsvandring Centrum", "starts_at": "2026-11-24T18:00", "area": "Centrum",
-        "meeting_point": "Stortorget",
-    })
+    response = client.post(
+        "/walks/new",
+        data={
+            "title": "Trygghetsvandring Centrum",
+            "starts_at": "2026-11-24T18:00",
+            "area": "Centrum",
+            "meeting_point": "Stortorget",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         walk = db.session.scalar(select(Walk))
@@ -43,11 +48,16 @@ def test_whole_loop(app, client, auth, category_id):
 
     # Log a finding with a phone photo: rotated by EXIF (orientation 6) and carrying GPS tags.
     photo = jpeg_bytes((3000, 2000), orientation=6, gps=(LAT, LON))
-    response = client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": category_id("belysning"), "description": "Trasig lampa i tunneln",
-        "severity": "high", "photos": [(io.BytesIO(photo), "IMG_0001.jpg")],
-        "uuid": "0b9d7c1e-2f43-4a5b-9c8d-7e6f5a4b3c2d",
-    })
+    response = client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={
+            "category": category_id("belysning"),
+            "description": "Trasig lampa i tunneln",
+            "severity": "high",
+            "photos": [(io.BytesIO(photo), "IMG_0001.jpg")],
+            "uuid": "0b9d7c1e-2f43-4a5b-9c8d-7e6f5a4b3c2d",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
     assert "Trasig lampa i tunneln" in page
@@ -83,19 +93,31 @@ def test_whole_loop(app, client, auth, category_id):
         assert max(thumb.size) <= 400 and thumb.height > thumb.width
 
     # Sending the same form again (a double tap, a retry) does not make a second finding.
-    client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": category_id("belysning"), "description": "Trasig lampa i tunneln",
-        "severity": "high", "photos": [(io.BytesIO(photo), "IMG_0001.jpg")],
-        "uuid": "0b9d7c1e-2f43-4a5b-9c8d-7e6f5a4b3c2d",
-    })
+    client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={
+            "category": category_id("belysning"),
+            "description": "Trasig lampa i tunneln",
+            "severity": "high",
+            "photos": [(io.BytesIO(photo), "IMG_0001.jpg")],
+            "uuid": "0b9d7c1e-2f43-4a5b-9c8d-7e6f5a4b3c2d",
+        },
+    )
     with app.app_context():
         assert db.session.scalar(select(db.func.count(Finding.id))) == 1
 
     # Turn the finding into an action item (no party yet → status ny).
-    response = client.post("/actions/new", data={
-        "finding": finding_id, "title": "Byt armatur i tunneln", "description": "LED",
-        "responsible_party": 0, "due_date": "2027-02-01", "priority": "high",
-    })
+    response = client.post(
+        "/actions/new",
+        data={
+            "finding": finding_id,
+            "title": "Byt armatur i tunneln",
+            "description": "LED",
+            "responsible_party": 0,
+            "due_date": "2027-02-01",
+            "priority": "high",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         item = db.session.scalar(select(ActionItem))
@@ -120,14 +142,18 @@ def test_whole_loop(app, client, auth, category_id):
             assert db.session.get(ActionItem, item_id).status == expected
 
     with app.app_context():
-        events = db.session.scalars(select(ActionEvent).filter_by(action_item_id=item_id)
-                                    .order_by(ActionEvent.id)).all()
+        events = db.session.scalars(
+            select(ActionEvent).filter_by(action_item_id=item_id).order_by(ActionEvent.id)
+        ).all()
         assert [e.kind for e in events][0] == EventKind.CREATED
         moves = [(e.from_status, e.to_status) for e in events if e.kind == EventKind.STATUS]
         assert moves == [
-            (ActionStatus.NEW, ActionStatus.ASSIGNED), (ActionStatus.ASSIGNED, ActionStatus.IN_PROGRESS),
-            (ActionStatus.IN_PROGRESS, ActionStatus.DONE), (ActionStatus.DONE, ActionStatus.CLOSED),
-            (ActionStatus.CLOSED, ActionStatus.ASSIGNED), (ActionStatus.ASSIGNED, ActionStatus.REJECTED),
+            (ActionStatus.NEW, ActionStatus.ASSIGNED),
+            (ActionStatus.ASSIGNED, ActionStatus.IN_PROGRESS),
+            (ActionStatus.IN_PROGRESS, ActionStatus.DONE),
+            (ActionStatus.DONE, ActionStatus.CLOSED),
+            (ActionStatus.CLOSED, ActionStatus.ASSIGNED),
+            (ActionStatus.ASSIGNED, ActionStatus.REJECTED),
             (ActionStatus.REJECTED, ActionStatus.NEW),
         ]
         assert all(e.actor_id is not None and e.created_at for e in events)
@@ -154,8 +180,9 @@ def test_reject_needs_reason_and_reopen_needs_text(app, client, auth, make_walk,
     client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id(), "description": "x"})
     with app.app_context():
         finding_id = db.session.scalar(select(Finding.id))
-    client.post("/actions/new", data={"finding": finding_id, "title": "Åtgärd", "priority": "low",
-                                      "responsible_party": 0})
+    client.post(
+        "/actions/new", data={"finding": finding_id, "title": "Åtgärd", "priority": "low", "responsible_party": 0}
+    )
     with app.app_context():
         item_id = db.session.scalar(select(ActionItem.id))
     response = client.post(f"/actions/{item_id}/transition", data={"to": "rejected", "text": "  "})
@@ -175,8 +202,10 @@ def test_responsible_party_cannot_close(app, client, auth, make_walk, category_i
     with app.app_context():
         finding_id = db.session.scalar(select(Finding.id))
         party_id = db.session.scalar(select(ResponsibleParty.id).filter_by(name="Gatu- och parkavdelningen"))
-    client.post("/actions/new", data={"finding": finding_id, "title": "Åtgärd", "priority": "low",
-                                      "responsible_party": party_id})
+    client.post(
+        "/actions/new",
+        data={"finding": finding_id, "title": "Åtgärd", "priority": "low", "responsible_party": party_id},
+    )
     with app.app_context():
         item_id = db.session.scalar(select(ActionItem.id))
     auth.logout()

@@ -48,17 +48,34 @@ def test_a_saved_id_that_is_not_this_walks_shows_just_the_form(client, guest, ma
 def test_reporter_edits_fields_removes_and_adds_photos(app, client, guest, make_walk, category_id):
     walk_id = make_walk()
     guest(walk_id)
-    _log(client, walk_id, category_id(), photos=[jpeg_bytes((800, 600)), jpeg_bytes((600, 800))],
-         lat="56.879", lon="14.806", position_source="gps", accuracy_m="9")
+    _log(
+        client,
+        walk_id,
+        category_id(),
+        photos=[jpeg_bytes((800, 600)), jpeg_bytes((600, 800))],
+        lat="56.879",
+        lon="14.806",
+        position_source="gps",
+        accuracy_m="9",
+    )
     finding_id, (first, second) = _only_finding(app)
     page = client.get(f"/findings/{finding_id}/edit")
     assert page.status_code == 200
     assert "Trasig lampa" in page.get_data(as_text=True)
-    response = client.post(f"/findings/{finding_id}/edit", data={
-        "category": category_id("klotter"), "description": "Klotter, inte lampa", "severity": "high",
-        "place": "Tunneln", "lat": "56.8795", "lon": "14.8065", "position_source": "map",
-        "remove_photos": [str(first)], "photos": [(io.BytesIO(jpeg_bytes((900, 700))), "ny.jpg")],
-    })
+    response = client.post(
+        f"/findings/{finding_id}/edit",
+        data={
+            "category": category_id("klotter"),
+            "description": "Klotter, inte lampa",
+            "severity": "high",
+            "place": "Tunneln",
+            "lat": "56.8795",
+            "lon": "14.8065",
+            "position_source": "map",
+            "remove_photos": [str(first)],
+            "photos": [(io.BytesIO(jpeg_bytes((900, 700))), "ny.jpg")],
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"].endswith(f"/findings/{finding_id}")
     with app.app_context():
@@ -77,8 +94,12 @@ def test_the_photo_limit_counts_after_removals(app, client, guest, make_walk, ca
     guest(walk_id)
     _log(client, walk_id, category_id(), photos=[jpeg_bytes((800, 600)), jpeg_bytes((600, 800))])
     finding_id, (first, _second) = _only_finding(app)
-    data = {"category": category_id(), "description": "x", "severity": "medium",
-            "photos": [(io.BytesIO(jpeg_bytes((700, 700))), "tredje.jpg")]}
+    data = {
+        "category": category_id(),
+        "description": "x",
+        "severity": "medium",
+        "photos": [(io.BytesIO(jpeg_bytes((700, 700))), "tredje.jpg")],
+    }
     refused = client.post(f"/findings/{finding_id}/edit", data=dict(data))
     assert refused.status_code == 422
     assert "Högst 2 foton per fynd." in refused.get_data(as_text=True)
@@ -122,8 +143,11 @@ def test_after_the_walk_closed_the_reporter_is_told_why(app, client, guest, make
     page = client.get(f"/findings/{finding_id}/edit")
     assert page.status_code == 409
     assert "kan inte ändras" in page.get_data(as_text=True)
-    response = client.post(f"/findings/{finding_id}/edit", data={"category": category_id(), "description": "x"},
-                           headers={"Accept": "application/json"})
+    response = client.post(
+        f"/findings/{finding_id}/edit",
+        data={"category": category_id(), "description": "x"},
+        headers={"Accept": "application/json"},
+    )
     assert response.status_code == 409
     with app.app_context():
         assert db.session.get(Finding, finding_id).description == "Trasig lampa"
@@ -134,16 +158,17 @@ def test_bad_edit_input_keeps_what_was_typed(app, client, guest, make_walk, cate
     guest(walk_id)
     _log(client, walk_id, category_id())
     finding_id, _ = _only_finding(app)
-    response = client.post(f"/findings/{finding_id}/edit", data={
-        "category": category_id(), "description": "Ny text", "lat": "56.9", "remove_photos": ["12345"]})
+    response = client.post(
+        f"/findings/{finding_id}/edit",
+        data={"category": category_id(), "description": "Ny text", "lat": "56.9", "remove_photos": ["12345"]},
+    )
     assert response.status_code == 400
     assert "Ny text" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Finding, finding_id).description == "Trasig lampa"
 
 
-def test_a_position_read_from_the_photo_on_the_phone_is_kept_as_such(app, client, guest, make_walk,
-                                                                       category_id):
+def test_a_position_read_from_the_photo_on_the_phone_is_kept_as_such(app, client, guest, make_walk, category_id):
     walk_id = make_walk()
     guest(walk_id)
     _log(client, walk_id, category_id(), lat="56.8791", lon="14.8062", position_source="photo")

@@ -57,14 +57,25 @@ def big_walk(app, auth):
     with app.app_context():
         actor, party = _coordinator(), _party()
         slugs = ["belysning", "klotter", "vegetation"]
-        walk = Walk(title="Stor vandring", area="Norr", starts_at=datetime(2026, 10, 1, 17),
-                    status=WalkStatus.COMPLETED, created_by=actor)
+        walk = Walk(
+            title="Stor vandring",
+            area="Norr",
+            starts_at=datetime(2026, 10, 1, 17),
+            status=WalkStatus.COMPLETED,
+            created_by=actor,
+        )
         db.session.add(walk)
         for n in range(30):
             photo = process_photo(jpeg_bytes((400 + n, 300)))  # 30 different photos
             finding, _ = findings.create_finding(
-                walk, actor, category=_category(slugs[n % 3]), description=f"Beskrivning {n}",
-                lat=56.88 + n / 2000, lon=14.80 + n / 1500, photos=[photo])
+                walk,
+                actor,
+                category=_category(slugs[n % 3]),
+                description=f"Beskrivning {n}",
+                lat=56.88 + n / 2000,
+                lon=14.80 + n / 1500,
+                photos=[photo],
+            )
             item = actions.create_action_item([finding], actor, title=f"Punkt-{n:02d}", responsible_party=party)
             item.due_date = date.today() + timedelta(days=30 if n % 2 else -5)  # half of them overdue by now
             item.created_at = datetime(2026, 10, 2, 12)
@@ -113,13 +124,18 @@ def test_protocol_on_screen_and_bad_scope(client, big_walk):
     assert client.get("/followup/protocol?walk=999").status_code == 404
     period = client.get("/followup/protocol?from=2026-10-01&to=2026-12-31")
     assert period.status_code == 200 and period.get_data(as_text=True).count('class="protocol-item"') == 30
-    assert client.get("/followup/protocol?from=2025-01-01&to=2025-03-31").get_data(as_text=True).count(
-        'class="protocol-item"') == 0  # no walk then, and nothing changed then
+    assert (
+        client.get("/followup/protocol?from=2025-01-01&to=2025-03-31")
+        .get_data(as_text=True)
+        .count('class="protocol-item"')
+        == 0
+    )  # no walk then, and nothing changed then
 
 
 def test_meeting_mode_steps_through_open_items_and_records_decisions(app, client, big_walk):
-    response = client.post("/followup/", data={"scope": "walk", "walk": big_walk, "held_on": "2026-11-20",
-                                                "attendees": "Sara, Göran"})
+    response = client.post(
+        "/followup/", data={"scope": "walk", "walk": big_walk, "held_on": "2026-11-20", "attendees": "Sara, Göran"}
+    )
     assert response.status_code == 302
     meeting_url = response.headers["Location"]
     agenda = client.get(meeting_url).get_data(as_text=True)
@@ -137,26 +153,33 @@ def test_meeting_mode_steps_through_open_items_and_records_decisions(app, client
     assert 'value="closed"' in html  # åtgärdad → avslutad is offered
 
     # Verify and close the first; move the due date of an open one.
-    response = client.post(f"/followup/meetings/{meeting_id}/items/{first_id}",
-                           data={"text": "Verifierat på plats", "to": "closed"})
+    response = client.post(
+        f"/followup/meetings/{meeting_id}/items/{first_id}", data={"text": "Verifierat på plats", "to": "closed"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/items/{first_id + 1}")
-    response = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
-                           data={"text": "Leverantören är sen", "due_date": "2027-02-01"})
+    response = client.post(
+        f"/followup/meetings/{meeting_id}/items/{open_id}",
+        data={"text": "Leverantören är sen", "due_date": "2027-02-01"},
+    )
     assert response.status_code == 302
 
     # Refusals write nothing and keep the text.
-    illegal = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
-                          data={"text": "Stäng direkt", "to": "closed"})
+    illegal = client.post(
+        f"/followup/meetings/{meeting_id}/items/{open_id}", data={"text": "Stäng direkt", "to": "closed"}
+    )
     assert illegal.status_code == 409 and "Stäng direkt" in illegal.get_data(as_text=True)
     empty = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}", data={"text": " "})
     assert empty.status_code == 422
-    past = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
-                       data={"text": "Skrivfel", "due_date": "1999-01-01"})
+    past = client.post(
+        f"/followup/meetings/{meeting_id}/items/{open_id}", data={"text": "Skrivfel", "due_date": "1999-01-01"}
+    )
     assert past.status_code == 422 and "före mötesdatumet" in past.get_data(as_text=True)
     # Back and "Spara och nästa" again with the same decision: nothing new on the timeline.
-    again = client.post(f"/followup/meetings/{meeting_id}/items/{open_id}",
-                        data={"text": "Leverantören är sen", "due_date": "2027-02-01"})
+    again = client.post(
+        f"/followup/meetings/{meeting_id}/items/{open_id}",
+        data={"text": "Leverantören är sen", "due_date": "2027-02-01"},
+    )
     assert again.status_code == 302
     with app.app_context():
         closed = db.session.get(ActionItem, first_id)
@@ -189,23 +212,31 @@ def test_meeting_mode_steps_through_open_items_and_records_decisions(app, client
 
 def test_meeting_form_refusals_keep_input(client, auth, make_walk):
     auth.login()
-    no_walk = client.post("/followup/", data={"scope": "walk", "walk": "0", "held_on": "2026-11-20",
-                                              "title": "Höstens möte"})
+    no_walk = client.post(
+        "/followup/", data={"scope": "walk", "walk": "0", "held_on": "2026-11-20", "title": "Höstens möte"}
+    )
     assert no_walk.status_code == 422
     html = no_walk.get_data(as_text=True)
     assert "Välj en vandring eller en period." in html and 'value="Höstens möte"' in html
-    backwards = client.post("/followup/", data={"scope": "period", "period_start": "2026-12-01",
-                                                "period_end": "2026-10-01", "held_on": "2026-11-20"})
+    backwards = client.post(
+        "/followup/",
+        data={"scope": "period", "period_start": "2026-12-01", "period_end": "2026-10-01", "held_on": "2026-11-20"},
+    )
     assert backwards.status_code == 422
     assert client.post("/followup/", data={"scope": "period", "held_on": "not a date"}).status_code == 400
-    endless = client.post("/followup/", data={"scope": "period", "period_start": "2026-10-01",
-                                              "period_end": "9999-12-31", "held_on": "2026-11-20"})
+    endless = client.post(
+        "/followup/",
+        data={"scope": "period", "period_start": "2026-10-01", "period_end": "9999-12-31", "held_on": "2026-11-20"},
+    )
     assert endless.status_code == 422 and "mellan 2000-01-01 och 2100-12-31" in endless.get_data(as_text=True)
     assert client.get("/followup/").status_code == 200 and "/followup/meetings/" not in client.get(
-        "/followup/").get_data(as_text=True)  # nothing was saved
+        "/followup/"
+    ).get_data(as_text=True)  # nothing was saved
     assert client.get("/followup/protocol?from=0001-01-01&to=9999-12-31").status_code == 400
-    ok = client.post("/followup/", data={"scope": "period", "period_start": "2026-10-01",
-                                         "period_end": "2026-12-31", "held_on": "2026-11-20"})
+    ok = client.post(
+        "/followup/",
+        data={"scope": "period", "period_start": "2026-10-01", "period_end": "2026-12-31", "held_on": "2026-11-20"},
+    )
     assert ok.status_code == 302
     assert "Uppföljning 1 okt. 2026 – 31 dec. 2026" in client.get(ok.headers["Location"]).get_data(as_text=True)
 
@@ -232,8 +263,7 @@ def seeded_year(app, auth):
         old = walk("Norr 2024", "Norr", datetime(2024, 5, 5, 17))
         db.session.flush()
         made = []
-        for w, slug in [(c1, "belysning"), (c2, "belysning"), (n1, "klotter"), (c1, "klotter"),
-                        (old, "klotter")]:
+        for w, slug in [(c1, "belysning"), (c2, "belysning"), (n1, "klotter"), (c1, "klotter"), (old, "klotter")]:
             finding, _ = findings.create_finding(w, actor, category=_category(slug))
             made.append(finding)
         c2.status = WalkStatus.FOLLOWED_UP  # counts as held too
@@ -244,18 +274,32 @@ def seeded_year(app, auth):
                 actions.transition(item, ActionStatus.DONE, actor)
                 item.resolved_at = item.created_at + timedelta(days=10 * (i + 1))
         # Two finished meetings in Q1 and one in Q3: three meetings, but only two quarters followed up.
-        for held, finished in [(date(2025, 2, 1), True), (date(2025, 3, 20), True), (date(2025, 8, 1), True),
-                               (date(2025, 11, 1), False)]:
-            db.session.add(FollowUpMeeting(title=f"Möte {held}", held_on=held, period_start=held,
-                                           period_end=held, finished_at=datetime(2025, 1, 1) if finished else None))
-        db.session.add_all([
-            PromiseCommitment(year=2025, text="Minst 2 trygghetsvandringar per år",
-                              kind=PromiseKind.WALKS, target=2),
-            PromiseCommitment(year=2025, text="Uppföljning varje kvartal",
-                              kind=PromiseKind.QUARTERLY_FOLLOWUP, target=4),
-            PromiseCommitment(year=2025, text="Vandring i Norr", kind=PromiseKind.WALKS,
-                              target=1, area="Norr"),
-        ])
+        for held, finished in [
+            (date(2025, 2, 1), True),
+            (date(2025, 3, 20), True),
+            (date(2025, 8, 1), True),
+            (date(2025, 11, 1), False),
+        ]:
+            db.session.add(
+                FollowUpMeeting(
+                    title=f"Möte {held}",
+                    held_on=held,
+                    period_start=held,
+                    period_end=held,
+                    finished_at=datetime(2025, 1, 1) if finished else None,
+                )
+            )
+        db.session.add_all(
+            [
+                PromiseCommitment(
+                    year=2025, text="Minst 2 trygghetsvandringar per år", kind=PromiseKind.WALKS, target=2
+                ),
+                PromiseCommitment(
+                    year=2025, text="Uppföljning varje kvartal", kind=PromiseKind.QUARTERLY_FOLLOWUP, target=4
+                ),
+                PromiseCommitment(year=2025, text="Vandring i Norr", kind=PromiseKind.WALKS, target=1, area="Norr"),
+            ]
+        )
         db.session.commit()
 
 
@@ -286,8 +330,12 @@ def test_dashboard_figures_for_a_seeded_year(app, client, seeded_year):
     assert re.search(r'<td class="num">4</td><td class="num">2</td>', row)
     assert "Inget avslutat möte: K2, K4" in row
     cells = re.findall(r'<td class="quarter">(.*?)</td>', row)
-    assert [("saknas" in c, "möte hållet" in c) for c in cells] == [(False, True), (True, False), (False, True),
-                                                                     (True, False)]
+    assert [("saknas" in c, "möte hållet" in c) for c in cells] == [
+        (False, True),
+        (True, False),
+        (False, True),
+        (True, False),
+    ]
     assert ">3 / 2<" in html and ">2 / 4<" in html  # the chart's labels
     assert "50 %" in html and "Ändra löftet" in html
     assert client.get("/followup/dashboard?year=99999").status_code == 400
@@ -299,11 +347,9 @@ def test_admins_and_coordinators_change_the_promise(app, client, auth):
     auth.login(Role.COORDINATOR)
     assert client.get("/followup/dashboard").status_code == 200
     assert client.get("/followup/promise").status_code == 200
-    bad = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "kind": "walks",
-                                                 "target": "0"})
+    bad = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "kind": "walks", "target": "0"})
     assert bad.status_code == 400 and 'value="Minst två"' in bad.get_data(as_text=True)
-    ok = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "kind": "walks",
-                                                "target": "2"})
+    ok = client.post("/followup/promise", data={"year": "2026", "text": "Minst två", "kind": "walks", "target": "2"})
     assert ok.status_code == 302
     with app.app_context():
         commitment = db.session.scalar(db.select(PromiseCommitment))
@@ -321,8 +367,10 @@ def test_a_meeting_can_hand_an_item_to_another_party_without_a_status_move(app, 
         meeting_id = db.session.scalar(db.select(FollowUpMeeting.id))
         item_id = db.session.scalar(db.select(ActionItem.id).filter_by(title="Punkt-06"))
         police = _party("Polisen, kommunpolis").id
-    response = client.post(f"/followup/meetings/{meeting_id}/items/{item_id}",
-                           data={"text": "Polisen tar över", "responsible_party": police})
+    response = client.post(
+        f"/followup/meetings/{meeting_id}/items/{item_id}",
+        data={"text": "Polisen tar över", "responsible_party": police},
+    )
     assert response.status_code == 302
     with app.app_context():
         item = db.session.get(ActionItem, item_id)

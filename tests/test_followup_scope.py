@@ -51,13 +51,17 @@ def two_quarters(app, auth):
         db.session.flush()
 
         def finding(walk, slug, place):
-            made, _ = findings.create_finding(walk, actor, category=_category(slug), place=place,
-                                              description=f"Beskrivning {place}")
+            made, _ = findings.create_finding(
+                walk, actor, category=_category(slug), place=place, description=f"Beskrivning {place}"
+            )
             return made
 
         fa1, fa2 = finding(a, "belysning", "A-lampan"), finding(a, "klotter", "A-muren")
-        fb1, fb2, fb3 = finding(b, "vegetation", "B-häcken"), finding(b, "trafik", "B-korsningen"), \
-            finding(b, "bra-plats", "B-torget")
+        fb1, fb2, fb3 = (
+            finding(b, "vegetation", "B-häcken"),
+            finding(b, "trafik", "B-korsningen"),
+            finding(b, "bra-plats", "B-torget"),
+        )
         fb4 = finding(b, "nedskrapning", "B-parken")
         ia1 = actions.create_action_item([fa1], actor, title="A1 byt lampa", responsible_party=party)
         ia2 = actions.create_action_item([fa2], actor, title="A2 sanera", responsible_party=party)
@@ -68,19 +72,32 @@ def two_quarters(app, auth):
         actions.add_comment(ia1, actor, "Beställt").created_at = datetime(2025, 10, 20, 9)
         actions.add_comment(ia2, actor, "Internt", internal=True).created_at = datetime(2025, 10, 21, 9)
         findings.set_no_action(fb3, actor, True, "Positivt fynd")
-        meeting = FollowUpMeeting(title="K4 2025", held_on=date(2025, 12, 15), period_start=date(2025, 10, 1),
-                                  period_end=date(2025, 12, 31), created_by=actor)
+        meeting = FollowUpMeeting(
+            title="K4 2025",
+            held_on=date(2025, 12, 15),
+            period_start=date(2025, 10, 1),
+            period_end=date(2025, 12, 31),
+            created_by=actor,
+        )
         db.session.add(meeting)
         db.session.commit()
-        return {"meeting": meeting.id, "fb2": fb2.id, "fb4": fb4.id, "fa2": fa2.id, "ia1": ia1.id, "ia2": ia2.id,
-                "ib1": ib1.id, "b": b.id}
+        return {
+            "meeting": meeting.id,
+            "fb2": fb2.id,
+            "fb4": fb4.id,
+            "fa2": fa2.id,
+            "ia1": ia1.id,
+            "ia2": ia2.id,
+            "ib1": ib1.id,
+            "b": b.id,
+        }
 
 
 def test_period_protocol_has_one_scope_on_screen_and_in_pdf(client, two_quarters):
     html = client.get("/followup/protocol?from=2025-10-01&to=2025-12-31").get_data(as_text=True)
-    items = re.findall(r'<h3>#(\d+) ', html)
+    items = re.findall(r"<h3>#(\d+) ", html)
     assert sorted(map(int, items)) == sorted([two_quarters["ia1"], two_quarters["ib1"]])  # not A2: internal only
-    table = html[html.index('class="findings-table"'):]
+    table = html[html.index('class="findings-table"') :]
     places = re.findall(r"<td class=\"place\">([AB]-\w+)</td>", table)
     assert places == ["B-häcken", "B-korsningen", "B-torget", "B-parken", "A-lampan"]  # A1's finding, not A2's
     assert "Omfattning: vandringar som hölls under perioden (1 st)" in html
@@ -103,7 +120,7 @@ def test_walk_protocol_says_its_scope(client, two_quarters):
 
 def test_meeting_agenda_warns_about_untriaged_findings(client, two_quarters):
     html = client.get(f"/followup/meetings/{two_quarters['meeting']}").get_data(as_text=True)
-    section = html[html.index('id="untriaged"'):html.index("<h2>Dagordning</h2>")]
+    section = html[html.index('id="untriaged"') : html.index("<h2>Dagordning</h2>")]
     assert "2 fynd utan beslut" in section
     assert "Trafik: B-korsningen" in section and "Nedskräpning: B-parken" in section
     assert "B-torget" not in section and "B-häcken" not in section  # decided: no action / an item
@@ -135,13 +152,29 @@ def test_action_item_of_two_findings_from_the_meeting_step(app, client, two_quar
     with app.app_context():
         party = db.session.scalar(select(ResponsibleParty.id).filter_by(name="Trafikverket"))
     url = f"/followup/meetings/{two_quarters['meeting']}/findings/{two_quarters['fb2']}"
-    bad = client.post(url, data={"decision": "create", "item-title": "Säkra korsningen", "item-priority": "high",
-                                 "item-responsible_party": party, "item-due_date": "2025-01-01",
-                                 "also": two_quarters["fb4"]})
+    bad = client.post(
+        url,
+        data={
+            "decision": "create",
+            "item-title": "Säkra korsningen",
+            "item-priority": "high",
+            "item-responsible_party": party,
+            "item-due_date": "2025-01-01",
+            "also": two_quarters["fb4"],
+        },
+    )
     assert bad.status_code == 422 and "redan har passerat" in bad.get_data(as_text=True)
     assert 'value="Säkra korsningen"' in bad.get_data(as_text=True)
-    ok = client.post(url, data={"decision": "create", "item-title": "Säkra korsningen", "item-priority": "high",
-                                "item-responsible_party": party, "also": [two_quarters["fb4"], two_quarters["fa2"]]})
+    ok = client.post(
+        url,
+        data={
+            "decision": "create",
+            "item-title": "Säkra korsningen",
+            "item-priority": "high",
+            "item-responsible_party": party,
+            "also": [two_quarters["fb4"], two_quarters["fa2"]],
+        },
+    )
     assert ok.status_code == 302 and ok.headers["Location"].endswith("#untriaged")  # none left
     with app.app_context():
         item = db.session.scalar(select(ActionItem).filter_by(title="Säkra korsningen"))

@@ -96,8 +96,31 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
 STRAY = ("id", "page", "per_page", "finding", "walk", "next", "fmt", "_external")
 
 NAMED_VALUES = [
-    "²", "٣", "１", "۱۲", "99999999999999999999", str(2**31), str(2**63), "-1", "0", "", " ", "\x00", "1\x00",
-    "1e3", "0x10", "1.5", "+1", " 1 ", "1" * 5000, "x" * 5000, "🚀", "\u202e1", "ǅ", "NaN", "2026-13-45",
+    "²",
+    "٣",
+    "１",
+    "۱۲",
+    "99999999999999999999",
+    str(2**31),
+    str(2**63),
+    "-1",
+    "0",
+    "",
+    " ",
+    "\x00",
+    "1\x00",
+    "1e3",
+    "0x10",
+    "1.5",
+    "+1",
+    " 1 ",
+    "1" * 5000,
+    "x" * 5000,
+    "🚀",
+    "\u202e1",
+    "ǅ",
+    "NaN",
+    "2026-13-45",
 ]
 VALUES = st.one_of(
     st.sampled_from(NAMED_VALUES),
@@ -119,23 +142,50 @@ def world(module_app):
     app = module_app
     with app.app_context():
         party = db.session.scalars(db.select(ResponsibleParty)).first()
-        users = {role: create_user(f"{role}@example.com", f"Test {role}", PASSWORD, Role(role), "Kommunen",
-                                   party if role == "ansvarig" else None)
-                 for role in ("ansvarig", "samordnare", "admin")}
+        users = {
+            role: create_user(
+                f"{role}@example.com",
+                f"Test {role}",
+                PASSWORD,
+                Role(role),
+                "Kommunen",
+                party if role == "ansvarig" else None,
+            )
+            for role in ("ansvarig", "samordnare", "admin")
+        }
         walk = Walk(title="Vandring", area="Centrum", starts_at=datetime(2026, 11, 24, 17), status=WalkStatus.ONGOING)
         db.session.add(walk)
         category = db.session.scalars(db.select(Category)).first()
-        finding = Finding(walk=walk, category=category, description="Mörkt", reporter=users["samordnare"],
-                          reporter_name="Test", reporter_org="")
+        finding = Finding(
+            walk=walk,
+            category=category,
+            description="Mörkt",
+            reporter=users["samordnare"],
+            reporter_name="Test",
+            reporter_org="",
+        )
         item = ActionItem(walk=walk, title="Laga lampan", findings=[finding], responsible_party=party)
         meeting = FollowUpMeeting(title="Möte", walk=walk, held_on=date(2026, 12, 1))
         commitment = PromiseCommitment(year=2026, text="Två vandringar", kind=PromiseKind.WALKS, target=2)
         db.session.add_all([finding, item, meeting, commitment])
         db.session.commit()
-        values = {"walk_id": walk.id, "finding_id": finding.id, "item_id": item.id, "photo_id": 1,
-                  "user_id": users["admin"].id, "category_id": category.id, "party_id": party.id,
-                  "meeting_id": meeting.id, "commitment_id": commitment.id, "code": walk.join_code, "token": "x.y.z",
-                  "finding_uuid": finding.uuid, "fmt": "csv", "variant": "thumb", "filename": "css/app.css"}
+        values = {
+            "walk_id": walk.id,
+            "finding_id": finding.id,
+            "item_id": item.id,
+            "photo_id": 1,
+            "user_id": users["admin"].id,
+            "category_id": category.id,
+            "party_id": party.id,
+            "meeting_id": meeting.id,
+            "commitment_id": commitment.id,
+            "code": walk.join_code,
+            "token": "x.y.z",
+            "finding_uuid": finding.uuid,
+            "fmt": "csv",
+            "variant": "thumb",
+            "filename": "css/app.css",
+        }
         urls = []
         with app.test_request_context():
             for endpoint, rule in _routes(app):
@@ -163,8 +213,10 @@ def test_every_get_endpoint_is_listed(world):
 def test_every_query_parameter_read_is_listed():
     """Names a view reads (request.args.get("x"), args["x"], getlist("x")) are in QUERY_PARAMS."""
     listed = {name for names in QUERY_PARAMS.values() for name in names}
-    pattern = re.compile(r"""(?:\bargs\.get(?:list)?\(|\bargs\[|request\.values\.get(?:list)?\(|query_(?:ids?|int)\()"""
-                         r"""["']([\w-]+)["']""")
+    pattern = re.compile(
+        r"""(?:\bargs\.get(?:list)?\(|\bargs\[|request\.values\.get(?:list)?\(|query_(?:ids?|int)\()"""
+        r"""["']([\w-]+)["']"""
+    )
     read = set()
     for path in Path(__file__).resolve().parent.parent.joinpath("fieldwalk").rglob("*.py"):
         read.update(pattern.findall(path.read_text(encoding="utf-8")))
@@ -195,8 +247,9 @@ def test_generated_hostile_values_never_make_a_server_error(world, role):
     urls = world["urls"]
 
     @given(route=st.sampled_from(urls), data=st.data())
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     def call(route, data):
         endpoint, url = route
         names = st.sampled_from(QUERY_PARAMS[endpoint] + STRAY)
@@ -215,8 +268,9 @@ def test_hostile_text_in_paths_never_makes_a_server_error(world, role):
     limiter.reset()  # the join link's limit would answer 429 before the code is looked at
 
     @given(prefix=st.sampled_from(["/join/", "/reset/", "/api/v1/findings/by-uuid/"]), value=VALUES)
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     def call(prefix, value):
         _check(client, prefix + quote(value, safe=""), [])
 
@@ -224,10 +278,23 @@ def test_hostile_text_in_paths_never_makes_a_server_error(world, role):
 
 
 POST_VALUES = ["²", "٣", "１", "99999999999999999999", "-1", "", " ", "x" * 5000, "🚀", "2026-13-45", "NaN", "1"]
-VIEW_FORM_NAMES = {"status", "checked", "enabled", "undo", "finding", "decision", "also",  # read by views
-                   # the meeting's triage step: the action item and no-action forms under their prefixes
-                   "item-title", "item-description", "item-responsible_party", "item-assignee", "item-due_date",
-                   "item-priority", "none-note"}
+VIEW_FORM_NAMES = {
+    "status",
+    "checked",
+    "enabled",
+    "undo",
+    "finding",
+    "decision",
+    "also",  # read by views
+    # the meeting's triage step: the action item and no-action forms under their prefixes
+    "item-title",
+    "item-description",
+    "item-responsible_party",
+    "item-assignee",
+    "item-due_date",
+    "item-priority",
+    "none-note",
+}
 
 
 def _form_field_names() -> set[str]:
@@ -239,8 +306,9 @@ def _form_field_names() -> set[str]:
     while classes:
         cls = classes.pop()
         classes += cls.__subclasses__()
-        names |= {name for klass in cls.__mro__ for name, value in vars(klass).items()
-                  if isinstance(value, UnboundField)}
+        names |= {
+            name for klass in cls.__mro__ for name, value in vars(klass).items() if isinstance(value, UnboundField)
+        }
     return names
 
 
@@ -271,6 +339,7 @@ def test_hostile_form_values_never_make_a_server_error(world, role):
 
 # NUL: PostgreSQL refuses it in text, so it must be refused with a message before any query sees it.
 
+
 def _findings(app, walk_id: int) -> int:
     """The walk's findings (this module's world, rolled back only at the module's end, has others)."""
     with app.app_context():
@@ -280,8 +349,12 @@ def _findings(app, walk_id: int) -> int:
 def test_nul_in_api_text_is_a_422_with_the_field(app, client, auth, make_walk, category_id):
     auth.login(Role.COORDINATOR)
     walk_id = make_walk()
-    body = {"uuid": "6f1c8a52-1f5e-4a3c-9a53-0d1f0c7f1a11", "category_id": category_id(),
-            "description": "Mörk\x00gångväg", "place": "Torget"}
+    body = {
+        "uuid": "6f1c8a52-1f5e-4a3c-9a53-0d1f0c7f1a11",
+        "category_id": category_id(),
+        "description": "Mörk\x00gångväg",
+        "place": "Torget",
+    }
     response = client.post(f"/api/v1/walks/{walk_id}/findings", json=body)
     assert response.status_code == 422, response.get_data(as_text=True)
     assert "description" in response.json["error"]["fields"]
@@ -300,8 +373,12 @@ def test_nul_in_form_text_is_refused_with_a_message(app, client, auth, make_walk
     assert "NUL" in response.get_data(as_text=True)
     # With a photo the form is multipart: still refused with the message, and the typed text shown again.
     import io
-    response = client.post(f"/walks/{walk_id}/findings/new", content_type="multipart/form-data",
-                           data={**form, "photos": (io.BytesIO(jpeg_bytes((400, 300))), "a.jpg")})
+
+    response = client.post(
+        f"/walks/{walk_id}/findings/new",
+        content_type="multipart/form-data",
+        data={**form, "photos": (io.BytesIO(jpeg_bytes((400, 300))), "a.jpg")},
+    )
     assert response.status_code in (400, 422)
     assert "NUL" in response.get_data(as_text=True)
     assert _findings(app, walk_id) == 0
@@ -324,9 +401,17 @@ def test_nul_in_typed_e_mail_is_a_4xx(client, auth):
 def test_the_reported_values_are_a_400_with_a_message(app, client, auth, make_walk):
     auth.login(Role.COORDINATOR)
     make_walk()
-    for url in ("/actions/new?finding=²", "/actions/new?finding=99999999999999999999", "/actions/new?finding=-1",
-                "/actions/new?finding=1&finding=٣", "/followup/protocol?walk=²", "/followup/protocol?meeting=１",
-                "/followup/?walk=99999999999999999999", "/followup/promise?year=٢٠٢٦", "/admin/audit?page=²"):
+    for url in (
+        "/actions/new?finding=²",
+        "/actions/new?finding=99999999999999999999",
+        "/actions/new?finding=-1",
+        "/actions/new?finding=1&finding=٣",
+        "/followup/protocol?walk=²",
+        "/followup/protocol?meeting=１",
+        "/followup/?walk=99999999999999999999",
+        "/followup/promise?year=٢٠٢٦",
+        "/admin/audit?page=²",
+    ):
         response = client.get(url)
         assert response.status_code in (400, 403), url  # the audit log is the admin's
         if response.status_code == 400:
@@ -343,15 +428,26 @@ def test_an_id_is_ascii_digits_within_the_database_range():
         choice_id("٣")
 
 
-@pytest.mark.parametrize("target", ["http://[x", "//[::1", "http://[::1]:99999/", "\\\\evil.example",
-                                    "/\\evil.example", "/\t/evil.example", "/\n/evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://[x",
+        "//[::1",
+        "http://[::1]:99999/",
+        "\\\\evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+    ],
+)
 def test_hostile_next_and_referer_never_make_a_server_error(client, auth, target):
     """Unparseable URLs are no 500, and what a browser would read as another host is no redirect there."""
     response = client.post("/language", data={"language": "en", "next": target})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     if target.isprintable():  # a header cannot carry a newline
-        response = client.post("/login", data={"email": "x@example.com", "password": "fel"},
-                               headers={"Referer": target})
+        response = client.post(
+            "/login", data={"email": "x@example.com", "password": "fel"}, headers={"Referer": target}
+        )
         assert response.status_code == 401
     user_id, email = auth.make_user(Role.COORDINATOR)
     response = client.post("/login", data={"email": email, "password": PASSWORD, "next": target})

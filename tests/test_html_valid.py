@@ -40,20 +40,44 @@ def pages(app, client, auth):
     auth.login()
     with app.app_context():
         actor = db.session.scalar(db.select(User).filter_by(role=Role.COORDINATOR))
-        walk = Walk(title="Vandring", area="Centrum", starts_at=datetime(2026, 10, 1, 17, 0, 0, 123456),
-                    status=WalkStatus.ONGOING, created_by=actor)
+        walk = Walk(
+            title="Vandring",
+            area="Centrum",
+            starts_at=datetime(2026, 10, 1, 17, 0, 0, 123456),
+            status=WalkStatus.ONGOING,
+            created_by=actor,
+        )
         db.session.add(walk)
-        finding, _ = findings.create_finding(walk, actor, category=db.session.scalar(db.select(Category)),
-                                             description="Mörk passage", lat=56.88, lon=14.8,
-                                             photos=[process_photo(jpeg_bytes((400, 300)))])
-        item = actions.create_action_item([finding], actor, title="Byt lampa",
-                                          responsible_party=db.session.scalar(db.select(ResponsibleParty)))
+        finding, _ = findings.create_finding(
+            walk,
+            actor,
+            category=db.session.scalar(db.select(Category)),
+            description="Mörk passage",
+            lat=56.88,
+            lon=14.8,
+            photos=[process_photo(jpeg_bytes((400, 300)))],
+        )
+        item = actions.create_action_item(
+            [finding], actor, title="Byt lampa", responsible_party=db.session.scalar(db.select(ResponsibleParty))
+        )
         actions.add_comment(item, actor, "Beställt")
         db.session.commit()
         walk_id, finding_id, item_id = walk.id, finding.id, item.id
-    urls = ["/", f"/walks/{walk_id}", f"/walks/{walk_id}/findings/new", f"/findings/{finding_id}", "/actions/",
-            f"/actions/{item_id}", "/followup/", f"/followup/protocol?walk={walk_id}", "/followup/promise",
-            "/followup/dashboard", "/admin/users", f"/walks/{walk_id}/invitation", "/walks/new"]
+    urls = [
+        "/",
+        f"/walks/{walk_id}",
+        f"/walks/{walk_id}/findings/new",
+        f"/findings/{finding_id}",
+        "/actions/",
+        f"/actions/{item_id}",
+        "/followup/",
+        f"/followup/protocol?walk={walk_id}",
+        "/followup/promise",
+        "/followup/dashboard",
+        "/admin/users",
+        f"/walks/{walk_id}/invitation",
+        "/walks/new",
+    ]
     rendered = {"login": login_page}
     for url in urls:
         response = client.get(url)
@@ -76,6 +100,10 @@ def test_main_pages_have_no_html_errors(pages, tmp_path):
     result = subprocess.run([*command, *files], capture_output=True, text=True, timeout=300)
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     names = {str(tmp_path / f"page{n}.html"): url for n, url in enumerate(pages)}
-    errors = [f"{names.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: {m.get('message')} "
-              f"({m.get('extract', '')[:80]!r})" for m in messages if m.get("type") == "error"]
+    errors = [
+        f"{names.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: {m.get('message')} "
+        f"({m.get('extract', '')[:80]!r})"
+        for m in messages
+        if m.get("type") == "error"
+    ]
     assert errors == []

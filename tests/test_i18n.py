@@ -41,9 +41,27 @@ def test_english_catalogue_is_complete_and_matches_the_code(tmp_path):
     """Every string in the code and templates is in the catalogue and translated (run `make extract-messages`)."""
     root = CATALOG.parent.parent
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                    "-k", "_l", "-k", "lazy_gettext", "--ignore-dirs=.venv node_modules", "-o", str(pot), "."],
-                   cwd=root, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--ignore-dirs=.venv node_modules",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
     with open(pot, "rb") as fh:
         template = read_po(fh)
     with open(CATALOG / "en" / "LC_MESSAGES" / "messages.po", "rb") as fh:

@@ -14,10 +14,10 @@ def base_url(app):
     app.config["BASE_URL"] = saved
 
 
-def test_the_invitation_shows_title_time_meeting_point_qr_and_the_short_link(app, client, auth, make_walk,
-                                                                             base_url):
-    walk_id = make_walk(title="Kvällsvandring på Norr", meeting_point="Vid kyrkan, Storgatan 1",
-                        organiser="Växjö kommun")
+def test_the_invitation_shows_title_time_meeting_point_qr_and_the_short_link(app, client, auth, make_walk, base_url):
+    walk_id = make_walk(
+        title="Kvällsvandring på Norr", meeting_point="Vid kyrkan, Storgatan 1", organiser="Växjö kommun"
+    )
     with app.app_context():
         code = db.session.get(Walk, walk_id).join_code
     auth.login(Role.COORDINATOR)

@@ -22,21 +22,37 @@ from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, ResponsiblePa
 
 MOMENT = datetime(2026, 12, 2, 17, 30, 5, 123456)  # stored as naive UTC: 18:30 in Stockholm
 EXPECTED = {
-    "sv": {"date": "2 dec. 2026", "datetime": "2 dec. 2026 18:30", "time": "18:30",
-           "when": "onsdag 2 december 2026 18:30", "month": "december 2026",
-           "machine_time": "2026-12-02T17:30:05Z"},
-    "en": {"date": "2 Dec 2026", "datetime": "2 Dec 2026, 18:30", "time": "18:30",
-           "when": "Wednesday, 2 December 2026, 18:30", "month": "December 2026",
-           "machine_time": "2026-12-02T17:30:05Z"},
+    "sv": {
+        "date": "2 dec. 2026",
+        "datetime": "2 dec. 2026 18:30",
+        "time": "18:30",
+        "when": "onsdag 2 december 2026 18:30",
+        "month": "december 2026",
+        "machine_time": "2026-12-02T17:30:05Z",
+    },
+    "en": {
+        "date": "2 Dec 2026",
+        "datetime": "2 Dec 2026, 18:30",
+        "time": "18:30",
+        "when": "Wednesday, 2 December 2026, 18:30",
+        "month": "December 2026",
+        "machine_time": "2026-12-02T17:30:05Z",
+    },
 }
 US_DATES = [r"\b[A-Z][a-z]{2} \d{1,2}, \d{4}", r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", r"\d (AM|PM)\b", r" [AP]M\b"]
-SV_MONTHS = r"\b\d{1,2} (jan\.|feb\.|mars|apr\.|maj|juni|juli|aug\.|sep\.|okt\.|nov\.|dec\.|januari|februari|" \
-            r"april|augusti|september|oktober|november|december)"
-EN_MONTHS = r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b|\b(January|February|March|" \
-            r"April|May|June|July|August|September|October|November|December) \d"
+SV_MONTHS = (
+    r"\b\d{1,2} (jan\.|feb\.|mars|apr\.|maj|juni|juli|aug\.|sep\.|okt\.|nov\.|dec\.|januari|februari|"
+    r"april|augusti|september|oktober|november|december)"
+)
+EN_MONTHS = (
+    r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b|\b(January|February|March|"
+    r"April|May|June|July|August|September|October|November|December) \d"
+)
 SWEDISH_SYSTEM_TEXT = ["Tilldelad ", "Ändrade ", "Uppföljningsmöte ", "Ansvarig part: "]
-SWEDISH_WORDS = r"\b(Tilldelad|Ändrade|Uppföljningsmöte|Ansvarig|Pågår|Åtgärdad|Avslutad|Avvisad|klart senast|" \
-                r"Försenad|Historik|Vandringar|Åtgärder|Fynd)\b"
+SWEDISH_WORDS = (
+    r"\b(Tilldelad|Ändrade|Uppföljningsmöte|Ansvarig|Pågår|Åtgärdad|Avslutad|Avvisad|klart senast|"
+    r"Försenad|Historik|Vandringar|Åtgärder|Fynd)\b"
+)
 
 
 def en_day(day: date) -> str:
@@ -62,8 +78,10 @@ def test_each_kind_of_date_in_both_languages(app, locale):
                 assert not re.search(pattern, expected), (name, expected)
         assert dates.format_day(date(2026, 5, 9)) == {"sv": "9 maj 2026", "en": "9 May 2026"}[locale]
         # Just after midnight in Stockholm is the next day, on a 24-hour clock.
-        assert dates.format_moment(datetime(2026, 6, 1, 22, 5)) == {
-            "sv": "2 juni 2026 00:05", "en": "2 Jun 2026, 00:05"}[locale]
+        assert (
+            dates.format_moment(datetime(2026, 6, 1, 22, 5))
+            == {"sv": "2 juni 2026 00:05", "en": "2 Jun 2026, 00:05"}[locale]
+        )
         assert dates.format_day(None) == dates.format_moment(None) == dates.machine_time(None) == ""
 
 
@@ -95,11 +113,25 @@ def story(app, client, auth, make_walk, category_id):
     reporter = app.test_client()
     with app.app_context():
         code = db.session.get(Walk, walk_id).join_code
-    assert reporter.post(f"/join/{code}", data={"name": "Gunnel Gäst", "organisation": "Boende",
-                                                 "notify_email": "gunnel@example.org"}).status_code == 302
-    assert reporter.post(f"/walks/{walk_id}/findings/new", data={
-        "category": category_id(), "severity": "medium", "description": "Mörkt i tunneln",
-        "place": "Tunneln"}).status_code == 302
+    assert (
+        reporter.post(
+            f"/join/{code}",
+            data={"name": "Gunnel Gäst", "organisation": "Boende", "notify_email": "gunnel@example.org"},
+        ).status_code
+        == 302
+    )
+    assert (
+        reporter.post(
+            f"/walks/{walk_id}/findings/new",
+            data={
+                "category": category_id(),
+                "severity": "medium",
+                "description": "Mörkt i tunneln",
+                "place": "Tunneln",
+            },
+        ).status_code
+        == 302
+    )
     with app.app_context():
         finding = db.session.scalar(select(Finding))
         finding_id, reporter_id = finding.id, finding.reporter_id
@@ -108,28 +140,61 @@ def story(app, client, auth, make_walk, category_id):
 
     auth.login(Role.COORDINATOR)
     first_due, due = date.today() + timedelta(days=30), date.today() + timedelta(days=60)
-    assert client.post("/actions/new", data={"finding": finding_id, "title": "Byt lampan", "priority": "medium",
-                                             "responsible_party": streets,
-                                             "due_date": first_due.isoformat()}).status_code == 302
+    assert (
+        client.post(
+            "/actions/new",
+            data={
+                "finding": finding_id,
+                "title": "Byt lampan",
+                "priority": "medium",
+                "responsible_party": streets,
+                "due_date": first_due.isoformat(),
+            },
+        ).status_code
+        == 302
+    )
     with app.app_context():
         item_id = db.session.scalar(select(ActionItem.id))
-    assert client.post(f"/actions/{item_id}/edit", data={"title": "Byt lampan", "priority": "medium",
-                                                         "responsible_party": streets,
-                                                         "due_date": due.isoformat()}).status_code == 302
-    assert client.post(f"/actions/{item_id}/comment", data={
-        "text": "Vi tittar på det i veckan", "to": "in_progress", "responsible_party": police}).status_code == 302
-    response = client.post("/followup/", data={"scope": "walk", "walk": walk_id,
-                                                "held_on": date.today().isoformat(), "attendees": "Sara"})
+    assert (
+        client.post(
+            f"/actions/{item_id}/edit",
+            data={
+                "title": "Byt lampan",
+                "priority": "medium",
+                "responsible_party": streets,
+                "due_date": due.isoformat(),
+            },
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/actions/{item_id}/comment",
+            data={"text": "Vi tittar på det i veckan", "to": "in_progress", "responsible_party": police},
+        ).status_code
+        == 302
+    )
+    response = client.post(
+        "/followup/", data={"scope": "walk", "walk": walk_id, "held_on": date.today().isoformat(), "attendees": "Sara"}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         meeting_id = db.session.scalar(select(FollowUpMeeting.id))
-    response = client.post(f"/followup/meetings/{meeting_id}/items/{item_id}",
-                           data={"text": "Klart enligt mötet", "to": "done"})
+    response = client.post(
+        f"/followup/meetings/{meeting_id}/items/{item_id}", data={"text": "Klart enligt mötet", "to": "done"}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(ActionItem, item_id).status.value == "done"
-    return {"walk": walk_id, "finding": finding_id, "item": item_id, "meeting": meeting_id, "due": due,
-            "held_on": date.today(), "reporter": reporter}
+    return {
+        "walk": walk_id,
+        "finding": finding_id,
+        "item": item_id,
+        "meeting": meeting_id,
+        "due": due,
+        "held_on": date.today(),
+        "reporter": reporter,
+    }
 
 
 def _reader(app, auth, locale: str, role: Role = Role.COORDINATOR) -> None:
@@ -147,9 +212,13 @@ def test_the_timeline_in_english_for_an_english_reader(app, client, auth, story)
     _reader(app, auth, "en")
     due, held = en_day(story["due"]), en_day(story["held_on"])
     page = _text(client.get(f"/actions/{story['item']}").get_data(as_text=True))
-    for line in ["Assigned to Gatu- och parkavdelningen", f"Changed due date → {due}",
-                 "Responsible party: Polisen, kommunpolis", f"Follow-up meeting {held}: Klart enligt mötet",
-                 "Vi tittar på det i veckan"]:  # typed text stays as typed
+    for line in [
+        "Assigned to Gatu- och parkavdelningen",
+        f"Changed due date → {due}",
+        "Responsible party: Polisen, kommunpolis",
+        f"Follow-up meeting {held}: Klart enligt mötet",
+        "Vi tittar på det i veckan",
+    ]:  # typed text stays as typed
         assert line in page, line
     for text in SWEDISH_SYSTEM_TEXT:
         assert text not in page, text
@@ -177,9 +246,13 @@ def test_the_timeline_in_english_for_an_english_reader(app, client, auth, story)
 def test_the_same_timeline_in_swedish_for_a_swedish_reader(app, client, auth, story):
     _reader(app, auth, "sv")
     page = _text(client.get(f"/actions/{story['item']}").get_data(as_text=True))
-    for line in ["Tilldelad Gatu- och parkavdelningen", f"Ändrade klart senast → {sv_day(story['due'])}",
-                 "Ansvarig part: Polisen, kommunpolis",
-                 f"Uppföljningsmöte {sv_day(story['held_on'])}: Klart enligt mötet", "Vi tittar på det i veckan"]:
+    for line in [
+        "Tilldelad Gatu- och parkavdelningen",
+        f"Ändrade klart senast → {sv_day(story['due'])}",
+        "Ansvarig part: Polisen, kommunpolis",
+        f"Uppföljningsmöte {sv_day(story['held_on'])}: Klart enligt mötet",
+        "Vi tittar på det i veckan",
+    ]:
         assert line in page, line
 
 
@@ -224,11 +297,23 @@ def test_the_personal_data_export_shows_events_in_the_readers_language(app, clie
 
 def _pages(story) -> list[str]:
     s = story
-    return ["/", f"/walks/{s['walk']}", f"/walks/{s['walk']}/edit", f"/walks/{s['walk']}/findings/new",
-            f"/findings/{s['finding']}", "/actions/", f"/actions/{s['item']}", f"/actions/{s['item']}/edit",
-            "/followup/", f"/followup/meetings/{s['meeting']}", f"/followup/meetings/{s['meeting']}/items/{s['item']}",
-            f"/followup/protocol?walk={s['walk']}", f"/followup/protocol?meeting={s['meeting']}",
-            "/followup/promise", "/followup/dashboard"]
+    return [
+        "/",
+        f"/walks/{s['walk']}",
+        f"/walks/{s['walk']}/edit",
+        f"/walks/{s['walk']}/findings/new",
+        f"/findings/{s['finding']}",
+        "/actions/",
+        f"/actions/{s['item']}",
+        f"/actions/{s['item']}/edit",
+        "/followup/",
+        f"/followup/meetings/{s['meeting']}",
+        f"/followup/meetings/{s['meeting']}/items/{s['item']}",
+        f"/followup/protocol?walk={s['walk']}",
+        f"/followup/protocol?meeting={s['meeting']}",
+        "/followup/promise",
+        "/followup/dashboard",
+    ]
 
 
 @pytest.mark.parametrize("locale", ["en", "sv"])
@@ -243,8 +328,11 @@ def test_no_page_writes_dates_the_wrong_way(app, client, auth, story, locale):
         shown.append(text)
         patterns = (US_DATES + [SV_MONTHS]) if locale == "en" else [EN_MONTHS]
         problems.extend(f"{path}: {m.group(0)!r}" for p in patterns for m in re.finditer(p, text))
-        problems.extend(f"{path}: datetime={t!r}" for t in re.findall(r'datetime="([^"]+)"', html)
-                        if not re.fullmatch(r"\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d)?Z)?", t))
+        problems.extend(
+            f"{path}: datetime={t!r}"
+            for t in re.findall(r'datetime="([^"]+)"', html)
+            if not re.fullmatch(r"\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d)?Z)?", t)
+        )
         if locale == "en":  # the system's words (typed texts and names in the story have none of these)
             problems.extend(f"{path}: {m.group(0)!r}" for m in re.finditer(SWEDISH_WORDS, text))
 

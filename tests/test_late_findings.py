@@ -17,8 +17,16 @@ def _iso(moment: datetime) -> str:
 
 
 def _finding(category: int, device_time: datetime | None) -> dict:
-    body = {"uuid": str(uuid.uuid4()), "category_id": category, "description": "Trasig lampa vid tunneln",
-            "place": "Gångtunneln", "severity": "high", "lat": 56.879, "lon": 14.806, "accuracy_m": 8}
+    body = {
+        "uuid": str(uuid.uuid4()),
+        "category_id": category,
+        "description": "Trasig lampa vid tunneln",
+        "place": "Gångtunneln",
+        "severity": "high",
+        "lat": 56.879,
+        "lon": 14.806,
+        "accuracy_m": 8,
+    }
     if device_time is not None:
         body["device_created_at"] = _iso(device_time)
     return body
@@ -45,13 +53,16 @@ def closed_walk(app, auth, make_walk, guest):
 
 def test_a_finding_made_before_closing_is_accepted_late_and_marked(app, client, auth, closed_walk, category_id):
     walk_id, closed_at = closed_walk
-    response = client.post(f"/api/v1/walks/{walk_id}/findings",
-                           json=_finding(category_id(), closed_at - timedelta(minutes=20)))
+    response = client.post(
+        f"/api/v1/walks/{walk_id}/findings", json=_finding(category_id(), closed_at - timedelta(minutes=20))
+    )
     assert response.status_code == 201, response.json
     assert response.json["arrived_after_close"] is True
-    photo = client.post(f"/api/v1/findings/{response.json['id']}/photos",
-                        data={"photo": (io.BytesIO(jpeg_bytes((800, 600))), "foto.jpg")},
-                        content_type="multipart/form-data")
+    photo = client.post(
+        f"/api/v1/findings/{response.json['id']}/photos",
+        data={"photo": (io.BytesIO(jpeg_bytes((800, 600))), "foto.jpg")},
+        content_type="multipart/form-data",
+    )
     assert photo.status_code == 201, photo.json  # the outbox sends the photos after the finding
     with app.app_context():
         finding = db.session.get(Finding, response.json["id"])
@@ -72,15 +83,17 @@ def test_findings_logged_while_open_are_not_marked(app, client, auth, make_walk,
     assert "Kom in efter att vandringen stängdes" not in client.get(f"/walks/{walk_id}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("device_time", [
-    pytest.param(lambda closed: closed + timedelta(minutes=1), id="made-after-closing"),
-    pytest.param(lambda closed: utcnow() + timedelta(hours=2), id="in-the-future"),
-    pytest.param(lambda closed: None, id="no-device-time"),
-])
+@pytest.mark.parametrize(
+    "device_time",
+    [
+        pytest.param(lambda closed: closed + timedelta(minutes=1), id="made-after-closing"),
+        pytest.param(lambda closed: utcnow() + timedelta(hours=2), id="in-the-future"),
+        pytest.param(lambda closed: None, id="no-device-time"),
+    ],
+)
 def test_a_finding_not_made_before_closing_is_refused(app, client, closed_walk, category_id, device_time):
     walk_id, closed_at = closed_walk
-    response = client.post(f"/api/v1/walks/{walk_id}/findings",
-                           json=_finding(category_id(), device_time(closed_at)))
+    response = client.post(f"/api/v1/walks/{walk_id}/findings", json=_finding(category_id(), device_time(closed_at)))
     assert response.status_code == 409
     assert response.json["error"]["message"] == "Den här vandringen tar inte emot fler fynd."
     with app.app_context():
@@ -96,16 +109,18 @@ def test_the_grace_period_ends(app, client, closed_walk, category_id):
         walk.closed_at = utcnow() - timedelta(days=grace, minutes=1)
         db.session.commit()
         closed_at = walk.closed_at
-    response = client.post(f"/api/v1/walks/{walk_id}/findings",
-                           json=_finding(category_id(), closed_at - timedelta(minutes=5)))
+    response = client.post(
+        f"/api/v1/walks/{walk_id}/findings", json=_finding(category_id(), closed_at - timedelta(minutes=5))
+    )
     assert response.status_code == 409
     with app.app_context():
         walk = db.session.get(Walk, walk_id)
         walk.closed_at = utcnow() - timedelta(days=grace) + timedelta(minutes=5)  # still inside
         db.session.commit()
         closed_at = walk.closed_at
-    response = client.post(f"/api/v1/walks/{walk_id}/findings",
-                           json=_finding(category_id(), closed_at - timedelta(minutes=5)))
+    response = client.post(
+        f"/api/v1/walks/{walk_id}/findings", json=_finding(category_id(), closed_at - timedelta(minutes=5))
+    )
     assert response.status_code == 201
 
 
@@ -117,13 +132,13 @@ def test_a_walk_set_back_to_ongoing_is_open_again(app, client, auth, closed_walk
         assert db.session.get(Walk, walk_id).closed_at is None
 
 
-def test_closing_asks_first_and_says_how_many_findings_just_arrived(app, client, auth, make_walk, guest,
-                                                                    category_id):
+def test_closing_asks_first_and_says_how_many_findings_just_arrived(app, client, auth, make_walk, guest, category_id):
     walk_id = make_walk()
     guest(walk_id)
     for _ in range(3):
-        assert client.post(f"/api/v1/walks/{walk_id}/findings",
-                           json=_finding(category_id(), utcnow())).status_code == 201
+        assert (
+            client.post(f"/api/v1/walks/{walk_id}/findings", json=_finding(category_id(), utcnow())).status_code == 201
+        )
     with app.app_context():  # one of them came in two hours ago
         oldest = db.session.scalars(db.select(Finding).order_by(Finding.id)).first()
         oldest.created_at = utcnow() - timedelta(hours=2)

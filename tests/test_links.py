@@ -47,8 +47,11 @@ def test_reset_mail_ignores_x_forwarded_host_behind_a_proxy(app, client, auth, b
     _user_id, email = auth.make_user(Role.COORDINATOR)
     # Behind ProxyFix (PROXY_FIX=1) the forwarded headers become the request's host and scheme.
     monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1))
-    response = client.post("/reset", data={"email": email}, headers={
-        "X-Forwarded-Host": ATTACKER, "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    response = client.post(
+        "/reset",
+        data={"email": email},
+        headers={"X-Forwarded-Host": ATTACKER, "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+    )
     assert response.status_code == 302
     response.close()  # the mail goes once the answer is out
     link = _reset_link(app)
@@ -69,8 +72,9 @@ def test_join_link_and_qr_code_use_base_url(app, client, auth, make_walk, base_u
     assert svg.status_code == 200
     # The QR code encodes exactly the BASE_URL join link (same picture as one made from that link).
     out = io.BytesIO()
-    segno.make(f"{base_url}/join/{code}", error="m").save(out, kind="svg", scale=8, border=2,
-                                                          title="Vandring i centrum")
+    segno.make(f"{base_url}/join/{code}", error="m").save(
+        out, kind="svg", scale=8, border=2, title="Vandring i centrum"
+    )
     assert svg.data == out.getvalue()
 
 
@@ -84,9 +88,12 @@ def test_personal_data_export_links_use_base_url(app, client, auth, make_walk, c
     user_id, _email = auth.make_user(Role.COORDINATOR)
     walk_id = make_walk()
     with app.app_context():
-        findings.create_finding(db.session.get(Walk, walk_id), db.session.get(User, user_id),
-                                category=db.session.get(Category, category_id()),
-                                photos=[process_photo(jpeg_bytes((400, 300)))])
+        findings.create_finding(
+            db.session.get(Walk, walk_id),
+            db.session.get(User, user_id),
+            category=db.session.get(Category, category_id()),
+            photos=[process_photo(jpeg_bytes((400, 300)))],
+        )
         db.session.commit()
     export = client.get(f"/admin/users/{user_id}/export.json").json  # asked on http://localhost
     urls = [p["url"] for f in export["findings"] for p in f["photos"]]
@@ -94,8 +101,12 @@ def test_personal_data_export_links_use_base_url(app, client, auth, make_walk, c
 
 
 def _production(**config):
-    settings = {"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "s" * 64,
-                "BASE_URL": "https://trygg.example.se"}
+    settings = {
+        "PRODUCTION": True,
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "SECRET_KEY": "s" * 64,
+        "BASE_URL": "https://trygg.example.se",
+    }
     settings.update(config)
     return create_app(settings)
 
@@ -127,11 +138,15 @@ def test_production_answers_400_to_a_foreign_host():
 
 def test_production_behind_a_proxy_refuses_a_forwarded_foreign_host():
     client = _production(PROXY_FIX=1).test_client()
-    response = client.get("/login", base_url="http://10.0.0.5", headers={
-        "X-Forwarded-Host": "trygg.example.se", "X-Forwarded-Proto": "https"})
+    response = client.get(
+        "/login",
+        base_url="http://10.0.0.5",
+        headers={"X-Forwarded-Host": "trygg.example.se", "X-Forwarded-Proto": "https"},
+    )
     assert response.status_code == 200
-    response = client.get("/login", base_url="http://10.0.0.5", headers={
-        "X-Forwarded-Host": ATTACKER, "X-Forwarded-Proto": "https"})
+    response = client.get(
+        "/login", base_url="http://10.0.0.5", headers={"X-Forwarded-Host": ATTACKER, "X-Forwarded-Proto": "https"}
+    )
     assert response.status_code == 400
 
 
@@ -142,8 +157,7 @@ def test_production_refuses_a_short_secret_key(monkeypatch):
             _production(SECRET_KEY=key)
     monkeypatch.setenv("SECRET_KEY", "k")
     with pytest.raises(RuntimeError, match="SECRET_KEY is too short"):
-        create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                    "BASE_URL": "https://trygg.example.se"})
+        create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "BASE_URL": "https://trygg.example.se"})
     assert _production(SECRET_KEY="s" * 32).config["SECRET_KEY"] == "s" * 32
 
 

@@ -17,8 +17,9 @@ def _item(app):
         category = db.session.scalar(db.select(Category).filter_by(slug="belysning"))
         walk = Walk(title="Platsvandring", starts_at=datetime(2026, 10, 1, 17), status=WalkStatus.COMPLETED)
         db.session.add(walk)
-        one, _ = findings.create_finding(walk, actor, category=category, lat=56.879012, lon=14.806034,
-                                         place="Storgatan 3")
+        one, _ = findings.create_finding(
+            walk, actor, category=category, lat=56.879012, lon=14.806034, place="Storgatan 3"
+        )
         two, _ = findings.create_finding(walk, actor, category=category, lat=56.88, lon=14.81)
         party = db.session.scalar(db.select(ResponsibleParty).filter_by(name=PARTY))
         item = actions.create_action_item([one, two], actor, title="Byt lampor", responsible_party=party)
@@ -35,8 +36,7 @@ def test_party_member_sees_where_the_finding_and_item_are(app, client, auth):
         html = client.get(url).get_data(as_text=True)
         assert "Storgatan 3" in html and "56,879012; 14,806034" in html
         assert 'href="geo:56.879012,14.806034?q=56.879012,14.806034(Storgatan%203)"' in html
-        assert ("https://www.openstreetmap.org/?mlat=56.879012&amp;mlon=14.806034"
-                "#map=18/56.879012/14.806034") in html
+        assert ("https://www.openstreetmap.org/?mlat=56.879012&amp;mlon=14.806034#map=18/56.879012/14.806034") in html
         assert 'id="walk-map"' in html and "Öppna i kartappen" in html
     html = client.get(f"/actions/{item_id}").get_data(as_text=True)
     assert "geo:56.880000,14.810000" in html  # the item's location is all its findings' positions

@@ -18,8 +18,11 @@ SLOW_HASH = "pbkdf2:sha256:400000"  # a few hundred ms per check: the difference
 
 def _login_time(client, email: str) -> float:
     started = time.perf_counter()
-    response = client.post("/login", data={"email": email, "password": "inte rätt lösenord"},
-                           environ_base={"REMOTE_ADDR": f"198.51.100.{int(started * 1000) % 250}"})
+    response = client.post(
+        "/login",
+        data={"email": email, "password": "inte rätt lösenord"},
+        environ_base={"REMOTE_ADDR": f"198.51.100.{int(started * 1000) % 250}"},
+    )
     elapsed = time.perf_counter() - started
     assert response.status_code == 401
     return elapsed
@@ -68,8 +71,9 @@ def test_reset_mail_is_sent_after_the_answer(app, client, auth):
 
 
 def _fail(client, email: str, address: str = "192.0.2.1", password: str = "fel lösenord"):
-    return client.post("/login", data={"email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address}).status_code
+    return client.post(
+        "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    ).status_code
 
 
 def test_failed_log_ins_lock_the_account_whatever_the_address(app, client, auth):
@@ -78,8 +82,9 @@ def test_failed_log_ins_lock_the_account_whatever_the_address(app, client, auth)
     # Five failures from five addresses (a botnet): the account waits now, even with the right password.
     assert [_fail(client, email, f"192.0.2.{n}") for n in range(1, 6)] == [401] * 5
     assert _fail(client, email.upper(), "192.0.2.77", PASSWORD) == 429
-    response = client.post("/login", data={"email": f" {email} ", "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": "192.0.2.78"})
+    response = client.post(
+        "/login", data={"email": f" {email} ", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "192.0.2.78"}
+    )
     assert response.status_code == 429 and "Vänta" in response.get_data(as_text=True)
     # Another account is not affected, and a successful log-in does not count as a failure.
     assert _fail(client, other, "192.0.2.1", PASSWORD) == 302
@@ -100,18 +105,27 @@ COMMON = ["1234567890", "qwertyuiop", "Password123", "ILOVEYOU12"]
 @pytest.mark.parametrize("password", COMMON)
 def test_common_passwords_are_refused_on_change(app, client, auth, password):
     auth.login(Role.COORDINATOR)
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": password,
-                                                      "new_password_again": password})
+    response = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": password, "new_password_again": password},
+    )
     assert response.status_code == 400
     assert "för vanligt" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("password, message", [
-    ("aaaaaaaaaaaa", "för vanligt"), ("abababababab", "för vanligt"),
-    ("fieldwalk123", "liknar"), ("trygghetsvandring", "liknar"), ("Trygghet2026!", "liknar"),
-    ("{local}@example.com", "liknar"), ("{name}1", "liknar"),
-    (PASSWORD, "skilja sig"),
-])
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("aaaaaaaaaaaa", "för vanligt"),
+        ("abababababab", "för vanligt"),
+        ("fieldwalk123", "liknar"),
+        ("trygghetsvandring", "liknar"),
+        ("Trygghet2026!", "liknar"),
+        ("{local}@example.com", "liknar"),
+        ("{name}1", "liknar"),
+        (PASSWORD, "skilja sig"),
+    ],
+)
 def test_passwords_like_the_account_or_the_app_are_refused(app, client, auth, password, message):
     """What an outside tester could still choose: one character repeated, the app's name with digits, the
     e-mail address or name with a digit, the same password again."""
@@ -119,8 +133,10 @@ def test_passwords_like_the_account_or_the_app_are_refused(app, client, auth, pa
     with app.app_context():
         user = db.session.get(User, user_id)
         password = password.format(local=user.email.split("@")[0], name=user.name)
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": password,
-                                                      "new_password_again": password})
+    response = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": password, "new_password_again": password},
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
 
@@ -128,8 +144,9 @@ def test_passwords_like_the_account_or_the_app_are_refused(app, client, auth, pa
 def test_a_sentence_is_a_good_password(app, client, auth):
     auth.login(Role.COORDINATOR)
     new = "lampan vid tunneln blinkar"
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new,
-                                                      "new_password_again": new})
+    response = client.post(
+        "/account/password", data={"current_password": PASSWORD, "new_password": new, "new_password_again": new}
+    )
     assert response.status_code == 302
 
 
@@ -148,8 +165,9 @@ def test_common_and_short_passwords_are_refused_on_reset(app, client, auth):
 
 
 def test_create_user_command_refuses_a_common_password(app, runner):
-    result = runner.invoke(args=["create-user", "--email", "ny@example.com", "--name", "Ny",
-                                 "--password", "password123"])
+    result = runner.invoke(
+        args=["create-user", "--email", "ny@example.com", "--name", "Ny", "--password", "password123"]
+    )
     assert result.exit_code != 0 and "för vanligt" in result.output
     with app.app_context():
         assert db.session.scalar(db.select(User).filter_by(email="ny@example.com")) is None
@@ -160,8 +178,11 @@ def test_join_link_is_rate_limited(app, client, make_walk, monkeypatch):
     walk_id = make_walk()
     with app.app_context():
         code = db.session.get(Walk, walk_id).join_code
-    statuses = [client.get(f"/join/{code}").status_code, client.get("/join/gissning1").status_code,
-                client.post("/join/gissning2", data={"name": "X"}).status_code]
+    statuses = [
+        client.get(f"/join/{code}").status_code,
+        client.get("/join/gissning1").status_code,
+        client.post("/join/gissning2", data={"name": "X"}).status_code,
+    ]
     assert statuses == [200, 404, 404]
     assert client.get(f"/join/{code}").status_code == 429
     assert client.post(f"/join/{code}", data={"name": "Y"}).status_code == 429
@@ -171,8 +192,9 @@ def test_join_link_is_rate_limited(app, client, make_walk, monkeypatch):
 def test_suggested_places_show_who_suggested_them_to_staff_only(app, client, auth, guest, make_walk):
     walk_id = make_walk(status=WalkStatus.PLANNED)
     guest(walk_id, name="Anna Andersson")
-    response = client.post(f"/walks/{walk_id}/places", data={"text": "Mörk passage vid skolan",
-                                                             "suggested_by": "Anna på Storgatan 5"})
+    response = client.post(
+        f"/walks/{walk_id}/places", data={"text": "Mörk passage vid skolan", "suggested_by": "Anna på Storgatan 5"}
+    )
     assert response.status_code == 302
     guest(walk_id, name="Bertil Berg")
     page = client.get(f"/walks/{walk_id}").get_data(as_text=True)

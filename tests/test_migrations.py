@@ -28,8 +28,7 @@ def test_upgrade_gives_the_models_schema(app):
         _empty(app)
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                    Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diff == []
         tables = set(inspect(db.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
@@ -57,6 +56,7 @@ def test_init_db_and_seed_demo_commands(app, runner):
     from sqlalchemy import func, select
 
     from fieldwalk.models import ActionItem, ActionStatus, Finding, Photo, Walk
+
     with app.app_context():
         assert db.session.scalar(select(func.count(Walk.id))) >= 2
         assert 12 <= db.session.scalar(select(func.count(Finding.id))) <= 20
@@ -79,23 +79,63 @@ def test_photo_uniqueness_migration_merges_double_submitted_rows(app):
         tables.reflect(bind=db.engine)
         walks, categories, findings, photos = (tables.tables[t] for t in ("walks", "categories", "findings", "photos"))
         with db.engine.begin() as conn:
-            conn.execute(walks.insert().values(
-                id=1, title="V", area="", starts_at=now, meeting_point="", route="", description="", organiser="",
-                invited_organisations="", status="ongoing", join_code="abc", created_at=now, updated_at=now))
-            conn.execute(categories.insert().values(id=1, slug="x", name_sv="x", name_en="x", icon="",
-                                                    is_positive=False, sort_order=0, active=True))
-            conn.execute(findings.insert().values(
-                id=1, uuid="u1", walk_id=1, category_id=1, description="", severity="medium", position_source="none",
-                place="", reporter_name="", reporter_org="", created_at=now, no_action=False, no_action_note=""))
-            photo = {"sha256": "a" * 64, "content_type": "image/jpeg", "width": 1, "height": 1, "size_bytes": 1,
-                     "created_at": now}
-            conn.execute(photos.insert(), [
-                {"id": 1, "finding_id": 1, "source_sha256": "b" * 64, **photo},
-                {"id": 2, "finding_id": 1, "source_sha256": "b" * 64, **photo},  # the double submit
-                {"id": 3, "finding_id": 1, "source_sha256": "c" * 64, **photo},
-                {"id": 4, "finding_id": None, "source_sha256": "b" * 64, **photo},  # an action event's photo
-                {"id": 5, "finding_id": None, "source_sha256": "b" * 64, **photo},
-            ])
+            conn.execute(
+                walks.insert().values(
+                    id=1,
+                    title="V",
+                    area="",
+                    starts_at=now,
+                    meeting_point="",
+                    route="",
+                    description="",
+                    organiser="",
+                    invited_organisations="",
+                    status="ongoing",
+                    join_code="abc",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                categories.insert().values(
+                    id=1, slug="x", name_sv="x", name_en="x", icon="", is_positive=False, sort_order=0, active=True
+                )
+            )
+            conn.execute(
+                findings.insert().values(
+                    id=1,
+                    uuid="u1",
+                    walk_id=1,
+                    category_id=1,
+                    description="",
+                    severity="medium",
+                    position_source="none",
+                    place="",
+                    reporter_name="",
+                    reporter_org="",
+                    created_at=now,
+                    no_action=False,
+                    no_action_note="",
+                )
+            )
+            photo = {
+                "sha256": "a" * 64,
+                "content_type": "image/jpeg",
+                "width": 1,
+                "height": 1,
+                "size_bytes": 1,
+                "created_at": now,
+            }
+            conn.execute(
+                photos.insert(),
+                [
+                    {"id": 1, "finding_id": 1, "source_sha256": "b" * 64, **photo},
+                    {"id": 2, "finding_id": 1, "source_sha256": "b" * 64, **photo},  # the double submit
+                    {"id": 3, "finding_id": 1, "source_sha256": "c" * 64, **photo},
+                    {"id": 4, "finding_id": None, "source_sha256": "b" * 64, **photo},  # an action event's photo
+                    {"id": 5, "finding_id": None, "source_sha256": "b" * 64, **photo},
+                ],
+            )
         upgrade()
         with db.engine.connect() as conn:
             assert list(conn.scalars(select(photos.c.id).order_by(photos.c.id))) == [1, 3, 4, 5]
@@ -113,8 +153,11 @@ def test_no_revision_loses_rows_of_other_tables(app, runner):
 
         def counts():
             with db.engine.connect() as conn:
-                return {t: conn.scalar(text(f"SELECT COUNT(*) FROM {t}")) for t in inspect(conn).get_table_names()
-                        if t != "alembic_version"}
+                return {
+                    t: conn.scalar(text(f"SELECT COUNT(*) FROM {t}"))
+                    for t in inspect(conn).get_table_names()
+                    if t != "alembic_version"
+                }
 
         before = counts()
         assert before["photos"] > 5 and before["action_item_findings"] > 0
@@ -126,16 +169,32 @@ def test_no_revision_loses_rows_of_other_tables(app, runner):
 OLD_EVENT_TEXTS = [  # (kind, to_status, text as the system wrote it) → (code, params, text left)
     ("status", "assigned", "Tilldelad Trafikverket", ("assigned", {"party": "Trafikverket"}, "")),
     ("status", "assigned", "Assigned to Polisen, kommunpolis", ("assigned", {"party": "Polisen, kommunpolis"}, "")),
-    ("edited", None, "Ändrade klart senast, ansvarig part",
-     ("edited", {"fields": ["due_date", "responsible_party"]}, "")),
+    (
+        "edited",
+        None,
+        "Ändrade klart senast, ansvarig part",
+        ("edited", {"fields": ["due_date", "responsible_party"]}, ""),
+    ),
     ("edited", None, "Changed title, case officer", ("edited", {"fields": ["title", "assignee"]}, "")),
-    ("comment", None, "Uppföljningsmöte 2026-11-20: Leverantören är sen\nNytt datum i februari",
-     ("meeting", {"date": "2026-11-20"}, "Leverantören är sen\nNytt datum i februari")),
+    (
+        "comment",
+        None,
+        "Uppföljningsmöte 2026-11-20: Leverantören är sen\nNytt datum i februari",
+        ("meeting", {"date": "2026-11-20"}, "Leverantören är sen\nNytt datum i februari"),
+    ),
     ("comment", None, "Follow-up meeting 11/20/26", ("meeting", {"date": "2026-11-20"}, "")),
-    ("status", "closed", "Ansvarig part: Trafikverket\nUppföljningsmöte 2026-11-20: Klart",
-     ("meeting", {"date": "2026-11-20", "party": "Trafikverket"}, "Klart")),
-    ("status", "in_progress", "Ansvarig part: Trafikverket\nVi tar över",
-     ("party_changed", {"party": "Trafikverket"}, "Vi tar över")),
+    (
+        "status",
+        "closed",
+        "Ansvarig part: Trafikverket\nUppföljningsmöte 2026-11-20: Klart",
+        ("meeting", {"date": "2026-11-20", "party": "Trafikverket"}, "Klart"),
+    ),
+    (
+        "status",
+        "in_progress",
+        "Ansvarig part: Trafikverket\nVi tar över",
+        ("party_changed", {"party": "Trafikverket"}, "Vi tar över"),
+    ),
     # Typed by people, or not a text this migration knows: kept as they are.
     ("comment", None, "Tilldelad Trafikverket", (None, None, "Tilldelad Trafikverket")),
     ("edited", None, "Ändrade färg", (None, None, "Ändrade färg")),
@@ -162,15 +221,51 @@ def test_event_codes_migration_converts_the_system_texts_it_recognises(app):
         tables.reflect(bind=db.engine)
         walks, items, events = (tables.tables[t] for t in ("walks", "action_items", "action_events"))
         with db.engine.begin() as conn:
-            conn.execute(walks.insert().values(
-                id=1, title="V", area="", starts_at=now, meeting_point="", route="", description="", organiser="",
-                invited_organisations="", status="completed", join_code="abc", created_at=now, updated_at=now))
-            conn.execute(items.insert().values(id=1, walk_id=1, title="Lampa", description="", priority="medium",
-                                               status="closed", created_at=now, updated_at=now))
-            conn.execute(events.insert(), [
-                {"id": n, "action_item_id": 1, "kind": kind, "to_status": to, "text": old, "actor_name": "Sara",
-                 "internal": False, "created_at": now}
-                for n, (kind, to, old, _want) in enumerate(OLD_EVENT_TEXTS, 1)])
+            conn.execute(
+                walks.insert().values(
+                    id=1,
+                    title="V",
+                    area="",
+                    starts_at=now,
+                    meeting_point="",
+                    route="",
+                    description="",
+                    organiser="",
+                    invited_organisations="",
+                    status="completed",
+                    join_code="abc",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                items.insert().values(
+                    id=1,
+                    walk_id=1,
+                    title="Lampa",
+                    description="",
+                    priority="medium",
+                    status="closed",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                events.insert(),
+                [
+                    {
+                        "id": n,
+                        "action_item_id": 1,
+                        "kind": kind,
+                        "to_status": to,
+                        "text": old,
+                        "actor_name": "Sara",
+                        "internal": False,
+                        "created_at": now,
+                    }
+                    for n, (kind, to, old, _want) in enumerate(OLD_EVENT_TEXTS, 1)
+                ],
+            )
         upgrade()
         converted = {e.id: e for e in db.session.scalars(select(ActionEvent))}
         for n, (_kind, _to, _old, want) in enumerate(OLD_EVENT_TEXTS, 1):

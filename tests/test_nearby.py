@@ -49,17 +49,25 @@ def area(app):
         light = db.session.scalar(select(Category).filter_by(slug="belysning"))
         other = db.session.scalar(select(Category).where(Category.slug != "belysning").order_by(Category.id))
         now = walks.create_walk(coordinator, title="Nu", starts_at=datetime(2026, 12, 1, 17), status=WalkStatus.ONGOING)
-        before = walks.create_walk(coordinator, title="I våras", starts_at=datetime(2026, 4, 1, 17),
-                                   status=WalkStatus.COMPLETED)
+        before = walks.create_walk(
+            coordinator, title="I våras", starts_at=datetime(2026, 4, 1, 17), status=WalkStatus.COMPLETED
+        )
         guest = walks.join_walk(now, None, name="Gunnel Gäst", organisation="Boende")
         neighbour = walks.join_walk(now, None, name="Nils Granne", organisation="Boende")
         ids = {"now": now.id, "before": before.id, "guest": guest.id, "light": light.id, "other": other.id}
 
         def log(key, walk, where, category=light, reporter=neighbour, photo=False, **kw):
             finding, _ = findings.create_finding(
-                walk, reporter if walk is now else coordinator, category=category, lat=where[0], lon=where[1],
-                description=f"Text {key}", place=f"Plats {key}",
-                photos=[process_photo(jpeg_bytes((400, 300)))] if photo else [], **kw)
+                walk,
+                reporter if walk is now else coordinator,
+                category=category,
+                lat=where[0],
+                lon=where[1],
+                description=f"Text {key}",
+                place=f"Plats {key}",
+                photos=[process_photo(jpeg_bytes((400, 300)))] if photo else [],
+                **kw,
+            )
             ids[key] = finding.id
             return finding
 
@@ -84,8 +92,10 @@ def area(app):
 
 
 def _nearby(client, area, category="light", where=HERE):
-    return client.get(f"/api/v1/walks/{area['now']}/nearby",
-                      query_string={"category_id": area[category], "lat": where[0], "lon": where[1]})
+    return client.get(
+        f"/api/v1/walks/{area['now']}/nearby",
+        query_string={"category_id": area[category], "lat": where[0], "lon": where[1]},
+    )
 
 
 def _join_as_guest(app, client, area):
@@ -143,13 +153,21 @@ def test_the_staff_see_the_details_of_earlier_walks_too(client, auth, area):
 def test_who_is_not_on_the_walk_gets_nothing(client, auth, area, role):
     auth.login(role, party_name="Gatu- och parkavdelningen" if role == Role.RESPONSIBLE else None)
     assert _nearby(client, area).status_code in (403, 404)
-    assert client.post(f"/api/v1/walks/{area['now']}/agreements",
-                       json={"finding_id": area["near"]}).status_code in (403, 404)
+    assert client.post(f"/api/v1/walks/{area['now']}/agreements", json={"finding_id": area["near"]}).status_code in (
+        403,
+        404,
+    )
 
 
-BAD_QUERIES = [{}, {"category_id": "x", "lat": 1, "lon": 1}, {"category_id": 1, "lat": 91, "lon": 0},
-               {"category_id": 1, "lat": 0, "lon": "١٢"}, {"category_id": "١", "lat": 0, "lon": 0},
-               {"category_id": 1, "lat": "nan", "lon": 0}, {"category_id": 99999, "lat": 0, "lon": 0}]
+BAD_QUERIES = [
+    {},
+    {"category_id": "x", "lat": 1, "lon": 1},
+    {"category_id": 1, "lat": 91, "lon": 0},
+    {"category_id": 1, "lat": 0, "lon": "١٢"},
+    {"category_id": "١", "lat": 0, "lon": 0},
+    {"category_id": 1, "lat": "nan", "lon": 0},
+    {"category_id": 99999, "lat": 0, "lon": 0},
+]
 
 
 @pytest.mark.parametrize("query", BAD_QUERIES)
@@ -181,8 +199,13 @@ def test_no_agreeing_with_oneself_or_with_what_the_box_would_not_offer(app, clie
     _join_as_guest(app, client, area)
     with app.app_context():
         me = db.session.scalar(select(User).order_by(User.id.desc()))
-        mine, _ = findings.create_finding(db.session.get(Walk, area["now"]), me,
-                                          category=db.session.get(Category, area["light"]), lat=HERE[0], lon=HERE[1])
+        mine, _ = findings.create_finding(
+            db.session.get(Walk, area["now"]),
+            me,
+            category=db.session.get(Category, area["light"]),
+            lat=HERE[0],
+            lon=HERE[1],
+        )
         db.session.commit()
         mine_id = mine.id
     url = f"/api/v1/walks/{area['now']}/agreements"
@@ -195,7 +218,6 @@ def test_no_agreeing_with_oneself_or_with_what_the_box_would_not_offer(app, clie
     assert client.post(url, json={"finding_id": "x"}).status_code == 422
     with app.app_context():
         assert db.session.scalar(select(func.count(FindingAgreement.id))) == 0
-
 
 
 def test_a_photo_with_the_agreement_joins_the_finding_once(app, client, area):

@@ -54,8 +54,10 @@ def reported(app, client, make_walk, category_id):
     """A guest joined with an address and logged a finding (through the form); a coordinator exists."""
     walk_id = make_walk()
     assert _join(app, client, walk_id, notify_email=f"  {ADDRESS} ").status_code == 302
-    response = client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": category_id(), "severity": "medium", "description": "Mörkt i tunneln", "place": "Tunneln"})
+    response = client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={"category": category_id(), "severity": "medium", "description": "Mörkt i tunneln", "place": "Tunneln"},
+    )
     assert response.status_code == 302
     with app.app_context():
         create_user("sam@example.com", "Sam Samordnare", PASSWORD, Role.COORDINATOR)
@@ -70,8 +72,9 @@ def _coordinator():
 
 def _item(finding_id: int, title="Byt lampan") -> ActionItem:
     party = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
-    item = actions.create_action_item([db.session.get(Finding, finding_id)], _coordinator(), title=title,
-                                      responsible_party=party)
+    item = actions.create_action_item(
+        [db.session.get(Finding, finding_id)], _coordinator(), title=title, responsible_party=party
+    )
     db.session.commit()
     return item
 
@@ -119,6 +122,7 @@ def test_only_the_person_changes_their_address(app, reported):
         guest, other = db.session.get(User, reported["guest"]), _coordinator()
         with pytest.raises(Exception, match="Bara deltagaren"):
             from fieldwalk.walks.operations import set_notify_email
+
             set_notify_email(guest, other, None)
         db.session.rollback()
         assert db.session.get(User, reported["guest"]).notify_email == ADDRESS
@@ -128,8 +132,7 @@ def test_the_reporter_sees_the_status_and_the_public_history(app, client, report
     with app.app_context():
         item = _item(reported["finding"])
         actions.add_comment(db.session.get(ActionItem, item.id), _coordinator(), "Lampan är beställd")
-        actions.add_comment(db.session.get(ActionItem, item.id), _coordinator(), "Internt: dyr armatur",
-                            internal=True)
+        actions.add_comment(db.session.get(ActionItem, item.id), _coordinator(), "Internt: dyr armatur", internal=True)
         db.session.commit()
         _move(item.id, S.IN_PROGRESS, "Elektrikern kommer på tisdag")
     page = client.get(f"/findings/{reported['finding']}").get_data(as_text=True)
@@ -187,8 +190,9 @@ def test_no_address_no_mail(app, client, make_walk, category_id):
     assert _join(app, client, walk_id).status_code == 302
     with app.app_context():
         guest = db.session.scalar(select(User).filter_by(name="Gunnel Gäst"))
-        finding, _ = findings.create_finding(db.session.get(Walk, walk_id), guest,
-                                             category=db.session.get(Category, category_id()))
+        finding, _ = findings.create_finding(
+            db.session.get(Walk, walk_id), guest, category=db.session.get(Category, category_id())
+        )
         create_user("sam@example.com", "Sam Samordnare", PASSWORD, Role.COORDINATOR)
         db.session.commit()
         item = _item(finding.id)
@@ -240,8 +244,12 @@ def test_a_party_member_sees_only_their_own_partys_item_on_a_shared_finding(app,
     with app.app_context():
         _item(reported["finding"], title="Gatuavdelningens del")
         other = db.session.scalar(select(ResponsibleParty).filter_by(name="Trafikverket"))
-        item = actions.create_action_item([db.session.get(Finding, reported["finding"])], _coordinator(),
-                                          title="Trafikverkets del", responsible_party=other)
+        item = actions.create_action_item(
+            [db.session.get(Finding, reported["finding"])],
+            _coordinator(),
+            title="Trafikverkets del",
+            responsible_party=other,
+        )
         actions.add_comment(item, _coordinator(), "Trafikverket svarar i januari")
         db.session.commit()
     auth.login(Role.RESPONSIBLE, party_name="Gatu- och parkavdelningen")
@@ -258,8 +266,12 @@ def test_a_guest_who_chose_english_before_joining_is_mailed_in_english(app, clie
         db.session.commit()
     client.post("/language", data={"language": "en"})
     assert client.post(f"/join/{code}", data={"name": "Gunnel Gäst", "notify_email": ADDRESS}).status_code == 302
-    assert client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": category_id(), "severity": "medium"}).status_code == 302
+    assert (
+        client.post(
+            f"/walks/{walk_id}/findings/new", data={"category": category_id(), "severity": "medium"}
+        ).status_code
+        == 302
+    )
     with app.app_context():
         finding = db.session.scalar(select(Finding))
         assert finding.reporter.locale == "en"

@@ -20,13 +20,19 @@ def _token(client) -> str:
     return client.get("/api/v1/session").json["csrf_token"]
 
 
-@pytest.mark.parametrize("body", [b'{"uuid":1', b"\xff", b"[" * 100_000 + b"]" * 100_000, b'"text"', b"null"],
-                         ids=["cut-off", "not-utf8", "deeply-nested", "a-string", "null"])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"uuid":1', b"\xff", b"[" * 100_000 + b"]" * 100_000, b'"text"', b"null"],
+    ids=["cut-off", "not-utf8", "deeply-nested", "a-string", "null"],
+)
 def test_a_malformed_json_body_is_a_4xx(app, client, auth, make_walk, body):
     auth.login(Role.COORDINATOR)
     walk_id = make_walk()
-    response = client.post(f"/api/v1/walks/{walk_id}/findings", data=body,
-                           headers={"Content-Type": "application/json", "X-CSRFToken": _token(client)})
+    response = client.post(
+        f"/api/v1/walks/{walk_id}/findings",
+        data=body,
+        headers={"Content-Type": "application/json", "X-CSRFToken": _token(client)},
+    )
     assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:300]
     assert response.json["error"]["message"]
 
@@ -36,8 +42,11 @@ def test_a_lone_surrogate_in_api_text_is_a_422(app, client, auth, make_walk, cat
     auth.login(Role.COORDINATOR)
     walk_id = make_walk()
     raw = json.dumps({"uuid": str(uuid.uuid4()), "category_id": category_id(), "description": text})  # \ud800 escapes
-    response = client.post(f"/api/v1/walks/{walk_id}/findings", data=raw,
-                           headers={"Content-Type": "application/json", "X-CSRFToken": _token(client)})
+    response = client.post(
+        f"/api/v1/walks/{walk_id}/findings",
+        data=raw,
+        headers={"Content-Type": "application/json", "X-CSRFToken": _token(client)},
+    )
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert "description" in response.json["error"]["fields"]
     with app.app_context():
@@ -45,16 +54,27 @@ def test_a_lone_surrogate_in_api_text_is_a_422(app, client, auth, make_walk, cat
 
 
 @pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
-def test_a_device_time_at_the_end_of_the_calendar_is_no_server_error(app, client, guest, make_walk, category_id,
-                                                                     moment):
+def test_a_device_time_at_the_end_of_the_calendar_is_no_server_error(
+    app, client, guest, make_walk, category_id, moment
+):
     walk_id = make_walk()
     guest(walk_id)
-    response = client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": str(category_id()), "description": "Trasig lampa", "severity": "medium",
-        "uuid": str(uuid.uuid4()), "device_created_at": moment})
+    response = client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={
+            "category": str(category_id()),
+            "description": "Trasig lampa",
+            "severity": "medium",
+            "uuid": str(uuid.uuid4()),
+            "device_created_at": moment,
+        },
+    )
     assert response.status_code < 500
-    response = client.post(f"/api/v1/walks/{walk_id}/findings", headers={"X-CSRFToken": _token(client)}, json={
-        "uuid": str(uuid.uuid4()), "category_id": category_id(), "device_created_at": moment})
+    response = client.post(
+        f"/api/v1/walks/{walk_id}/findings",
+        headers={"X-CSRFToken": _token(client)},
+        json={"uuid": str(uuid.uuid4()), "category_id": category_id(), "device_created_at": moment},
+    )
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert "device_created_at" in response.json["error"]["fields"]
 
@@ -71,9 +91,17 @@ def test_a_findings_export_with_a_date_outside_the_years_we_keep_is_a_400(client
 def test_the_protocol_pdf_leaves_out_a_photo_whose_file_is_missing(app, client, auth, make_walk, category_id):
     user_id = auth.login(Role.COORDINATOR)
     walk_id = make_walk()
-    response = client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": str(category_id()), "description": "Klotter", "severity": "medium", "uuid": str(uuid.uuid4()),
-        "photos": (io.BytesIO(jpeg_bytes((400, 300))), "a.jpg")}, content_type="multipart/form-data")
+    response = client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={
+            "category": str(category_id()),
+            "description": "Klotter",
+            "severity": "medium",
+            "uuid": str(uuid.uuid4()),
+            "photos": (io.BytesIO(jpeg_bytes((400, 300))), "a.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     with app.app_context():  # an action item, so that the protocol shows the finding's photo as its "before"
         finding = db.session.scalars(select(Finding)).one()
@@ -92,14 +120,25 @@ def test_photos_sent_again_with_a_stored_uuid_are_added(app, client, auth, make_
     walk_id = make_walk()
     finding_uuid = str(uuid.uuid4())
     token = _token(client)
-    response = client.post(f"/api/v1/walks/{walk_id}/findings", headers={"X-CSRFToken": token},
-                           json={"uuid": finding_uuid, "category_id": category_id(), "description": "Mörkt"})
+    response = client.post(
+        f"/api/v1/walks/{walk_id}/findings",
+        headers={"X-CSRFToken": token},
+        json={"uuid": finding_uuid, "category_id": category_id(), "description": "Mörkt"},
+    )
     assert response.status_code == 201
     photo_a, photo_b = jpeg_bytes((400, 300)), jpeg_bytes((500, 300))
     for _round in range(2):  # the second post repeats the first: nothing more is added
-        response = client.post(f"/walks/{walk_id}/findings/new", content_type="multipart/form-data", data={
-            "category": str(category_id()), "description": "Mörkt", "severity": "medium", "uuid": finding_uuid,
-            "photos": [(io.BytesIO(photo_a), "a.jpg"), (io.BytesIO(photo_b), "b.jpg")]})
+        response = client.post(
+            f"/walks/{walk_id}/findings/new",
+            content_type="multipart/form-data",
+            data={
+                "category": str(category_id()),
+                "description": "Mörkt",
+                "severity": "medium",
+                "uuid": finding_uuid,
+                "photos": [(io.BytesIO(photo_a), "a.jpg"), (io.BytesIO(photo_b), "b.jpg")],
+            },
+        )
         assert response.status_code == 302
     with app.app_context():
         finding = db.session.scalars(select(Finding)).one()

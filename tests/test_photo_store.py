@@ -37,8 +37,10 @@ def test_rolled_back_request_keeps_a_file_a_committed_row_shares(app, client, au
     with app.app_context():  # request A: the photo's files written, its row not yet flushed
         attach_photo(process_photo(data), finding=db.session.get(Finding, a_finding_id))
         with app.app_context():  # request B, at the same time: the same photo, committed
-            response = client.post(f"/walks/{walk_id}/findings/new", data={
-                "category": category_id(), "photos": [(io.BytesIO(data), "same.jpg")]})
+            response = client.post(
+                f"/walks/{walk_id}/findings/new",
+                data={"category": category_id(), "photos": [(io.BytesIO(data), "same.jpg")]},
+            )
             assert response.status_code == 302
         db.session.rollback()  # request A fails
     with app.app_context():
@@ -55,8 +57,13 @@ def test_gc_removes_only_old_unreferenced_files(app, client, auth, make_walk, ca
     auth.login(Role.COORDINATOR)
     walk_id = make_walk()
     referenced, fresh_orphan, old_orphan = (jpeg_bytes((300 + i, 200)) for i in range(3))
-    assert client.post(f"/walks/{walk_id}/findings/new", data={
-        "category": category_id(), "photos": [(io.BytesIO(referenced), "kept.jpg")]}).status_code == 302
+    assert (
+        client.post(
+            f"/walks/{walk_id}/findings/new",
+            data={"category": category_id(), "photos": [(io.BytesIO(referenced), "kept.jpg")]},
+        ).status_code
+        == 302
+    )
     with app.app_context():
         store = photo_store()
         in_use = db.session.scalar(select(Photo.sha256))

@@ -91,12 +91,7 @@ def png_bytes(width: int, height: int) -> bytes:
     """A valid all-black 1-bit greyscale PNG, built without ever holding width*height pixels."""
 
     def chunk(kind: bytes, payload: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(payload))
-            + kind
-            + payload
-            + struct.pack(">I", zlib.crc32(kind + payload))
-        )
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
     compressor = zlib.compressobj(9)
     row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
@@ -116,9 +111,7 @@ def icc_profile(red_xyz, green_xyz, blue_xyz) -> bytes:
 
     curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0233) + b"\0\0"  # gamma 2.2
     text = b"fieldwalk test profile\0"
-    desc = (
-        b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
-    )
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
     tags = [
         (b"desc", desc),
         (b"wtpt", xyz((0.9642, 1.0, 0.8249))),
@@ -196,9 +189,7 @@ def test_phone_photo_is_upright_downscaled_and_stripped(phone_photo: bytes) -> N
 
 def test_phone_photo_metadata(phone_photo: bytes) -> None:
     result = process_photo(phone_photo)
-    assert result.gps == pytest.approx(
-        (-(33 + 51 / 60 + 54.36 / 3600), -(70 + 40 / 60 + 1.5 / 3600))
-    )
+    assert result.gps == pytest.approx((-(33 + 51 / 60 + 54.36 / 3600), -(70 + 40 / 60 + 1.5 / 3600)))
     assert result.taken_at == datetime(2026, 11, 20, 18, 42, 7)
     assert result.source_sha256 == hashlib.sha256(phone_photo).hexdigest()
     assert result.sha256 == hashlib.sha256(result.image).hexdigest()
@@ -496,9 +487,7 @@ def test_wide_gamut_profile_is_converted_to_srgb() -> None:
 
 def test_srgb_profile_keeps_colours() -> None:
     pytest.importorskip("PIL.ImageCms")
-    source = encode(
-        Image.new("RGB", (64, 48), RED), icc_profile=icc_profile(SRGB_RED, SRGB_GREEN, SRGB_BLUE)
-    )
+    source = encode(Image.new("RGB", (64, 48), RED), icc_profile=icc_profile(SRGB_RED, SRGB_GREEN, SRGB_BLUE))
     out = decode(process_photo(source).image)
     assert close(out.getpixel((32, 24)), RED, tolerance=20), out.getpixel((32, 24))
 
@@ -866,13 +855,17 @@ def photo_inputs(draw):
     return data, fmt, mode, size, orientation
 
 
-@settings(max_examples=PROPERTY_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=PROPERTY_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(
     photo=photo_inputs(),
     # Half the examples run with the default limits; the others with limits of the images' size.
-    custom=st.one_of(st.none(), st.tuples(*[st.one_of(st.none(), st.integers(low, GENERATED_PIXELS))
-                                            for low in (1, 1, 0)])),
+    custom=st.one_of(
+        st.none(), st.tuples(*[st.one_of(st.none(), st.integers(low, GENERATED_PIXELS)) for low in (1, 1, 0)])
+    ),
 )
 def test_any_valid_photo_comes_out_upright_and_bounded_or_is_refused_by_a_limit(photo, custom) -> None:
     """Issue 9.13: sizes, modes, formats and orientations give a bounded upright JPEG or a PhotoError."""

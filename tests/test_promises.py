@@ -60,20 +60,22 @@ def year_of_items(app, auth):
         db.session.flush()
         made = {
             # Stockholm is UTC+1 in January: 22:30 UTC is 23:30 on the same local day, 23:30 UTC the next.
-            "two_days_late_evening": _make_item(walk, actor, "klotter", datetime(2025, 1, 10, 10),
-                                                [datetime(2025, 1, 12, 22, 30)]),
-            "three_local_days": _make_item(walk, actor, "klotter", datetime(2025, 1, 10, 10),
-                                           [datetime(2025, 1, 12, 23, 30)]),
-            "same_day": _make_item(walk, actor, "belysning", datetime(2025, 1, 20, 8),
-                                   [datetime(2025, 1, 20, 15)]),
-            "done_again_later": _make_item(walk, actor, "belysning", datetime(2025, 2, 1, 8),
-                                           [datetime(2025, 2, 2, 8), datetime(2025, 2, 6, 8)]),
+            "two_days_late_evening": _make_item(
+                walk, actor, "klotter", datetime(2025, 1, 10, 10), [datetime(2025, 1, 12, 22, 30)]
+            ),
+            "three_local_days": _make_item(
+                walk, actor, "klotter", datetime(2025, 1, 10, 10), [datetime(2025, 1, 12, 23, 30)]
+            ),
+            "same_day": _make_item(walk, actor, "belysning", datetime(2025, 1, 20, 8), [datetime(2025, 1, 20, 15)]),
+            "done_again_later": _make_item(
+                walk, actor, "belysning", datetime(2025, 2, 1, 8), [datetime(2025, 2, 2, 8), datetime(2025, 2, 6, 8)]
+            ),
             "open_in_q2": _make_item(walk, actor, "belysning", datetime(2025, 4, 10, 8)),
-            "reopened": _make_item(walk, actor, "klotter", datetime(2025, 5, 2, 8), [datetime(2025, 5, 2, 9)],
-                                   reopen=True),
+            "reopened": _make_item(
+                walk, actor, "klotter", datetime(2025, 5, 2, 8), [datetime(2025, 5, 2, 9)], reopen=True
+            ),
             "rejected": _make_item(walk, actor, "klotter", datetime(2025, 1, 15, 8), reject=True),
-            "last_year": _make_item(walk, actor, "klotter", datetime(2024, 12, 30, 8),
-                                    [datetime(2024, 12, 30, 9)]),
+            "last_year": _make_item(walk, actor, "klotter", datetime(2024, 12, 30, 8), [datetime(2024, 12, 30, 9)]),
         }
         db.session.commit()
         return {name: item.id for name, item in made.items()}
@@ -81,22 +83,31 @@ def year_of_items(app, auth):
 
 def test_days_taken_are_calendar_days_in_the_kommun_from_the_timeline(app, year_of_items):
     from fieldwalk.models import ActionItem
+
     with app.app_context():
         taken = {name: days_taken(db.session.get(ActionItem, i)) for name, i in year_of_items.items()}
-        assert taken == {"two_days_late_evening": 2, "three_local_days": 3, "same_day": 0, "done_again_later": 5,
-                         "open_in_q2": None, "reopened": None, "rejected": None, "last_year": 0}
+        assert taken == {
+            "two_days_late_evening": 2,
+            "three_local_days": 3,
+            "same_day": 0,
+            "done_again_later": 5,
+            "open_in_q2": None,
+            "reopened": None,
+            "rejected": None,
+            "last_year": 0,
+        }
 
 
 def test_share_resolved_within_n_days_per_quarter(app, year_of_items):
     with app.app_context():
-        c = PromiseCommitment(year=2025, text="Hälften inom 2 dagar", kind=PromiseKind.RESOLVED_WITHIN,
-                              target=50, days=2)
+        c = PromiseCommitment(
+            year=2025, text="Hälften inom 2 dagar", kind=PromiseKind.RESOLVED_WITHIN, target=50, days=2
+        )
         db.session.add(c)
         db.session.flush()
         p = progress(c, today=date(2026, 1, 10))
         # Q1: 2 of 4 within 2 days (the rejected item is not counted); Q2: 0 of 2 (open now); 2024's item is out.
-        assert [(q.text, q.ok) for q in p.quarters] == [("2 av 4", True), ("0 av 2", False), ("–", None),
-                                                        ("–", None)]
+        assert [(q.text, q.ok) for q in p.quarters] == [("2 av 4", True), ("0 av 2", False), ("–", None), ("–", None)]
         assert p.actual == 33 and not p.met and p.shown == "33 % / 50 %"
         assert p.missing_quarters == [2]
         # On 11 April the item made on the 10th still has time: it is not a failure yet.
@@ -125,11 +136,14 @@ def test_quarters_not_meetings_are_counted(app, auth):
         assert progress(c, today=date(2025, 8, 15)).missing_quarters == [2]
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"kind": "quarterly_followup", "target": "5"}, "fyra kvartal"),
-    ({"kind": "resolved_within", "target": "90"}, "inom hur många dagar"),
-    ({"kind": "resolved_within", "target": "120", "days": "2"}, "procent"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"kind": "quarterly_followup", "target": "5"}, "fyra kvartal"),
+        ({"kind": "resolved_within", "target": "90"}, "inom hur många dagar"),
+        ({"kind": "resolved_within", "target": "120", "days": "2"}, "procent"),
+    ],
+)
 def test_commitment_form_refuses_targets_the_kind_cannot_have(app, client, auth, fields, message):
     auth.login(Role.COORDINATOR)
     data = {"year": "2026", "text": "Mitt löfte", **fields}
@@ -144,9 +158,17 @@ def test_coordinator_adds_and_edits_a_category_commitment(app, client, auth):
     auth.login(Role.COORDINATOR)
     with app.app_context():
         klotter = _category("klotter").id
-    response = client.post("/followup/promise", data={
-        "year": "2026", "text": "Klotter saneras inom 2 dagar", "kind": "resolved_within", "target": "100",
-        "days": "2", "category_id": str(klotter)})
+    response = client.post(
+        "/followup/promise",
+        data={
+            "year": "2026",
+            "text": "Klotter saneras inom 2 dagar",
+            "kind": "resolved_within",
+            "target": "100",
+            "days": "2",
+            "category_id": str(klotter),
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         c = db.session.scalar(db.select(PromiseCommitment))
@@ -154,15 +176,32 @@ def test_coordinator_adds_and_edits_a_category_commitment(app, client, auth):
         cid = c.id
     page = client.get(f"/followup/promise/{cid}/edit")
     assert page.status_code == 200 and 'value="Klotter saneras inom 2 dagar"' in page.get_data(as_text=True)
-    response = client.post(f"/followup/promise/{cid}/edit", data={
-        "year": "2026", "text": "Klotter saneras inom 3 dagar", "kind": "resolved_within", "target": "95",
-        "days": "3", "category_id": str(klotter)})
+    response = client.post(
+        f"/followup/promise/{cid}/edit",
+        data={
+            "year": "2026",
+            "text": "Klotter saneras inom 3 dagar",
+            "kind": "resolved_within",
+            "target": "95",
+            "days": "3",
+            "category_id": str(klotter),
+        },
+    )
     assert response.status_code == 302
     html = client.get("/followup/promise?year=2026").get_data(as_text=True)
     assert "Klotter saneras inom 3 dagar" in html and "inom 3 dagar" in html and "Klotter" in html
     # A kind that needs no days drops them.
-    client.post(f"/followup/promise/{cid}/edit", data={"year": "2026", "text": "Två vandringar", "kind": "walks",
-                                                        "target": "2", "days": "3", "category_id": str(klotter)})
+    client.post(
+        f"/followup/promise/{cid}/edit",
+        data={
+            "year": "2026",
+            "text": "Två vandringar",
+            "kind": "walks",
+            "target": "2",
+            "days": "3",
+            "category_id": str(klotter),
+        },
+    )
     with app.app_context():
         c = db.session.get(PromiseCommitment, cid)
         assert (c.kind, c.days, c.category_id) == (PromiseKind.WALKS, None, None)
@@ -179,16 +218,22 @@ def test_migration_converts_the_old_activities(app):
         _empty(app)
         upgrade(revision="0007_session_tokens")
         with db.engine.begin() as conn:
-            for n, (activity, target) in enumerate([("walks", 2), ("followup_meetings", 6),
-                                                    ("resolved_actions", 10)]):
-                conn.execute(text("INSERT INTO promise_commitments (year, text, activity, target, area, created_at)"
-                                  " VALUES (2025, :t, :a, :n, '', '2025-01-01')"),
-                             {"t": f"rad {n}", "a": activity, "n": target})
+            for n, (activity, target) in enumerate([("walks", 2), ("followup_meetings", 6), ("resolved_actions", 10)]):
+                conn.execute(
+                    text(
+                        "INSERT INTO promise_commitments (year, text, activity, target, area, created_at)"
+                        " VALUES (2025, :t, :a, :n, '', '2025-01-01')"
+                    ),
+                    {"t": f"rad {n}", "a": activity, "n": target},
+                )
         upgrade(revision="0008_promise_kinds")
         with db.engine.connect() as conn:
             rows = conn.execute(text("SELECT kind, target, days, category_id FROM promise_commitments ORDER BY id"))
-            assert [tuple(r) for r in rows] == [("walks", 2, None, None), ("quarterly_followup", 4, None, None),
-                                                ("resolved_actions", 10, None, None)]
+            assert [tuple(r) for r in rows] == [
+                ("walks", 2, None, None),
+                ("quarterly_followup", 4, None, None),
+                ("resolved_actions", 10, None, None),
+            ]
         downgrade(revision="0007_session_tokens")
         with db.engine.connect() as conn:
             rows = conn.execute(text("SELECT activity FROM promise_commitments ORDER BY id"))

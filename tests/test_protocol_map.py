@@ -61,12 +61,20 @@ def walk_with_findings(app, auth):
     with app.app_context():
         actor = db.session.scalar(db.select(User).filter_by(role=Role.COORDINATOR))
         category = db.session.scalar(db.select(Category).filter_by(slug="belysning"))
-        walk = Walk(title="Kartvandring", starts_at=datetime(2026, 10, 1, 17), status=WalkStatus.COMPLETED,
-                    created_by=actor)
+        walk = Walk(
+            title="Kartvandring", starts_at=datetime(2026, 10, 1, 17), status=WalkStatus.COMPLETED, created_by=actor
+        )
         db.session.add(walk)
         for n in range(5):
-            findings.create_finding(walk, actor, category=category, description=f"Lampa {n}",
-                                    lat=56.879012, lon=14.806034, place="Storgatan 3" if n == 0 else "")
+            findings.create_finding(
+                walk,
+                actor,
+                category=category,
+                description=f"Lampa {n}",
+                lat=56.879012,
+                lon=14.806034,
+                place="Storgatan 3" if n == 0 else "",
+            )
         findings.create_finding(walk, actor, category=category, description="Utan plats")
         db.session.commit()
         return walk.id
@@ -136,8 +144,9 @@ def tiles_config(app, tmp_path):
     app.config.update(saved)
 
 
-def test_background_tiles_come_from_the_tile_server_then_from_the_cache(client, walk_with_findings, tile_server,
-                                                                        tiles_config, tmp_path):
+def test_background_tiles_come_from_the_tile_server_then_from_the_cache(
+    client, walk_with_findings, tile_server, tiles_config, tmp_path
+):
     tiles_config["PROTOCOL_TILES_URL"] = tile_server.url
     html = client.get(f"/followup/protocol?walk={walk_with_findings}").get_data(as_text=True)
     assert 'href="data:image/jpeg;base64,' in html and "OpenStreetMap" in html
@@ -163,8 +172,7 @@ def test_a_dead_tile_server_gives_the_schematic_map(client, walk_with_findings, 
     assert client.get(f"/followup/protocol.pdf?walk={walk_with_findings}").status_code == 200
 
 
-def test_a_tile_server_answering_garbage_gives_the_schematic_map(client, walk_with_findings, tiles_config,
-                                                                tile_server):
+def test_a_tile_server_answering_garbage_gives_the_schematic_map(client, walk_with_findings, tiles_config, tile_server):
     tiles_config["PROTOCOL_TILES_URL"] = tile_server.url.replace(".png", ".txt")  # the server answers 404
     html = client.get(f"/followup/protocol?walk={walk_with_findings}").get_data(as_text=True)
     assert "<image" not in html and "1–5" in html
@@ -186,7 +194,7 @@ def _label_boxes(svg: str) -> list[tuple[float, float, float, float]]:
 def _assert_no_label_overlaps(svg: str):
     boxes = _label_boxes(svg)
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
         assert 0 <= a[0] and a[2] <= 640 and 0 <= a[1] and a[3] <= 400
 
@@ -200,8 +208,11 @@ def test_a_walk_of_30_findings_keeps_them_apart_each_near_its_spot():
     assert sorted(n for g in groups for n in g) == list(range(1, 31))
     _assert_no_label_overlaps(svg)
     # Every moved label has a leader line to its spot, and stays near it.
-    for x1, y1, x2, y2 in re.findall(r'<line class="leader" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" '
-                                     r'y2="([\d.]+)"', svg):
+    for x1, y1, x2, y2 in re.findall(
+        r'<line class="leader" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" '
+        r'y2="([\d.]+)"',
+        svg,
+    ):
         assert math.dist((float(x1), float(y1)), (float(x2), float(y2))) < 80
 
 

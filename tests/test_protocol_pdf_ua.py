@@ -26,19 +26,36 @@ def small_walk(app, auth):
     with app.app_context():
         actor = db.session.scalar(db.select(User).filter_by(role=Role.COORDINATOR))
         party = db.session.scalar(db.select(ResponsibleParty))
-        walk = Walk(title="Kvällsvandring Östra torget", area="Öster", starts_at=datetime(2026, 10, 1, 17),
-                    status=WalkStatus.COMPLETED, created_by=actor)
+        walk = Walk(
+            title="Kvällsvandring Östra torget",
+            area="Öster",
+            starts_at=datetime(2026, 10, 1, 17),
+            status=WalkStatus.COMPLETED,
+            created_by=actor,
+        )
         db.session.add(walk)
         for n, slug in enumerate(["belysning", "klotter"]):
             category = db.session.scalar(db.select(Category).filter_by(slug=slug))
-            finding, _ = findings.create_finding(walk, actor, category=category, description=f"Beskrivning {n}",
-                                                 lat=56.88 + n / 1000, lon=14.80, photos=[process_photo(
-                                                     jpeg_bytes((400 + n, 300)))])
-            item = actions.create_action_item([finding], actor, title=f"Punkt {n}", responsible_party=party,
-                                              due_date=date.today() + timedelta(days=30))
+            finding, _ = findings.create_finding(
+                walk,
+                actor,
+                category=category,
+                description=f"Beskrivning {n}",
+                lat=56.88 + n / 1000,
+                lon=14.80,
+                photos=[process_photo(jpeg_bytes((400 + n, 300)))],
+            )
+            item = actions.create_action_item(
+                [finding],
+                actor,
+                title=f"Punkt {n}",
+                responsible_party=party,
+                due_date=date.today() + timedelta(days=30),
+            )
             if n == 0:
-                actions.transition(item, ActionStatus.DONE, actor, text="Lampan bytt",
-                                   photo=process_photo(jpeg_bytes((500, 300))))
+                actions.transition(
+                    item, ActionStatus.DONE, actor, text="Lampan bytt", photo=process_photo(jpeg_bytes((500, 300)))
+                )
         db.session.commit()
         return walk.id
 
@@ -51,7 +68,7 @@ def _tree(pdf: pikepdf.Pdf):
         kids = node.get("/K")
         if kids is None:
             return
-        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
             if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
                 order.append((str(kid.S), kid, node))
                 walk(kid, kid)
@@ -130,4 +147,4 @@ def test_reading_order_puts_labels_before_their_figures(protocol):
     the_map = next(i for i, (kind, alt) in enumerate(kinds) if alt.startswith("Karta"))
     assert len(photos) == 3
     for previous, index in zip([the_map, *photos], photos, strict=False):
-        assert "/Caption" in [kind for kind, _ in kinds[previous + 1:index]], kinds[previous:index]
+        assert "/Caption" in [kind for kind, _ in kinds[previous + 1 : index]], kinds[previous:index]

@@ -9,9 +9,22 @@ import pytest
 from fieldwalk import pwa
 from fieldwalk.models import Role
 
-STAFF_PAGES = ["/", "/walks/{walk}", "/walks/{walk}/edit", "/walks/{walk}/findings/new", "/actions/",
-               "/followup/", "/followup/dashboard", "/followup/protocol?walk={walk}", "/admin/users", "/admin/audit",
-               "/admin/categories", "/admin/parties", "/account/password", "/walks/new"]
+STAFF_PAGES = [
+    "/",
+    "/walks/{walk}",
+    "/walks/{walk}/edit",
+    "/walks/{walk}/findings/new",
+    "/actions/",
+    "/followup/",
+    "/followup/dashboard",
+    "/followup/protocol?walk={walk}",
+    "/admin/users",
+    "/admin/audit",
+    "/admin/categories",
+    "/admin/parties",
+    "/account/password",
+    "/walks/new",
+]
 
 
 def _no_store(response) -> bool:
@@ -34,9 +47,11 @@ def test_staff_pages_are_never_stored(client, auth, make_walk, role):
 
 def test_every_page_without_arguments_is_no_store_for_every_role(app, client, auth):
     """The whole class: each GET route without parameters, as each role, answers no-store (or opts in)."""
-    rules = [r.rule for r in app.url_map.iter_rules()
-             if "GET" in r.methods and not r.arguments and r.endpoint not in {"static", "pwa.service_worker",
-                                                                               "pwa.manifest"}]
+    rules = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if "GET" in r.methods and not r.arguments and r.endpoint not in {"static", "pwa.service_worker", "pwa.manifest"}
+    ]
     for role in Role:
         auth.login(role)
         for rule in rules:
@@ -180,7 +195,7 @@ def test_every_manifest_icon_serves_an_image_of_its_declared_size_and_purpose(cl
             centre, radius = width / 2, 0.4 * width
             for x in range(0, width, 2):
                 for y in range(0, height, 2):
-                    if (x + 0.5 - centre) ** 2 + (y + 0.5 - centre) ** 2 > radius ** 2:
+                    if (x + 0.5 - centre) ** 2 + (y + 0.5 - centre) ** 2 > radius**2:
                         assert image.getpixel((x, y)) == corner, (icon["src"], x, y)
         else:  # shown as it is: a rounded tile, transparent corners
             assert corner[3] == 0, icon

@@ -94,8 +94,12 @@ def due_items(app, auth, make_walk):
     walk_id = make_walk(title="Kvällsvandring Norr")
     with app.app_context():
         db.session.get(User, gone_id).active = False
-        db.session.add_all([ResponsibleParty(name="Brf Tallen", email=""),
-                            ResponsibleParty(name="Nedlagd förvaltning", email="nedlagd@example.com", active=False)])
+        db.session.add_all(
+            [
+                ResponsibleParty(name="Brf Tallen", email=""),
+                ResponsibleParty(name="Nedlagd förvaltning", email="nedlagd@example.com", active=False),
+            ]
+        )
         db.session.flush()
         rows = [
             ("Byt trasig lampa", GATA, date(2026, 11, 10), ActionStatus.ASSIGNED),
@@ -111,8 +115,9 @@ def due_items(app, auth, make_walk):
             ("Avvisat fartgupp", "Trafikverket", date(2026, 11, 1), ActionStatus.REJECTED),
         ]
         for title, party, due, status in rows:
-            db.session.add(ActionItem(walk_id=walk_id, title=title, responsible_party=_party(party),
-                                      due_date=due, status=status))
+            db.session.add(
+                ActionItem(walk_id=walk_id, title=title, responsible_party=_party(party), due_date=due, status=status)
+            )
         db.session.commit()
     return [title for title, *_rest in rows]
 
@@ -137,8 +142,10 @@ def test_send_reminders_twice_mails_each_party_once(app, runner, inbox, due_item
     assert "sent 2 mails about 4 items; 1 parties without address" in first.output
     assert "Brf Tallen" in first.output
 
-    assert sorted(m.recipients for m in inbox.mails) == [["anna@example.com", "gata-park@example.com"],
-                                                        ["kommunpolis@example.com"]]
+    assert sorted(m.recipients for m in inbox.mails) == [
+        ["anna@example.com", "gata-park@example.com"],
+        ["kommunpolis@example.com"],
+    ]
     gata = inbox.to("anna@example.com")[0]
     assert gata.subject == f"Påminnelse: åtgärder för {GATA}"
     expected = ["Byt trasig lampa", "Sanera klotter vid skolan", "Klipp häcken"]
@@ -155,10 +162,12 @@ def test_send_reminders_twice_mails_each_party_once(app, runner, inbox, due_item
     assert "Kameraövervakning" in polis.body and "3 dagar försenad" in polis.body
     assert "Byt trasig lampa" not in polis.body
 
-    assert _reminders(app) == [("Byt trasig lampa", "overdue", "2026-W48"),
-                               ("Kameraövervakning", "overdue", "2026-W48"),
-                               ("Klipp häcken", "due_soon", "2026-W48"),
-                               ("Sanera klotter vid skolan", "due_soon", "2026-W48")]
+    assert _reminders(app) == [
+        ("Byt trasig lampa", "overdue", "2026-W48"),
+        ("Kameraövervakning", "overdue", "2026-W48"),
+        ("Klipp häcken", "due_soon", "2026-W48"),
+        ("Sanera klotter vid skolan", "due_soon", "2026-W48"),
+    ]
 
     second = _send(runner)
     assert second.exit_code == 0, second.output
@@ -237,6 +246,7 @@ def test_without_mail_server_reminders_go_to_the_outbox(app, runner, due_items):
 
 # --- Notices about changes -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def assigned_item(app, client, auth, make_walk, category_id):
     """A coordinator (logged in) made an item for Gatu- och parkavdelningen, which has members Anna and Bertil."""
@@ -250,10 +260,19 @@ def assigned_item(app, client, auth, make_walk, category_id):
         with app.app_context():
             finding_id = db.session.scalar(select(Finding.id).filter_by(walk_id=walk_id))
             party_id = _party(GATA).id
-        response = client.post("/actions/new", data={"finding": finding_id, "title": title, "priority": "high",
-                                                      "responsible_party": party_id, "due_date": "2026-12-31"})
+        response = client.post(
+            "/actions/new",
+            data={
+                "finding": finding_id,
+                "title": title,
+                "priority": "high",
+                "responsible_party": party_id,
+                "due_date": "2026-12-31",
+            },
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         return _item_id(app, title)
+
     return make
 
 
@@ -305,14 +324,17 @@ def test_moving_to_another_party_mails_the_new_party(app, client, inbox, assigne
     with app.app_context():
         polis_id = _party(POLIS).id
     inbox.mails.clear()
-    response = client.post(f"/actions/{item_id}/edit", data={"title": "Byt trasig lampa", "priority": "high",
-                                                            "responsible_party": polis_id})
+    response = client.post(
+        f"/actions/{item_id}/edit",
+        data={"title": "Byt trasig lampa", "priority": "high", "responsible_party": polis_id},
+    )
     assert response.status_code == 302
     [mail] = inbox.mails
     assert mail.recipients == ["kommunpolis@example.com"] and f"till {POLIS}" in mail.body
     inbox.mails.clear()
-    client.post(f"/actions/{item_id}/edit", data={"title": "Byt lampan", "priority": "low",
-                                                  "responsible_party": polis_id})
+    client.post(
+        f"/actions/{item_id}/edit", data={"title": "Byt lampan", "priority": "low", "responsible_party": polis_id}
+    )
     assert inbox.mails == []  # other edits are not worth a mail
 
 

@@ -32,8 +32,7 @@ def test_csrf_is_required(app, client, auth, make_walk):
 def test_login_is_rate_limited(app, client, auth):
     _user_id, email = auth.make_user(Role.COORDINATOR)
     # Other addresses each time (one account has its own, lower limit: test_login_hardening).
-    statuses = [client.post("/login", data={"email": f"x{n}{email}", "password": "fel"}).status_code
-                for n in range(10)]
+    statuses = [client.post("/login", data={"email": f"x{n}{email}", "password": "fel"}).status_code for n in range(10)]
     assert statuses == [401] * 10
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 429  # even the right password waits now
@@ -56,26 +55,53 @@ def test_production_needs_a_secret_key(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
         create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": None})
-    app = create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "s" * 64,
-                      "BASE_URL": "https://trygg.example.se"})
+    app = create_app(
+        {
+            "PRODUCTION": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "s" * 64,
+            "BASE_URL": "https://trygg.example.se",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 
 def test_user_text_is_escaped_everywhere(app, client, auth, make_walk, category_id):
     auth.login(Role.COORDINATOR)
-    client.post("/walks/new", data={"title": XSS, "starts_at": "2026-06-10T21:00", "area": XSS,
-                                    "meeting_point": XSS, "route": XSS, "description": XSS,
-                                    "organiser": XSS, "invited_organisations": XSS})
+    client.post(
+        "/walks/new",
+        data={
+            "title": XSS,
+            "starts_at": "2026-06-10T21:00",
+            "area": XSS,
+            "meeting_point": XSS,
+            "route": XSS,
+            "description": XSS,
+            "organiser": XSS,
+            "invited_organisations": XSS,
+        },
+    )
     walk_id = 1
     client.post(f"/walks/{walk_id}/places", data={"text": XSS, "place": XSS, "suggested_by": XSS})
     client.post(f"/walks/{walk_id}/status", data={"status": "ongoing"})
-    client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id(), "description": XSS,
-                                                        "place": XSS, "reporter_name": XSS, "reporter_org": XSS})
-    client.post("/actions/new", data={"finding": 1, "title": XSS, "description": XSS, "priority": "low",
-                                      "responsible_party": 0})
+    client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={"category": category_id(), "description": XSS, "place": XSS, "reporter_name": XSS, "reporter_org": XSS},
+    )
+    client.post(
+        "/actions/new", data={"finding": 1, "title": XSS, "description": XSS, "priority": "low", "responsible_party": 0}
+    )
     client.post("/actions/1/comment", data={"text": XSS})
-    for path in ["/", f"/walks/{walk_id}", "/findings/1", "/actions/", "/actions/1", "/actions/1/edit",
-                 f"/walks/{walk_id}/edit", "/actions/new?finding=1"]:
+    for path in [
+        "/",
+        f"/walks/{walk_id}",
+        "/findings/1",
+        "/actions/",
+        "/actions/1",
+        "/actions/1/edit",
+        f"/walks/{walk_id}/edit",
+        "/actions/new?finding=1",
+    ]:
         page = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in page and "<img src=x" not in page, path
         assert "&lt;script&gt;" in page, path
@@ -84,8 +110,10 @@ def test_user_text_is_escaped_everywhere(app, client, auth, make_walk, category_
 def test_photo_of_walk_a_refused_to_participant_of_walk_b(app, client, guest, make_walk, category_id):
     walk_a, walk_b = make_walk(title="A"), make_walk(title="B")
     guest(walk_a)
-    client.post(f"/walks/{walk_a}/findings/new", data={
-        "category": category_id(), "photos": [(io.BytesIO(jpeg_bytes((800, 600))), "a.jpg")]})
+    client.post(
+        f"/walks/{walk_a}/findings/new",
+        data={"category": category_id(), "photos": [(io.BytesIO(jpeg_bytes((800, 600))), "a.jpg")]},
+    )
     with app.app_context():
         photo_id = db.session.scalar(select(Photo.id))
     with client.get(f"/photos/{photo_id}/thumb.jpg") as response:
@@ -97,8 +125,18 @@ def test_photo_of_walk_a_refused_to_participant_of_walk_b(app, client, guest, ma
 
 
 # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" is "//evil.example".
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/",
-                                    "/\\/evil.example", "/\t/evil.example", "/\n/evil.example", "\\\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "/\\/evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "\\\\evil.example",
+    ],
+)
 def test_login_redirect_stays_on_site(client, auth, target):
     _user_id, email = auth.make_user(Role.COORDINATOR)
     response = client.post("/login", data={"email": email, "password": PASSWORD, "next": target})

@@ -102,8 +102,9 @@ def test_the_demo_shows_overdue_and_untriaged_work(app, seeded):
     with app.app_context():
         today = seeded.date()
         assert any(item.is_overdue(today) for item in db.session.scalars(select(ActionItem)))
-        untriaged = db.session.scalars(select(Finding).where(~Finding.action_items.any(),
-                                                             Finding.no_action.is_(False))).all()
+        untriaged = db.session.scalars(
+            select(Finding).where(~Finding.action_items.any(), Finding.no_action.is_(False))
+        ).all()
         assert untriaged and {f.walk.status for f in untriaged} == {WalkStatus.COMPLETED}
 
 

@@ -84,8 +84,10 @@ def test_cookies_captured_before_a_password_change_no_longer_work(app, auth):
     with app.test_request_context(), app.app_context():
         remember = encode_cookie(db.session.get(User, user_id).get_id())  # what "remember me" would store
     assert _logged_in(_replay(app, remember_token=remember))
-    response = browser.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD})
+    response = browser.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD},
+    )
     assert response.status_code == 302
     assert _logged_in(browser)  # the browser that changed it stays in
     assert not _logged_in(other_device)
@@ -133,9 +135,16 @@ def test_a_name_change_keeps_the_person_logged_in(app, client, auth):
     target_id, email = auth.make_user(Role.COORDINATOR)
     target = _login(app, email)
     auth.login(Role.ADMIN)
-    response = client.post(f"/admin/users/{target_id}", data={
-        "name": "Nytt Namn", "organisation": "Testkommun", "role": "samordnare", "responsible_party": 0,
-        "active": "y"})
+    response = client.post(
+        f"/admin/users/{target_id}",
+        data={
+            "name": "Nytt Namn",
+            "organisation": "Testkommun",
+            "role": "samordnare",
+            "responsible_party": 0,
+            "active": "y",
+        },
+    )
     assert response.status_code == 302
     assert _logged_in(target)
 
@@ -163,8 +172,15 @@ def test_guest_cookie_stops_working_when_a_meeting_follows_the_walk_up(app, auth
     coordinator_id, _email = auth.make_user(Role.COORDINATOR)
     with app.app_context():
         coordinator = db.session.get(User, coordinator_id)
-        meeting = followup.create_meeting(coordinator, held_on=date(2026, 12, 1), walk=db.session.get(Walk, walk_id),
-                                          title="Uppföljning", attendees="", period_start=None, period_end=None)
+        meeting = followup.create_meeting(
+            coordinator,
+            held_on=date(2026, 12, 1),
+            walk=db.session.get(Walk, walk_id),
+            title="Uppföljning",
+            attendees="",
+            period_start=None,
+            period_end=None,
+        )
         followup.finish_meeting(meeting, coordinator)
         db.session.commit()
         assert db.session.get(Walk, walk_id).status == WalkStatus.FOLLOWED_UP
@@ -190,8 +206,12 @@ def test_coordinator_removes_a_guest_from_a_walk(app, client, auth, make_walk, c
     walk_id = make_walk()
     phone, guest_id = _join(app, walk_id, name="Trolle Troll")
     remember = phone.get_cookie("remember_token").value
-    assert phone.post(f"/walks/{walk_id}/findings/new",
-                      data={"category": category_id(), "description": "Trasig lampa"}).status_code == 302
+    assert (
+        phone.post(
+            f"/walks/{walk_id}/findings/new", data={"category": category_id(), "description": "Trasig lampa"}
+        ).status_code
+        == 302
+    )
     stayer, stayer_id = _join(app, walk_id, name="Stina Stannar")
     auth.login(Role.COORDINATOR)
     page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
@@ -255,10 +275,13 @@ def test_migration_gives_every_existing_user_a_token_of_their_own(app):
         upgrade(revision="0003")
         with db.engine.begin() as conn:
             for n in range(3):
-                conn.execute(text(
-                    "INSERT INTO users (email, name, organisation, role, active, created_at) "
-                    "VALUES (:email, :name, '', 'samordnare', :active, CURRENT_TIMESTAMP)"),
-                    {"email": f"old{n}@example.com", "name": f"Old {n}", "active": True})
+                conn.execute(
+                    text(
+                        "INSERT INTO users (email, name, organisation, role, active, created_at) "
+                        "VALUES (:email, :name, '', 'samordnare', :active, CURRENT_TIMESTAMP)"
+                    ),
+                    {"email": f"old{n}@example.com", "name": f"Old {n}", "active": True},
+                )
         upgrade()
         tokens = db.session.scalars(select(User.session_token)).all()
         assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(t) >= 40 for t in tokens)

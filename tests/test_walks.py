@@ -12,8 +12,15 @@ from fieldwalk.models import Role, SuggestedPlace, Walk, WalkStatus
 
 def test_plan_and_edit_walk(app, client, auth):
     auth.login(Role.COORDINATOR)
-    response = client.post("/walks/new", data={"title": "Kvällsvandring", "starts_at": "2026-06-10T21:00",
-                                               "meeting_lat": "56.88", "meeting_lon": "14.81"})
+    response = client.post(
+        "/walks/new",
+        data={
+            "title": "Kvällsvandring",
+            "starts_at": "2026-06-10T21:00",
+            "meeting_lat": "56.88",
+            "meeting_lon": "14.81",
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         walk = db.session.scalar(select(Walk))
@@ -27,8 +34,9 @@ def test_plan_and_edit_walk(app, client, auth):
 
 def test_walk_form_errors_keep_input(client, auth):
     auth.login(Role.COORDINATOR)
-    response = client.post("/walks/new", data={"title": "", "area": "Söder", "starts_at": "igår",
-                                               "meeting_lat": "56.9"})
+    response = client.post(
+        "/walks/new", data={"title": "", "area": "Söder", "starts_at": "igår", "meeting_lat": "56.9"}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'value="Söder"' in page
@@ -55,8 +63,10 @@ def test_status_moves_one_step_at_a_time(app, client, auth, make_walk):
 def test_suggested_places_before_the_walk(app, client, auth, guest, make_walk):
     walk_id = make_walk(status=WalkStatus.PLANNED)
     guest(walk_id)
-    response = client.post(f"/walks/{walk_id}/places", data={
-        "text": "Mörkt vid återvinningen", "place": "Återvinningsstationen", "lat": "56.881", "lon": "14.812"})
+    response = client.post(
+        f"/walks/{walk_id}/places",
+        data={"text": "Mörkt vid återvinningen", "place": "Återvinningsstationen", "lat": "56.881", "lon": "14.812"},
+    )
     assert response.status_code == 302
     page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
     assert "Mörkt vid återvinningen" in page
@@ -82,10 +92,17 @@ def test_walk_page_lists_findings_without_map(app, client, guest, make_walk, cat
     """The findings are in the HTML list, so the page works with no JavaScript and no tiles."""
     walk_id = make_walk()
     guest(walk_id)
-    client.post(f"/walks/{walk_id}/findings/new", data={"category": category_id("klotter"),
-                                                        "description": "Klotter på bron",
-                                                        "lat": "56.88", "lon": "14.80", "position_source": "gps",
-                                                        "accuracy_m": "9"})
+    client.post(
+        f"/walks/{walk_id}/findings/new",
+        data={
+            "category": category_id("klotter"),
+            "description": "Klotter på bron",
+            "lat": "56.88",
+            "lon": "14.80",
+            "position_source": "gps",
+            "accuracy_m": "9",
+        },
+    )
     page = client.get(f"/walks/{walk_id}").get_data(as_text=True)
     assert "Klotter på bron" in page
     data = json.loads(re.search(r'id="map-data">(.*?)</script>', page, re.S).group(1))

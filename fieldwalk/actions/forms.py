@@ -75,7 +75,8 @@ class CommentForm(FlaskForm):
     def fill_choices(self, moves: list[ActionStatus], keep_party_label: str) -> "CommentForm":
         """The status moves offered (the operation decides again) and the parties for an assignment."""
         self.to.choices = [SelectChoice("", _("Ingen ändring"))] + [
-            SelectChoice(m.value, str(TRANSITION_VERBS[m])) for m in moves]
+            SelectChoice(m.value, str(TRANSITION_VERBS[m])) for m in moves
+        ]
         self.responsible_party.choices = party_choices(keep_party_label)
         return self
 
@@ -95,9 +96,12 @@ class ActionFilterForm(FlaskForm):
         csrf = False
 
     walk = SelectField(_l("Vandring"), coerce=choice_id, validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Alla")),
-                                                SelectChoice(OPEN, _l("Öppna (ny, tilldelad, pågår)"))]
-                         + choices(ActionStatus), validators=[Optional()])
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice("", _l("Alla")), SelectChoice(OPEN, _l("Öppna (ny, tilldelad, pågår)"))]
+        + choices(ActionStatus),
+        validators=[Optional()],
+    )
     category = SelectField(_l("Kategori"), coerce=choice_id, validators=[Optional()])
     party = SelectField(_l("Ansvarig part"), coerce=choice_id, validators=[Optional()])
     overdue = BooleanField(_l("Bara försenade"))
@@ -129,7 +133,8 @@ def action_filter_form(args, user: User) -> ActionFilterForm:
     locale = str(get_locale())
     form.walk.choices = [SelectChoice(0, _("Alla"))] + [SelectChoice(w.id, w.title) for w in list_walks(user)]
     form.category.choices = [SelectChoice(0, _("Alla"))] + [
-        SelectChoice(c.id, c.name(locale)) for c in active_categories()]
+        SelectChoice(c.id, c.name(locale)) for c in active_categories()
+    ]
     form.party.choices = party_choices(_("Alla"))
     form.validate()
     return form

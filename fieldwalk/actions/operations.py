@@ -78,8 +78,9 @@ def allowed_transitions(user: User, item: ActionItem) -> list[ActionStatus]:
 def _refuse_past_due_date(due_date: date | None) -> None:
     # Today is allowed; "today" is the kommun's own calendar day, not the server's UTC one.
     if due_date is not None and due_date < local_today():
-        raise OperationError(_("Klart senast kan inte vara ett datum som redan har passerat."), status=422,
-                             code="due_date_past")
+        raise OperationError(
+            _("Klart senast kan inte vara ett datum som redan har passerat."), status=422, code="due_date_past"
+        )
 
 
 def _check_assignee(party: ResponsibleParty | None, assignee: User | None) -> None:
@@ -87,24 +88,46 @@ def _check_assignee(party: ResponsibleParty | None, assignee: User | None) -> No
     if assignee is None:
         return
     if party is None or not is_member_of(assignee, party):
-        raise OperationError(_("Handläggaren måste vara en aktiv medlem av den ansvariga parten."), status=422,
-                             code="assignee_not_member")
+        raise OperationError(
+            _("Handläggaren måste vara en aktiv medlem av den ansvariga parten."),
+            status=422,
+            code="assignee_not_member",
+        )
 
 
-def _record(item: ActionItem, actor: User, kind: EventKind, text: str = "",
-            from_status: ActionStatus | None = None, to_status: ActionStatus | None = None,
-            photo: ProcessedPhoto | None = None, internal: bool = False,
-            note: timeline.Note | None = None) -> ActionEvent:
+def _record(
+    item: ActionItem,
+    actor: User,
+    kind: EventKind,
+    text: str = "",
+    from_status: ActionStatus | None = None,
+    to_status: ActionStatus | None = None,
+    photo: ProcessedPhoto | None = None,
+    internal: bool = False,
+    note: timeline.Note | None = None,
+) -> ActionEvent:
     # `text` is what the actor typed; the system's own line is the note (rendered in each reader's language).
-    event = ActionEvent(action_item=item, actor=actor, actor_name=actor.name, kind=kind, text=text,
-                        code=note.code if note else None, params=note.params if note else None,
-                        from_status=from_status, to_status=to_status,
-                        internal=internal,
-                        party_id=actor.responsible_party_id if is_party_member(actor) else None)
+    event = ActionEvent(
+        action_item=item,
+        actor=actor,
+        actor_name=actor.name,
+        kind=kind,
+        text=text,
+        code=note.code if note else None,
+        params=note.params if note else None,
+        from_status=from_status,
+        to_status=to_status,
+        internal=internal,
+        party_id=actor.responsible_party_id if is_party_member(actor) else None,
+    )
     db.session.add(event)
     # The audit entry holds the move, not a copy of the text (that lives on the event, and is erasable there).
-    record(f"action.{kind.value}", item, actor=actor,
-           detail=f"{from_status.value if from_status else ''}→{to_status.value if to_status else ''}")
+    record(
+        f"action.{kind.value}",
+        item,
+        actor=actor,
+        detail=f"{from_status.value if from_status else ''}→{to_status.value if to_status else ''}",
+    )
     if photo is not None:
         attach_photo(photo, event=event)
     if kind == EventKind.STATUS:  # every status change, the assignment at creation included
@@ -134,9 +157,16 @@ def create_action_item(
     _refuse_past_due_date(due_date)
     _check_assignee(responsible_party, assignee)
     item = ActionItem(
-        walk=findings[0].walk, title=title.strip(), description=description.strip(),
-        responsible_party=responsible_party, assignee=assignee, due_date=due_date,
-        priority=priority, created_by=actor, findings=list(findings), status=S.NEW,
+        walk=findings[0].walk,
+        title=title.strip(),
+        description=description.strip(),
+        responsible_party=responsible_party,
+        assignee=assignee,
+        due_date=due_date,
+        priority=priority,
+        created_by=actor,
+        findings=list(findings),
+        status=S.NEW,
     )
     db.session.add(item)
     for finding in findings:
@@ -144,8 +174,14 @@ def create_action_item(
     _record(item, actor, EventKind.CREATED, to_status=S.NEW)
     if responsible_party is not None:
         item.status = S.ASSIGNED
-        _record(item, actor, EventKind.STATUS, from_status=S.NEW, to_status=S.ASSIGNED,
-                note=timeline.assigned(responsible_party))
+        _record(
+            item,
+            actor,
+            EventKind.STATUS,
+            from_status=S.NEW,
+            to_status=S.ASSIGNED,
+            note=timeline.assigned(responsible_party),
+        )
     db.session.flush()
     return item
 
@@ -165,19 +201,20 @@ def transition(
     text = text.strip()
     if to not in TRANSITIONS[item.status]:
         raise OperationError(
-            _("En åtgärd med status %(from)s kan inte bli %(to)s.",
-              **{"from": label(item.status), "to": label(to)}),
-            status=409, code="illegal_transition",
+            _("En åtgärd med status %(from)s kan inte bli %(to)s.", **{"from": label(item.status), "to": label(to)}),
+            status=409,
+            code="illegal_transition",
         )
     if not may_move(actor, item, to):
         raise OperationError(_("Du får inte göra den ändringen."), status=403, code="forbidden")
-    if (responsible_party is not None and responsible_party != item.responsible_party
-            and not can_change_party(actor, item)):
-        raise OperationError(_("Du får inte byta ansvarig part för den här åtgärden."), status=403,
-                             code="forbidden")
+    if (
+        responsible_party is not None
+        and responsible_party != item.responsible_party
+        and not can_change_party(actor, item)
+    ):
+        raise OperationError(_("Du får inte byta ansvarig part för den här åtgärden."), status=403, code="forbidden")
     if needs_text(item, to) and not text and note is None:  # a meeting's decision is its own reason
-        message = (_("Ange varför åtgärden avvisas.") if to == S.REJECTED
-                   else _("Ange varför åtgärden öppnas igen."))
+        message = _("Ange varför åtgärden avvisas.") if to == S.REJECTED else _("Ange varför åtgärden öppnas igen.")
         raise OperationError(message, status=422, code="text_required")
     if responsible_party is not None and responsible_party != item.responsible_party:
         item.responsible_party = responsible_party
@@ -185,24 +222,29 @@ def transition(
             item.assignee = None  # the person worked for the party that no longer has the item
         note = timeline.with_party(note, responsible_party)
     if to == S.ASSIGNED and item.responsible_party is None:
-        raise OperationError(_("Välj en ansvarig part för att tilldela åtgärden."), status=422,
-                             code="party_required")
+        raise OperationError(_("Välj en ansvarig part för att tilldela åtgärden."), status=422, code="party_required")
     from_status = item.status
     item.status = to
     if to == S.DONE:
         item.resolved_at = utcnow()
     elif to not in (S.CLOSED,):
         item.resolved_at = None
-    event = _record(item, actor, EventKind.STATUS, text=text, from_status=from_status,
-                    to_status=to, photo=photo, note=note)
+    event = _record(
+        item, actor, EventKind.STATUS, text=text, from_status=from_status, to_status=to, photo=photo, note=note
+    )
     db.session.flush()
     record_outcomes(item)  # the reporters who asked are told once the finding's items are all finished
     return event
 
 
-def add_comment(item: ActionItem, actor: User, text: str,
-                photo: ProcessedPhoto | None = None, internal: bool = False,
-                note: timeline.Note | None = None) -> ActionEvent:
+def add_comment(
+    item: ActionItem,
+    actor: User,
+    text: str,
+    photo: ProcessedPhoto | None = None,
+    internal: bool = False,
+    note: timeline.Note | None = None,
+) -> ActionEvent:
     """Add a comment, optionally with a photo (e.g. the after-photo), to the item's timeline; `note` is
     the system's line it carries (a follow-up meeting's decision)."""
     if not can_comment_action(actor, item):
@@ -220,8 +262,12 @@ def update_action_item(item: ActionItem, actor: User, **fields) -> ActionEvent |
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:  # status moves go through transition(); anything else is not a detail of an item
         raise TypeError(f"update_action_item cannot change {', '.join(sorted(unknown))}")
-    if ("responsible_party" in fields and "assignee" not in fields and item.assignee is not None
-            and fields["responsible_party"] != item.responsible_party):
+    if (
+        "responsible_party" in fields
+        and "assignee" not in fields
+        and item.assignee is not None
+        and fields["responsible_party"] != item.responsible_party
+    ):
         # A new party without a named person: the old party's handläggare does not follow the item.
         party = fields["responsible_party"]
         if party is None or not is_member_of(item.assignee, party):

@@ -30,9 +30,11 @@ def get_action_or_404(item_id: int, user: User) -> ActionItem:
 
 def active_parties() -> list[ResponsibleParty]:
     """Responsible parties to choose from, by name."""
-    return list(db.session.scalars(
-        select(ResponsibleParty).where(ResponsibleParty.active.is_(True)).order_by(ResponsibleParty.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(ResponsibleParty).where(ResponsibleParty.active.is_(True)).order_by(ResponsibleParty.name)
+        )
+    )
 
 
 def party_choices(empty_label: str) -> list[SelectChoice]:
@@ -42,18 +44,25 @@ def party_choices(empty_label: str) -> list[SelectChoice]:
 
 def party_members() -> list[User]:
     """The active members (handläggare) of the active parties, by party and name."""
-    return list(db.session.scalars(
-        select(User).join(ResponsibleParty, User.responsible_party_id == ResponsibleParty.id)
-        .where(User.active.is_(True), User.role == Role.RESPONSIBLE, ResponsibleParty.active.is_(True))
-        .order_by(ResponsibleParty.name, User.name, User.id)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(ResponsibleParty, User.responsible_party_id == ResponsibleParty.id)
+            .where(User.active.is_(True), User.role == Role.RESPONSIBLE, ResponsibleParty.active.is_(True))
+            .order_by(ResponsibleParty.name, User.name, User.id)
+        )
+    )
 
 
 def assignee_choices(empty_label: str) -> list[SelectChoice]:
     """The handläggare to choose from, grouped by party (each option knows its party, so the page can
     offer only the chosen party's people); 0 stands for nobody."""
     return [SelectChoice(0, empty_label)] + [
-        SelectChoice(u.id, u.name, render_kw={"data-party": str(u.responsible_party_id)},
-                     optgroup=u.responsible_party.name) for u in party_members()]
+        SelectChoice(
+            u.id, u.name, render_kw={"data-party": str(u.responsible_party_id)}, optgroup=u.responsible_party.name
+        )
+        for u in party_members()
+    ]
 
 
 def get_user(user_id: int | None) -> User | None:
@@ -66,14 +75,25 @@ def get_party(party_id: int | None) -> ResponsibleParty | None:
     return db.session.get(ResponsibleParty, party_id) if party_id else None
 
 
-def action_items_query(user: User, *, walk_id: int | None = None, status: ActionStatus | None = None,
-                       category_id: int | None = None, party_id: int | None = None,
-                       overdue: bool = False, open_only: bool = False, today: date | None = None) -> Select:
+def action_items_query(
+    user: User,
+    *,
+    walk_id: int | None = None,
+    status: ActionStatus | None = None,
+    category_id: int | None = None,
+    party_id: int | None = None,
+    overdue: bool = False,
+    open_only: bool = False,
+    today: date | None = None,
+) -> Select:
     """The filtered list of action items the user may see, most urgent first."""
     still_open = case((ActionItem.status.in_(OPEN_STATUSES), 0), else_=1)
     # The findings come with the items in one more query: each row shows how many agree with them.
-    query = (select(ActionItem).options(selectinload(ActionItem.findings))
-             .order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id))
+    query = (
+        select(ActionItem)
+        .options(selectinload(ActionItem.findings))
+        .order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+    )
     if is_party_member(user):
         query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)
     elif not is_staff(user):
@@ -89,6 +109,5 @@ def action_items_query(user: User, *, walk_id: int | None = None, status: Action
     if party_id:
         query = query.where(ActionItem.responsible_party_id == party_id)
     if overdue:
-        query = query.where(ActionItem.status.in_(OPEN_STATUSES),
-                            ActionItem.due_date < (today or date.today()))
+        query = query.where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date < (today or date.today()))
     return query

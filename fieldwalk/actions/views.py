@@ -1,6 +1,5 @@
 """Action item pages: the filtered list, create from findings, the item with its timeline, changes."""
 
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -19,7 +18,6 @@ from fieldwalk.photo_service import process_uploads
 from fieldwalk.query_args import query_id, query_ids, query_page
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
-
 
 
 def _one_photo(upload):
@@ -67,15 +65,21 @@ def create():
         form.description.data = "\n".join(f.description for f in findings if f.description)
         form.responsible_party.data = first.category.default_party_id or 0
         form.due_date.data = default_due_date()
-        form.priority.data = (Priority.HIGH if any(f.severity.value == "high" for f in findings)
-                              else Priority.MEDIUM).value
+        form.priority.data = (
+            Priority.HIGH if any(f.severity.value == "high" for f in findings) else Priority.MEDIUM
+        ).value
     error = None
     if form.validate_on_submit():
         try:
             item = operations.create_action_item(
-                findings, current_user, title=form.title.data, description=form.description.data or "",
-                responsible_party=get_party(form.responsible_party.data), assignee=get_user(form.assignee.data),
-                due_date=form.due_date.data, priority=Priority(form.priority.data),
+                findings,
+                current_user,
+                title=form.title.data,
+                description=form.description.data or "",
+                responsible_party=get_party(form.responsible_party.data),
+                assignee=get_user(form.assignee.data),
+                due_date=form.due_date.data,
+                priority=Priority(form.priority.data),
             )
             db.session.commit()
         except OperationError as exc:
@@ -85,8 +89,7 @@ def create():
             flash(_("Åtgärden är skapad."), "success")
             return redirect(url_for("actions.detail", item_id=item.id))
     status = 422 if error else (400 if form.errors else 200)
-    return render_template("actions/form.html", form=form, findings=findings, walk=walk,
-                           item=None, error=error), status
+    return render_template("actions/form.html", form=form, findings=findings, walk=walk, item=None, error=error), status
 
 
 def _detail_page(item, comment_form=None, error=None, status=200):
@@ -94,8 +97,13 @@ def _detail_page(item, comment_form=None, error=None, status=200):
     keep = _("Behåll nuvarande") if item.responsible_party else _("Välj ansvarig part")
     comment_form = (comment_form or CommentForm(formdata=None)).fill_choices(transitions, keep)
     return render_template(
-        "actions/detail.html", item=item, walk=item.walk, error=error, transitions=transitions,
-        is_reopen=operations.is_reopen, comment_form=comment_form,
+        "actions/detail.html",
+        item=item,
+        walk=item.walk,
+        error=error,
+        transitions=transitions,
+        is_reopen=operations.is_reopen,
+        comment_form=comment_form,
         text_needed_sometimes=any(operations.needs_text(item, to) for to in transitions),
     ), status
 
@@ -121,9 +129,14 @@ def transition(item_id: int):
     except ValueError:
         return _detail_page(item, error=_("Okänd status."), status=400)
     try:
-        operations.transition(item, to, current_user, text=form.text.data or "",
-                              responsible_party=get_party(form.responsible_party.data),
-                              photo=_one_photo(form.photo.data))
+        operations.transition(
+            item,
+            to,
+            current_user,
+            text=form.text.data or "",
+            responsible_party=get_party(form.responsible_party.data),
+            photo=_one_photo(form.photo.data),
+        )
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
@@ -148,13 +161,25 @@ def comment(item_id: int):
         photo = _one_photo(form.photo.data)
         if to:
             if form.internal.data:
-                raise OperationError(_("En statusändring syns för alla. Ta bort markeringen för intern "
-                                       "anteckning eller spara anteckningen utan statusändring."), status=422)
-            operations.transition(item, ActionStatus(to), current_user, text=form.text.data or "",
-                                  responsible_party=get_party(form.responsible_party.data), photo=photo)
+                raise OperationError(
+                    _(
+                        "En statusändring syns för alla. Ta bort markeringen för intern "
+                        "anteckning eller spara anteckningen utan statusändring."
+                    ),
+                    status=422,
+                )
+            operations.transition(
+                item,
+                ActionStatus(to),
+                current_user,
+                text=form.text.data or "",
+                responsible_party=get_party(form.responsible_party.data),
+                photo=photo,
+            )
         else:
-            operations.add_comment(item, current_user, form.text.data or "", photo=photo,
-                                   internal=bool(form.internal.data))
+            operations.add_comment(
+                item, current_user, form.text.data or "", photo=photo, internal=bool(form.internal.data)
+            )
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
@@ -178,17 +203,23 @@ def edit(item_id: int):
     if form.validate_on_submit():
         try:
             operations.update_action_item(
-                item, current_user, title=form.title.data.strip(),
+                item,
+                current_user,
+                title=form.title.data.strip(),
                 description=(form.description.data or "").strip(),
-                responsible_party=get_party(form.responsible_party.data), assignee=get_user(form.assignee.data),
-                due_date=form.due_date.data, priority=Priority(form.priority.data),
+                responsible_party=get_party(form.responsible_party.data),
+                assignee=get_user(form.assignee.data),
+                due_date=form.due_date.data,
+                priority=Priority(form.priority.data),
             )
             db.session.commit()
         except OperationError as exc:
             db.session.rollback()
-            return render_template("actions/form.html", form=form, findings=item.findings, walk=item.walk,
-                                   item=item, error=exc.message), exc.status
+            return render_template(
+                "actions/form.html", form=form, findings=item.findings, walk=item.walk, item=item, error=exc.message
+            ), exc.status
         flash(_("Ändringarna är sparade."), "success")
         return redirect(url_for("actions.detail", item_id=item.id))
-    return render_template("actions/form.html", form=form, findings=item.findings, walk=item.walk,
-                           item=item, error=None), 400 if form.errors else 200
+    return render_template(
+        "actions/form.html", form=form, findings=item.findings, walk=item.walk, item=item, error=None
+    ), 400 if form.errors else 200

@@ -57,8 +57,11 @@ def update_user(user: User, admin: User, **fields) -> User:
     after = (user.role, user.responsible_party_id, user.active)
     if before != after:
         user.end_sessions()  # the person logs in again with the new rights (or not at all)
-        record("user.role_changed", user, detail=f"{before[0].value}/{before[1]}/{before[2]} → "
-                                                  f"{after[0].value}/{after[1]}/{after[2]}")
+        record(
+            "user.role_changed",
+            user,
+            detail=f"{before[0].value}/{before[1]}/{before[2]} → {after[0].value}/{after[1]}/{after[2]}",
+        )
     db.session.flush()
     return user
 
@@ -113,39 +116,60 @@ def find_person_traces(user: User) -> PersonTraces:
     are matched by the account name.
     """
     findings = db.session.scalars(select(Finding).where(Finding.reporter_id == user.id).order_by(Finding.id)).all()
-    places = list(db.session.scalars(
-        select(SuggestedPlace).where(SuggestedPlace.suggested_by_id == user.id).order_by(SuggestedPlace.id)))
+    places = list(
+        db.session.scalars(
+            select(SuggestedPlace).where(SuggestedPlace.suggested_by_id == user.id).order_by(SuggestedPlace.id)
+        )
+    )
     account_name = user.name.strip().casefold()
     if account_name and user.name != ERASED_NAME:
         # Compared in Python: SQLite's lower() leaves Å, Ä and Ö alone.
-        legacy = db.session.scalars(select(SuggestedPlace).where(
-            SuggestedPlace.suggested_by_id.is_(None), SuggestedPlace.suggested_by != "").order_by(SuggestedPlace.id))
+        legacy = db.session.scalars(
+            select(SuggestedPlace)
+            .where(SuggestedPlace.suggested_by_id.is_(None), SuggestedPlace.suggested_by != "")
+            .order_by(SuggestedPlace.id)
+        )
         places += [p for p in legacy if p.suggested_by.strip().casefold() == account_name]
     names = [user.name, *(f.reporter_name for f in findings), *(p.suggested_by for p in places)]
     names = list(dict.fromkeys(n.strip() for n in names if n.strip() and n.strip() != ERASED_NAME))
     traces = PersonTraces(names=names, findings=list(findings), places=list(places))
-    traces.events = list(db.session.scalars(
-        select(ActionEvent).where(ActionEvent.actor_id == user.id).order_by(ActionEvent.id)))
-    traces.items = list(db.session.scalars(select(ActionItem).where(
-        or_(ActionItem.assignee_id == user.id, ActionItem.created_by_id == user.id)).order_by(ActionItem.id)))
+    traces.events = list(
+        db.session.scalars(select(ActionEvent).where(ActionEvent.actor_id == user.id).order_by(ActionEvent.id))
+    )
+    traces.items = list(
+        db.session.scalars(
+            select(ActionItem)
+            .where(or_(ActionItem.assignee_id == user.id, ActionItem.created_by_id == user.id))
+            .order_by(ActionItem.id)
+        )
+    )
     address = (user.email or "").lower()
     failed_login = AuditEntry.action == "auth.login_failed"
-    about = [AuditEntry.actor_id == user.id, and_(AuditEntry.object_type == User.__tablename__,
-                                                  AuditEntry.object_id == user.id)]
+    about = [
+        AuditEntry.actor_id == user.id,
+        and_(AuditEntry.object_type == User.__tablename__, AuditEntry.object_id == user.id),
+    ]
     if address:
         # The keyed hash of the address; entries written before the hash held the address itself.
         about.append(and_(failed_login, AuditEntry.detail.in_([email_fingerprint(address), address])))
-        traces.reminders = [r for r in db.session.scalars(
-            select(Reminder).where(func.lower(Reminder.recipients).contains(address)).order_by(Reminder.id))
-            if address in (x.lower() for x in _recipients(r))]
+        traces.reminders = [
+            r
+            for r in db.session.scalars(
+                select(Reminder).where(func.lower(Reminder.recipients).contains(address)).order_by(Reminder.id)
+            )
+            if address in (x.lower() for x in _recipients(r))
+        ]
     traces.audit = list(db.session.scalars(select(AuditEntry).where(or_(*about)).order_by(AuditEntry.id)))
     # Other people's texts (attendee lists, mails) are searched for full names only: a guest who typed
     # just "Anna" must not cost another Anna her place in a meeting's minutes.
     full_names = [n for n in names if len(n.split()) >= 2]
     pattern = _word_pattern(full_names)
     if pattern is not None:
-        candidates = db.session.scalars(select(FollowUpMeeting).where(
-            or_(*(FollowUpMeeting.attendees.ilike(f"%{n}%") for n in full_names))).order_by(FollowUpMeeting.id))
+        candidates = db.session.scalars(
+            select(FollowUpMeeting)
+            .where(or_(*(FollowUpMeeting.attendees.ilike(f"%{n}%") for n in full_names)))
+            .order_by(FollowUpMeeting.id)
+        )
         traces.meetings = [m for m in candidates if pattern.search(m.attendees)]
     # The address a participant left for news about their findings: the outcome mails went there.
     news = (user.notify_email or "").strip().lower()
@@ -155,43 +179,115 @@ def find_person_traces(user: User) -> PersonTraces:
 
 
 def _photos(photos: list[Photo]) -> list[dict]:
-    return [{"id": p.id, "url": external_url("findings.photo", photo_id=p.id, variant="full"),
-             "created_at": _iso(p.created_at)} for p in photos]
+    return [
+        {
+            "id": p.id,
+            "url": external_url("findings.photo", photo_id=p.id, variant="full"),
+            "created_at": _iso(p.created_at),
+        }
+        for p in photos
+    ]
 
 
 def export_person(user: User) -> dict:
     """Everything we hold about a person (GDPR art. 15), as JSON-able data: the same rows erase_person blanks."""
     traces = find_person_traces(user)
-    walks = db.session.execute(select(walk_participants.c.walk_id, walk_participants.c.joined_at)
-                               .where(walk_participants.c.user_id == user.id)).all()
+    walks = db.session.execute(
+        select(walk_participants.c.walk_id, walk_participants.c.joined_at).where(walk_participants.c.user_id == user.id)
+    ).all()
     record("person.exported", user)
     return {
-        "user": {"id": user.id, "name": user.name, "email": user.email, "notify_email": user.notify_email,
-                 "organisation": user.organisation,
-                 "role": user.role.value, "locale": user.locale, "active": user.active,
-                 "created_at": _iso(user.created_at), "guest": user.is_guest},
+        "user": {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "notify_email": user.notify_email,
+            "organisation": user.organisation,
+            "role": user.role.value,
+            "locale": user.locale,
+            "active": user.active,
+            "created_at": _iso(user.created_at),
+            "guest": user.is_guest,
+        },
         "names_typed": traces.names,
         "walks_joined": [{"walk_id": w, "joined_at": _iso(at)} for w, at in walks],
-        "findings": [{"id": f.id, "walk_id": f.walk_id, "reporter_name": f.reporter_name,
-                      "reporter_org": f.reporter_org, "description": f.description, "place": f.place,
-                      "lat": f.lat, "lon": f.lon, "created_at": _iso(f.created_at),
-                      "photos": _photos(f.photos)} for f in traces.findings],
-        "suggested_places": [{"id": p.id, "walk_id": p.walk_id, "text": p.text, "place": p.place,
-                              "suggested_by": p.suggested_by, "lat": p.lat, "lon": p.lon,
-                              "created_at": _iso(p.created_at)} for p in traces.places],
-        "action_events": [{"id": e.id, "action_item_id": e.action_item_id, "kind": e.kind.value, "text": e.text,
-                           "code": e.code, "params": e.params, "shown_as": event_text(e),
-                           "created_at": _iso(e.created_at), "photos": _photos(e.photos)} for e in traces.events],
-        "action_items": [{"id": i.id, "title": i.title, "assignee": i.assignee_id == user.id,
-                          "created_by": i.created_by_id == user.id} for i in traces.items],
+        "findings": [
+            {
+                "id": f.id,
+                "walk_id": f.walk_id,
+                "reporter_name": f.reporter_name,
+                "reporter_org": f.reporter_org,
+                "description": f.description,
+                "place": f.place,
+                "lat": f.lat,
+                "lon": f.lon,
+                "created_at": _iso(f.created_at),
+                "photos": _photos(f.photos),
+            }
+            for f in traces.findings
+        ],
+        "suggested_places": [
+            {
+                "id": p.id,
+                "walk_id": p.walk_id,
+                "text": p.text,
+                "place": p.place,
+                "suggested_by": p.suggested_by,
+                "lat": p.lat,
+                "lon": p.lon,
+                "created_at": _iso(p.created_at),
+            }
+            for p in traces.places
+        ],
+        "action_events": [
+            {
+                "id": e.id,
+                "action_item_id": e.action_item_id,
+                "kind": e.kind.value,
+                "text": e.text,
+                "code": e.code,
+                "params": e.params,
+                "shown_as": event_text(e),
+                "created_at": _iso(e.created_at),
+                "photos": _photos(e.photos),
+            }
+            for e in traces.events
+        ],
+        "action_items": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "assignee": i.assignee_id == user.id,
+                "created_by": i.created_by_id == user.id,
+            }
+            for i in traces.items
+        ],
         # Other recipients of the same reminder are other people's data: only that it went to this person.
-        "reminders": [{"id": r.id, "action_item_id": r.action_item_id, "kind": r.kind.value, "period": r.period,
-                       "sent_at": _iso(r.sent_at)} for r in traces.reminders],
-        "followup_meetings": [{"id": m.id, "title": m.title, "held_on": m.held_on.isoformat()}
-                              for m in traces.meetings],
-        "audit_log": [{"id": a.id, "at": _iso(a.at), "action": a.action, "object_type": a.object_type,
-                       "object_id": a.object_id, "by_this_person": a.actor_id == user.id,
-                       "ip": a.ip if a.actor_id == user.id else ""} for a in traces.audit],
+        "reminders": [
+            {
+                "id": r.id,
+                "action_item_id": r.action_item_id,
+                "kind": r.kind.value,
+                "period": r.period,
+                "sent_at": _iso(r.sent_at),
+            }
+            for r in traces.reminders
+        ],
+        "followup_meetings": [
+            {"id": m.id, "title": m.title, "held_on": m.held_on.isoformat()} for m in traces.meetings
+        ],
+        "audit_log": [
+            {
+                "id": a.id,
+                "at": _iso(a.at),
+                "action": a.action,
+                "object_type": a.object_type,
+                "object_id": a.object_id,
+                "by_this_person": a.actor_id == user.id,
+                "ip": a.ip if a.actor_id == user.id else "",
+            }
+            for a in traces.audit
+        ],
         "mails": [{"file": m.path.name, "written_at": m.written_at, "subject": m.subject} for m in traces.mails],
     }
 
@@ -201,8 +297,7 @@ def _scrub(text: str, names: re.Pattern | None) -> str:
     if names is not None:
         text = names.sub(ERASED_NAME, text)
     text = _EMAIL_PATTERN.sub(ERASED_TEXT, text)
-    return _PHONE_PATTERN.sub(lambda m: ERASED_TEXT if sum(c.isdigit() for c in m.group()) >= 7 else m.group(),
-                              text)
+    return _PHONE_PATTERN.sub(lambda m: ERASED_TEXT if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
 
 
 @dataclass

@@ -47,9 +47,13 @@ def user(user_id: int | None = None):
         form.active.data = account.active if account else True
     error = None
     if form.validate_on_submit():
-        fields = {"name": form.name.data.strip(), "organisation": (form.organisation.data or "").strip(),
-                  "role": Role(form.role.data), "responsible_party": get_party(form.responsible_party.data),
-                  "active": bool(form.active.data)}
+        fields = {
+            "name": form.name.data.strip(),
+            "organisation": (form.organisation.data or "").strip(),
+            "role": Role(form.role.data),
+            "responsible_party": get_party(form.responsible_party.data),
+            "active": bool(form.active.data),
+        }
         try:
             if account:
                 operations.update_user(account, current_user, **fields)
@@ -124,6 +128,7 @@ def categories():
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
 def category(category_id: int | None = None):
     """Create or edit a category."""
+
     def fill(form, obj):
         form.default_party_id.choices = party_choices(_("Ingen"))
         if request.method == "GET":
@@ -133,8 +138,8 @@ def category(category_id: int | None = None):
         obj.default_party_id = form.default_party_id.data or None
         if not obj.slug:
             obj.slug = f"category-{db.session.scalar(select(db.func.count(Category.id))) + 1}"
-    return _reference_page(Category, CategoryForm, category_id, "admin/category.html", "admin.categories",
-                           fill, read)
+
+    return _reference_page(Category, CategoryForm, category_id, "admin/category.html", "admin.categories", fill, read)
 
 
 @bp.route("/parties")
@@ -154,6 +159,7 @@ def party(party_id: int | None = None):
 @bp.route("/audit")
 def audit():
     """The audit log, newest first."""
-    page = db.paginate(select(AuditEntry).order_by(AuditEntry.id.desc()), page=query_page(),
-                       per_page=100, error_out=False)
+    page = db.paginate(
+        select(AuditEntry).order_by(AuditEntry.id.desc()), page=query_page(), per_page=100, error_out=False
+    )
     return render_template("admin/audit.html", page=page)

@@ -32,10 +32,22 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     # How a client authenticates, for generators: the session cookie set by POST /login (form fields email
     # and password), and on every write the CSRF token from GET /api/v1/session in a header.
-    api.spec.components.security_scheme("session", {
-        "type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"],
-        "description": "The session cookie that POST /login (form fields email, password) sets."})
-    api.spec.components.security_scheme("csrf", {
-        "type": "apiKey", "in": "header", "name": "X-CSRFToken",
-        "description": "The csrf_token of GET /api/v1/session; required on every POST."})
+    api.spec.components.security_scheme(
+        "session",
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": app.config["SESSION_COOKIE_NAME"],
+            "description": "The session cookie that POST /login (form fields email, password) sets.",
+        },
+    )
+    api.spec.components.security_scheme(
+        "csrf",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CSRFToken",
+            "description": "The csrf_token of GET /api/v1/session; required on every POST.",
+        },
+    )
     api.register_blueprint(bp)

@@ -26,8 +26,7 @@ class SessionSchema(Schema):
     user_id = fields.Integer(metadata={"example": 7})
     name = fields.String(metadata={"example": "Sara Samordnare"})
     role = fields.String(metadata={"example": "samordnare"})
-    csrf_token = fields.String(metadata={"description": "send as X-CSRFToken on POST",
-                                         "example": "IjQ5ZjFhYjM0…"})
+    csrf_token = fields.String(metadata={"description": "send as X-CSRFToken on POST", "example": "IjQ5ZjFhYjM0…"})
 
 
 class CategorySchema(Schema):
@@ -61,8 +60,11 @@ class PhotoSchema(Schema):
 
 
 class PhotoUploadedSchema(PhotoSchema):
-    warnings = fields.List(fields.String(), dump_default=list, metadata={
-        "description": "what of the photo was not used and why, e.g. its position far from the walk"})
+    warnings = fields.List(
+        fields.String(),
+        dump_default=list,
+        metadata={"description": "what of the photo was not used and why, e.g. its position far from the walk"},
+    )
 
 
 class FindingSchema(Schema):
@@ -84,32 +86,54 @@ class FindingSchema(Schema):
 
 def _plausible_device_time(moment) -> None:
     if device_time_utc(moment) is None:
-        raise ValidationError(_("Enhetens klocka visar en omöjlig tid (tillåtet %(first)d–%(last)d).",
-                                first=EARLIEST.year, last=LATEST.year))
+        raise ValidationError(
+            _(
+                "Enhetens klocka visar en omöjlig tid (tillåtet %(first)d–%(last)d).",
+                first=EARLIEST.year,
+                last=LATEST.year,
+            )
+        )
 
 
 class FindingCreateSchema(Schema):
-    uuid = fields.UUID(required=True, metadata={"description": "made by the client; sending it again is safe",
-                                                "example": "3f1c2a9e-8d4b-4f6a-9c1e-2b7d5e0a4c31"})
-    category_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
-                                 metadata={"example": 1})
-    description = fields.String(load_default="", validate=validate.Length(max=5000),
-                                metadata={"example": "Trasig gatlampa vid busshållplatsen"})
+    uuid = fields.UUID(
+        required=True,
+        metadata={
+            "description": "made by the client; sending it again is safe",
+            "example": "3f1c2a9e-8d4b-4f6a-9c1e-2b7d5e0a4c31",
+        },
+    )
+    category_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={"example": 1})
+    description = fields.String(
+        load_default="", validate=validate.Length(max=5000), metadata={"example": "Trasig gatlampa vid busshållplatsen"}
+    )
     severity = fields.Enum(Severity, by_value=True, load_default=Severity.MEDIUM, metadata={"example": "high"})
-    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90),
-                       metadata={"description": "WGS 84", "example": 56.879})
-    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180),
-                       metadata={"description": "WGS 84", "example": 14.8059})
-    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000),
-                              metadata={"example": 8.0})
-    position_source = fields.Enum(PositionSource, by_value=True, load_default=PositionSource.GPS,
-                                  metadata={"example": "gps"})
-    place = fields.String(load_default="", validate=validate.Length(max=200),
-                          metadata={"example": "Storgatan 12"})
-    device_created_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None,
-                                             validate=_plausible_device_time,
-                                             metadata={"description": "when the phone logged it (offline outbox)",
-                                                       "example": "2026-11-23T18:05:00+01:00"})
+    lat = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=-90, max=90),
+        metadata={"description": "WGS 84", "example": 56.879},
+    )
+    lon = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=-180, max=180),
+        metadata={"description": "WGS 84", "example": 14.8059},
+    )
+    accuracy_m = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=100000), metadata={"example": 8.0}
+    )
+    position_source = fields.Enum(
+        PositionSource, by_value=True, load_default=PositionSource.GPS, metadata={"example": "gps"}
+    )
+    place = fields.String(load_default="", validate=validate.Length(max=200), metadata={"example": "Storgatan 12"})
+    device_created_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        default_timezone=None,
+        validate=_plausible_device_time,
+        metadata={"description": "when the phone logged it (offline outbox)", "example": "2026-11-23T18:05:00+01:00"},
+    )
 
 
 class PhotoUploadSchema(Schema):
@@ -128,7 +152,8 @@ class ActionItemSchema(Schema):
     finding_ids = fields.Function(lambda item: [f.id for f in item.findings])
     allowed_transitions = fields.Function(
         lambda item: [s.value for s in allowed_transitions(current_user, item)],
-        metadata={"description": "the statuses this user may move the item to now"})
+        metadata={"description": "the statuses this user may move the item to now"},
+    )
 
 
 class ActionFilterSchema(Schema):
@@ -138,8 +163,9 @@ class ActionFilterSchema(Schema):
 
 class TransitionSchema(Schema):
     to = fields.Enum(ActionStatus, by_value=True, required=True, metadata={"example": "assigned"})
-    text = fields.String(load_default="", validate=validate.Length(max=5000),
-                         metadata={"example": "Gatu- och parkavdelningen tar den"})
+    text = fields.String(
+        load_default="", validate=validate.Length(max=5000), metadata={"example": "Gatu- och parkavdelningen tar den"}
+    )
 
 
 class _AsciiNumber:
@@ -171,42 +197,57 @@ def _thumbnail(entry):
 
 
 class NearbySchema(Schema):
-    kind = fields.Function(lambda e: "action_item" if e.item is not None and e.finding.walk_id != e.walk_id
-                           else "finding", metadata={"description": "finding (of this walk) or action_item"})
-    finding_id = fields.Function(lambda e: e.finding.id,
-                                 metadata={"description": "where an agreement goes (an item's first finding)"})
+    kind = fields.Function(
+        lambda e: "action_item" if e.item is not None and e.finding.walk_id != e.walk_id else "finding",
+        metadata={"description": "finding (of this walk) or action_item"},
+    )
+    finding_id = fields.Function(
+        lambda e: e.finding.id, metadata={"description": "where an agreement goes (an item's first finding)"}
+    )
     action_item_id = fields.Function(lambda e: e.item.id if e.item is not None else None, allow_none=True)
     same_walk = fields.Function(lambda e: e.finding.walk_id == e.walk_id)
     distance_m = fields.Function(lambda e: round(e.distance_m))
     category = fields.Function(lambda e: e.finding.category.name(str(get_locale())))
     icon = fields.Function(lambda e: e.finding.category.icon)
-    title = fields.Function(lambda e: e.item.title if e.item is not None else "",
-                            metadata={"description": "the action item's title (written by the kommun)"})
+    title = fields.Function(
+        lambda e: e.item.title if e.item is not None else "",
+        metadata={"description": "the action item's title (written by the kommun)"},
+    )
     status = fields.Function(lambda e: e.item.status.value if e.item is not None else None, allow_none=True)
     status_label = fields.Function(lambda e: label(e.item.status) if e.item is not None else "")
     place = fields.Function(lambda e: e.finding.place)
-    description = fields.Function(lambda e: e.finding.description if e.details else None, allow_none=True,
-                                  metadata={"description": "only for those who may open the finding"})
-    thumbnail_url = fields.Function(_thumbnail, allow_none=True,
-                                    metadata={"description": "only for those who may open the finding"})
+    description = fields.Function(
+        lambda e: e.finding.description if e.details else None,
+        allow_none=True,
+        metadata={"description": "only for those who may open the finding"},
+    )
+    thumbnail_url = fields.Function(
+        _thumbnail, allow_none=True, metadata={"description": "only for those who may open the finding"}
+    )
     created_at = fields.Function(lambda e: e.finding.created_at.isoformat() + "Z")
     agreements = fields.Integer(metadata={"description": "how many said they agree"})
-    agreements_label = fields.Function(lambda e: agreements_label(e.agreements),
-                                       metadata={"description": 'e.g. "3 håller med", in the user\'s language'})
+    agreements_label = fields.Function(
+        lambda e: agreements_label(e.agreements),
+        metadata={"description": 'e.g. "3 håller med", in the user\'s language'},
+    )
     distance_label = fields.Function(lambda e: _("%(m)s m härifrån", m=round(e.distance_m)))
-    origin_label = fields.Function(lambda e: _("Loggat på den här vandringen") if e.finding.walk_id == e.walk_id
-                                   else _("Åtgärd från en tidigare vandring"))
+    origin_label = fields.Function(
+        lambda e: (
+            _("Loggat på den här vandringen")
+            if e.finding.walk_id == e.walk_id
+            else _("Åtgärd från en tidigare vandring")
+        )
+    )
     agreed = fields.Boolean(metadata={"description": "this user has agreed already"})
     own = fields.Boolean(metadata={"description": "this user reported it (no agreeing with oneself)"})
 
 
 class AgreementCreateSchema(Schema):
-    finding_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
-                                metadata={"example": 42})
+    finding_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={"example": 42})
 
 
 def agreements_label(n: int) -> str:
-    """"3 håller med" in the user's language ("" for none)."""
+    """ "3 håller med" in the user's language ("" for none)."""
     return ngettext("%(num)d håller med", "%(num)d håller med", n) if n else ""
 
 
@@ -214,6 +255,10 @@ class AgreementSchema(Schema):
     finding_id = fields.Integer()
     agreements = fields.Integer(metadata={"description": "how many agree with the finding now"})
     agreements_label = fields.Function(lambda a: agreements_label(a["agreements"]))
-    message = fields.Function(lambda a: _("Tack! Du håller med om fyndet – nu %(count)s. Logga gärna nästa fynd.",
-                                          count=agreements_label(a["agreements"])),
-                              metadata={"description": "the confirmation to show"})
+    message = fields.Function(
+        lambda a: _(
+            "Tack! Du håller med om fyndet – nu %(count)s. Logga gärna nästa fynd.",
+            count=agreements_label(a["agreements"]),
+        ),
+        metadata={"description": "the confirmation to show"},
+    )

@@ -1,7 +1,6 @@
 """JSON endpoints: walks, categories, findings (idempotent by client UUID) with photos (idempotent by
 content hash), action items and their status moves. Log in through /login; POSTs carry X-CSRFToken."""
 
-
 from flask import abort, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -51,17 +50,29 @@ ERROR_MEANINGS = {
     422: "the input is not valid: `fields` says which field and why",
 }
 ERROR_EXAMPLES = {
-    400: {"error": {"code": "csrf_failed", "message": "Formuläret har gått ut eller skickades från en annan sida. "
-                                                      "Ladda om sidan och försök igen."}},
+    400: {
+        "error": {
+            "code": "csrf_failed",
+            "message": "Formuläret har gått ut eller skickades från en annan sida. Ladda om sidan och försök igen.",
+        }
+    },
     401: {"error": {"code": "unauthorized", "message": "Logga in för att fortsätta."}},
     403: {"error": {"code": "forbidden", "message": "Du får inte göra den ändringen."}},
     404: {"error": {"code": "not_found", "message": "Sidan finns inte. Länken kan vara gammal."}},
     409: {"error": {"code": "invalid", "message": "Den här vandringen tar inte emot fler fynd."}},
-    413: {"error": {"code": "request_entity_too_large",
-                    "message": "Det du skickade är för stort. Skicka färre eller mindre foton åt gången."}},
-    422: {"error": {"code": "unprocessable_entity",
-                    "message": "Uppgifterna kunde inte tas emot. Kontrollera dem och försök igen.",
-                    "fields": {"category_id": ["Missing data for required field."]}}},
+    413: {
+        "error": {
+            "code": "request_entity_too_large",
+            "message": "Det du skickade är för stort. Skicka färre eller mindre foton åt gången.",
+        }
+    },
+    422: {
+        "error": {
+            "code": "unprocessable_entity",
+            "message": "Uppgifterna kunde inte tas emot. Kontrollera dem och försök igen.",
+            "fields": {"category_id": ["Missing data for required field."]},
+        }
+    },
 }
 # Every operation needs the session cookie; one that writes also needs the CSRF token in X-CSRFToken
 # (the components are declared in fieldwalk.api.init_app).
@@ -78,10 +89,12 @@ def _operation(operation_id: str, description: str, *errors: int, writes: bool =
 
     def decorate(view):
         for status in reversed(statuses):
-            view = bp.alt_response(status, schema=ErrorSchema, description=ERROR_MEANINGS[status],
-                                   example=ERROR_EXAMPLES[status])(view)
-        return bp.doc(operationId=operation_id, description=description,
-                      security=WRITE_SECURITY if writes else READ_SECURITY)(view)
+            view = bp.alt_response(
+                status, schema=ErrorSchema, description=ERROR_MEANINGS[status], example=ERROR_EXAMPLES[status]
+            )(view)
+        return bp.doc(
+            operationId=operation_id, description=description, security=WRITE_SECURITY if writes else READ_SECURITY
+        )(view)
 
     return decorate
 
@@ -91,8 +104,9 @@ def _operation_error(exc: OperationError):
     db.session.rollback()
     if exc.code == "invalid_uuid":  # a uuid of another walk's finding: exactly the answer to a malformed one
         message = FindingCreateSchema().fields["uuid"].error_messages["invalid_uuid"]
-        return jsonify(error={"code": "unprocessable_entity", "message": str(ERROR_TEXTS[422]),
-                              "fields": {"uuid": [message]}}), 422
+        return jsonify(
+            error={"code": "unprocessable_entity", "message": str(ERROR_TEXTS[422]), "fields": {"uuid": [message]}}
+        ), 422
     return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
 
 
@@ -104,20 +118,28 @@ def _logged_in():
 
 @bp.route("/session")
 @bp.response(200, SessionSchema)
-@_operation("get_session",
-            "The logged-in user and the CSRF token for this session. Read it once after logging in and send it as"
-            " the X-CSRFToken header with every POST.")
+@_operation(
+    "get_session",
+    "The logged-in user and the CSRF token for this session. Read it once after logging in and send it as"
+    " the X-CSRFToken header with every POST.",
+)
 def session_info():
     """Who is logged in, and the CSRF token to send as X-CSRFToken with every POST."""
-    return {"user_id": current_user.id, "name": current_user.name, "role": current_user.role.value,
-            "csrf_token": generate_csrf()}
+    return {
+        "user_id": current_user.id,
+        "name": current_user.name,
+        "role": current_user.role.value,
+        "csrf_token": generate_csrf(),
+    }
 
 
 @bp.route("/categories")
 @bp.response(200, CategorySchema(many=True))
-@_operation("list_categories",
-            "Every active category a finding can have, in the order the capture form shows them, with the name in"
-            " the session's language.")
+@_operation(
+    "list_categories",
+    "Every active category a finding can have, in the order the capture form shows them, with the name in"
+    " the session's language.",
+)
 def categories():
     """The active finding categories, in display order."""
     return active_categories()
@@ -125,8 +147,9 @@ def categories():
 
 @bp.route("/walks")
 @bp.response(200, WalkSchema(many=True))
-@_operation("list_walks",
-            "The walks this user may see, newest first: staff see all, a participant the walks they joined.")
+@_operation(
+    "list_walks", "The walks this user may see, newest first: staff see all, a participant the walks they joined."
+)
 def walks():
     """The walks this user may see."""
     return list_walks(current_user)
@@ -152,11 +175,15 @@ def walk_findings(walk_id: int):
 @bp.arguments(FindingCreateSchema)
 @bp.response(201, FindingSchema, description="created")
 @bp.alt_response(200, schema=FindingSchema, description="already stored under this uuid: nothing written")
-@_operation("create_finding",
-            "Log a finding on the walk (JSON). The client makes the uuid, so a retry after a dropped connection "
-            "returns the stored finding (200) instead of a second one (201). Add photos afterwards with "
-            "add_finding_photo.",
-            404, 409, writes=True)
+@_operation(
+    "create_finding",
+    "Log a finding on the walk (JSON). The client makes the uuid, so a retry after a dropped connection "
+    "returns the stored finding (200) instead of a second one (201). Add photos afterwards with "
+    "add_finding_photo.",
+    404,
+    409,
+    writes=True,
+)
 def create_finding(data: dict, walk_id: int):
     """Log a finding. The client makes the uuid; sending the same uuid again returns the stored finding."""
     walk = get_walk_or_404(walk_id, current_user)
@@ -166,10 +193,19 @@ def create_finding(data: dict, walk_id: int):
     lat, lon = data["lat"], data["lon"]
     device_time = data["device_created_at"]
     finding, created = findings.create_finding(
-        walk, current_user, category=category, description=data["description"], severity=data["severity"],
-        lat=lat, lon=lon, accuracy_m=data["accuracy_m"], position_source=data["position_source"],
-        place=data["place"], uuid=str(data["uuid"]),
-        device_created_at=findings.device_time_utc(device_time) if device_time else None)
+        walk,
+        current_user,
+        category=category,
+        description=data["description"],
+        severity=data["severity"],
+        lat=lat,
+        lon=lon,
+        accuracy_m=data["accuracy_m"],
+        position_source=data["position_source"],
+        place=data["place"],
+        uuid=str(data["uuid"]),
+        device_created_at=findings.device_time_utc(device_time) if device_time else None,
+    )
     db.session.commit()
     return finding, 201 if created else 200
 
@@ -177,9 +213,13 @@ def create_finding(data: dict, walk_id: int):
 @bp.route("/walks/<int:walk_id>/nearby")
 @bp.arguments(NearbyQuerySchema, location="query")
 @bp.response(200, NearbySchema(many=True))
-@_operation("list_nearby",
-            "Possible duplicates of a finding about to be logged at lat/lon in a category, nearest first.",
-            403, 404, 422)
+@_operation(
+    "list_nearby",
+    "Possible duplicates of a finding about to be logged at lat/lon in a category, nearest first.",
+    403,
+    404,
+    422,
+)
 def walk_nearby(query: dict, walk_id: int):
     """Possible duplicates while logging a finding on the walk: findings of this walk and open action items of
     any walk with the same category within DUPLICATE_RADIUS_M (default 25 m) of lat/lon, nearest first.
@@ -197,12 +237,16 @@ def walk_nearby(query: dict, walk_id: int):
 @bp.arguments(AgreementCreateSchema)
 @bp.response(201, AgreementSchema, description="recorded")
 @bp.alt_response(200, schema=AgreementSchema, description="this user agreed already: nothing written")
-@_operation("agree_with_finding",
-            "Agree with a finding the nearby list offered instead of logging a new one; once per person and "
-            "finding.",
-            403, 404, 409, writes=True)
+@_operation(
+    "agree_with_finding",
+    "Agree with a finding the nearby list offered instead of logging a new one; once per person and finding.",
+    403,
+    404,
+    409,
+    writes=True,
+)
 def agree(data: dict, walk_id: int):
-    """"Jag håller med": agree with a finding the nearby list offered (for an action item: its first finding)
+    """ "Jag håller med": agree with a finding the nearby list offered (for an action item: its first finding)
     instead of logging a new one. Once per person and finding; sending it again is safe."""
     walk = get_walk_or_404(walk_id, current_user)
     finding = db.session.get(Finding, data["finding_id"])
@@ -217,9 +261,14 @@ def agree(data: dict, walk_id: int):
 @bp.arguments(PhotoUploadSchema, location="files")
 @bp.response(201, PhotoUploadedSchema, description="stored with the agreement")
 @bp.alt_response(200, schema=PhotoUploadedSchema, description="this photo is stored already: nothing written")
-@_operation("add_agreement_photo",
-            "Add the optional photo to one's agreement (multipart field `photo`).",
-            403, 404, 409, writes=True)
+@_operation(
+    "add_agreement_photo",
+    "Add the optional photo to one's agreement (multipart field `photo`).",
+    403,
+    404,
+    409,
+    writes=True,
+)
 def agreement_photo(files: dict, walk_id: int, finding_id: int):
     """The optional photo with one's "Jag håller med" (multipart field `photo`): one per agreement, added to
     the finding's photos. 409 before agreeing."""
@@ -229,8 +278,9 @@ def agreement_photo(files: dict, walk_id: int, finding_id: int):
         abort(404)
     upload = files["photo"]
     notices: list[str] = []
-    photo, created = findings.add_agreement_photo(walk, current_user, finding, read_upload(upload),
-                                                  upload.filename or "", notices=notices)
+    photo, created = findings.add_agreement_photo(
+        walk, current_user, finding, read_upload(upload), upload.filename or "", notices=notices
+    )
     db.session.commit()
     photo.warnings = notices
     return photo, 201 if created else 200
@@ -259,18 +309,23 @@ def finding_by_uuid(finding_uuid):
 @bp.arguments(PhotoUploadSchema, location="files")
 @bp.response(201, PhotoUploadedSchema, description="stored")
 @bp.alt_response(200, schema=PhotoUploadedSchema, description="these bytes are already stored: nothing written")
-@_operation("add_finding_photo",
-            "Upload one photo of the finding (multipart field `photo`, JPEG, PNG or WebP). The server removes its"
-            " metadata (EXIF, GPS) and stores a downscaled copy; the same bytes again return the stored photo "
-            "(200).",
-            403, 404, writes=True)
+@_operation(
+    "add_finding_photo",
+    "Upload one photo of the finding (multipart field `photo`, JPEG, PNG or WebP). The server removes its"
+    " metadata (EXIF, GPS) and stores a downscaled copy; the same bytes again return the stored photo "
+    "(200).",
+    403,
+    404,
+    writes=True,
+)
 def add_photo(files: dict, finding_id: int):
     """Upload one photo (multipart field `photo`); the same bytes again return the stored photo."""
     finding = get_finding_or_404(finding_id, current_user)
     upload = files["photo"]
     notices: list[str] = []
-    photo, created = findings.add_photo(finding, current_user, read_upload(upload), upload.filename or "",
-                                        notices=notices)
+    photo, created = findings.add_photo(
+        finding, current_user, read_upload(upload), upload.filename or "", notices=notices
+    )
     db.session.commit()
     photo.warnings = notices  # answered with the photo (PhotoUploadedSchema), never stored
     return photo, 201 if created else 200
@@ -297,14 +352,17 @@ def action_item(item_id: int):
 @bp.route("/action-items/<int:item_id>/transition", methods=["POST"])
 @bp.arguments(TransitionSchema)
 @bp.response(200, ActionItemSchema)
-@_operation("transition_action_item",
-            "Move an action item to another status; `text` is the comment some moves require (e.g. why it is "
-            "rejected).",
-            403, 404, 409, writes=True)
+@_operation(
+    "transition_action_item",
+    "Move an action item to another status; `text` is the comment some moves require (e.g. why it is rejected).",
+    403,
+    404,
+    409,
+    writes=True,
+)
 def transition(data: dict, item_id: int):
     """Move the item to another status (same rules as the buttons on the item's page)."""
     item = get_action_or_404(item_id, current_user)
     actions.transition(item, data["to"], current_user, text=data["text"])
     db.session.commit()
     return item
-

@@ -37,8 +37,10 @@ def _new_password_fields():
     """The new password, typed twice, checked against the password rules (length, common passwords)."""
     return (
         PasswordField(_l("Nytt lösenord"), validators=[DataRequired(), PasswordRules()]),
-        PasswordField(_l("Nytt lösenord igen"), validators=[
-            DataRequired(), EqualTo("new_password", message=_l("Lösenorden är inte lika."))]),
+        PasswordField(
+            _l("Nytt lösenord igen"),
+            validators=[DataRequired(), EqualTo("new_password", message=_l("Lösenorden är inte lika."))],
+        ),
     )
 
 

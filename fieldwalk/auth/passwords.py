@@ -59,12 +59,17 @@ def password_problem(password: str, email: str | None = None, name: str | None =
     lowered = password.strip().lower()
     if lowered in common_passwords() or len(set(lowered)) < 4:
         return _("Lösenordet är för vanligt och lätt att gissa. Välj ett annat, gärna en mening med flera ord.")
-    words = [*APP_WORDS, *(email or "").lower().replace("@", " ").replace(".", " ").split(),
-             *(name or "").lower().split()]
+    words = [
+        *APP_WORDS,
+        *(email or "").lower().replace("@", " ").replace(".", " ").split(),
+        *(name or "").lower().split(),
+    ]
     rest = lowered
     for word in sorted({w for w in words if len(w) >= 3}, key=len, reverse=True):
         rest = rest.replace(word, "")
     if len("".join(c for c in rest if c.isalpha())) < 4:
-        return _("Lösenordet liknar din e-postadress, ditt namn eller appens namn för mycket. Välj ett annat, "
-                 "gärna en mening med flera ord.")
+        return _(
+            "Lösenordet liknar din e-postadress, ditt namn eller appens namn för mycket. Välj ett annat, "
+            "gärna en mening med flera ord."
+        )
     return None

@@ -29,8 +29,13 @@ bp = Blueprint("auth", __name__)
 def safe_next(target: str | None, default: str) -> str:
     """Only follow redirects within this site: a path, without what browsers read as a slash (backslash,
     tabs and newlines are dropped or turned into / by them) and parseable (http://[x is not)."""
-    if not target or not target.startswith("/") or target.startswith("//") or not target.isprintable() \
-            or "\\" in target:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or not target.isprintable()
+        or "\\" in target
+    ):
         return default
     try:
         netloc = urlsplit(target).netloc
@@ -42,8 +47,13 @@ def safe_next(target: str | None, default: str) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], error_message=too_many_attempts)
 # Per account, wherever the attempts come from: failures only, in widening windows (a back-off).
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
-               deduct_when=failed_login, error_message=too_many_for_account)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    key_func=account_key,
+    methods=["POST"],
+    deduct_when=failed_login,
+    error_message=too_many_for_account,
+)
 def login():
     """The login page."""
     if current_user.is_authenticated:
@@ -125,8 +135,12 @@ def change_password():
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], error_message=too_many_attempts)
 # Per typed address, known or not (no oracle): nobody can fill someone's mailbox with reset mails.
-@limiter.limit(lambda: current_app.config["RESET_ACCOUNT_RATE_LIMIT"], key_func=account_key, methods=["POST"],
-               error_message=too_many_for_account)
+@limiter.limit(
+    lambda: current_app.config["RESET_ACCOUNT_RATE_LIMIT"],
+    key_func=account_key,
+    methods=["POST"],
+    error_message=too_many_for_account,
+)
 def reset_request():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = ResetRequestForm()
@@ -136,10 +150,18 @@ def reset_request():
         if known is not None:
             link = external_url("auth.reset_password", token=make_reset_token(user))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_mail_after_response(user.email, _("Nytt lösenord till fieldwalk"), _(
-                "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "
-                "minuter och kan användas en gång:\n\n%(link)s\n\nHar du inte bett om detta kan du "
-                "strunta i mejlet.", name=user.name, minutes=minutes, link=link))
+            send_mail_after_response(
+                user.email,
+                _("Nytt lösenord till fieldwalk"),
+                _(
+                    "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "
+                    "minuter och kan användas en gång:\n\n%(link)s\n\nHar du inte bett om detta kan du "
+                    "strunta i mejlet.",
+                    name=user.name,
+                    minutes=minutes,
+                    link=link,
+                ),
+            )
         # One audit row either way (unknown: without the typed address), so both answers cost the same.
         record("auth.reset_requested", known, actor=known)
         db.session.commit()

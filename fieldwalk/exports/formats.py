@@ -175,16 +175,17 @@ def to_geojson(columns: Sequence[Column], rows: Iterable[Sequence[Any]], name: s
         if lat is None or lon is None:
             without_position += 1
             continue
-        features.append({
-            "type": "Feature",
-            "id": values.get("id"),
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": properties,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": values.get("id"),
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": properties,
+            }
+        )
     return {
         "type": "FeatureCollection",
         "name": name,
         "features": features,
         "fieldwalk": {"without_position": without_position},
     }
-

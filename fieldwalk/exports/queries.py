@@ -52,11 +52,21 @@ def _date(args, name: str) -> date | None:
     try:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        raise BadFilter(_("Datumet ”%(value)s” går inte att läsa. Skriv det som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.",
-                          value=_shown(value))) from None
+        raise BadFilter(
+            _(
+                "Datumet ”%(value)s” går inte att läsa. Skriv det som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.",
+                value=_shown(value),
+            )
+        ) from None
     if not EARLIEST <= day <= LATEST:
-        raise BadFilter(_("Datumet %(value)s ligger utanför %(first)s–%(last)s.", value=day.isoformat(),
-                          first=EARLIEST.isoformat(), last=LATEST.isoformat()))
+        raise BadFilter(
+            _(
+                "Datumet %(value)s ligger utanför %(first)s–%(last)s.",
+                value=day.isoformat(),
+                first=EARLIEST.isoformat(),
+                last=LATEST.isoformat(),
+            )
+        )
     return day
 
 
@@ -69,8 +79,13 @@ def finding_filters(args) -> FindingFilters:
         end=_date(args, "to"),
     )
     if filters.start and filters.end and filters.start > filters.end:
-        raise BadFilter(_("Från-datumet (%(start)s) är senare än till-datumet (%(end)s).",
-                          start=filters.start.isoformat(), end=filters.end.isoformat()))
+        raise BadFilter(
+            _(
+                "Från-datumet (%(start)s) är senare än till-datumet (%(end)s).",
+                start=filters.start.isoformat(),
+                end=filters.end.isoformat(),
+            )
+        )
     return filters
 
 
@@ -89,12 +104,18 @@ def _filtered(query: Select, filters: FindingFilters) -> Select:
 
 def findings_query(filters: FindingFilters) -> Select:
     """(finding, number of photos) for the findings the filters select, oldest first."""
-    photo_counts = (select(Photo.finding_id, func.count(Photo.id).label("n"))
-                    .where(Photo.finding_id.is_not(None)).group_by(Photo.finding_id).subquery())
-    query = (select(Finding, func.coalesce(photo_counts.c.n, 0))
-             .outerjoin(photo_counts, photo_counts.c.finding_id == Finding.id)
-             .options(selectinload(Finding.walk), selectinload(Finding.category))
-             .order_by(Finding.created_at, Finding.id))
+    photo_counts = (
+        select(Photo.finding_id, func.count(Photo.id).label("n"))
+        .where(Photo.finding_id.is_not(None))
+        .group_by(Photo.finding_id)
+        .subquery()
+    )
+    query = (
+        select(Finding, func.coalesce(photo_counts.c.n, 0))
+        .outerjoin(photo_counts, photo_counts.c.finding_id == Finding.id)
+        .options(selectinload(Finding.walk), selectinload(Finding.category))
+        .order_by(Finding.created_at, Finding.id)
+    )
     return _filtered(query, filters)
 
 
@@ -103,9 +124,11 @@ def list_findings(filters: FindingFilters) -> list[tuple[Finding, int, list[int]
     found = db.session.execute(findings_query(filters)).all()
     item_ids: dict[int, list[int]] = {}
     if found:
-        links = (select(action_item_findings.c.finding_id, action_item_findings.c.action_item_id)
-                 .where(action_item_findings.c.finding_id.in_(_filtered(select(Finding.id), filters)))
-                 .order_by(action_item_findings.c.action_item_id))
+        links = (
+            select(action_item_findings.c.finding_id, action_item_findings.c.action_item_id)
+            .where(action_item_findings.c.finding_id.in_(_filtered(select(Finding.id), filters)))
+            .order_by(action_item_findings.c.action_item_id)
+        )
         for finding_id, item_id in db.session.execute(links):
             item_ids.setdefault(finding_id, []).append(item_id)
     return [(finding, count, item_ids.get(finding.id, [])) for finding, count in found]

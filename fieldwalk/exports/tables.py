@@ -70,14 +70,27 @@ def action_rows(items: list[ActionItem], today: date) -> list[tuple]:
     for item in items:
         categories = list(dict.fromkeys(f.category.name(locale) for f in item.findings))
         located = next((f for f in item.findings if f.has_position), None)
-        rows.append((
-            item.id, item.title, item.description, label(item.status), label(item.priority),
-            item.responsible_party.name if item.responsible_party else "",
-            item.due_date, item.is_overdue(today), item.walk.title, item.walk.area, ", ".join(categories),
-            len(item.findings), _local(item.created_at), _local(item.resolved_at),
-            located.lat if located else None, located.lon if located else None,
-            external_url("actions.detail", item_id=item.id),
-        ))
+        rows.append(
+            (
+                item.id,
+                item.title,
+                item.description,
+                label(item.status),
+                label(item.priority),
+                item.responsible_party.name if item.responsible_party else "",
+                item.due_date,
+                item.is_overdue(today),
+                item.walk.title,
+                item.walk.area,
+                ", ".join(categories),
+                len(item.findings),
+                _local(item.created_at),
+                _local(item.resolved_at),
+                located.lat if located else None,
+                located.lon if located else None,
+                external_url("actions.detail", item_id=item.id),
+            )
+        )
     return rows
 
 
@@ -92,10 +105,22 @@ def finding_rows(findings: list[tuple[Finding, int, list[int]]], with_reporter: 
     rows = []
     for finding, photos, item_ids in findings:
         row = (
-            finding.id, finding.uuid, finding.walk.title, finding.walk.area, finding.category.name(locale),
-            finding.description, label(finding.severity), finding.place, finding.lat, finding.lon,
-            finding.accuracy_m, label(finding.position_source), _local(finding.created_at), photos,
-            ", ".join(str(i) for i in item_ids), finding.no_action,
+            finding.id,
+            finding.uuid,
+            finding.walk.title,
+            finding.walk.area,
+            finding.category.name(locale),
+            finding.description,
+            label(finding.severity),
+            finding.place,
+            finding.lat,
+            finding.lon,
+            finding.accuracy_m,
+            label(finding.position_source),
+            _local(finding.created_at),
+            photos,
+            ", ".join(str(i) for i in item_ids),
+            finding.no_action,
             external_url("findings.detail", finding_id=finding.id),
         )
         if with_reporter:

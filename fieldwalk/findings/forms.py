@@ -20,7 +20,8 @@ class FindingFieldsForm(CoordinatePairs, FlaskForm):
     """What a finding says, shared by logging one and editing one: category, text, severity, photos, position."""
 
     category = RadioField(
-        _l("Kategori"), coerce=int,
+        _l("Kategori"),
+        coerce=int,
         validators=[DataRequired(message=_l("Välj en kategori."))],
         validate_choice=True,
     )

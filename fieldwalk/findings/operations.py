@@ -114,8 +114,9 @@ def create_finding(
     return finding, True
 
 
-def _checked_position(walk: Walk, lat: float, lon: float, position_source: PositionSource | None,
-                      notes: list[str]) -> tuple[float | None, float | None, PositionSource]:
+def _checked_position(
+    walk: Walk, lat: float, lon: float, position_source: PositionSource | None, notes: list[str]
+) -> tuple[float | None, float | None, PositionSource]:
     """A position sent with a finding and where it came from (GPS, the map, or a photo's EXIF read on the
     phone; anything else counts as the map). A photo's position is held to the same area rule as one the
     server reads from EXIF itself: far from the walk it is dropped, with the reason in `notes`."""
@@ -144,10 +145,17 @@ def _gps_in_walk_area(walk: Walk, gps: tuple[float, float], notes: list[str]) ->
 
     Photo-placed findings are no reference: one far-away photo must not widen the area for the next.
     """
-    references = [(lat, lon) for lat, lon in db.session.execute(
-        select(Finding.lat, Finding.lon).where(
-            Finding.walk_id == walk.id, Finding.lat.is_not(None), Finding.lon.is_not(None),
-            Finding.position_source.in_((PositionSource.GPS, PositionSource.MAP))))]
+    references = [
+        (lat, lon)
+        for lat, lon in db.session.execute(
+            select(Finding.lat, Finding.lon).where(
+                Finding.walk_id == walk.id,
+                Finding.lat.is_not(None),
+                Finding.lon.is_not(None),
+                Finding.position_source.in_((PositionSource.GPS, PositionSource.MAP)),
+            )
+        )
+    ]
     if walk.meeting_lat is not None and walk.meeting_lon is not None:
         references.append((walk.meeting_lat, walk.meeting_lon))
     if not references:
@@ -155,13 +163,19 @@ def _gps_in_walk_area(walk: Walk, gps: tuple[float, float], notes: list[str]) ->
     nearest = min(distance_m(gps, point) for point in references)
     if nearest <= current_app.config["PHOTO_GPS_MAX_DISTANCE_M"]:
         return True
-    notes.append(_("Fotots GPS-position användes inte: den ligger %(km)s km från vandringen. "
-                   "Ange platsen på kartan i stället.", km=format_decimal(round(nearest / 1000, 1))))
+    notes.append(
+        _(
+            "Fotots GPS-position användes inte: den ligger %(km)s km från vandringen. "
+            "Ange platsen på kartan i stället.",
+            km=format_decimal(round(nearest / 1000, 1)),
+        )
+    )
     return False
 
 
-def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
-              notices: list[str] | None = None) -> tuple[Photo, bool]:
+def add_photo(
+    finding: Finding, actor: User, data: bytes, filename: str = "", notices: list[str] | None = None
+) -> tuple[Photo, bool]:
     """Add one uploaded photo to a finding; returns (photo, created).
 
     Idempotent by the upload's SHA-256: the same bytes sent again (a retry after a dropped connection,
@@ -184,8 +198,10 @@ def add_photo(finding: Finding, actor: User, data: bytes, filename: str = "",
 def _require_photo_rights(actor: User, finding: Finding) -> None:
     """Staff and the finding's reporter add photos while findings are taken; a finding accepted late (made
     before the walk closed) still takes its photos, sent right after it."""
-    if not (can_log_finding(actor, finding.walk, finding.device_created_at)
-            and (is_staff(actor) or finding.reporter_id == actor.id)):
+    if not (
+        can_log_finding(actor, finding.walk, finding.device_created_at)
+        and (is_staff(actor) or finding.reporter_id == actor.id)
+    ):
         raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
 
 
@@ -197,8 +213,9 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
     by a concurrent request is returned as it is.
     """
     limit = current_app.config["PHOTO_MAX_PER_FINDING"]
-    located = (not finding.has_position and processed.gps is not None
-               and _gps_in_walk_area(finding.walk, processed.gps, notes))
+    located = (
+        not finding.has_position and processed.gps is not None and _gps_in_walk_area(finding.walk, processed.gps, notes)
+    )
     try:
         with savepoint():
             db.session.execute(select(Finding.id).where(Finding.id == finding.id).with_for_update())
@@ -211,16 +228,16 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
                 finding.position_source = PositionSource.PHOTO
             db.session.flush()
     except IntegrityError:
-        stored = db.session.scalar(select(Photo).where(Photo.finding_id == finding.id,
-                                                       Photo.source_sha256 == processed.source_sha256))
+        stored = db.session.scalar(
+            select(Photo).where(Photo.finding_id == finding.id, Photo.source_sha256 == processed.source_sha256)
+        )
         if stored is None:
             raise
         return stored, False
     return photo, True
 
 
-def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPhoto],
-                        notices: list[str] | None) -> None:
+def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPhoto], notices: list[str] | None) -> None:
     """A stored finding sent again with photos it does not have yet (it went first without them, or an
     upload failed): those are added, each once, so nothing the person sent is dropped in silence."""
     known = {p.source_sha256 for p in finding.photos}
@@ -233,8 +250,9 @@ def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPho
         for processed in missing:
             _attach_within_limit(finding, processed, notes)
     except OperationError as error:
-        notes.append(_("Fyndet var redan sparat, men alla foton kunde inte läggas till: %(reason)s",
-                       reason=error.message))
+        notes.append(
+            _("Fyndet var redan sparat, men alla foton kunde inte läggas till: %(reason)s", reason=error.message)
+        )
     if notices is not None:
         notices.extend(notes)
 
@@ -298,8 +316,9 @@ def require_edit_rights(actor: User, finding: Finding) -> None:
     if can_edit_finding(actor, finding):
         return
     if finding.reporter_id == actor.id and actor.is_authenticated:
-        raise OperationError(_("Vandringen tar inte längre emot fynd, så fyndet kan inte ändras."),
-                             status=409, code="walk_closed")
+        raise OperationError(
+            _("Vandringen tar inte längre emot fynd, så fyndet kan inte ändras."), status=409, code="walk_closed"
+        )
     raise OperationError(_("Du får bara ändra fynd som du själv har loggat."), status=403, code="forbidden")
 
 
@@ -343,8 +362,9 @@ def agree(walk: Walk, actor: User, finding: Finding) -> tuple[FindingAgreement, 
     return agreement, True
 
 
-def add_agreement_photo(walk: Walk, actor: User, finding: Finding, data: bytes, filename: str = "",
-                        notices: list[str] | None = None) -> tuple[Photo, bool]:
+def add_agreement_photo(
+    walk: Walk, actor: User, finding: Finding, data: bytes, filename: str = "", notices: list[str] | None = None
+) -> tuple[Photo, bool]:
     """The optional photo with one's "Jag håller med": added to the agreed finding's photos (within
     PHOTO_MAX_PER_FINDING, idempotent by content like add_photo) and linked to the agreement; one per agreement."""
     if not can_agree(actor, walk, finding):
@@ -368,11 +388,13 @@ def add_agreement_photo(walk: Walk, actor: User, finding: Finding, data: bytes, 
 
 
 def _stored_agreement(finding: Finding, actor: User) -> FindingAgreement | None:
-    return db.session.scalar(select(FindingAgreement).where(FindingAgreement.finding_id == finding.id,
-                                                            FindingAgreement.user_id == actor.id))
+    return db.session.scalar(
+        select(FindingAgreement).where(FindingAgreement.finding_id == finding.id, FindingAgreement.user_id == actor.id)
+    )
 
 
 def count_agreements(finding: Finding) -> int:
     """The finding's agreements as stored now (the loaded agreement_count may predate this request's)."""
-    return db.session.scalar(select(func.count(FindingAgreement.id))
-                             .where(FindingAgreement.finding_id == finding.id)) or 0
+    return (
+        db.session.scalar(select(func.count(FindingAgreement.id)).where(FindingAgreement.finding_id == finding.id)) or 0
+    )

@@ -26,9 +26,9 @@ from fieldwalk.permissions import can_see_nearby_details, can_see_nearby_finding
 
 def active_categories() -> list[Category]:
     """Categories offered when logging a finding, in their display order."""
-    return list(db.session.scalars(
-        select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id)
-    ))
+    return list(
+        db.session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id))
+    )
 
 
 def get_finding_or_404(finding_id: int, user: User) -> Finding:
@@ -88,11 +88,16 @@ def nearby(walk: Walk, user: User, category: Category, lat: float, lon: float) -
     radius = config["DUPLICATE_RADIUS_M"]
     south, north, west, east = _bounding_box(lat, lon, radius)
     candidates = db.session.scalars(
-        select(Finding).where(Finding.category_id == category.id, Finding.lat.between(south, north),
-                              Finding.lon.between(west, east))
-        .options(selectinload(Finding.action_items).selectinload(ActionItem.findings),
-                 selectinload(Finding.photos), selectinload(Finding.walk).selectinload(Walk.participants))
-        .order_by(Finding.id).limit(500))
+        select(Finding)
+        .where(Finding.category_id == category.id, Finding.lat.between(south, north), Finding.lon.between(west, east))
+        .options(
+            selectinload(Finding.action_items).selectinload(ActionItem.findings),
+            selectinload(Finding.photos),
+            selectinload(Finding.walk).selectinload(Walk.participants),
+        )
+        .order_by(Finding.id)
+        .limit(500)
+    )
     entries: list[NearbyEntry] = []
     seen_items: set[int] = set()
     for finding in candidates:
@@ -109,14 +114,21 @@ def nearby(walk: Walk, user: User, category: Category, lat: float, lon: float) -
                 seen_items.add(item.id)
                 entries.append(NearbyEntry(item.findings[0], distance, walk.id, item=item))
     entries.sort(key=lambda e: e.distance_m)
-    entries = entries[:config["DUPLICATE_MAX_RESULTS"]]
-    mine = set(db.session.scalars(select(FindingAgreement.finding_id).where(
-        FindingAgreement.user_id == user.id,
-        FindingAgreement.finding_id.in_([e.finding.id for e in entries]))))
+    entries = entries[: config["DUPLICATE_MAX_RESULTS"]]
+    mine = set(
+        db.session.scalars(
+            select(FindingAgreement.finding_id).where(
+                FindingAgreement.user_id == user.id, FindingAgreement.finding_id.in_([e.finding.id for e in entries])
+            )
+        )
+    )
     for entry in entries:
         entry.details = can_see_nearby_details(user, entry.finding)
-        entry.agreements = (sum(f.agreement_count for f in entry.item.findings) if entry.item is not None
-                            else entry.finding.agreement_count)
+        entry.agreements = (
+            sum(f.agreement_count for f in entry.item.findings)
+            if entry.item is not None
+            else entry.finding.agreement_count
+        )
         entry.agreed = entry.finding.id in mine
         entry.own = entry.finding.reporter_id == user.id
     return entries

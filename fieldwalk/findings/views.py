@@ -66,14 +66,16 @@ def _photo_settings() -> dict:
     takes away again: 1.67 against 1.37 MB for two 12 MP photos in tests/browser/test_capture_throttled.py)."""
     limits = photo_limits()
     vendor = Path(current_app.static_folder or "") / "vendor" / "exifr" / "lite.umd.js"
-    return {"photo_max_count": current_app.config["PHOTO_MAX_PER_FINDING"],
-            "photo_side": limits.max_long_side, "photo_quality": limits.quality / 100,
-            "exifr_available": vendor.exists()}
+    return {
+        "photo_max_count": current_app.config["PHOTO_MAX_PER_FINDING"],
+        "photo_side": limits.max_long_side,
+        "photo_quality": limits.quality / 100,
+        "exifr_available": vendor.exists(),
+    }
 
 
 def _capture_page(walk, form, categories, status=200, error=None, saved=None):
-    return _form_page("findings/capture.html", form, status, error, walk=walk, categories=categories,
-                      saved=saved)
+    return _form_page("findings/capture.html", form, status, error, walk=walk, categories=categories, saved=saved)
 
 
 def _just_saved(walk) -> object | None:
@@ -107,16 +109,22 @@ def capture(walk_id: int):
         photos = process_uploads(form.photos.data or [])
         source = form.position_source.data
         finding, created = operations.create_finding(
-            walk, current_user,
+            walk,
+            current_user,
             category=db.session.get(Category, form.category.data),
             description=form.description.data or "",
             severity=Severity(form.severity.data),
-            lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy_m.data,
+            lat=form.lat.data,
+            lon=form.lon.data,
+            accuracy_m=form.accuracy_m.data,
             position_source=_position_source(source),
             place=form.place.data or "",
-            reporter_name=form.reporter_name.data or "", reporter_org=form.reporter_org.data or "",
+            reporter_name=form.reporter_name.data or "",
+            reporter_org=form.reporter_org.data or "",
             device_created_at=_device_time(form.device_created_at.data),
-            uuid=form.uuid.data or None, photos=photos, notices=notices,
+            uuid=form.uuid.data or None,
+            photos=photos,
+            notices=notices,
         )
         db.session.commit()
     except OperationError as error:
@@ -165,11 +173,14 @@ def edit(finding_id: int):
     notices: list[str] = []
     try:
         operations.update_finding(
-            finding, current_user,
+            finding,
+            current_user,
             category=db.session.get(Category, form.category.data),
             description=form.description.data or "",
             severity=Severity(form.severity.data),
-            lat=form.lat.data, lon=form.lon.data, accuracy_m=form.accuracy_m.data,
+            lat=form.lat.data,
+            lon=form.lon.data,
+            accuracy_m=form.accuracy_m.data,
             position_source=_position_source(form.position_source.data),
             place=form.place.data or "",
             add_photos=process_uploads(form.photos.data or []),
@@ -206,8 +217,11 @@ def too_large(error: RequestEntityTooLarge):
     form = FindingForm(formdata=recover_text_fields())
     form.category.choices = [SelectChoice(c.id, c.name_sv) for c in categories]
     config = current_app.config
-    message = _("Det du skickade är för stort: högst %(n)d foton på högst %(mb)d MB vardera per fynd.",
-                n=config["PHOTO_MAX_PER_FINDING"], mb=config["PHOTO_MAX_BYTES"] // (1024 * 1024))
+    message = _(
+        "Det du skickade är för stort: högst %(n)d foton på högst %(mb)d MB vardera per fynd.",
+        n=config["PHOTO_MAX_PER_FINDING"],
+        mb=config["PHOTO_MAX_BYTES"] // (1024 * 1024),
+    )
     form.photos.errors = [message]
     return _capture_page(walk, form, categories, status=413, error=message)
 
@@ -217,8 +231,14 @@ def too_large(error: RequestEntityTooLarge):
 def detail(finding_id: int):
     """One finding with its photos, position, and what is being done about it."""
     finding = get_finding_or_404(finding_id, current_user)
-    return render_template("findings/detail.html", finding=finding, walk=finding.walk,
-                           no_action_form=NoActionForm(), public_events=public_events, open_statuses=OPEN_STATUSES)
+    return render_template(
+        "findings/detail.html",
+        finding=finding,
+        walk=finding.walk,
+        no_action_form=NoActionForm(),
+        public_events=public_events,
+        open_statuses=OPEN_STATUSES,
+    )
 
 
 @bp.post("/findings/<int:finding_id>/no-action")
@@ -236,8 +256,9 @@ def no_action(finding_id: int):
     except OperationError as error:
         db.session.rollback()
         form.note.errors = [error.message]  # shown at the field, with what was typed kept
-        return render_template("findings/detail.html", finding=finding, walk=finding.walk,
-                               no_action_form=form), error.status
+        return render_template(
+            "findings/detail.html", finding=finding, walk=finding.walk, no_action_form=form
+        ), error.status
     db.session.commit()
     flash(_("Fyndet är uppdaterat."), "success")
     return redirect(url_for("findings.detail", finding_id=finding.id))
@@ -251,8 +272,7 @@ def photo(photo_id: int, variant: str):
     path = photo_store().path(item.sha256, variant)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", etag=item.sha256 + variant,
-                         max_age=86400, conditional=True)
+    response = send_file(path, mimetype="image/jpeg", etag=item.sha256 + variant, max_age=86400, conditional=True)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=86400, immutable"
     return response

@@ -28,8 +28,10 @@ class MapPoint:
 def _mercator(lat: float, lon: float) -> tuple[float, float]:
     """Web Mercator in metres (y grows northwards)."""
     lat = max(min(lat, 85.0), -85.0)
-    return (EARTH_RADIUS_M * math.radians(lon),
-            EARTH_RADIUS_M * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+    return (
+        EARTH_RADIUS_M * math.radians(lon),
+        EARTH_RADIUS_M * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)),
+    )
 
 
 def _nice_length(metres: float) -> int:
@@ -174,8 +176,9 @@ class _Taken:
 
     def hits(self, box: tuple, gap: float = LABEL_GAP, skip: tuple | None = None) -> bool:
         """Whether the box comes closer than gap to a box taken (other than skip)."""
-        return any(other != skip and _overlap(box, other, gap)
-                   for key in self._keys(box) for other in self.cells.get(key, ()))
+        return any(
+            other != skip and _overlap(box, other, gap) for key in self._keys(box) for other in self.cells.get(key, ())
+        )
 
     def add(self, box: tuple):
         for key in self._keys(box):
@@ -210,8 +213,7 @@ def _place(markers: list[_Marker], reserved: list[tuple] = ()) -> list[_Marker]:
     return stuck
 
 
-def group_markers(points: list[MapPoint], xy: list[tuple[float, float]],
-                  reserved: list[tuple] = ()) -> list[_Marker]:
+def group_markers(points: list[MapPoint], xy: list[tuple[float, float]], reserved: list[tuple] = ()) -> list[_Marker]:
     """Findings at (nearly) the same point share one marker listing all their numbers; a marker that
     would cover another is moved to a free place on a ring around its spot, joined to it by a leader
     line, so every number stays legible and near where the finding is."""
@@ -241,8 +243,9 @@ Background = Callable[[int, float, float, int, int], "tuple[bytes, str] | None"]
 TILE_PX = 256
 
 
-def findings_map(points: list[MapPoint], title: str, background: Background | None = None,
-                 attribution: str = "", max_zoom: int = 18) -> Markup:
+def findings_map(
+    points: list[MapPoint], title: str, background: Background | None = None, attribution: str = "", max_zoom: int = 18
+) -> Markup:
     """The points scaled into a box, numbered like the list beside it, with a scale bar and north arrow.
 
     Findings at (nearly) the same spot share one marker that lists all their numbers ("1, 3–6"); markers
@@ -250,9 +253,11 @@ def findings_map(points: list[MapPoint], title: str, background: Background | No
     background, the map is drawn on map tiles at the largest zoom that fits every point; when the tiles
     cannot be had, the schematic map is drawn instead.
     """
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" '
-             f'class="points-map" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
-             f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="#f4f6f8" stroke="#5f6b76"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" '
+        f'class="points-map" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>',
+        f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="#f4f6f8" stroke="#5f6b76"/>',
+    ]
     if points:
         xy = [_mercator(p.lat, p.lon) for p in points]
         xs, ys = [x for x, _ in xy], [y for _, y in xy]
@@ -263,7 +268,7 @@ def findings_map(points: list[MapPoint], title: str, background: Background | No
         if background is not None:
             world = 2 * math.pi * EARTH_RADIUS_M
             zoom = max(0, min(max_zoom, int(math.floor(math.log2(scale * world / TILE_PX)))))
-            tile_scale = TILE_PX * 2 ** zoom / world
+            tile_scale = TILE_PX * 2**zoom / world
             left = (cx + world / 2) * tile_scale - MAP_WIDTH / 2
             top = (world / 2 - cy) * tile_scale - MAP_HEIGHT / 2
             image = background(zoom, left, top, MAP_WIDTH, MAP_HEIGHT)
@@ -273,36 +278,48 @@ def findings_map(points: list[MapPoint], title: str, background: Background | No
         ground = math.cos(math.radians(sum(p.lat for p in points) / len(points)))
         if image is not None:
             data, mimetype = image
-            parts.append(f'<image x="0" y="0" width="{MAP_WIDTH}" height="{MAP_HEIGHT}" '
-                         f'href="data:{mimetype};base64,{base64.b64encode(data).decode()}"/>')
+            parts.append(
+                f'<image x="0" y="0" width="{MAP_WIDTH}" height="{MAP_HEIGHT}" '
+                f'href="data:{mimetype};base64,{base64.b64encode(data).decode()}"/>'
+            )
         else:
             for i in range(1, 4):  # a light grid, so the eye can compare distances
-                parts.append(f'<line x1="{MAP_WIDTH * i / 4:.0f}" y1="0" x2="{MAP_WIDTH * i / 4:.0f}" '
-                             f'y2="{MAP_HEIGHT}" stroke="#dde3e8"/>'
-                             f'<line x1="0" y1="{MAP_HEIGHT * i / 4:.0f}" x2="{MAP_WIDTH}" '
-                             f'y2="{MAP_HEIGHT * i / 4:.0f}" stroke="#dde3e8"/>')
+                parts.append(
+                    f'<line x1="{MAP_WIDTH * i / 4:.0f}" y1="0" x2="{MAP_WIDTH * i / 4:.0f}" '
+                    f'y2="{MAP_HEIGHT}" stroke="#dde3e8"/>'
+                    f'<line x1="0" y1="{MAP_HEIGHT * i / 4:.0f}" x2="{MAP_WIDTH}" '
+                    f'y2="{MAP_HEIGHT * i / 4:.0f}" stroke="#dde3e8"/>'
+                )
         pixels = [(MAP_WIDTH / 2 + (x - cx) * scale, MAP_HEIGHT / 2 - (y - cy) * scale) for x, y in xy]
         # The scale bar (at most a quarter of the width plus its text) and the north arrow stay clear.
-        reserved = [(PAD - 6, MAP_HEIGHT - 30, PAD + MAP_WIDTH / 4 + 54, MAP_HEIGHT - 6),
-                    (MAP_WIDTH - 32, 6, MAP_WIDTH - 12, 44)]
+        reserved = [
+            (PAD - 6, MAP_HEIGHT - 30, PAD + MAP_WIDTH / 4 + 54, MAP_HEIGHT - 6),
+            (MAP_WIDTH - 32, 6, MAP_WIDTH - 12, 44),
+        ]
         markers = group_markers(points, pixels, reserved)
         parts.append('<g class="leaders">' + "".join(_leader_svg(m) for m in markers) + "</g>")  # under labels
         parts.extend(_marker_svg(m) for m in markers)
         metres = _nice_length((MAP_WIDTH / 4) / scale * ground)
         bar = metres / ground * scale
-        parts.append(f'<g font-size="12" fill="#1f2328"><rect x="{PAD - 6}" y="{MAP_HEIGHT - 30}" '
-                     f'width="{bar + 60:.0f}" height="24" fill="#fff" opacity=".85"/>'
-                     f'<line x1="{PAD}" y1="{MAP_HEIGHT - 14}" x2="{PAD + bar:.1f}" y2="{MAP_HEIGHT - 14}" '
-                     f'stroke="#1f2328" stroke-width="3"/><text x="{PAD + bar + 6:.1f}" '
-                     f'y="{MAP_HEIGHT - 10}">{metres} m</text></g>')
+        parts.append(
+            f'<g font-size="12" fill="#1f2328"><rect x="{PAD - 6}" y="{MAP_HEIGHT - 30}" '
+            f'width="{bar + 60:.0f}" height="24" fill="#fff" opacity=".85"/>'
+            f'<line x1="{PAD}" y1="{MAP_HEIGHT - 14}" x2="{PAD + bar:.1f}" y2="{MAP_HEIGHT - 14}" '
+            f'stroke="#1f2328" stroke-width="3"/><text x="{PAD + bar + 6:.1f}" '
+            f'y="{MAP_HEIGHT - 10}">{metres} m</text></g>'
+        )
         if image is not None and attribution:
             width = len(attribution) * 5.6 + 8
-            parts.append(f'<g font-size="10" fill="#1f2328"><rect x="{MAP_WIDTH - width:.0f}" '
-                         f'y="{MAP_HEIGHT - 16}" width="{width:.0f}" height="16" fill="#fff" opacity=".85"/>'
-                         f'<text x="{MAP_WIDTH - 4}" y="{MAP_HEIGHT - 4}" text-anchor="end">'
-                         f'{escape(attribution)}</text></g>')
-    parts.append(f'<g font-size="14" font-weight="700" fill="#1f2328"><text x="{MAP_WIDTH - 22}" y="22" '
-                 f'text-anchor="middle">N</text><path d="M{MAP_WIDTH - 22} 28 l-6 14 h12 z"/></g></svg>')
+            parts.append(
+                f'<g font-size="10" fill="#1f2328"><rect x="{MAP_WIDTH - width:.0f}" '
+                f'y="{MAP_HEIGHT - 16}" width="{width:.0f}" height="16" fill="#fff" opacity=".85"/>'
+                f'<text x="{MAP_WIDTH - 4}" y="{MAP_HEIGHT - 4}" text-anchor="end">'
+                f"{escape(attribution)}</text></g>"
+            )
+    parts.append(
+        f'<g font-size="14" font-weight="700" fill="#1f2328"><text x="{MAP_WIDTH - 22}" y="22" '
+        f'text-anchor="middle">N</text><path d="M{MAP_WIDTH - 22} 28 l-6 14 h12 z"/></g></svg>'
+    )
     return Markup("".join(parts))
 
 
@@ -318,9 +335,11 @@ def _leader_svg(marker: _Marker) -> str:
     if abs(cxs - x) <= 1 and abs(cys - y) <= 1:
         return ""
     fill = _fill(marker)
-    return (f'<line class="leader" x1="{x:.1f}" y1="{y:.1f}" x2="{cxs:.1f}" y2="{cys:.1f}" stroke="{fill}" '
-            f'stroke-width="1.5"/><circle cx="{cxs:.1f}" cy="{cys:.1f}" r="3" fill="{fill}" stroke="#fff" '
-            f'stroke-width="1"/>')
+    return (
+        f'<line class="leader" x1="{x:.1f}" y1="{y:.1f}" x2="{cxs:.1f}" y2="{cys:.1f}" stroke="{fill}" '
+        f'stroke-width="1.5"/><circle cx="{cxs:.1f}" cy="{cys:.1f}" r="3" fill="{fill}" stroke="#fff" '
+        f'stroke-width="1"/>'
+    )
 
 
 def _marker_svg(marker: _Marker) -> str:
@@ -334,12 +353,16 @@ def _marker_svg(marker: _Marker) -> str:
     if len(marker.points) == 1 and len(lines[0]) <= 2:
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="11" fill="{fill}" stroke="#fff" stroke-width="2"/>')
     else:
-        out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="11" '
-                   f'fill="{fill}" stroke="#fff" stroke-width="2"/>')
+        out.append(
+            f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="11" '
+            f'fill="{fill}" stroke="#fff" stroke-width="2"/>'
+        )
     first = y - (len(lines) - 1) * LINE_PX / 2 + 4
     for n, line in enumerate(lines):
-        out.append(f'<text x="{x:.1f}" y="{first + n * LINE_PX:.1f}" text-anchor="middle" font-size="11" '
-                   f'font-weight="700" fill="#fff">{escape(line)}</text>')
+        out.append(
+            f'<text x="{x:.1f}" y="{first + n * LINE_PX:.1f}" text-anchor="middle" font-size="11" '
+            f'font-weight="700" fill="#fff">{escape(line)}</text>'
+        )
     out.append("</g>")
     return "".join(out)
 
@@ -360,8 +383,10 @@ def bar_chart(bars: list[Bar], title: str, width: int = 360) -> Markup:
     row, right = 46, 70
     usable = width - right
     top = max([b.value for b in bars] + [b.target or 0 for b in bars] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {row * len(bars) + 4}" '
-             f'class="bar-chart" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {row * len(bars) + 4}" '
+        f'class="bar-chart" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
     for i, bar in enumerate(bars):
         y = i * row
         length = usable * bar.value / top
@@ -369,11 +394,16 @@ def bar_chart(bars: list[Bar], title: str, width: int = 360) -> Markup:
         text = bar.label if len(bar.label) <= 48 else bar.label[:47] + "…"
         parts.append(f'<text x="0" y="{y + 14}" font-size="12" fill="#1f2328">{escape(text)}</text>')
         if bar.target is not None:
-            parts.append(f'<rect x="0.5" y="{y + 19}" width="{usable * bar.target / top:.1f}" height="18" '
-                         f'fill="none" stroke="#5f6b76" stroke-dasharray="4 3"/>')
-        parts.append(f'<rect x="0.5" y="{y + 19}" width="{length:.1f}" height="18" '
-                     f'fill="{"#1c6b35" if met else "#8a4b00"}"/>')
-        parts.append(f'<text x="{max(length, usable * (bar.target or 0) / top) + 6:.1f}" y="{y + 33}" '
-                     f'font-size="12" font-weight="700" fill="#1f2328">{escape(bar.text or f"{bar.value:g}")}</text>')
+            parts.append(
+                f'<rect x="0.5" y="{y + 19}" width="{usable * bar.target / top:.1f}" height="18" '
+                f'fill="none" stroke="#5f6b76" stroke-dasharray="4 3"/>'
+            )
+        parts.append(
+            f'<rect x="0.5" y="{y + 19}" width="{length:.1f}" height="18" fill="{"#1c6b35" if met else "#8a4b00"}"/>'
+        )
+        parts.append(
+            f'<text x="{max(length, usable * (bar.target or 0) / top) + 6:.1f}" y="{y + 33}" '
+            f'font-size="12" font-weight="700" fill="#1f2328">{escape(bar.text or f"{bar.value:g}")}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -59,8 +59,10 @@ def _local_day(value) -> date:
 def _category_counts(year: int) -> dict[tuple[str, int], tuple[int, set[int]]]:
     low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
     rows = db.session.execute(
-        select(Walk.area, Finding.category_id, Finding.walk_id).join(Walk, Finding.walk_id == Walk.id)
-        .where(Walk.starts_at >= low, Walk.starts_at < high))
+        select(Walk.area, Finding.category_id, Finding.walk_id)
+        .join(Walk, Finding.walk_id == Walk.id)
+        .where(Walk.starts_at >= low, Walk.starts_at < high)
+    )
     counts: dict[tuple[str, int], tuple[int, set[int]]] = {}
     for area, category_id, walk_id in rows:
         n, walks = counts.get((area, category_id), (0, set()))
@@ -72,10 +74,16 @@ def year_figures(year: int) -> YearFigures:
     """Everything the dashboard shows for the year, counted from the data (nothing entered by hand)."""
     meetings = meetings_held(year)
     low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
-    items = list(db.session.scalars(select(ActionItem).where(ActionItem.created_at >= low,
-                                                             ActionItem.created_at < high)))
-    resolved_in_year = list(db.session.scalars(select(ActionItem).where(
-        ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high)))
+    items = list(
+        db.session.scalars(select(ActionItem).where(ActionItem.created_at >= low, ActionItem.created_at < high))
+    )
+    resolved_in_year = list(
+        db.session.scalars(
+            select(ActionItem).where(
+                ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high
+            )
+        )
+    )
 
     per_quarter = [[0, 0] for _ in range(4)]
     for item in items:

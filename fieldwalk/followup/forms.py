@@ -13,9 +13,12 @@ from fieldwalk.query_args import choice_id
 class MeetingForm(FlaskForm):
     """A follow-up meeting about one walk or about a period (a quarter is proposed)."""
 
-    scope = RadioField(_l("Vad följs upp?"), choices=[SelectChoice("period", _l("En period (t.ex. ett kvartal)")),
-                                                       SelectChoice("walk", _l("En vandring"))],
-                       default="period", validators=[InputRequired()])
+    scope = RadioField(
+        _l("Vad följs upp?"),
+        choices=[SelectChoice("period", _l("En period (t.ex. ett kvartal)")), SelectChoice("walk", _l("En vandring"))],
+        default="period",
+        validators=[InputRequired()],
+    )
     period_start = DateField(_l("Från och med"), validators=[Optional()])
     period_end = DateField(_l("Till och med"), validators=[Optional()])
     walk = SelectField(_l("Vandring"), coerce=int, validators=[Optional()])

@@ -32,8 +32,9 @@ from fieldwalk.walks.operations import end_guest_sessions
 def _require_promise_editor(actor: User) -> None:
     # The views ask the same predicate; checked here so no path differs.
     if not can_edit_promise(actor):
-        raise OperationError(_("Bara administratörer och samordnare ändrar medborgarlöftet."), status=403,
-                             code="forbidden")
+        raise OperationError(
+            _("Bara administratörer och samordnare ändrar medborgarlöftet."), status=403, code="forbidden"
+        )
 
 
 def _require_staff(actor: User) -> None:
@@ -41,8 +42,16 @@ def _require_staff(actor: User) -> None:
         raise OperationError(_("Bara samordnare håller uppföljningsmöten."), status=403)
 
 
-def create_meeting(actor: User, *, held_on: date, walk: Walk | None = None, period_start: date | None = None,
-                   period_end: date | None = None, title: str = "", attendees: str = "") -> FollowUpMeeting:
+def create_meeting(
+    actor: User,
+    *,
+    held_on: date,
+    walk: Walk | None = None,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    title: str = "",
+    attendees: str = "",
+) -> FollowUpMeeting:
     """A follow-up meeting about one walk or one period."""
     _require_staff(actor)
     if (walk is None) == (period_start is None):
@@ -52,20 +61,36 @@ def create_meeting(actor: User, *, held_on: date, walk: Walk | None = None, peri
         if problem:
             raise OperationError(problem, status=422)
     if not title.strip():
-        title = (_("Uppföljning av %(walk)s", walk=walk.title) if walk is not None else
-                 _("Uppföljning %(start)s – %(end)s", start=format_day(period_start), end=format_day(period_end)))
-    meeting = FollowUpMeeting(title=title.strip()[:200], walk=walk, period_start=period_start,
-                              period_end=period_end if walk is None else None, held_on=held_on,
-                              attendees=attendees.strip(), created_by=actor)
+        title = (
+            _("Uppföljning av %(walk)s", walk=walk.title)
+            if walk is not None
+            else _("Uppföljning %(start)s – %(end)s", start=format_day(period_start), end=format_day(period_end))
+        )
+    meeting = FollowUpMeeting(
+        title=title.strip()[:200],
+        walk=walk,
+        period_start=period_start,
+        period_end=period_end if walk is None else None,
+        held_on=held_on,
+        attendees=attendees.strip(),
+        created_by=actor,
+    )
     db.session.add(meeting)
     db.session.flush()
     record("followup.meeting", meeting, actor=actor, detail=meeting.title)
     return meeting
 
 
-def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, text: str,
-                    to: ActionStatus | None = None, due_date: date | None = None,
-                    party: ResponsibleParty | None = None) -> MeetingDecision:
+def record_decision(
+    meeting: FollowUpMeeting,
+    item: ActionItem,
+    actor: User,
+    *,
+    text: str,
+    to: ActionStatus | None = None,
+    due_date: date | None = None,
+    party: ResponsibleParty | None = None,
+) -> MeetingDecision:
     """Record what the meeting decided: a status change, new due date and/or new party, always on the
     item's timeline; each change goes through the action item operation that checks its own rule."""
     _require_staff(actor)
@@ -77,10 +102,14 @@ def record_decision(meeting: FollowUpMeeting, item: ActionItem, actor: User, *, 
         raise OperationError(_("Skriv ett beslut, välj en ny status eller ett nytt datum."), status=422)
     if due_date is not None and due_date != item.due_date and due_date < meeting.held_on:
         raise OperationError(_("Det nya datumet kan inte vara före mötesdatumet."), status=422)
-    decision = db.session.scalar(db.select(MeetingDecision).filter_by(meeting_id=meeting.id,
-                                                                      action_item_id=item.id))
-    if (decision is not None and decision.text == text and to in (None, item.status)
-            and due_date in (None, item.due_date) and not new_party):
+    decision = db.session.scalar(db.select(MeetingDecision).filter_by(meeting_id=meeting.id, action_item_id=item.id))
+    if (
+        decision is not None
+        and decision.text == text
+        and to in (None, item.status)
+        and due_date in (None, item.due_date)
+        and not new_party
+    ):
         return decision  # the same decision sent again (Back and save): nothing new to record
     note = timeline.meeting(meeting.held_on)  # "Uppföljningsmöte <date>" in each reader's language
     if due_date is not None and due_date != item.due_date:
@@ -113,8 +142,9 @@ def finish_meeting(meeting: FollowUpMeeting, actor: User, notes: str = "") -> No
     db.session.flush()
 
 
-def _commitment_fields(kind: PromiseKind, target: int, days: int | None,
-                       category: Category | None) -> tuple[int | None, Category | None]:
+def _commitment_fields(
+    kind: PromiseKind, target: int, days: int | None, category: Category | None
+) -> tuple[int | None, Category | None]:
     """Check the target against the kind; the days and category that kind uses (others are dropped)."""
     if target < 1:
         raise OperationError(_("Målet måste vara minst 1."), status=422)
@@ -129,23 +159,41 @@ def _commitment_fields(kind: PromiseKind, target: int, days: int | None,
     return days, category
 
 
-def add_commitment(actor: User, *, year: int, text: str, kind: PromiseKind, target: int,
-                   days: int | None = None, category: Category | None = None,
-                   area: str = "") -> PromiseCommitment:
+def add_commitment(
+    actor: User,
+    *,
+    year: int,
+    text: str,
+    kind: PromiseKind,
+    target: int,
+    days: int | None = None,
+    category: Category | None = None,
+    area: str = "",
+) -> PromiseCommitment:
     """One line of the year's medborgarlöfte."""
     _require_promise_editor(actor)
     days, category = _commitment_fields(kind, target, days, category)
-    commitment = PromiseCommitment(year=year, text=text.strip(), kind=kind, target=target, days=days,
-                                   category=category, area=area.strip())
+    commitment = PromiseCommitment(
+        year=year, text=text.strip(), kind=kind, target=target, days=days, category=category, area=area.strip()
+    )
     db.session.add(commitment)
     db.session.flush()
     record("promise.add", commitment, actor=actor, detail=f"{year}: {commitment.text} ({target})")
     return commitment
 
 
-def update_commitment(actor: User, commitment: PromiseCommitment, *, year: int, text: str, kind: PromiseKind,
-                      target: int, days: int | None = None, category: Category | None = None,
-                      area: str = "") -> PromiseCommitment:
+def update_commitment(
+    actor: User,
+    commitment: PromiseCommitment,
+    *,
+    year: int,
+    text: str,
+    kind: PromiseKind,
+    target: int,
+    days: int | None = None,
+    category: Category | None = None,
+    area: str = "",
+) -> PromiseCommitment:
     """Change a line of the promise (its wording, kind, target, days, category or area)."""
     _require_promise_editor(actor)
     days, category = _commitment_fields(kind, target, days, category)

@@ -35,8 +35,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[\W_]+", "-", text.casefold()).strip("-")[:60].strip("-") or "protokoll"
 
 
-def protocol_filename(*, walk_title: str | None = None, day: date | None = None, start: date | None = None,
-                      end: date | None = None) -> str:
+def protocol_filename(
+    *, walk_title: str | None = None, day: date | None = None, start: date | None = None, end: date | None = None
+) -> str:
     """The file name that says what the protocol covers: protokoll-<walk>-<date>.pdf for a walk,
     protokoll-2026-K3.pdf for a calendar quarter, protokoll-<start>--<end>.pdf for any other period."""
     if walk_title is not None:

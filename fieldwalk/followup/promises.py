@@ -70,7 +70,7 @@ class CommitmentProgress:
 
     @property
     def shown(self) -> str:
-        """"2 / 4", or "83 % / 90 %" for a share."""
+        """ "2 / 4", or "83 % / 90 %" for a share."""
         if self.is_share:
             actual = f"{self.actual} %" if self.actual is not None else "–"
             return f"{actual} / {self.target} %"
@@ -94,9 +94,12 @@ def walks_held(year: int, area: str = "") -> list[Walk]:
 def meetings_held(year: int, area: str = "") -> list[FollowUpMeeting]:
     """Finished follow-up meetings held in the year; with an area, those about a walk there or a period
     (a period meeting covers every area)."""
-    meetings = db.session.scalars(select(FollowUpMeeting).where(
-        FollowUpMeeting.finished_at.is_not(None),
-        FollowUpMeeting.held_on.between(date(year, 1, 1), date(year, 12, 31))))
+    meetings = db.session.scalars(
+        select(FollowUpMeeting).where(
+            FollowUpMeeting.finished_at.is_not(None),
+            FollowUpMeeting.held_on.between(date(year, 1, 1), date(year, 12, 31)),
+        )
+    )
     return [m for m in meetings if not area or m.walk is None or m.walk.area == area]
 
 
@@ -118,9 +121,13 @@ def days_taken(item: ActionItem) -> int | None:
 
 def _items_created(year: int, area: str, category_id: int | None) -> list[ActionItem]:
     low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
-    query = (select(ActionItem).join(Walk, ActionItem.walk_id == Walk.id)
-             .where(ActionItem.created_at >= low, ActionItem.created_at < high)
-             .options(selectinload(ActionItem.events)).order_by(ActionItem.id))
+    query = (
+        select(ActionItem)
+        .join(Walk, ActionItem.walk_id == Walk.id)
+        .where(ActionItem.created_at >= low, ActionItem.created_at < high)
+        .options(selectinload(ActionItem.events))
+        .order_by(ActionItem.id)
+    )
     if area:
         query = query.where(Walk.area == area)
     if category_id:
@@ -164,13 +171,22 @@ def _resolved_within(c: PromiseCommitment, year: int, today: date) -> Commitment
         cell = judged[quarter_number(local_date(created))]
         cell[1] += 1
         cell[0] += taken is not None and taken <= allowed
-    quarters = [QuarterFigure(q, _("%(within)d av %(total)d", within=w, total=t) if t else "–",
-                              round(100 * w / t) >= c.target if t else None)
-                for q, (w, t) in judged.items()]
+    quarters = [
+        QuarterFigure(
+            q,
+            _("%(within)d av %(total)d", within=w, total=t) if t else "–",
+            round(100 * w / t) >= c.target if t else None,
+        )
+        for q, (w, t) in judged.items()
+    ]
     within, total = sum(w for w, _t in judged.values()), sum(t for _w, t in judged.values())
-    detail = ngettext("%(within)d av %(num)d åtgärd klar inom %(days)d dagar",
-                      "%(within)d av %(num)d åtgärder klara inom %(days)d dagar", total,
-                      within=within, days=allowed)
+    detail = ngettext(
+        "%(within)d av %(num)d åtgärd klar inom %(days)d dagar",
+        "%(within)d av %(num)d åtgärder klara inom %(days)d dagar",
+        total,
+        within=within,
+        days=allowed,
+    )
     return CommitmentProgress(c, round(100 * within / total) if total else None, quarters, detail)
 
 
@@ -185,8 +201,11 @@ def progress(c: PromiseCommitment, year: int | None = None, today: date | None =
         walks = walks_held(year, c.area)
         return CommitmentProgress(c, len(walks), _counts_by_quarter([local_date(w.starts_at) for w in walks]))
     low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
-    query = (select(ActionItem).join(Walk, ActionItem.walk_id == Walk.id)
-             .where(ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high))
+    query = (
+        select(ActionItem)
+        .join(Walk, ActionItem.walk_id == Walk.id)
+        .where(ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high)
+    )
     if c.area:
         query = query.where(Walk.area == c.area)
     resolved = list(db.session.scalars(query))
@@ -195,9 +214,14 @@ def progress(c: PromiseCommitment, year: int | None = None, today: date | None =
 
 def list_commitments(year: int) -> list[PromiseCommitment]:
     """The year's commitments in the order they were entered."""
-    return list(db.session.scalars(select(PromiseCommitment).where(PromiseCommitment.year == year)
-                                   .options(selectinload(PromiseCommitment.category))
-                                   .order_by(PromiseCommitment.id)))
+    return list(
+        db.session.scalars(
+            select(PromiseCommitment)
+            .where(PromiseCommitment.year == year)
+            .options(selectinload(PromiseCommitment.category))
+            .order_by(PromiseCommitment.id)
+        )
+    )
 
 
 def year_progress(year: int, today: date | None = None) -> list[CommitmentProgress]:

@@ -38,8 +38,9 @@ def quarter_of(day: date) -> tuple[date, date]:
 def period_error(start: date, end: date) -> str | None:
     """Why start..end is not a usable period (None when it is)."""
     if not (EARLIEST <= start <= LATEST and EARLIEST <= end <= LATEST):
-        return _("Perioden måste ligga mellan %(first)s och %(last)s.", first=EARLIEST.isoformat(),
-                 last=LATEST.isoformat())
+        return _(
+            "Perioden måste ligga mellan %(first)s och %(last)s.", first=EARLIEST.isoformat(), last=LATEST.isoformat()
+        )
     if end < start:
         return _("Periodens slut måste vara samma dag som starten eller senare.")
     return None
@@ -68,8 +69,11 @@ class Scope:
         if self.walk is not None:
             return [self.walk]
         low, high = utc_bounds(self.start, self.end)
-        return list(db.session.scalars(
-            select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high).order_by(Walk.starts_at)))
+        return list(
+            db.session.scalars(
+                select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high).order_by(Walk.starts_at)
+            )
+        )
 
     @cached_property
     def _items(self) -> list[ActionItem]:
@@ -79,9 +83,9 @@ class Scope:
         else:
             low, high = utc_bounds(self.start, self.end)
             changed = select(ActionEvent.action_item_id).where(
-                ActionEvent.created_at >= low, ActionEvent.created_at < high, ActionEvent.internal.is_(False))
-            query = query.where(or_(ActionItem.walk_id.in_([w.id for w in self.walks]),
-                                    ActionItem.id.in_(changed)))
+                ActionEvent.created_at >= low, ActionEvent.created_at < high, ActionEvent.internal.is_(False)
+            )
+            query = query.where(or_(ActionItem.walk_id.in_([w.id for w in self.walks]), ActionItem.id.in_(changed)))
         return list(db.session.scalars(query.order_by(ActionItem.walk_id, ActionItem.id)))
 
     def action_items(self) -> list[ActionItem]:
@@ -98,10 +102,16 @@ class Scope:
         """The findings of the walks in scope, then those behind the items from earlier walks (every item's
         findings are listed, so its numbers always point into the same protocol)."""
         ids = [w.id for w in self.walks]
-        found = list(db.session.scalars(
-            select(Finding).where(Finding.walk_id.in_(ids)).order_by(Finding.walk_id, Finding.created_at)
-            .options(selectinload(Finding.photos), selectinload(Finding.category),
-                     selectinload(Finding.action_items))))
+        found = list(
+            db.session.scalars(
+                select(Finding)
+                .where(Finding.walk_id.in_(ids))
+                .order_by(Finding.walk_id, Finding.created_at)
+                .options(
+                    selectinload(Finding.photos), selectinload(Finding.category), selectinload(Finding.action_items)
+                )
+            )
+        )
         seen = {f.id for f in found}
         for item in self.earlier_items():
             for finding in item.findings:
@@ -113,19 +123,25 @@ class Scope:
     def untriaged_findings(self) -> list[Finding]:
         """Findings of the walks in scope that nobody has decided on: no action item, not "ingen åtgärd"."""
         ids = [w.id for w in self.walks]
-        return list(db.session.scalars(
-            select(Finding).where(Finding.walk_id.in_(ids), Finding.no_action.is_(False),
-                                  ~Finding.action_items.any())
-            .order_by(Finding.walk_id, Finding.created_at, Finding.id)
-            .options(selectinload(Finding.photos), selectinload(Finding.category))))
+        return list(
+            db.session.scalars(
+                select(Finding)
+                .where(Finding.walk_id.in_(ids), Finding.no_action.is_(False), ~Finding.action_items.any())
+                .order_by(Finding.walk_id, Finding.created_at, Finding.id)
+                .options(selectinload(Finding.photos), selectinload(Finding.category))
+            )
+        )
 
     def description(self) -> str:
         """The one line a protocol's reader needs to know what it covers."""
         if self.walk is not None:
             return _("Omfattning: alla fynd från vandringen och alla åtgärder som gjorts av dem.")
-        return _("Omfattning: vandringar som hölls under perioden (%(walks)d st) med alla deras fynd och åtgärder, "
-                 "samt åtgärder från tidigare vandringar som ändrades under perioden (%(earlier)d st) med sina fynd.",
-                 walks=len(self.walks), earlier=len(self.earlier_items()))
+        return _(
+            "Omfattning: vandringar som hölls under perioden (%(walks)d st) med alla deras fynd och åtgärder, "
+            "samt åtgärder från tidigare vandringar som ändrades under perioden (%(earlier)d st) med sina fynd.",
+            walks=len(self.walks),
+            earlier=len(self.earlier_items()),
+        )
 
 
 def items_to_review(scope: Scope) -> list[ActionItem]:
@@ -185,5 +201,6 @@ def get_meeting_or_404(meeting_id: int) -> FollowUpMeeting:
 
 def list_meetings() -> list[FollowUpMeeting]:
     """Every follow-up meeting, newest first."""
-    return list(db.session.scalars(
-        select(FollowUpMeeting).order_by(FollowUpMeeting.held_on.desc(), FollowUpMeeting.id.desc())))
+    return list(
+        db.session.scalars(select(FollowUpMeeting).order_by(FollowUpMeeting.held_on.desc(), FollowUpMeeting.id.desc()))
+    )

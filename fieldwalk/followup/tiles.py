@@ -28,8 +28,16 @@ class TileError(Exception):
 class TileBackground:
     """Callable background for charts.findings_map: the map image of a pixel window at one zoom."""
 
-    def __init__(self, url: str, cache_dir: Path, timeout: float, total_timeout: float, max_age_s: float,
-                 max_cache_bytes: int, user_agent: str):
+    def __init__(
+        self,
+        url: str,
+        cache_dir: Path,
+        timeout: float,
+        total_timeout: float,
+        max_age_s: float,
+        max_cache_bytes: int,
+        user_agent: str,
+    ):
         self.url, self.cache_dir, self.timeout, self.total_timeout = url, cache_dir, timeout, total_timeout
         self.max_age_s, self.max_cache_bytes, self.user_agent = max_age_s, max_cache_bytes, user_agent
         self.fetched = 0  # tiles asked of the server during this render (the rest came from the cache)
@@ -41,18 +49,22 @@ class TileBackground:
         if not config.get("PROTOCOL_TILES_URL"):
             return None
         cache = config.get("PROTOCOL_TILES_CACHE_DIR") or os.path.join(current_app.instance_path, "tile-cache")
-        return cls(config["PROTOCOL_TILES_URL"], Path(cache), float(config["PROTOCOL_TILES_TIMEOUT"]),
-                   float(config["PROTOCOL_TILES_TOTAL_TIMEOUT"]),
-                   float(config["PROTOCOL_TILES_MAX_AGE_DAYS"]) * 86400,
-                   int(config["PROTOCOL_TILES_CACHE_MB"]) * 1024 * 1024,
-                   f"fieldwalk protocol map ({config['BASE_URL']})")
+        return cls(
+            config["PROTOCOL_TILES_URL"],
+            Path(cache),
+            float(config["PROTOCOL_TILES_TIMEOUT"]),
+            float(config["PROTOCOL_TILES_TOTAL_TIMEOUT"]),
+            float(config["PROTOCOL_TILES_MAX_AGE_DAYS"]) * 86400,
+            int(config["PROTOCOL_TILES_CACHE_MB"]) * 1024 * 1024,
+            f"fieldwalk protocol map ({config['BASE_URL']})",
+        )
 
     def __call__(self, zoom: int, left: float, top: float, width: int, height: int) -> tuple[bytes, str] | None:
         """The window [left, left+width) × [top, top+height) of the world at `zoom` as a JPEG, or None."""
         deadline = time.monotonic() + self.total_timeout
         try:
             canvas = Image.new("RGB", (width, height), (244, 246, 248))
-            count = 2 ** zoom
+            count = 2**zoom
             for ty in range(math.floor(top / TILE_PX), math.floor((top + height - 1) / TILE_PX) + 1):
                 if not 0 <= ty < count:
                     continue  # beyond the poles: leave the canvas colour

@@ -56,7 +56,8 @@ def _staff_only():
 def _meeting_form() -> MeetingForm:
     form = MeetingForm()
     form.walk.choices = [SelectChoice(0, _("Välj vandring"))] + [
-        SelectChoice(w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})") for w in list_walks(current_user)]
+        SelectChoice(w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})") for w in list_walks(current_user)
+    ]
     if request.method == "GET":
         start, end = quarter_of(date.today())
         form.period_start.data, form.period_end.data, form.held_on.data = start, end, date.today()
@@ -76,10 +77,14 @@ def index():
         walk = get_walk_or_404(form.walk.data, current_user) if by_walk and form.walk.data else None
         try:
             meeting = operations.create_meeting(
-                current_user, held_on=form.held_on.data, walk=walk, title=form.title.data or "",
+                current_user,
+                held_on=form.held_on.data,
+                walk=walk,
+                title=form.title.data or "",
                 attendees=form.attendees.data or "",
                 period_start=None if by_walk else form.period_start.data,
-                period_end=None if by_walk else form.period_end.data)
+                period_end=None if by_walk else form.period_end.data,
+            )
             db.session.commit()
         except OperationError as exc:
             db.session.rollback()
@@ -104,9 +109,14 @@ def meeting(meeting_id: int):
     meeting = get_meeting_or_404(meeting_id)
     items = _meeting_items(meeting)
     decided = {d.action_item_id: d for d in meeting.decisions}
-    return render_template("followup/meeting.html", meeting=meeting, items=items, decided=decided,
-                           untriaged=Scope.of_meeting(meeting).untriaged_findings(),
-                           finish_form=FinishForm(formdata=None, notes=meeting.notes))
+    return render_template(
+        "followup/meeting.html",
+        meeting=meeting,
+        items=items,
+        decided=decided,
+        untriaged=Scope.of_meeting(meeting).untriaged_findings(),
+        finish_form=FinishForm(formdata=None, notes=meeting.notes),
+    )
 
 
 def _triage_page(meeting, finding, untriaged, item_form=None, none_form=None, error=None, status=200):
@@ -121,11 +131,18 @@ def _triage_page(meeting, finding, untriaged, item_form=None, none_form=None, er
         item_form.priority.data = (Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM).value
     position = next(n for n, f in enumerate(untriaged) if f.id == finding.id)
     return render_template(
-        "followup/triage.html", meeting=meeting, finding=finding, untriaged=untriaged, position=position,
+        "followup/triage.html",
+        meeting=meeting,
+        finding=finding,
+        untriaged=untriaged,
+        position=position,
         same_walk=[f for f in untriaged if f.walk_id == finding.walk_id and f.id != finding.id],
         also=set(query_ids("also", request.form)) if request.method == "POST" else set(),
-        item_form=item_form, none_form=none_form or NoActionForm(formdata=None, prefix="none"),
-        error=error, next=untriaged[position + 1] if position + 1 < len(untriaged) else None), status
+        item_form=item_form,
+        none_form=none_form or NoActionForm(formdata=None, prefix="none"),
+        error=error,
+        next=untriaged[position + 1] if position + 1 < len(untriaged) else None,
+    ), status
 
 
 @bp.route("/meetings/<int:meeting_id>/findings/<int:finding_id>", methods=["GET", "POST"])
@@ -157,27 +174,35 @@ def triage(meeting_id: int, finding_id: int):
         else:
             if not item_form.validate_on_submit():
                 raise OperationError(_("Kontrollera de markerade fälten."), status=400)
-            others = [f for f in untriaged if f.id in set(query_ids("also", request.form))
-                      and f.walk_id == finding.walk_id and f.id != finding.id]
+            others = [
+                f
+                for f in untriaged
+                if f.id in set(query_ids("also", request.form)) and f.walk_id == finding.walk_id and f.id != finding.id
+            ]
             actions.create_action_item(
-                [finding, *others], current_user, title=item_form.title.data,
+                [finding, *others],
+                current_user,
+                title=item_form.title.data,
                 description=item_form.description.data or "",
                 responsible_party=get_party(item_form.responsible_party.data),
-                assignee=get_user(item_form.assignee.data), due_date=item_form.due_date.data,
-                priority=Priority(item_form.priority.data))
+                assignee=get_user(item_form.assignee.data),
+                due_date=item_form.due_date.data,
+                priority=Priority(item_form.priority.data),
+            )
             message = _("Åtgärden är skapad.")
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
         if request.form.get("decision") == "no_action":
             none_form.note.errors = list(none_form.note.errors) or [exc.message]
-        return _triage_page(meeting, finding, untriaged, item_form=item_form, none_form=none_form,
-                            error=exc.message, status=exc.status)
+        return _triage_page(
+            meeting, finding, untriaged, item_form=item_form, none_form=none_form, error=exc.message, status=exc.status
+        )
     flash(message, "success")
     remaining = scope.untriaged_findings()
     if remaining:
         ids = [f.id for f in untriaged]
-        after = set(ids[ids.index(finding.id) + 1:])
+        after = set(ids[ids.index(finding.id) + 1 :])
         later = [f for f in remaining if f.id in after]  # on down the list, then round to those skipped
         return redirect(url_for("followup.triage", meeting_id=meeting.id, finding_id=(later or remaining)[0].id))
     return redirect(url_for("followup.meeting", meeting_id=meeting.id) + "#untriaged")
@@ -187,13 +212,21 @@ def _step_page(meeting, items, position, form, error=None, status=200):
     item = items[position]
     transitions = actions.allowed_transitions(current_user, item)
     form.to.choices = [SelectChoice("", _("Oförändrad (%(status)s)", status=label(item.status)))] + [
-        SelectChoice(t.value, f"{label(t)} – {TRANSITION_VERBS[t]}") for t in transitions]
+        SelectChoice(t.value, f"{label(t)} – {TRANSITION_VERBS[t]}") for t in transitions
+    ]
     form.responsible_party.choices = party_choices(_("Behåll nuvarande"))
     before = next((p for f in item.findings for p in f.photos), None)
     after = next((p for e in reversed(item.events) if not e.internal for p in reversed(e.photos)), None)
     return render_template(
-        "followup/step.html", meeting=meeting, item=item, form=form, error=error, items=items,
-        position=position, before=before, after=after,
+        "followup/step.html",
+        meeting=meeting,
+        item=item,
+        form=form,
+        error=error,
+        items=items,
+        position=position,
+        before=before,
+        after=after,
         previous=items[position - 1] if position else None,
         next=items[position + 1] if position + 1 < len(items) else None,
         decision=next((d for d in meeting.decisions if d.action_item_id == item.id), None),
@@ -222,9 +255,14 @@ def step(meeting_id: int, item_id: int):
     to = (form.to.data or "").strip()  # Optional() lets " " through without the choice check
     try:
         operations.record_decision(
-            meeting, item, current_user, text=form.text.data or "",
-            to=ActionStatus(to) if to else None, due_date=form.due_date.data,
-            party=get_party(form.responsible_party.data))
+            meeting,
+            item,
+            current_user,
+            text=form.text.data or "",
+            to=ActionStatus(to) if to else None,
+            due_date=form.due_date.data,
+            party=get_party(form.responsible_party.data),
+        )
         db.session.commit()
     except OperationError as exc:
         db.session.rollback()
@@ -293,19 +331,31 @@ def _protocol(pdf: bool):
     numbers = {f.id: n for n, f in enumerate(findings, 1)}
     points = [MapPoint(numbers[f.id], f.lat, f.lon, f.category.is_positive) for f in findings if f.has_position]
     decisions = {d.action_item_id: d for d in meeting.decisions} if meeting else {}
-    promise_year = (meeting.held_on.year if meeting else
-                    scope.start.year if scope.start else scope.walk.starts_at.year)
+    promise_year = meeting.held_on.year if meeting else scope.start.year if scope.start else scope.walk.starts_at.year
     context = dict(
-        scope=scope, meeting=meeting, findings=findings, items=items, numbers=numbers, decisions=decisions,
-        summary=summarize(findings, items, date.today()), walks=scope.walks,
-        map_svg=findings_map(points, _("Karta över fynden, numrerade som i listan"),
-                             background=TileBackground.from_config(),
-                             attribution=current_app.config["PROTOCOL_TILES_ATTRIBUTION"],
-                             max_zoom=current_app.config["PROTOCOL_TILES_MAX_ZOOM"]),
-        without_position=len(findings) - len(points), statuses=list(ActionStatus), pdf=pdf,
+        scope=scope,
+        meeting=meeting,
+        findings=findings,
+        items=items,
+        numbers=numbers,
+        decisions=decisions,
+        summary=summarize(findings, items, date.today()),
+        walks=scope.walks,
+        map_svg=findings_map(
+            points,
+            _("Karta över fynden, numrerade som i listan"),
+            background=TileBackground.from_config(),
+            attribution=current_app.config["PROTOCOL_TILES_ATTRIBUTION"],
+            max_zoom=current_app.config["PROTOCOL_TILES_MAX_ZOOM"],
+        ),
+        without_position=len(findings) - len(points),
+        statuses=list(ActionStatus),
+        pdf=pdf,
         photo_src=_data_uri if pdf else (lambda p: url_for("findings.photo", photo_id=p.id, variant="thumb")),
-        query=request.args.to_dict(), untriaged=scope.untriaged_findings(),
-        promise_year=promise_year, promise=year_progress(promise_year),
+        query=request.args.to_dict(),
+        untriaged=scope.untriaged_findings(),
+        promise_year=promise_year,
+        promise=year_progress(promise_year),
     )
     if pdf:
         return _protocol_pdf(scope, meeting, context)
@@ -319,21 +369,34 @@ def _protocol_pdf(scope: Scope, meeting, context: dict):
     elif scope.walk:
         title = _("Protokoll: %(title)s", title=scope.walk.title)
     else:
-        title = _("Protokoll: uppföljning %(start)s – %(end)s", start=format_day(scope.start),
-                  end=format_day(scope.end))
+        title = _(
+            "Protokoll: uppföljning %(start)s – %(end)s", start=format_day(scope.start), end=format_day(scope.end)
+        )
     css = current_app.static_folder + "/css/report.css"
     with open(css, encoding="utf-8") as stylesheet:
-        html = render_template("followup/protocol_pdf.html", stylesheet=stylesheet.read(), pdf_title=title,
-                               pdf_author=current_user.name,
-                               pdf_subject=_("Protokoll från uppföljning av trygghetsvandring"), **context)
+        html = render_template(
+            "followup/protocol_pdf.html",
+            stylesheet=stylesheet.read(),
+            pdf_title=title,
+            pdf_author=current_user.name,
+            pdf_subject=_("Protokoll från uppföljning av trygghetsvandring"),
+            **context,
+        )
     if scope.walk:
         day = meeting.held_on if meeting else to_user_timezone(scope.walk.starts_at).date()
         name = protocol_filename(walk_title=scope.walk.title, day=day)
     else:
         name = protocol_filename(start=scope.start, end=scope.end)
     # Names, comments and photos of the walk: for the person who asked, not for shared caches.
-    return render_pdf(html), 200, {"Content-Type": "application/pdf", "Content-Disposition": attachment_header(name),
-                                   "Cache-Control": "private, no-store"}
+    return (
+        render_pdf(html),
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": attachment_header(name),
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.route("/protocol")
@@ -353,24 +416,40 @@ def dashboard():
     """Medborgarlöfte: promise vs actual for a year, resolution rate and time, recurring categories."""
     year = query_int("year", date.today().year, 2000, 2100)
     figures = year_figures(year)
-    promise_chart = bar_chart(
-        # Each bar is drawn against its own target (walks, quarters and percentages share no scale); a bar
-        # stops at a target it passed, so its label stays on the chart.
-        [Bar(p.commitment.text, 100 * min((p.actual or 0) / p.commitment.target, 1), 100, p.shown)
-         for p in figures.commitments], _("Löfte och utfall %(year)d", year=year)) if figures.commitments else None
+    promise_chart = (
+        bar_chart(
+            # Each bar is drawn against its own target (walks, quarters and percentages share no scale); a bar
+            # stops at a target it passed, so its label stays on the chart.
+            [
+                Bar(p.commitment.text, 100 * min((p.actual or 0) / p.commitment.target, 1), 100, p.shown)
+                for p in figures.commitments
+            ],
+            _("Löfte och utfall %(year)d", year=year),
+        )
+        if figures.commitments
+        else None
+    )
     quarter_chart = bar_chart(
-        [Bar(_("K%(q)d skapade", q=q), created) for q, (created, _r) in enumerate(figures.per_quarter, 1)] +
-        [Bar(_("K%(q)d åtgärdade", q=q), resolved) for q, (_c, resolved) in enumerate(figures.per_quarter, 1)],
-        _("Åtgärder skapade och åtgärdade per kvartal %(year)d", year=year))
-    return render_template("followup/dashboard.html", figures=figures, year=year, promise_chart=promise_chart,
-                           quarter_chart=quarter_chart, can_edit=can_edit_promise(current_user))
+        [Bar(_("K%(q)d skapade", q=q), created) for q, (created, _r) in enumerate(figures.per_quarter, 1)]
+        + [Bar(_("K%(q)d åtgärdade", q=q), resolved) for q, (_c, resolved) in enumerate(figures.per_quarter, 1)],
+        _("Åtgärder skapade och åtgärdade per kvartal %(year)d", year=year),
+    )
+    return render_template(
+        "followup/dashboard.html",
+        figures=figures,
+        year=year,
+        promise_chart=promise_chart,
+        quarter_chart=quarter_chart,
+        can_edit=can_edit_promise(current_user),
+    )
 
 
 def _commitment_form(commitment: PromiseCommitment | None = None) -> CommitmentForm:
     form = CommitmentForm(obj=commitment) if commitment else CommitmentForm()
     locale = str(get_locale())
     form.category_id.choices = [SelectChoice(0, _("Alla kategorier"))] + [
-        SelectChoice(c.id, c.name(locale)) for c in active_categories()]
+        SelectChoice(c.id, c.name(locale)) for c in active_categories()
+    ]
     if commitment is not None and request.method == "GET":
         form.kind.data, form.category_id.data = commitment.kind.value, commitment.category_id or 0
     return form
@@ -378,9 +457,15 @@ def _commitment_form(commitment: PromiseCommitment | None = None) -> CommitmentF
 
 def _save_commitment(form: CommitmentForm, commitment: PromiseCommitment | None) -> str | None:
     """Add or change the line; the error message when the operation refuses it."""
-    fields = dict(year=form.year.data, text=form.text.data, kind=PromiseKind(form.kind.data),
-                  target=form.target.data, days=form.days.data, area=form.area.data or "",
-                  category=db.session.get(Category, form.category_id.data) if form.category_id.data else None)
+    fields = dict(
+        year=form.year.data,
+        text=form.text.data,
+        kind=PromiseKind(form.kind.data),
+        target=form.target.data,
+        days=form.days.data,
+        area=form.area.data or "",
+        category=db.session.get(Category, form.category_id.data) if form.category_id.data else None,
+    )
     try:
         if commitment is None:
             operations.add_commitment(current_user, **fields)
@@ -411,8 +496,9 @@ def promise():
     # A typed year that failed its range check (even 99999999999999999999) is never used in a query.
     shown = form.year.data if form.year.data and not form.year.errors else year
     status = 422 if error else (400 if form.errors else 200)
-    return render_template("followup/promise.html", form=form, progress=year_progress(shown), error=error,
-                           year=shown, commitment=None), status
+    return render_template(
+        "followup/promise.html", form=form, progress=year_progress(shown), error=error, year=shown, commitment=None
+    ), status
 
 
 @bp.route("/promise/<int:commitment_id>/edit", methods=["GET", "POST"])
@@ -429,8 +515,9 @@ def edit_commitment(commitment_id: int):
             flash(_("Löftet är sparat."), "success")
             return redirect(url_for("followup.promise", year=commitment.year))
     status = 422 if error else (400 if form.errors else 200)
-    return render_template("followup/promise_edit.html", form=form, error=error, commitment=commitment,
-                           year=commitment.year), status
+    return render_template(
+        "followup/promise_edit.html", form=form, error=error, commitment=commitment, year=commitment.year
+    ), status
 
 
 @bp.post("/promise/<int:commitment_id>/delete")

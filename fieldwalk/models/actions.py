@@ -79,15 +79,11 @@ class ActionItem(Base):
     walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    responsible_party_id: Mapped[int | None] = mapped_column(
-        ForeignKey("responsible_parties.id"), index=True
-    )
+    responsible_party_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_parties.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_date: Mapped[date | None] = mapped_column(index=True)
     priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.MEDIUM)
-    status: Mapped[ActionStatus] = mapped_column(
-        enum_type(ActionStatus), default=ActionStatus.NEW, index=True
-    )
+    status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus), default=ActionStatus.NEW, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -100,9 +96,7 @@ class ActionItem(Base):
     findings: Mapped[list["Finding"]] = relationship(
         secondary=action_item_findings, back_populates="action_items", order_by="Finding.id"
     )
-    events: Mapped[list["ActionEvent"]] = relationship(
-        back_populates="action_item", order_by="ActionEvent.id"
-    )
+    events: Mapped[list["ActionEvent"]] = relationship(back_populates="action_item", order_by="ActionEvent.id")
 
     @property
     def agreement_count(self) -> int:

@@ -73,9 +73,7 @@ class Finding(Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     accuracy_m: Mapped[float | None]
-    position_source: Mapped[PositionSource] = mapped_column(
-        enum_type(PositionSource), default=PositionSource.NONE
-    )
+    position_source: Mapped[PositionSource] = mapped_column(enum_type(PositionSource), default=PositionSource.NONE)
     place: Mapped[str] = mapped_column(String(200), default="")
     reporter_name: Mapped[str] = mapped_column(String(120), default="")
     reporter_org: Mapped[str] = mapped_column(String(120), default="")
@@ -93,9 +91,7 @@ class Finding(Base):
     photos: Mapped[list["Photo"]] = relationship(
         back_populates="finding", order_by="Photo.id", cascade="all, delete-orphan"
     )
-    action_items: Mapped[list["ActionItem"]] = relationship(
-        secondary="action_item_findings", back_populates="findings"
-    )
+    action_items: Mapped[list["ActionItem"]] = relationship(secondary="action_item_findings", back_populates="findings")
 
     @property
     def agreement_count(self) -> int:
@@ -119,9 +115,7 @@ class Photo(Base):
     __table_args__ = (UniqueConstraint("finding_id", "source_sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    finding_id: Mapped[int | None] = mapped_column(
-        ForeignKey("findings.id", ondelete="CASCADE"), index=True
-    )
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("action_events.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     source_sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -186,5 +180,8 @@ class FindingNotice(Base):
 # Loaded with every finding in one statement (a correlated count), so lists show "3 håller med" without a
 # query per card.
 Finding.agreement_total = column_property(
-    select(func.count(FindingAgreement.id)).where(FindingAgreement.finding_id == Finding.id)
-    .correlate_except(FindingAgreement).scalar_subquery())
+    select(func.count(FindingAgreement.id))
+    .where(FindingAgreement.finding_id == Finding.id)
+    .correlate_except(FindingAgreement)
+    .scalar_subquery()
+)

@@ -43,9 +43,7 @@ class User(UserMixin, Base):
     organisation: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str | None] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.PARTICIPANT)
-    responsible_party_id: Mapped[int | None] = mapped_column(
-        ForeignKey("responsible_parties.id"), index=True
-    )
+    responsible_party_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_parties.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(5))
     # Where a participant asked to be told that their findings were resolved or rejected (optional, removable;
     # not a log-in address, so a guest stays a guest).

@@ -14,7 +14,8 @@ class WalkForm(CoordinatePairs, FlaskForm):
     title = StringField(_l("Rubrik"), validators=[DataRequired(), Length(max=200)])
     area = StringField(_l("Område"), validators=[Length(max=200)])
     starts_at = DateTimeLocalField(
-        _l("Datum och tid"), format="%Y-%m-%dT%H:%M",
+        _l("Datum och tid"),
+        format="%Y-%m-%dT%H:%M",
         validators=[DataRequired(message=_l("Ange datum och tid, t.ex. 2026-11-24 18:00."))],
     )
     meeting_point = StringField(_l("Samlingsplats"), validators=[Length(max=200)])
@@ -38,23 +39,28 @@ class SuggestedPlaceForm(CoordinatePairs, FlaskForm):
     suggested_by = StringField(_l("Ditt namn (frivilligt)"), validators=[Length(max=120)])
 
 
-
 def notify_email_field() -> EmailField:
     """An optional address for the mail that says a finding was resolved or rejected (no log-in address)."""
     return EmailField(
         _l("E-post för besked om dina fynd (frivilligt)"),
         validators=[Optional(), Length(max=254), Email(message=_l("Skriv en e-postadress som namn@exempel.se."))],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        description=_l("Vi mejlar dig en gång per fynd när det är åtgärdat eller inte ska åtgärdas, med skälet. "
-                       "Adressen används till inget annat och du kan ta bort den när du vill."))
+        description=_l(
+            "Vi mejlar dig en gång per fynd när det är åtgärdat eller inte ska åtgärdas, med skälet. "
+            "Adressen används till inget annat och du kan ta bort den när du vill."
+        ),
+    )
 
 
 class JoinForm(FlaskForm):
     """Join a walk from its link or QR code: a name, an organisation and, if wanted, an address for news."""
 
     name = StringField(_l("Ditt namn"), validators=[DataRequired(message=_l("Skriv ditt namn.")), Length(max=120)])
-    organisation = StringField(_l("Organisation (frivilligt)"), validators=[Length(max=120)],
-                               description=_l("T.ex. boende, polisen, fastighetsägare eller förening."))
+    organisation = StringField(
+        _l("Organisation (frivilligt)"),
+        validators=[Length(max=120)],
+        description=_l("T.ex. boende, polisen, fastighetsägare eller förening."),
+    )
     notify_email = notify_email_field()
 
 
@@ -68,4 +74,3 @@ class NotifyEmailForm(FlaskForm):
     """Change or remove the address for news about one's findings (empty: removed)."""
 
     notify_email = notify_email_field()
-

@@ -7,8 +7,9 @@ from fieldwalk.labels import label
 from fieldwalk.models import Finding, SuggestedPlace, Walk
 
 
-def walk_map_data(walk: Walk, findings: list[Finding] | None = None,
-                  places: list[SuggestedPlace] | None = None) -> dict:
+def walk_map_data(
+    walk: Walk, findings: list[Finding] | None = None, places: list[SuggestedPlace] | None = None
+) -> dict:
     """Points for Leaflet, embedded in the page as JSON (no inline script needed): the walk's findings and
     suggested places, or only those given (e.g. the findings behind one action item)."""
     locale = str(get_locale())

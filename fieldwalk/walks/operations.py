@@ -70,10 +70,15 @@ def set_walk_status(walk: Walk, to: WalkStatus, actor: User) -> Walk:
 
 def _in_another_open_walk(user: User, walk: Walk) -> bool:
     """The user takes part in a walk other than this one that is not followed up yet."""
-    return db.session.scalar(
-        select(walk_participants.c.walk_id).join(Walk, Walk.id == walk_participants.c.walk_id)
-        .where(walk_participants.c.user_id == user.id, Walk.id != walk.id, Walk.status != WalkStatus.FOLLOWED_UP)
-        .limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(walk_participants.c.walk_id)
+            .join(Walk, Walk.id == walk_participants.c.walk_id)
+            .where(walk_participants.c.user_id == user.id, Walk.id != walk.id, Walk.status != WalkStatus.FOLLOWED_UP)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def end_guest_sessions(walk: Walk) -> None:
@@ -102,8 +107,7 @@ def add_suggested_place(walk: Walk, actor: User, **fields) -> SuggestedPlace:
     if walk.status != WalkStatus.PLANNED:
         raise OperationError(_("Platser kan bara föreslås innan vandringen har börjat."), status=409)
     if not can_suggest_place(actor, walk):
-        raise OperationError(_("Du får inte föreslå platser för den här vandringen."), status=403,
-                             code="forbidden")
+        raise OperationError(_("Du får inte föreslå platser för den här vandringen."), status=403, code="forbidden")
     place = SuggestedPlace(walk=walk, **fields)
     db.session.add(place)
     db.session.flush()
@@ -119,8 +123,15 @@ def set_place_checked(place: SuggestedPlace, checked: bool, actor: User) -> Sugg
     return place
 
 
-def join_walk(walk: Walk, user: User | None, *, name: str = "", organisation: str = "",
-              notify_email: str | None = None, locale: str | None = None) -> User:
+def join_walk(
+    walk: Walk,
+    user: User | None,
+    *,
+    name: str = "",
+    organisation: str = "",
+    notify_email: str | None = None,
+    locale: str | None = None,
+) -> User:
     """Let someone take part in a walk by its link: a guest account is made when nobody is logged in (in the
     language they chose before joining, so that mail to them is in it too). An address given for news about
     their findings is kept (an empty one leaves an earlier one as it was)."""

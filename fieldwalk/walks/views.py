@@ -44,14 +44,22 @@ from fieldwalk.walks.queries import count_findings_since, get_walk_by_code, get_
 
 bp = Blueprint("walks", __name__)
 
-WALK_FIELDS = ("title", "area", "meeting_point", "meeting_lat", "meeting_lon", "route",
-               "description", "organiser", "invited_organisations")
+WALK_FIELDS = (
+    "title",
+    "area",
+    "meeting_point",
+    "meeting_lat",
+    "meeting_lon",
+    "route",
+    "description",
+    "organiser",
+    "invited_organisations",
+)
 
 
 def _walk_fields(form: WalkForm) -> dict:
     fields = {name: getattr(form, name).data for name in WALK_FIELDS}
-    for name in ("title", "area", "meeting_point", "route", "description", "organiser",
-                 "invited_organisations"):
+    for name in ("title", "area", "meeting_point", "route", "description", "organiser", "invited_organisations"):
         fields[name] = (fields[name] or "").strip()
     fields["starts_at"] = to_utc(form.starts_at.data)  # typed in Swedish local time, stored in UTC
     return fields
@@ -75,8 +83,9 @@ def index():
         return redirect(url_for("actions.index"))
     status = request.args.get("status")
     chosen = WalkStatus(status) if status in {s.value for s in WalkStatus} else None
-    return render_template("walks/index.html", walks=list_walks(current_user, chosen),
-                           chosen=chosen, statuses=list(WalkStatus))
+    return render_template(
+        "walks/index.html", walks=list_walks(current_user, chosen), chosen=chosen, statuses=list(WalkStatus)
+    )
 
 
 @bp.route("/walks/new", methods=["GET", "POST"])
@@ -123,8 +132,12 @@ def _detail_page(walk, place_form, status=200, notify_form=None):
     if notify_form is None and can_set_notify_email(current_user):
         notify_form = NotifyEmailForm(formdata=None, notify_email=current_user.notify_email)
     return render_template(
-        "walks/detail.html", walk=walk, map_data=walk_map_data(walk), place_form=place_form,
-        next_status=operations.next_status(walk), notify_form=notify_form,
+        "walks/detail.html",
+        walk=walk,
+        map_data=walk_map_data(walk),
+        place_form=place_form,
+        next_status=operations.next_status(walk),
+        notify_form=notify_form,
     ), status
 
 
@@ -141,8 +154,12 @@ def notify_email(walk_id: int):
         return _detail_page(walk, place_form, status=400, notify_form=form)
     operations.set_notify_email(current_user, current_user, form.notify_email.data)
     db.session.commit()
-    flash(_("Vi mejlar besked om dina fynd till %(address)s.", address=current_user.notify_email)
-          if current_user.notify_email else _("Din e-postadress för besked är borttagen."), "success")
+    flash(
+        _("Vi mejlar besked om dina fynd till %(address)s.", address=current_user.notify_email)
+        if current_user.notify_email
+        else _("Din e-postadress för besked är borttagen."),
+        "success",
+    )
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#notify")
 
 
@@ -154,8 +171,13 @@ def confirm_close(walk_id: int):
     if operations.next_status(walk) != WalkStatus.COMPLETED:
         abort(409, _("Bara en pågående vandring kan sättas till genomförd."))
     recent = count_findings_since(walk, utcnow() - timedelta(hours=1))
-    return render_template("walks/close.html", walk=walk, recent=recent, to=WalkStatus.COMPLETED,
-                           grace_days=current_app.config["LATE_FINDING_GRACE_DAYS"])
+    return render_template(
+        "walks/close.html",
+        walk=walk,
+        recent=recent,
+        to=WalkStatus.COMPLETED,
+        grace_days=current_app.config["LATE_FINDING_GRACE_DAYS"],
+    )
 
 
 @bp.post("/walks/<int:walk_id>/status")
@@ -186,8 +208,12 @@ def suggest_place(walk_id: int):
     form = SuggestedPlaceForm()
     if form.validate_on_submit():
         operations.add_suggested_place(
-            walk, current_user, text=form.text.data.strip(), place=(form.place.data or "").strip(),
-            lat=form.lat.data, lon=form.lon.data,
+            walk,
+            current_user,
+            text=form.text.data.strip(),
+            place=(form.place.data or "").strip(),
+            lat=form.lat.data,
+            lon=form.lon.data,
             suggested_by=(form.suggested_by.data or "").strip() or current_user.name,
             suggested_by_id=current_user.id,
         )
@@ -220,11 +246,14 @@ def join(code: str):
     guest = not current_user.is_authenticated
     form = JoinForm() if guest else JoinAccountForm() if can_set_notify_email(current_user) else EmptyForm()
     if form.validate_on_submit():
-        user = operations.join_walk(walk, None if guest else current_user,
-                                    name=form.name.data if guest else "",
-                                    organisation=(form.organisation.data or "") if guest else "",
-                                    notify_email=form.notify_email.data if "notify_email" in form else None,
-                                    locale=session.get("locale") if guest else None)
+        user = operations.join_walk(
+            walk,
+            None if guest else current_user,
+            name=form.name.data if guest else "",
+            organisation=(form.organisation.data or "") if guest else "",
+            notify_email=form.notify_email.data if "notify_email" in form else None,
+            locale=session.get("locale") if guest else None,
+        )
         record("walk.join", walk, actor=user)
         db.session.commit()
         if guest:
@@ -261,7 +290,8 @@ def qr_code(walk_id: int):
         abort(404)
     out = io.BytesIO()
     segno.make(external_url("walks.join", code=walk.join_code), error="m").save(
-        out, kind="svg", scale=8, border=2, title=walk.title)
+        out, kind="svg", scale=8, border=2, title=walk.title
+    )
     response = make_response(out.getvalue())
     response.mimetype = "image/svg+xml"
     response.headers["Cache-Control"] = "private, no-store"
@@ -296,7 +326,11 @@ def invitation(walk_id: int):
     walk = _walk_to_manage(walk_id)
     if not walk.join_enabled:
         abort(404)
-    return render_template("walks/invitation.html", walk=walk,
-                           join_url=external_url("walks.join", code=walk.join_code),
-                           position=format_position(walk.meeting_lat, walk.meeting_lon)
-                           if walk.meeting_lat is not None and walk.meeting_lon is not None else "")
+    return render_template(
+        "walks/invitation.html",
+        walk=walk,
+        join_url=external_url("walks.join", code=walk.join_code),
+        position=format_position(walk.meeting_lat, walk.meeting_lon)
+        if walk.meeting_lat is not None and walk.meeting_lon is not None
+        else "",
+    )

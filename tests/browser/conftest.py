@@ -10,8 +10,15 @@ from fieldwalk.models import Role, Walk
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 360, "height": 640}
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -37,9 +44,13 @@ def phone(app, browser, live_server, auth):
 
     def open_page(walk_id: int | None = None, role: Role | None = None):
         context = browser.new_context(
-            viewport=PHONE, is_mobile=True, has_touch=True, locale="sv-SE",
+            viewport=PHONE,
+            is_mobile=True,
+            has_touch=True,
+            locale="sv-SE",
             geolocation={"latitude": 56.8790, "longitude": 14.8059, "accuracy": 12},
-            permissions=["geolocation"], base_url=live_server,
+            permissions=["geolocation"],
+            base_url=live_server,
         )
         contexts.append(context)
         page = context.new_page()
@@ -72,7 +83,8 @@ def pytest_collection_modifyitems(items):
     test is running. That is the test server's business, not the app's: ignored here, in browser tests
     only (everywhere else an unclosed file still fails the run)."""
     ignore = pytest.mark.filterwarnings(
-        r"ignore:Exception ignored in. <_io.FileIO name='.*/static/:pytest.PytestUnraisableExceptionWarning")
+        r"ignore:Exception ignored in. <_io.FileIO name='.*/static/:pytest.PytestUnraisableExceptionWarning"
+    )
     for item in items:
         if "/tests/browser/" in str(item.path):
             item.add_marker(ignore)

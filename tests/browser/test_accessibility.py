@@ -34,17 +34,20 @@ def demo(app):
         open_meeting = FollowUpMeeting(title="Uppföljning Norremark", walk=second, held_on=second.starts_at.date())
         db.session.add(open_meeting)
         db.session.commit()
-        return {"open_meeting": open_meeting.id,
-                "untriaged": db.session.scalar(select(Finding.id).filter_by(walk_id=second.id)
-                                               .order_by(Finding.id)),
-                "commitment": db.session.scalar(select(PromiseCommitment.id).order_by(PromiseCommitment.id)),
-                "walk": walk.id, "code": db.session.scalar(select(Walk.join_code).order_by(Walk.id.desc())),
-                "finding": db.session.scalar(select(Finding.id).order_by(Finding.id)),
-                "item": db.session.scalar(select(ActionItem.id).order_by(ActionItem.id)),
-                "meeting": db.session.scalar(select(FollowUpMeeting.id)),
-                # a walk people joined: its page lists them, each with a remove button
-                "joined": db.session.scalar(select(walk_participants.c.walk_id)
-                                           .order_by(walk_participants.c.walk_id.desc()))}
+        return {
+            "open_meeting": open_meeting.id,
+            "untriaged": db.session.scalar(select(Finding.id).filter_by(walk_id=second.id).order_by(Finding.id)),
+            "commitment": db.session.scalar(select(PromiseCommitment.id).order_by(PromiseCommitment.id)),
+            "walk": walk.id,
+            "code": db.session.scalar(select(Walk.join_code).order_by(Walk.id.desc())),
+            "finding": db.session.scalar(select(Finding.id).order_by(Finding.id)),
+            "item": db.session.scalar(select(ActionItem.id).order_by(ActionItem.id)),
+            "meeting": db.session.scalar(select(FollowUpMeeting.id)),
+            # a walk people joined: its page lists them, each with a remove button
+            "joined": db.session.scalar(
+                select(walk_participants.c.walk_id).order_by(walk_participants.c.walk_id.desc())
+            ),
+        }
 
 
 # Controls smaller than 44×44 px (links inside running text are exempt, as in WCAG 2.5.5).
@@ -56,19 +59,38 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
   .filter(([e, r]) => r.width < 44 || r.height < 44)
   .map(([e, r]) => 'small target ' + (e.id || e.className || e.tagName)
                    + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
-STAFF_PAGES = ["/", "/walks/new", "/walks/{walk}", "/walks/{walk}/invitation", "/walks/{joined}",
-               "/walks/{walk}/findings/new",
-               "/findings/{finding}",
-               "/actions/", "/actions/{item}", "/actions/{item}/edit", "/followup/", "/followup/meetings/{meeting}",
-               "/followup/meetings/{open_meeting}", "/followup/meetings/{open_meeting}/findings/{untriaged}",
-               "/followup/protocol?walk={walk}", "/followup/protocol?meeting={meeting}", "/followup/dashboard",
-               "/followup/promise", "/followup/promise/{commitment}/edit", "/admin/users",
-               "/admin/categories", "/admin/audit", "/account/password", "/walks/999999"]
+STAFF_PAGES = [
+    "/",
+    "/walks/new",
+    "/walks/{walk}",
+    "/walks/{walk}/invitation",
+    "/walks/{joined}",
+    "/walks/{walk}/findings/new",
+    "/findings/{finding}",
+    "/actions/",
+    "/actions/{item}",
+    "/actions/{item}/edit",
+    "/followup/",
+    "/followup/meetings/{meeting}",
+    "/followup/meetings/{open_meeting}",
+    "/followup/meetings/{open_meeting}/findings/{untriaged}",
+    "/followup/protocol?walk={walk}",
+    "/followup/protocol?meeting={meeting}",
+    "/followup/dashboard",
+    "/followup/promise",
+    "/followup/promise/{commitment}/edit",
+    "/admin/users",
+    "/admin/categories",
+    "/admin/audit",
+    "/account/password",
+    "/walks/999999",
+]
 PUBLIC_PAGES = ["/login", "/reset", "/join/{code}", "/sidan-finns-inte"]  # the last: the 404 page
 
 
 def _checker(page, demo, problems):
     """check(path) opens the page (None: the page as it is now) and records what axe and our checks find."""
+
     def check(path: str | None, name: str | None = None) -> None:
         if path is not None:
             page.goto(path.format(**demo))
@@ -84,14 +106,15 @@ def _checker(page, demo, problems):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 0:
             problems.setdefault(name, []).append(f"scrolls sideways by {overflow}px")
+
     return check
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}],
-                         ids=["laptop", "phone"])
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}], ids=["laptop", "phone"]
+)
 def test_main_pages_have_no_serious_accessibility_violations(browser, live_server, demo, viewport):
-    context = browser.new_context(viewport=viewport, base_url=live_server, bypass_csp=True,
-                                  service_workers="block")
+    context = browser.new_context(viewport=viewport, base_url=live_server, bypass_csp=True, service_workers="block")
     page = context.new_page()
     problems = {}
     check = _checker(page, demo, problems)
@@ -109,8 +132,9 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, live_serve
     assert problems == {}
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}],
-                         ids=["laptop", "phone"])
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}], ids=["laptop", "phone"]
+)
 def test_participant_pages_have_no_serious_accessibility_violations(app, browser, live_server, demo, viewport):
     """A resident who joined with an address: the join form with its e-mail field (and its error), the capture
     form with the "Redan rapporterat här?" box, the walk page with the news section, and their finding with
@@ -120,9 +144,14 @@ def test_participant_pages_have_no_serious_accessibility_violations(app, browser
     from fieldwalk.models import Category, ResponsibleParty, Role, User
     from fieldwalk.seed import create_user
 
-    context = browser.new_context(viewport=viewport, base_url=live_server, bypass_csp=True, service_workers="block",
-                                  geolocation={"latitude": 56.8790, "longitude": 14.8059, "accuracy": 12},
-                                  permissions=["geolocation"])
+    context = browser.new_context(
+        viewport=viewport,
+        base_url=live_server,
+        bypass_csp=True,
+        service_workers="block",
+        geolocation={"latitude": 56.8790, "longitude": 14.8059, "accuracy": 12},
+        permissions=["geolocation"],
+    )
     page = context.new_page()
     problems = {}
     check = _checker(page, demo, problems)
@@ -170,9 +199,15 @@ def test_a_participants_capture_pages_have_no_serious_violations(app, browser, l
     if not AXE.exists():
         pytest.skip("axe-core not installed (npm ci) – accessibility check skipped")
     from tests.helpers import jpeg_bytes
+
     walk_id = make_walk()
-    context = browser.new_context(viewport={"width": 360, "height": 640}, base_url=live_server, bypass_csp=True,
-                                  service_workers="block", locale="sv-SE")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        base_url=live_server,
+        bypass_csp=True,
+        service_workers="block",
+        locale="sv-SE",
+    )
     page = context.new_page()
     with app.app_context():
         page.goto(f"/join/{db.session.get(Walk, walk_id).join_code}")
@@ -188,8 +223,11 @@ def test_a_participants_capture_pages_have_no_serious_violations(app, browser, l
     with app.app_context():
         finding_id = db.session.scalar(select(Finding.id))
     problems = {}
-    for name, path, action in [("saved", None, None), ("map mode", None, "#map-open"),
-                               ("edit", f"/findings/{finding_id}/edit", None)]:
+    for name, path, action in [
+        ("saved", None, None),
+        ("map mode", None, "#map-open"),
+        ("edit", f"/findings/{finding_id}/edit", None),
+    ]:
         if path:
             page.goto(path)
         page.set_input_files("#photos", str(photo))  # a new photo's preview and its remove button

@@ -86,9 +86,14 @@ def test_from_qr_code_to_saved_finding_in_three_screens(app, browser, live_serve
     walk_id = make_walk()
     with app.app_context():
         code = db.session.get(Walk, walk_id).join_code
-    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
-                                  geolocation={"latitude": 56.879, "longitude": 14.806, "accuracy": 8},
-                                  permissions=["geolocation"], base_url=live_server)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"latitude": 56.879, "longitude": 14.806, "accuracy": 8},
+        permissions=["geolocation"],
+        base_url=live_server,
+    )
     page = context.new_page()
     screens = []
     page.on("framenavigated", lambda frame: frame == page.main_frame and screens.append(frame.url))
@@ -114,6 +119,7 @@ def test_from_qr_code_to_saved_finding_in_three_screens(app, browser, live_serve
 
 def _photo(tmp_path, name, color, gps=None):
     from PIL import Image as PILImage  # noqa: F401  (jpeg_bytes makes the file)
+
     path = tmp_path / name
     path.write_bytes(jpeg_bytes((1200, 900), gps=gps) if color is None else _coloured(color, gps))
     return str(path)
@@ -123,6 +129,7 @@ def _coloured(color, gps):
     import io
 
     from PIL import Image as PILImage
+
     out = io.BytesIO()
     PILImage.new("RGB", (1200, 900), color).save(out, "JPEG", quality=90)
     return out.getvalue()
@@ -141,9 +148,11 @@ def test_two_camera_taps_give_two_photos_and_a_removed_one_is_not_sent(app, phon
     page.wait_for_url(f"**/walks/{walk_id}/findings/new?saved=*")
     with app.app_context():
         from fieldwalk.photo_service import photo_store
+
         finding = db.session.scalar(select(Finding))
         assert len(finding.photos) == 2
         from PIL import Image
+
         colours = []
         for p in finding.photos:
             with Image.open(photo_store().path(p.sha256, "full")) as im:
@@ -211,6 +220,7 @@ def test_capture_screens_at_360x640(app, phone, make_walk, tmp_path):
     """The four screens of logging a finding, saved as PNGs (to FIELDWALK_SHOTS_DIR when set, for the notes)."""
     import os
     from pathlib import Path
+
     shots = Path(os.environ.get("FIELDWALK_SHOTS_DIR") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     walk_id = make_walk()

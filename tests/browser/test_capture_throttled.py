@@ -53,8 +53,14 @@ def test_two_camera_photos_on_a_weak_network(app, received, browser, live_server
         code = db.session.get(Walk, walk_id).join_code
     # No geolocation permission: the position must come from the photos. No service worker either: its own
     # requests would not be throttled like the page's.
-    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
-                                  locale="sv-SE", base_url=live_server, service_workers="block")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        locale="sv-SE",
+        base_url=live_server,
+        service_workers="block",
+    )
     page = context.new_page()
     page.goto(f"/join/{code}")
     page.fill("#name", "Gunnel Gäst")
@@ -64,8 +70,10 @@ def test_two_camera_photos_on_a_weak_network(app, received, browser, live_server
 
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": LATENCY_MS,
-                                                  "downloadThroughput": DOWN, "uploadThroughput": UP})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": LATENCY_MS, "downloadThroughput": DOWN, "uploadThroughput": UP},
+    )
 
     page.set_input_files("#photos", str(photos[0]))  # the camera, twice
     page.set_input_files("#photos", str(photos[1]))
@@ -90,8 +98,13 @@ def test_two_camera_photos_on_a_weak_network(app, received, browser, live_server
         assert finding.position_source == PositionSource.PHOTO
         assert abs(finding.lat - PHOTO_GPS[0]) < 1e-5 and abs(finding.lon - PHOTO_GPS[1]) < 1e-5
         sizes = sorted({(p.width, p.height) for p in finding.photos})
-    result = {"seconds": round(seconds, 2), "request_bytes": len(body), "original_bytes": original_bytes,
-              "stored_sizes": sizes, "chromium": browser.version}
+    result = {
+        "seconds": round(seconds, 2),
+        "request_bytes": len(body),
+        "original_bytes": original_bytes,
+        "stored_sizes": sizes,
+        "chromium": browser.version,
+    }
     if os.environ.get("FIELDWALK_BENCH_RESULT"):
         with open(os.environ["FIELDWALK_BENCH_RESULT"], "a", encoding="utf-8") as out:
             out.write(json.dumps(result) + "\n")

@@ -38,14 +38,20 @@ def test_meeting_agenda_lists_untriaged_findings_and_triages_them(app, phone, au
     with app.app_context():
         actor = db.session.scalar(select(User).filter_by(role=Role.RESPONSIBLE))
         coordinator = User(email="s@example.com", name="Sara", role=Role.COORDINATOR)
-        walk = Walk(title="Kvällsvandring Norr", area="Norr", starts_at=datetime(2026, 11, 20, 17),
-                    status=WalkStatus.COMPLETED)
+        walk = Walk(
+            title="Kvällsvandring Norr", area="Norr", starts_at=datetime(2026, 11, 20, 17), status=WalkStatus.COMPLETED
+        )
         db.session.add_all([coordinator, walk])
         db.session.flush()
         made = []
         for slug, place in [("belysning", "Gångtunneln"), ("klotter", "Skolans vägg"), ("bra-plats", "Torget")]:
-            finding, _ = findings.create_finding(walk, coordinator, category=db.session.scalar(
-                select(Category).filter_by(slug=slug)), place=place, description=f"Fynd vid {place}")
+            finding, _ = findings.create_finding(
+                walk,
+                coordinator,
+                category=db.session.scalar(select(Category).filter_by(slug=slug)),
+                place=place,
+                description=f"Fynd vid {place}",
+            )
             made.append(finding)
         gata = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
         actions.create_action_item([made[0]], coordinator, title="Laga belysningen", responsible_party=gata)
@@ -71,8 +77,9 @@ def test_meeting_agenda_lists_untriaged_findings_and_triages_them(app, phone, au
     assert "Skriv varför ingen åtgärd behövs." in page.inner_text("main")
     # The graffiti gets an action item: the handläggare list offers only the chosen party's people.
     page.select_option("#item-responsible_party", str(gata_id))
-    visible = page.eval_on_selector_all("#item-assignee option", "os => os.filter(o => !o.parentElement.hidden)"
-                                        ".map(o => o.textContent)")
+    visible = page.eval_on_selector_all(
+        "#item-assignee option", "os => os.filter(o => !o.parentElement.hidden).map(o => o.textContent)"
+    )
     assert "Göran Gata" in visible and "Petra Polis" not in visible
     page.select_option("#item-assignee", label="Göran Gata")
     page.fill("#item-title", "Sanera klottret på skolan")

@@ -26,9 +26,16 @@ def reported(app, make_walk):
         other = create_user("nils@example.com", "Nils Granne", PASSWORD, Role.PARTICIPANT)
         walk.participants.append(other)
         light = db.session.scalar(select(Category).filter_by(slug="belysning"))
-        finding, _ = findings.create_finding(walk, other, category=light, lat=56.87907, lon=14.8059,
-                                             description="Lampan vid gångtunneln är släckt", place="Gångtunneln",
-                                             photos=[process_photo(jpeg_bytes((800, 600)))])
+        finding, _ = findings.create_finding(
+            walk,
+            other,
+            category=light,
+            lat=56.87907,
+            lon=14.8059,
+            description="Lampan vid gångtunneln är släckt",
+            place="Gångtunneln",
+            photos=[process_photo(jpeg_bytes((800, 600)))],
+        )
         db.session.commit()
         return walk_id, finding.id
 

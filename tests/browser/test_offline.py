@@ -28,8 +28,10 @@ def _log(page, category: int, text: str, color) -> None:
 
 def _stored(app) -> list[tuple[str, int, int]]:
     with app.app_context():
-        return [(f.description, len(f.photos), max((p.width for p in f.photos), default=0))
-                for f in db.session.scalars(select(Finding).order_by(Finding.id))]
+        return [
+            (f.description, len(f.photos), max((p.width for p in f.photos), default=0))
+            for f in db.session.scalars(select(Finding).order_by(Finding.id))
+        ]
 
 
 def test_offline_findings_wait_on_the_phone_and_arrive_once(app, phone, make_walk):
@@ -65,8 +67,7 @@ def test_offline_findings_wait_on_the_phone_and_arrive_once(app, phone, make_wal
     assert [w for _d, _n, w in stored[1:]] == [2048, 2048, 2048]
 
 
-def test_a_dropped_photo_upload_completes_on_retry_without_duplicates(app, browser, live_server, phone,
-                                                                      make_walk):
+def test_a_dropped_photo_upload_completes_on_retry_without_duplicates(app, browser, live_server, phone, make_walk):
     walk_id = make_walk()
     page = phone(walk_id)
     page.context.set_offline(True)
@@ -98,8 +99,12 @@ def _network_bytes(page, load, *args) -> list[tuple[str, str, bool, int]]:
     cdp.send("Network.enable")
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})  # no help from the HTTP cache
     seen, done = {}, {}
-    cdp.on("Network.responseReceived", lambda e: seen.__setitem__(
-        e["requestId"], (e["type"], e["response"]["url"], bool(e["response"].get("fromServiceWorker")))))
+    cdp.on(
+        "Network.responseReceived",
+        lambda e: seen.__setitem__(
+            e["requestId"], (e["type"], e["response"]["url"], bool(e["response"].get("fromServiceWorker")))
+        ),
+    )
     cdp.on("Network.loadingFinished", lambda e: done.__setitem__(e["requestId"], e["encodedDataLength"]))
     load(*args)
     page.wait_for_load_state("networkidle")
@@ -113,8 +118,9 @@ def test_capture_page_transfer_size(app, browser, live_server, auth, make_walk, 
     _user, email = auth.make_user()
     sizes = {}
     for mode in ("block", "allow"):
-        context = browser.new_context(viewport={"width": 360, "height": 640}, base_url=live_server,
-                                      service_workers=mode)
+        context = browser.new_context(
+            viewport={"width": 360, "height": 640}, base_url=live_server, service_workers=mode
+        )
         page = context.new_page()
         page.goto("/login")
         page.fill("#email", email)
@@ -133,9 +139,11 @@ def test_capture_page_transfer_size(app, browser, live_server, auth, make_walk, 
     first = sum(n for _t, _u, _sw, n in sizes["first"])
     shell = sum(n for kind, _u, from_sw, n in sizes["repeat"] if kind != "Document" and not from_sw)
     with capsys.disabled():  # the figures in docs/benchmarks.md come from this line
-        print(f"\ncapture page: first load {first / 1024:.1f} KB in {len(sizes['first'])} responses "
-              + ", ".join(f"{u.rsplit('/', 1)[-1].split('?')[0]} {n / 1024:.1f}" for _t, u, _sw, n in sizes["first"])
-              + f"; repeat load: app shell {shell} B from the network")
+        print(
+            f"\ncapture page: first load {first / 1024:.1f} KB in {len(sizes['first'])} responses "
+            + ", ".join(f"{u.rsplit('/', 1)[-1].split('?')[0]} {n / 1024:.1f}" for _t, u, _sw, n in sizes["first"])
+            + f"; repeat load: app shell {shell} B from the network"
+        )
     names = {u.rsplit("/", 1)[-1].split("?")[0] for _t, u, _sw, _n in sizes["first"]}  # without ?v=<version>
     assert names >= {"app.css", "capture.js"}
     assert first <= 80 * 1024
@@ -154,6 +162,7 @@ def test_walk_map_shows_the_findings_and_where_i_am(app, phone, make_walk):
 
 
 # --- time in the field and shared phones (issue 9, points 2 and 3) ------------------------------------
+
 
 def _login(page, email: str) -> None:
     page.goto("/login")

@@ -32,9 +32,15 @@ def test_the_reporter_follows_the_finding_and_gets_one_mail(app, browser, live_s
         coordinator = create_user("sam@example.com", "Sam Samordnare", PASSWORD, Role.COORDINATOR)
         db.session.commit()
         coordinator_id = coordinator.id
-    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
-                                  locale="sv-SE", base_url=live_server, geolocation={"latitude": 56.879,
-                                  "longitude": 14.8059, "accuracy": 10}, permissions=["geolocation"])
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        locale="sv-SE",
+        base_url=live_server,
+        geolocation={"latitude": 56.879, "longitude": 14.8059, "accuracy": 10},
+        permissions=["geolocation"],
+    )
     page = context.new_page()
     page.goto(f"/join/{code}")
     page.fill("#name", "Rut Resident")
@@ -52,8 +58,9 @@ def test_the_reporter_follows_the_finding_and_gets_one_mail(app, browser, live_s
         finding = db.session.scalar(select(Finding))
         coordinator = db.session.get(User, coordinator_id)
         party = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
-        item = actions.create_action_item([finding], coordinator, title="Byt lampan vid lekplatsen",
-                                          responsible_party=party)
+        item = actions.create_action_item(
+            [finding], coordinator, title="Byt lampan vid lekplatsen", responsible_party=party
+        )
         actions.add_comment(item, coordinator, "Ny armatur är beställd")
         actions.add_comment(item, coordinator, "Internt: leverantören är sen", internal=True)
         db.session.commit()
@@ -66,8 +73,12 @@ def test_the_reporter_follows_the_finding_and_gets_one_mail(app, browser, live_s
     assert _mails_to(app, ADDRESS) == []
 
     with app.app_context():
-        actions.transition(db.session.get(Finding, finding_id).action_items[0], ActionStatus.DONE,
-                           db.session.get(User, coordinator_id), text="Lampan är utbytt")
+        actions.transition(
+            db.session.get(Finding, finding_id).action_items[0],
+            ActionStatus.DONE,
+            db.session.get(User, coordinator_id),
+            text="Lampan är utbytt",
+        )
         db.session.commit()
     page.reload()
     section = page.inner_text("section[aria-labelledby=actions-heading]")
@@ -79,6 +90,7 @@ def test_the_reporter_follows_the_finding_and_gets_one_mail(app, browser, live_s
     # Re-opened and resolved again: still the one mail.
     with app.app_context():
         from fieldwalk.models import ActionItem
+
         item = db.session.get(ActionItem, item_id)
         actor = db.session.get(User, coordinator_id)
         actions.transition(item, ActionStatus.ASSIGNED, actor, text="Lyser inte ändå")

@@ -22,15 +22,23 @@ def test_protocol_map_of_a_crowded_walk_on_a_phone(app, phone):
         actor = db.session.scalar(select(User).filter_by(role=Role.COORDINATOR))
         party = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
         lamp = db.session.scalar(select(Category).filter_by(slug="belysning"))
-        walk = Walk(title="Stor vandring", starts_at=datetime(2026, 10, 1, 17), status=WalkStatus.COMPLETED,
-                    created_by=actor)
+        walk = Walk(
+            title="Stor vandring", starts_at=datetime(2026, 10, 1, 17), status=WalkStatus.COMPLETED, created_by=actor
+        )
         db.session.add(walk)
         spot = (56.8800, 14.8000)
         made = []
         for n in range(1, 31):
             lat, lon = spot if n in (1, 3, 4, 5, 6) else (56.88 + n / 2000, 14.80 + n / 1500)
-            finding, _ = findings.create_finding(walk, actor, category=lamp, description=f"Lampa {n}", lat=lat,
-                                                 lon=lon, place="Storgatan 3" if n == 1 else "")
+            finding, _ = findings.create_finding(
+                walk,
+                actor,
+                category=lamp,
+                description=f"Lampa {n}",
+                lat=lat,
+                lon=lon,
+                place="Storgatan 3" if n == 1 else "",
+            )
             made.append(finding)
         item = actions.create_action_item([made[0]], actor, title="Byt lampan", responsible_party=party)
         db.session.commit()
@@ -44,9 +52,13 @@ def test_protocol_map_of_a_crowded_walk_on_a_phone(app, phone):
     # The labels as the browser lays them out: none overlaps another.
     boxes = [groups.nth(i).locator("circle, rect").first.bounding_box() for i in range(groups.count())]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            assert not (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
-                        and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]), (a, b)
+        for b in boxes[i + 1 :]:
+            assert not (
+                a["x"] < b["x"] + b["width"]
+                and b["x"] < a["x"] + a["width"]
+                and a["y"] < b["y"] + b["height"]
+                and b["y"] < a["y"] + a["height"]
+            ), (a, b)
     if SHOTS:
         svg.screenshot(path=os.path.join(SHOTS, "protocol-map-overlap-map.png"))
         page.screenshot(path=os.path.join(SHOTS, "protocol-map-overlap.png"))

@@ -57,9 +57,15 @@ def test_a_coordinators_pages_do_not_stay_on_a_shared_phone(app, browser, live_s
     _user_id, email = auth.make_user(Role.COORDINATOR, name="Siv Samordnare")
     with app.app_context():
         join_code = db.session.get(Walk, walk_id).join_code
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="sv-SE",
-                                  permissions=["geolocation"], base_url=live_server,
-                                  geolocation={"latitude": 56.879, "longitude": 14.806, "accuracy": 12})
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="sv-SE",
+        permissions=["geolocation"],
+        base_url=live_server,
+        geolocation={"latitude": 56.879, "longitude": 14.806, "accuracy": 12},
+    )
     try:
         page = context.new_page()
         page.goto("/login")
@@ -68,8 +74,14 @@ def test_a_coordinators_pages_do_not_stay_on_a_shared_phone(app, browser, live_s
         page.click("button[type=submit]")
         page.wait_for_url("**/")
         _controlled(page)
-        staff_pages = ["/", f"/walks/{walk_id}", f"/walks/{other_walk}", "/actions/", "/followup/",
-                       f"/walks/{walk_id}/findings/new"]
+        staff_pages = [
+            "/",
+            f"/walks/{walk_id}",
+            f"/walks/{other_walk}",
+            "/actions/",
+            "/followup/",
+            f"/walks/{walk_id}/findings/new",
+        ]
         for url in staff_pages:
             page.goto(url)
         page.goto(f"/walks/{walk_id}")
@@ -133,14 +145,20 @@ def test_a_deploy_reaches_an_installed_phone_on_its_next_visit(app, phone, make_
         assert second != first
 
         page.reload()
-        assert page.evaluate(
-            "getComputedStyle(document.documentElement).getPropertyValue('--deployed').trim()") == '"andra"'
+        assert (
+            page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--deployed').trim()")
+            == '"andra"'
+        )
         assert page.evaluate("window.fieldwalkDeployed") == "andra"
-        _wait_for_caches(page, lambda keys: f"fieldwalk-shell-{second}" in keys
-                         and f"fieldwalk-shell-{first}" not in keys)
+        _wait_for_caches(
+            page, lambda keys: f"fieldwalk-shell-{second}" in keys and f"fieldwalk-shell-{first}" not in keys
+        )
         shell = [(path, text) for name, path, text in page.evaluate(CACHED) if name.startswith("fieldwalk-shell-")]
-        assert all(name == f"fieldwalk-shell-{second}" for name, _p, _t in page.evaluate(CACHED)
-                   if name.startswith("fieldwalk-shell-"))
+        assert all(
+            name == f"fieldwalk-shell-{second}"
+            for name, _p, _t in page.evaluate(CACHED)
+            if name.startswith("fieldwalk-shell-")
+        )
         assert any(path == "/static/css/app.css" and "andra" in text for path, text in shell)
 
         page.context.set_offline(True)  # and without network, the new version is what opens
@@ -150,4 +168,3 @@ def test_a_deploy_reaches_an_installed_phone_on_its_next_visit(app, phone, make_
     finally:
         app.static_folder = original
         pwa.refresh_static_version(app)
-

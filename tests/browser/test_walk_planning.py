@@ -51,8 +51,12 @@ def test_copy_the_join_link_and_print_the_invitation(app, browser, live_server, 
     walk_id = make_walk(title="Kvällsvandring", meeting_point="Vid kyrkan")
     with app.app_context():
         code = db.session.get(Walk, walk_id).join_code
-    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="sv-SE", base_url=live_server,
-                                  permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        locale="sv-SE",
+        base_url=live_server,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
     try:
         page = context.new_page()
         _user_id, email = auth.make_user(Role.COORDINATOR)
