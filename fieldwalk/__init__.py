@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldwalk.extensions import babel, compress, csrf, db, login, migrate
     from fieldwalk.findings.views import bp as findings_bp
     from fieldwalk.followup.views import bp as followup_bp
+    from fieldwalk.photos.views import bp as photos_bp
     from fieldwalk.pwa import bp as pwa_bp
     from fieldwalk.walks.views import bp as walks_bp
 
@@ -42,6 +43,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     api.init_app(app)
-    for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp, pwa_bp):
+    for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp, photos_bp, pwa_bp):
         app.register_blueprint(blueprint)
     return app

@@ -11,7 +11,7 @@ from fieldwalk.auth.passwords import password_problem
 from fieldwalk.extensions import db
 from fieldwalk.models import ResponsibleParty, Role
 from fieldwalk.notifications import reminder_period, send_reminders
-from fieldwalk.photo_service import collect_garbage
+from fieldwalk.photos.service import collect_garbage
 from fieldwalk.seed import DEMO_PASSWORD, create_user, ensure_reference_data, has_data, seed_demo
 
 

@@ -30,8 +30,8 @@ from fieldwalk.models import (
     walk_participants,
 )
 from fieldwalk.notifications import drop_pending_notifications
-from fieldwalk.photo_service import photo_limits
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
+from fieldwalk.photos.service import photo_limits
 from fieldwalk.walks import operations as walks
 
 # slug, Swedish name, English name, icon, positive, default party

@@ -35,7 +35,7 @@ from fieldwalk.models import (
     Walk,
     WalkStatus,
 )
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks
 from tests.conftest import PASSWORD
@@ -83,7 +83,7 @@ MATRIX = {
     # Only the reporter edits a finding (finding_a is the coordinator's): not other staff, not other guests.
     "findings.edit": ("GET", "/findings/{finding_a}/edit", {"coordinator"}, None),
     "findings.no_action": ("POST", "/findings/{finding_a2}/no-action", STAFF, {"note": "ok"}),
-    "findings.photo": ("GET", "/photos/{photo_a}/thumb.jpg", STAFF | {"guest_a", "party_x"}, None),
+    "photos.photo": ("GET", "/photos/{photo_a}/thumb.jpg", STAFF | {"guest_a", "party_x"}, None),
     "actions.index": ("GET", "/actions/", STAFF | {"party_x", "party_y"}, None),
     "actions.create": ("GET", "/actions/new?finding={finding_a2}", STAFF, None),
     "actions.detail": ("GET", "/actions/{item}", STAFF | {"party_x"}, None),

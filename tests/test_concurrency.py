@@ -22,8 +22,8 @@ from sqlalchemy import func, select, text
 from fieldwalk import ROOT, create_app
 from fieldwalk.extensions import db
 from fieldwalk.models import Category, Finding, Photo, Role, Walk, WalkStatus
+from fieldwalk.photos.store import PhotoStore
 from fieldwalk.seed import create_user, ensure_reference_data
-from fieldwalk.storage import PhotoStore
 from tests import conftest
 from tests.conftest import BACKENDS, PASSWORD
 from tests.helpers import jpeg_bytes

@@ -28,7 +28,7 @@ from fieldwalk.models import (
     User,
     WalkStatus,
 )
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.walks import operations as walks
 from tests.helpers import jpeg_bytes
 

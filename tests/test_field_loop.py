@@ -19,7 +19,7 @@ from fieldwalk.models import (
     Walk,
     WalkStatus,
 )
-from fieldwalk.storage import PhotoStore
+from fieldwalk.photos.store import PhotoStore
 from tests.helpers import jpeg_bytes, stored_files
 
 LAT, LON = 56.8790, 14.8059  # Stortorget, Växjö

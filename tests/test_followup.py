@@ -28,7 +28,7 @@ from fieldwalk.models import (
     Walk,
     WalkStatus,
 )
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.timeline import event_text
 from tests.helpers import jpeg_bytes
 

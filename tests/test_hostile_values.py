@@ -66,7 +66,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "findings.capture": ("saved",),
     "findings.detail": (),
     "findings.edit": (),
-    "findings.photo": (),
+    "photos.photo": (),
     "actions.index": ACTION_FILTERS,
     "actions.create": ("finding", "walk"),
     "actions.detail": (),

@@ -16,7 +16,7 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.models import Category, ResponsibleParty, Role, User, Walk, WalkStatus
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
 from tests.helpers import jpeg_bytes
 
 VNU = Path(__file__).resolve().parents[1] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

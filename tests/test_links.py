@@ -81,7 +81,7 @@ def test_join_link_and_qr_code_use_base_url(app, client, auth, make_walk, base_u
 def test_personal_data_export_links_use_base_url(app, client, auth, make_walk, category_id, base_url):
     from fieldwalk.findings import operations as findings
     from fieldwalk.models import Category, User
-    from fieldwalk.photos import process_photo
+    from fieldwalk.photos.pipeline import process_photo
     from tests.helpers import jpeg_bytes
 
     auth.login(Role.ADMIN)

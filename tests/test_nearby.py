@@ -21,7 +21,7 @@ from fieldwalk.models import (
     Walk,
     WalkStatus,
 )
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks
 from tests.conftest import PASSWORD

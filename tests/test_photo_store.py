@@ -10,9 +10,9 @@ from sqlalchemy import select
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.models import Category, Finding, Photo, Role, User, Walk
-from fieldwalk.photo_service import attach_photo, photo_store
-from fieldwalk.photos import process_photo
-from fieldwalk.storage import PhotoStore
+from fieldwalk.photos.pipeline import process_photo
+from fieldwalk.photos.service import attach_photo, photo_store
+from fieldwalk.photos.store import PhotoStore
 from tests.helpers import jpeg_bytes, stored_files
 
 DAY = 24 * 3600

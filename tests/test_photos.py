@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFile, ImageOps, JpegImagePlugin, TiffImagePlugin
 
-from fieldwalk import photos
-from fieldwalk.photos import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
+from fieldwalk.photos import pipeline as photos
+from fieldwalk.photos.pipeline import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
 
 R = TiffImagePlugin.IFDRational
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)

@@ -15,7 +15,7 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.models import ActionStatus, Category, ResponsibleParty, Role, User, Walk, WalkStatus
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
 from tests.helpers import jpeg_bytes
 
 

@@ -34,8 +34,8 @@ from fieldwalk.permissions import (
     is_party_member,
     may_move,
 )
-from fieldwalk.photo_service import attach_photo
-from fieldwalk.photos import ProcessedPhoto
+from fieldwalk.photos.pipeline import ProcessedPhoto
+from fieldwalk.photos.service import attach_photo
 
 S = ActionStatus
 # The workflow: ny → tilldelad → pågår → åtgärdad → avslutad, avvisad from any open state, and

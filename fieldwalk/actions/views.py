@@ -14,7 +14,7 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionStatus, Finding, Priority
 from fieldwalk.permissions import can_edit_action, can_list_actions, can_triage, can_view_walk
-from fieldwalk.photo_service import process_uploads
+from fieldwalk.photos.service import process_uploads
 from fieldwalk.query_args import query_id, query_ids, query_page
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")

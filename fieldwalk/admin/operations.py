@@ -182,7 +182,7 @@ def _photos(photos: list[Photo]) -> list[dict]:
     return [
         {
             "id": p.id,
-            "url": external_url("findings.photo", photo_id=p.id, variant="full"),
+            "url": external_url("photos.photo", photo_id=p.id, variant="full"),
             "created_at": _iso(p.created_at),
         }
         for p in photos

@@ -55,8 +55,8 @@ class PhotoSchema(Schema):
     sha256 = fields.String()
     width = fields.Integer()
     height = fields.Integer()
-    url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="full"))
-    thumbnail_url = fields.Function(lambda photo: url_for("findings.photo", photo_id=photo.id, variant="thumb"))
+    url = fields.Function(lambda photo: url_for("photos.photo", photo_id=photo.id, variant="full"))
+    thumbnail_url = fields.Function(lambda photo: url_for("photos.photo", photo_id=photo.id, variant="thumb"))
 
 
 class PhotoUploadedSchema(PhotoSchema):
@@ -193,7 +193,7 @@ class NearbyQuerySchema(Schema):
 
 def _thumbnail(entry):
     photos = entry.finding.photos if entry.details else []
-    return url_for("findings.photo", photo_id=photos[0].id, variant="thumb") if photos else None
+    return url_for("photos.photo", photo_id=photos[0].id, variant="thumb") if photos else None
 
 
 class NearbySchema(Schema):

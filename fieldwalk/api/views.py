@@ -33,7 +33,7 @@ from fieldwalk.findings import operations as findings
 from fieldwalk.findings.queries import active_categories, get_finding_or_404, nearby
 from fieldwalk.models import Category, Finding
 from fieldwalk.permissions import can_see_nearby
-from fieldwalk.photo_service import read_upload
+from fieldwalk.photos.service import read_upload
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 from fieldwalk.web import ERROR_TEXTS
 

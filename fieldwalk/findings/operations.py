@@ -16,8 +16,8 @@ from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, Severity, User, Walk
 from fieldwalk.notifications import record_outcome
 from fieldwalk.permissions import can_agree, can_edit_finding, can_log_finding, can_triage, is_staff
-from fieldwalk.photo_service import attach_photo, process_upload_bytes
-from fieldwalk.photos import ProcessedPhoto
+from fieldwalk.photos.pipeline import ProcessedPhoto
+from fieldwalk.photos.service import attach_photo, process_upload_bytes
 from fieldwalk.query_args import EARLIEST, LATEST
 from fieldwalk.transactions import savepoint
 

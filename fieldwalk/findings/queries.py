@@ -17,11 +17,10 @@ from fieldwalk.models import (
     EventKind,
     Finding,
     FindingAgreement,
-    Photo,
     User,
     Walk,
 )
-from fieldwalk.permissions import can_see_nearby_details, can_see_nearby_finding, can_view_event, can_view_finding
+from fieldwalk.permissions import can_see_nearby_details, can_see_nearby_finding, can_view_finding
 
 
 def active_categories() -> list[Category]:
@@ -37,22 +36,6 @@ def get_finding_or_404(finding_id: int, user: User) -> Finding:
     if finding is None or not can_view_finding(user, finding):
         abort(404)
     return finding
-
-
-def get_photo_or_404(photo_id: int, user: User) -> Photo:
-    """The photo, or 404 unless the user may see the finding or action item it belongs to."""
-    photo = db.session.get(Photo, photo_id)
-    if photo is None:
-        abort(404)
-    if photo.finding is not None:
-        allowed = can_view_finding(user, photo.finding)
-    elif photo.event is not None:
-        allowed = can_view_event(user, photo.event)
-    else:
-        allowed = False
-    if not allowed:
-        abort(404)
-    return photo
 
 
 @dataclass

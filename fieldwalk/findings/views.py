@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,10 +24,10 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations
 from fieldwalk.findings.forms import FindingEditForm, FindingForm, NoActionForm
-from fieldwalk.findings.queries import active_categories, get_finding_or_404, get_photo_or_404, public_events
+from fieldwalk.findings.queries import active_categories, get_finding_or_404, public_events
 from fieldwalk.models import OPEN_STATUSES, Category, Finding, PositionSource, Severity
 from fieldwalk.permissions import can_edit_finding, can_log_finding, can_triage, can_view_finding
-from fieldwalk.photo_service import photo_limits, photo_store, process_uploads, recover_text_fields
+from fieldwalk.photos.service import photo_limits, process_uploads, recover_text_fields
 from fieldwalk.walks.queries import get_walk_or_404
 from fieldwalk.web import error_response, wants_json
 
@@ -262,17 +261,3 @@ def no_action(finding_id: int):
     db.session.commit()
     flash(_("Fyndet är uppdaterat."), "success")
     return redirect(url_for("findings.detail", finding_id=finding.id))
-
-
-@bp.route("/photos/<int:photo_id>/<any(full, thumb):variant>.jpg")
-@login_required
-def photo(photo_id: int, variant: str):
-    """Serve a stored photo to someone allowed to see it; never from a path the web server executes."""
-    item = get_photo_or_404(photo_id, current_user)
-    path = photo_store().path(item.sha256, variant)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", etag=item.sha256 + variant, max_age=86400, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
-    return response

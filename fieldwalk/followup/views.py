@@ -37,7 +37,7 @@ from fieldwalk.followup.tiles import TileBackground
 from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.models import ActionStatus, Category, Finding, Priority, PromiseCommitment, PromiseKind, Severity
 from fieldwalk.permissions import can_edit_promise, can_follow_up
-from fieldwalk.photo_service import photo_store
+from fieldwalk.photos.service import photo_store
 from fieldwalk.query_args import query_id, query_ids, query_int
 from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
@@ -351,7 +351,7 @@ def _protocol(pdf: bool):
         without_position=len(findings) - len(points),
         statuses=list(ActionStatus),
         pdf=pdf,
-        photo_src=_data_uri if pdf else (lambda p: url_for("findings.photo", photo_id=p.id, variant="thumb")),
+        photo_src=_data_uri if pdf else (lambda p: url_for("photos.photo", photo_id=p.id, variant="thumb")),
         query=request.args.to_dict(),
         untriaged=scope.untriaged_findings(),
         promise_year=promise_year,

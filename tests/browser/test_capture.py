@@ -147,7 +147,7 @@ def test_two_camera_taps_give_two_photos_and_a_removed_one_is_not_sent(app, phon
     page.click("#save")
     page.wait_for_url(f"**/walks/{walk_id}/findings/new?saved=*")
     with app.app_context():
-        from fieldwalk.photo_service import photo_store
+        from fieldwalk.photos.service import photo_store
 
         finding = db.session.scalar(select(Finding))
         assert len(finding.photos) == 2

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.models import Category, Finding, FindingAgreement, Role, Walk
-from fieldwalk.photos import process_photo
+from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.seed import create_user
 from tests.conftest import PASSWORD
 from tests.helpers import jpeg_bytes

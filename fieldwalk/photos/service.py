@@ -17,8 +17,8 @@ from werkzeug.wsgi import get_input_stream
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionEvent, Finding, Photo
-from fieldwalk.photos import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
-from fieldwalk.storage import PhotoStore
+from fieldwalk.photos.pipeline import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
+from fieldwalk.photos.store import PhotoStore
 
 
 def photo_store() -> PhotoStore:
