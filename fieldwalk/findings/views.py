@@ -1,4 +1,4 @@
-"""Finding pages: the phone capture form, a finding's page, triage, and the access-checked photo view."""
+"""Finding pages: the phone capture form, editing one's own finding, a finding's page, and triage."""
 
 import uuid
 from datetime import datetime
