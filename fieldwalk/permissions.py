@@ -1,4 +1,5 @@
-"""Who may do what: every access rule of the app, used by views, the API and templates alike.
+"""Who may do what: every access rule of the app, used by views, the API and templates alike (who may
+make which status move of an action item is the workflow table in actions/workflow.py, asked by may_move).
 
 Roles: admin and samordnare (staff) see and manage everything; ansvarig sees the action items of
 their own responsible party (and the findings and photos behind them); deltagare — with an account
