@@ -219,7 +219,7 @@ def movers(user: User, item: ActionItem) -> frozenset[workflow.Mover]:
     """Which of the workflow table's movers the user is for this item."""
     if is_staff(user):
         return frozenset({workflow.Mover.STAFF})
-    if is_party_member(user) and user.responsible_party_id == item.responsible_party_id:
+    if can_comment_action(user, item):  # a member of the item's own party
         return frozenset({workflow.Mover.PARTY})
     return frozenset()
 

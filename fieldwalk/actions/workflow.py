@@ -20,18 +20,18 @@ class Mover(enum.StrEnum):
 
 
 S = ActionStatus
-STAFF = frozenset({Mover.STAFF})
-STAFF_OR_PARTY = frozenset({Mover.STAFF, Mover.PARTY})
+BY_STAFF = frozenset({Mover.STAFF})
+BY_STAFF_OR_PARTY = frozenset({Mover.STAFF, Mover.PARTY})
 
 # from → to → who may make the move. Only staff assign, close (verify), reject or re-open items; the
 # party reports progress on what it was given.
 TRANSITIONS: dict[ActionStatus, dict[ActionStatus, frozenset[Mover]]] = {
-    S.NEW: {S.ASSIGNED: STAFF, S.REJECTED: STAFF},
-    S.ASSIGNED: {S.IN_PROGRESS: STAFF_OR_PARTY, S.DONE: STAFF_OR_PARTY, S.REJECTED: STAFF},
-    S.IN_PROGRESS: {S.DONE: STAFF_OR_PARTY, S.REJECTED: STAFF},
-    S.DONE: {S.CLOSED: STAFF, S.ASSIGNED: STAFF},
-    S.CLOSED: {S.ASSIGNED: STAFF},
-    S.REJECTED: {S.NEW: STAFF},
+    S.NEW: {S.ASSIGNED: BY_STAFF, S.REJECTED: BY_STAFF},
+    S.ASSIGNED: {S.IN_PROGRESS: BY_STAFF_OR_PARTY, S.DONE: BY_STAFF_OR_PARTY, S.REJECTED: BY_STAFF},
+    S.IN_PROGRESS: {S.DONE: BY_STAFF_OR_PARTY, S.REJECTED: BY_STAFF},
+    S.DONE: {S.CLOSED: BY_STAFF, S.ASSIGNED: BY_STAFF},
+    S.CLOSED: {S.ASSIGNED: BY_STAFF},
+    S.REJECTED: {S.NEW: BY_STAFF},
 }
 
 
