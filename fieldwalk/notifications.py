@@ -20,7 +20,6 @@ from fieldwalk.labels import label
 from fieldwalk.links import external_url
 from fieldwalk.mail import send_mail
 from fieldwalk.models import (
-    OPEN_STATUSES,
     ActionEvent,
     ActionItem,
     ActionStatus,
@@ -200,7 +199,7 @@ def _due_items(today: date, period: str) -> dict[ResponsibleParty, list[tuple[Ac
         select(ActionItem)
         .join(ActionItem.responsible_party)
         .where(
-            ActionItem.status.in_(OPEN_STATUSES),
+            ActionItem.status.in_(ActionStatus.OPEN),
             ActionItem.due_date.is_not(None),
             ActionItem.due_date <= soon,
             ResponsibleParty.active.is_(True),
@@ -306,7 +305,6 @@ def send_reminders(today: date) -> ReminderRun:
 # --- What happened to my finding: one mail per finding and outcome to a reporter who asked for it ----------
 
 _PENDING_OUTCOMES = "fieldwalk_outcome_notices"  # (finding, outcome) recorded by record_outcomes
-RESOLVED_STATUSES = (ActionStatus.DONE, ActionStatus.CLOSED)
 
 
 def _outcome(finding: Finding) -> NoticeOutcome | None:
@@ -315,9 +313,9 @@ def _outcome(finding: Finding) -> NoticeOutcome | None:
     if finding.no_action:
         return NoticeOutcome.REJECTED
     items = finding.action_items
-    if not items or any(i.status in OPEN_STATUSES for i in items):
+    if not items or any(i.is_open for i in items):
         return None
-    return NoticeOutcome.RESOLVED if any(i.status in RESOLVED_STATUSES for i in items) else NoticeOutcome.REJECTED
+    return NoticeOutcome.RESOLVED if any(i.is_resolved for i in items) else NoticeOutcome.REJECTED
 
 
 def record_outcomes(item: ActionItem) -> None:
@@ -359,7 +357,7 @@ def _reason(finding: Finding, outcome: NoticeOutcome) -> str:
     """The public (non-internal) text of the latest move of the finding's items to the outcome's statuses."""
     if outcome == NoticeOutcome.REJECTED and finding.no_action:
         return finding.no_action_note.strip()
-    statuses = RESOLVED_STATUSES if outcome == NoticeOutcome.RESOLVED else (ActionStatus.REJECTED,)
+    statuses = ActionStatus.RESOLVED if outcome == NoticeOutcome.RESOLVED else {ActionStatus.REJECTED}
     events = [
         e
         for i in finding.action_items

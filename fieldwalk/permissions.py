@@ -1,4 +1,5 @@
-"""Who may do what: every access rule of the app, used by views, the API and templates alike.
+"""Who may do what: every access rule of the app, used by views, the API and templates alike (who may
+make which status move of an action item is the workflow table in actions/workflow.py, asked by may_move).
 
 Roles: admin and samordnare (staff) see and manage everything; ansvarig sees the action items of
 their own responsible party (and the findings and photos behind them); deltagare — with an account
@@ -9,8 +10,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from fieldwalk.actions import workflow
 from fieldwalk.models import (
-    OPEN_STATUSES,
     ActionEvent,
     ActionItem,
     ActionStatus,
@@ -23,7 +24,6 @@ from fieldwalk.models import (
 )
 
 STAFF = (Role.ADMIN, Role.COORDINATOR)
-OPEN_WALK = (WalkStatus.PLANNED, WalkStatus.ONGOING)
 
 
 def is_staff(user: User) -> bool:
@@ -71,7 +71,7 @@ def can_log_finding(user: User, walk: Walk, device_created_at: datetime | None =
         return walk.status != WalkStatus.FOLLOWED_UP
     if not can_view_walk(user, walk):
         return False
-    if walk.status in OPEN_WALK:
+    if walk.is_open:
         return True
     return (
         walk.status == WalkStatus.COMPLETED
@@ -136,7 +136,7 @@ def can_see_nearby(user: User, walk: Walk) -> bool:
 
 def has_open_item(finding: Finding) -> bool:
     """The finding is behind an action item that is still being worked on (ny, tilldelad, pågår)."""
-    return any(item.status in OPEN_STATUSES for item in finding.action_items)
+    return any(item.is_open for item in finding.action_items)
 
 
 def can_see_nearby_finding(user: User, walk: Walk, finding: Finding) -> bool:
@@ -215,19 +215,18 @@ def can_comment_action(user: User, item: ActionItem) -> bool:
     return is_staff(user) or (is_party_member(user) and user.responsible_party_id == item.responsible_party_id)
 
 
-# The status moves a responsible party's member may make; everything else is the coordinator's.
-_RESPONSIBLE_MOVES = {
-    (ActionStatus.ASSIGNED, ActionStatus.IN_PROGRESS),
-    (ActionStatus.ASSIGNED, ActionStatus.DONE),
-    (ActionStatus.IN_PROGRESS, ActionStatus.DONE),
-}
+def movers(user: User, item: ActionItem) -> frozenset[workflow.Mover]:
+    """Which of the workflow table's movers the user is for this item."""
+    if is_staff(user):
+        return frozenset({workflow.Mover.STAFF})
+    if can_comment_action(user, item):  # a member of the item's own party
+        return frozenset({workflow.Mover.PARTY})
+    return frozenset()
 
 
 def may_move(user: User, item: ActionItem, to: ActionStatus) -> bool:
-    """The role part of a status change: only staff close (verify), reject or re-open items."""
-    if is_staff(user):
-        return True
-    return can_comment_action(user, item) and (item.status, to) in _RESPONSIBLE_MOVES
+    """Move the item from its status to `to`: the workflow table (actions/workflow.py) says who may."""
+    return workflow.permits(item.status, to, movers(user, item))
 
 
 def can_follow_up(user: User) -> bool:
@@ -242,7 +241,7 @@ def can_edit_promise(user: User) -> bool:
 
 def can_join(walk: Walk) -> bool:
     """The walk's link admits new participants while enabled and until the walk is over."""
-    return walk.join_enabled and walk.status in OPEN_WALK
+    return walk.join_enabled and walk.is_open
 
 
 def can_admin(user: User) -> bool:

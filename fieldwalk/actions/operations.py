@@ -1,10 +1,13 @@
-"""State changes of action items; the status workflow is decided here and nowhere else."""
+"""State changes of action items; each function is one user action. Which status moves exist and who
+may make them is the table in actions/workflow.py; transition() applies it (with permissions.may_move)
+and records the move."""
 
 from datetime import date
 
 from flask_babel import gettext as _
 
 from fieldwalk import timeline
+from fieldwalk.actions import workflow
 from fieldwalk.audit import record
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
@@ -38,17 +41,6 @@ from fieldwalk.photos.pipeline import ProcessedPhoto
 from fieldwalk.photos.service import attach_photo
 
 S = ActionStatus
-# The workflow: ny → tilldelad → pågår → åtgärdad → avslutad, avvisad from any open state, and
-# re-opening from åtgärdad (not good enough at follow-up), avslutad or avvisad.
-TRANSITIONS: dict[ActionStatus, tuple[ActionStatus, ...]] = {
-    S.NEW: (S.ASSIGNED, S.REJECTED),
-    S.ASSIGNED: (S.IN_PROGRESS, S.DONE, S.REJECTED),
-    S.IN_PROGRESS: (S.DONE, S.REJECTED),
-    S.DONE: (S.CLOSED, S.ASSIGNED),
-    S.CLOSED: (S.ASSIGNED,),
-    S.REJECTED: (S.NEW,),
-}
-REOPENED_FROM = (S.DONE, S.CLOSED, S.REJECTED)
 # The details update_action_item may change, each with the rule that decides who may change it.
 EDITABLE_FIELDS = {
     "title": can_edit_action,
@@ -60,19 +52,9 @@ EDITABLE_FIELDS = {
 }
 
 
-def is_reopen(item: ActionItem, to: ActionStatus) -> bool:
-    """True when the move sends a resolved, closed or rejected item back to work."""
-    return item.status in REOPENED_FROM and to in (S.NEW, S.ASSIGNED)
-
-
-def needs_text(item: ActionItem, to: ActionStatus) -> bool:
-    """Rejecting needs a reason and re-opening needs to say why."""
-    return to == S.REJECTED or is_reopen(item, to)
-
-
 def allowed_transitions(user: User, item: ActionItem) -> list[ActionStatus]:
     """The statuses this user may move this item to now (drives buttons, views and the API)."""
-    return [to for to in TRANSITIONS[item.status] if may_move(user, item, to)]
+    return [to for to in workflow.moves_from(item.status) if may_move(user, item, to)]
 
 
 def _refuse_past_due_date(due_date: date | None) -> None:
@@ -199,7 +181,7 @@ def transition(
     """Move an item to another status, recording who, when, from, to, why and an optional photo;
     `note` is the system's line about the move (e.g. the follow-up meeting that decided it)."""
     text = text.strip()
-    if to not in TRANSITIONS[item.status]:
+    if not workflow.exists(item.status, to):
         raise OperationError(
             _("En åtgärd med status %(from)s kan inte bli %(to)s.", **{"from": label(item.status), "to": label(to)}),
             status=409,
@@ -213,7 +195,7 @@ def transition(
         and not can_change_party(actor, item)
     ):
         raise OperationError(_("Du får inte byta ansvarig part för den här åtgärden."), status=403, code="forbidden")
-    if needs_text(item, to) and not text and note is None:  # a meeting's decision is its own reason
+    if workflow.needs_text(item.status, to) and not text and note is None:  # a meeting's decision is its own reason
         message = _("Ange varför åtgärden avvisas.") if to == S.REJECTED else _("Ange varför åtgärden öppnas igen.")
         raise OperationError(message, status=422, code="text_required")
     if responsible_party is not None and responsible_party != item.responsible_party:
@@ -227,7 +209,7 @@ def transition(
     item.status = to
     if to == S.DONE:
         item.resolved_at = utcnow()
-    elif to not in (S.CLOSED,):
+    elif to not in S.RESOLVED:  # avslutad keeps the day it was åtgärdad
         item.resolved_at = None
     event = _record(
         item, actor, EventKind.STATUS, text=text, from_status=from_status, to_status=to, photo=photo, note=note

@@ -9,7 +9,6 @@ from wtforms import SelectChoice
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
-    OPEN_STATUSES,
     ActionItem,
     ActionStatus,
     Finding,
@@ -87,7 +86,7 @@ def action_items_query(
     today: date | None = None,
 ) -> Select:
     """The filtered list of action items the user may see, most urgent first."""
-    still_open = case((ActionItem.status.in_(OPEN_STATUSES), 0), else_=1)
+    still_open = case((ActionItem.status.in_(ActionStatus.OPEN), 0), else_=1)
     # The findings come with the items in one more query: each row shows how many agree with them.
     query = (
         select(ActionItem)
@@ -103,11 +102,11 @@ def action_items_query(
     if status:
         query = query.where(ActionItem.status == status)
     if open_only:
-        query = query.where(ActionItem.status.in_(OPEN_STATUSES))
+        query = query.where(ActionItem.status.in_(ActionStatus.OPEN))
     if category_id:
         query = query.where(ActionItem.findings.any(Finding.category_id == category_id))
     if party_id:
         query = query.where(ActionItem.responsible_party_id == party_id)
     if overdue:
-        query = query.where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.due_date < (today or date.today()))
+        query = query.where(ActionItem.status.in_(ActionStatus.OPEN), ActionItem.due_date < (today or date.today()))
     return query

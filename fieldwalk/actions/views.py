@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from fieldwalk.actions import operations
+from fieldwalk.actions import operations, workflow
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form, default_due_date
 from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, get_user, party_choices
 from fieldwalk.errors import OperationError
@@ -102,9 +102,9 @@ def _detail_page(item, comment_form=None, error=None, status=200):
         walk=item.walk,
         error=error,
         transitions=transitions,
-        is_reopen=operations.is_reopen,
+        may_assign=ActionStatus.ASSIGNED in transitions,
         comment_form=comment_form,
-        text_needed_sometimes=any(operations.needs_text(item, to) for to in transitions),
+        text_needed_sometimes=any(workflow.needs_text(item.status, to) for to in transitions),
     ), status
 
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from fieldwalk.coordinates import EARTH_RADIUS_M, distance_m
 from fieldwalk.extensions import db
 from fieldwalk.models import (
-    OPEN_STATUSES,
     ActionEvent,
     ActionItem,
     Category,
@@ -87,7 +86,7 @@ def nearby(walk: Walk, user: User, category: Category, lat: float, lon: float) -
         distance = distance_m((lat, lon), (finding.lat, finding.lon))
         if distance > radius or not can_see_nearby_finding(user, walk, finding):
             continue
-        open_items = [i for i in finding.action_items if i.status in OPEN_STATUSES]
+        open_items = [i for i in finding.action_items if i.is_open]
         if finding.walk_id == walk.id:
             entries.append(NearbyEntry(finding, distance, walk.id, item=open_items[0] if open_items else None))
             seen_items.update(i.id for i in open_items)

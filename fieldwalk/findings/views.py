@@ -25,7 +25,7 @@ from fieldwalk.extensions import db
 from fieldwalk.findings import operations
 from fieldwalk.findings.forms import FindingEditForm, FindingForm, NoActionForm
 from fieldwalk.findings.queries import active_categories, get_finding_or_404, public_events
-from fieldwalk.models import OPEN_STATUSES, Category, Finding, PositionSource, Severity
+from fieldwalk.models import Category, Finding, PositionSource, Severity
 from fieldwalk.permissions import can_edit_finding, can_log_finding, can_triage, can_view_finding
 from fieldwalk.photos.service import photo_limits, process_uploads, recover_text_fields
 from fieldwalk.walks.queries import get_walk_or_404
@@ -236,7 +236,6 @@ def detail(finding_id: int):
         walk=finding.walk,
         no_action_form=NoActionForm(),
         public_events=public_events,
-        open_statuses=OPEN_STATUSES,
     )
 
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from fieldwalk.extensions import db
 from fieldwalk.followup.promises import CommitmentProgress, meetings_held, walks_held, year_progress
-from fieldwalk.followup.queries import RESOLVED, days_to_resolution, utc_bounds
+from fieldwalk.followup.queries import days_to_resolution, utc_bounds
 from fieldwalk.models import (
     ActionItem,
+    ActionStatus,
     Category,
     Finding,
     Walk,
@@ -80,7 +81,9 @@ def year_figures(year: int) -> YearFigures:
     resolved_in_year = list(
         db.session.scalars(
             select(ActionItem).where(
-                ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high
+                ActionItem.status.in_(ActionStatus.RESOLVED),
+                ActionItem.resolved_at >= low,
+                ActionItem.resolved_at < high,
             )
         )
     )
@@ -90,7 +93,7 @@ def year_figures(year: int) -> YearFigures:
         per_quarter[_quarter(_local_day(item.created_at))][0] += 1
     for item in resolved_in_year:
         per_quarter[_quarter(_local_day(item.resolved_at))][1] += 1
-    resolved = [i for i in items if i.status in RESOLVED]
+    resolved = [i for i in items if i.is_resolved]
     durations = [d for d in map(days_to_resolution, items) if d is not None]
 
     this_year, last_year = _category_counts(year), _category_counts(year - 1)

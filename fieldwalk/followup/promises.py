@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from fieldwalk.extensions import db
-from fieldwalk.followup.queries import RESOLVED, utc_bounds
+from fieldwalk.followup.queries import utc_bounds
 from fieldwalk.local_time import local_date, local_today
 from fieldwalk.models import (
     ActionItem,
@@ -24,7 +24,6 @@ from fieldwalk.models import (
     WalkStatus,
 )
 
-HELD = (WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP)
 QUARTERS = (1, 2, 3, 4)
 
 
@@ -85,7 +84,7 @@ class CommitmentProgress:
 def walks_held(year: int, area: str = "") -> list[Walk]:
     """The walks of the year that took place (genomförd or uppföljd), optionally in one area."""
     low, high = utc_bounds(date(year, 1, 1), date(year, 12, 31))
-    query = select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high, Walk.status.in_(HELD))
+    query = select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high, Walk.status.in_(WalkStatus.HELD))
     if area:
         query = query.where(Walk.area == area)
     return list(db.session.scalars(query))
@@ -107,7 +106,7 @@ def resolution_times(item: ActionItem) -> tuple[datetime, datetime | None]:
     """When the item was created and when it was last marked åtgärdad, read from its timeline (None:
     not resolved now). Items without those events (made before timelines) fall back to their columns."""
     created = next((e.created_at for e in item.events if e.kind == EventKind.CREATED), item.created_at)
-    if item.status not in RESOLVED:
+    if not item.is_resolved:
         return created, None
     done = [e.created_at for e in item.events if e.kind == EventKind.STATUS and e.to_status == ActionStatus.DONE]
     return created, (done[-1] if done else item.resolved_at)
@@ -204,7 +203,9 @@ def progress(c: PromiseCommitment, year: int | None = None, today: date | None =
     query = (
         select(ActionItem)
         .join(Walk, ActionItem.walk_id == Walk.id)
-        .where(ActionItem.status.in_(RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high)
+        .where(
+            ActionItem.status.in_(ActionStatus.RESOLVED), ActionItem.resolved_at >= low, ActionItem.resolved_at < high
+        )
     )
     if c.area:
         query = query.where(Walk.area == c.area)

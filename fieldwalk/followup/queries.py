@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
-    OPEN_STATUSES,
     ActionEvent,
     ActionItem,
     ActionStatus,
@@ -23,8 +22,6 @@ from fieldwalk.models import (
     Walk,
 )
 from fieldwalk.query_args import EARLIEST, LATEST
-
-RESOLVED = (ActionStatus.DONE, ActionStatus.CLOSED)
 
 
 def quarter_of(day: date) -> tuple[date, date]:
@@ -146,10 +143,8 @@ class Scope:
 
 def items_to_review(scope: Scope) -> list[ActionItem]:
     """The items a follow-up meeting steps through: open ones, and resolved ones still to be verified."""
-    review = (*OPEN_STATUSES, ActionStatus.DONE)
-    urgent_first = {ActionStatus.DONE: 1}
-    items = [i for i in scope.action_items() if i.status in review]
-    return sorted(items, key=lambda i: (urgent_first.get(i.status, 0), i.due_date or date.max, i.id))
+    items = [i for i in scope.action_items() if i.status in ActionStatus.TO_REVIEW]
+    return sorted(items, key=lambda i: (not i.is_open, i.due_date or date.max, i.id))
 
 
 @dataclass
@@ -168,7 +163,7 @@ class Summary:
 
 def days_to_resolution(item: ActionItem) -> float | None:
     """Days from the item's creation to its resolution (åtgärdad)."""
-    if item.status not in RESOLVED or item.resolved_at is None:
+    if not item.is_resolved or item.resolved_at is None:
         return None
     return (item.resolved_at - item.created_at).total_seconds() / 86400
 
@@ -177,7 +172,7 @@ def summarize(findings: list[Finding], items: list[ActionItem], today: date) -> 
     """Findings by category, items by status, resolved share, overdue count, median days to resolution."""
     by_category = Counter(f.category for f in findings)
     by_status = Counter(i.status for i in items)
-    resolved = sum(by_status[s] for s in RESOLVED)
+    resolved = sum(by_status[s] for s in ActionStatus.RESOLVED)
     durations = [d for d in map(days_to_resolution, items) if d is not None]
     return Summary(
         findings_total=len(findings),

@@ -1,7 +1,6 @@
 """The domain model, split by area; importing this package registers every table."""
 
 from fieldwalk.models.actions import (
-    OPEN_STATUSES,
     ActionEvent,
     ActionItem,
     ActionStatus,
@@ -34,7 +33,6 @@ from fieldwalk.models.people import Role, User
 from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus, walk_participants
 
 __all__ = [
-    "OPEN_STATUSES",
     "ActionEvent",
     "AuditEntry",
     "ActionItem",

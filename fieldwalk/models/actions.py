@@ -2,7 +2,7 @@
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, ClassVar, Optional
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 
 class ActionStatus(enum.StrEnum):
-    """ny → tilldelad → pågår → åtgärdad → avslutad, plus avvisad; transitions in actions.operations."""
+    """ny → tilldelad → pågår → åtgärdad → avslutad, plus avvisad. Which moves there are and who may make
+    them: the table in actions/workflow.py. The sets of statuses every part of the app asks about are
+    here, on the enum (filled in below the class: an enum's body cannot name its own members)."""
 
     NEW = "new"
     ASSIGNED = "assigned"
@@ -25,8 +27,20 @@ class ActionStatus(enum.StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"
 
+    OPEN: ClassVar[frozenset["ActionStatus"]]
+    """Still being worked on (ny, tilldelad, pågår): lists, reminders, overdue, the nearby box."""
+    FINISHED: ClassVar[frozenset["ActionStatus"]]
+    """No longer worked on (åtgärdad, avslutad, avvisad): a move back to an open status re-opens the item."""
+    RESOLVED: ClassVar[frozenset["ActionStatus"]]
+    """Carried out (åtgärdad, avslutad): resolved_at is set, the resolved share and days to resolution."""
+    TO_REVIEW: ClassVar[frozenset["ActionStatus"]]
+    """What a follow-up meeting steps through: the open items and the åtgärdade still to be verified."""
 
-OPEN_STATUSES = (ActionStatus.NEW, ActionStatus.ASSIGNED, ActionStatus.IN_PROGRESS)
+
+ActionStatus.OPEN = frozenset({ActionStatus.NEW, ActionStatus.ASSIGNED, ActionStatus.IN_PROGRESS})
+ActionStatus.FINISHED = frozenset(ActionStatus) - ActionStatus.OPEN
+ActionStatus.RESOLVED = frozenset({ActionStatus.DONE, ActionStatus.CLOSED})
+ActionStatus.TO_REVIEW = ActionStatus.OPEN | {ActionStatus.DONE}
 
 
 class Priority(enum.StrEnum):
@@ -103,9 +117,19 @@ class ActionItem(Base):
         """How many said "Jag håller med" about the item's findings (the box agrees with an item's first one)."""
         return sum(f.agreement_count for f in self.findings)
 
+    @property
+    def is_open(self) -> bool:
+        """Still being worked on (ny, tilldelad, pågår)."""
+        return self.status in ActionStatus.OPEN
+
+    @property
+    def is_resolved(self) -> bool:
+        """Carried out (åtgärdad or avslutad)."""
+        return self.status in ActionStatus.RESOLVED
+
     def is_overdue(self, today: date) -> bool:
         """True when the item is still open and its due date has passed."""
-        return self.status in OPEN_STATUSES and self.due_date is not None and self.due_date < today
+        return self.is_open and self.due_date is not None and self.due_date < today
 
     def __repr__(self) -> str:
         return f"<ActionItem {self.id} {self.status.value}>"
@@ -136,6 +160,11 @@ class ActionEvent(Base):
     action_item: Mapped[ActionItem] = relationship(back_populates="events")
     actor: Mapped[Optional["User"]] = relationship()
     photos: Mapped[list["Photo"]] = relationship(back_populates="event", order_by="Photo.id")
+
+    @property
+    def is_status_change(self) -> bool:
+        """The event moved the item from one status to another (shown as "from → to")."""
+        return self.kind == EventKind.STATUS
 
     def __repr__(self) -> str:
         return f"<ActionEvent {self.id} item={self.action_item_id} {self.kind.value}>"

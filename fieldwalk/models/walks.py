@@ -3,7 +3,7 @@
 import enum
 import secrets
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, ClassVar, Optional
 
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,12 +16,40 @@ if TYPE_CHECKING:
 
 
 class WalkStatus(enum.StrEnum):
-    """planerad → pågår → genomförd → uppföljd."""
+    """planerad → pågår → genomförd → uppföljd: the walk's workflow is the order of the members; a walk
+    moves one step forward or back at a time (walks.operations.set_walk_status)."""
 
     PLANNED = "planned"
     ONGOING = "ongoing"
     COMPLETED = "completed"
     FOLLOWED_UP = "followed_up"
+
+    OPEN: ClassVar[frozenset["WalkStatus"]]
+    """Not yet held (planerad, pågår): the join link admits people and participants log findings."""
+    HELD: ClassVar[frozenset["WalkStatus"]]
+    """The walk took place (genomförd, uppföljd): what a period's follow-up and medborgarlöfte count."""
+
+    @property
+    def following(self) -> "WalkStatus | None":
+        """The next step of the workflow, or None after the last (uppföljd)."""
+        flow = list(WalkStatus)
+        index = flow.index(self)
+        return flow[index + 1] if index + 1 < len(flow) else None
+
+    def is_one_step_from(self, other: "WalkStatus") -> bool:
+        """The two are neighbours in the workflow (a move between them is one step forward or back)."""
+        flow = list(WalkStatus)
+        return abs(flow.index(self) - flow.index(other)) == 1
+
+    @property
+    def closes_walk(self) -> bool:
+        """Setting the walk to this status ends it (genomförd): late findings count from then, and the
+        page asks for confirmation first."""
+        return self == WalkStatus.COMPLETED
+
+
+WalkStatus.OPEN = frozenset({WalkStatus.PLANNED, WalkStatus.ONGOING})
+WalkStatus.HELD = frozenset(WalkStatus) - WalkStatus.OPEN
 
 
 def new_join_code() -> str:
@@ -63,6 +91,11 @@ class Walk(Base):
         back_populates="walk", order_by="SuggestedPlace.created_at", cascade="all, delete-orphan"
     )
     participants: Mapped[list["User"]] = relationship(secondary="walk_participants")
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet held (planerad or pågår): participants join and log findings, places are checked off."""
+        return self.status in WalkStatus.OPEN
 
     def __repr__(self) -> str:
         return f"<Walk {self.id} {self.title!r} {self.status.value}>"

@@ -16,8 +16,6 @@ from fieldwalk.permissions import (
     is_participant_of,
 )
 
-WALK_FLOW = [WalkStatus.PLANNED, WalkStatus.ONGOING, WalkStatus.COMPLETED, WalkStatus.FOLLOWED_UP]
-
 
 def _require_manager(actor: User) -> None:
     # Checked here, not only in the views, so the HTML, the API and the CLI cannot differ.
@@ -45,22 +43,15 @@ def update_walk(walk: Walk, actor: User, **fields) -> Walk:
     return walk
 
 
-def next_status(walk: Walk) -> WalkStatus | None:
-    """The status that follows the walk's current one, or None when it is followed up."""
-    index = WALK_FLOW.index(walk.status)
-    return WALK_FLOW[index + 1] if index + 1 < len(WALK_FLOW) else None
-
-
 def set_walk_status(walk: Walk, to: WalkStatus, actor: User) -> Walk:
     """Move a walk one step forward (planerad → pågår → genomförd → uppföljd) or one step back."""
     _require_manager(actor)
-    here, there = WALK_FLOW.index(walk.status), WALK_FLOW.index(to)
-    if abs(there - here) != 1:
+    if not to.is_one_step_from(walk.status):
         raise OperationError(_("En vandring kan bara flyttas ett steg i taget."), status=409)
     walk.status = to
-    if to == WalkStatus.COMPLETED and walk.closed_at is None:
+    if to.closes_walk and walk.closed_at is None:
         walk.closed_at = utcnow()  # from now on only findings made before this moment come in late
-    elif to in (WalkStatus.PLANNED, WalkStatus.ONGOING):
+    elif to in WalkStatus.OPEN:
         walk.closed_at = None  # open again
     if to == WalkStatus.FOLLOWED_UP:
         end_guest_sessions(walk)

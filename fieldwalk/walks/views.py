@@ -136,7 +136,7 @@ def _detail_page(walk, place_form, status=200, notify_form=None):
         walk=walk,
         map_data=walk_map_data(walk),
         place_form=place_form,
-        next_status=operations.next_status(walk),
+        next_status=walk.status.following,
         notify_form=notify_form,
     ), status
 
@@ -168,14 +168,15 @@ def notify_email(walk_id: int):
 def confirm_close(walk_id: int):
     """Ask before setting a walk to genomförd: phones may still hold findings that were never sent."""
     walk = _walk_to_manage(walk_id)
-    if operations.next_status(walk) != WalkStatus.COMPLETED:
+    to = walk.status.following
+    if to is None or not to.closes_walk:
         abort(409, _("Bara en pågående vandring kan sättas till genomförd."))
     recent = count_findings_since(walk, utcnow() - timedelta(hours=1))
     return render_template(
         "walks/close.html",
         walk=walk,
         recent=recent,
-        to=WalkStatus.COMPLETED,
+        to=to,
         grace_days=current_app.config["LATE_FINDING_GRACE_DAYS"],
     )
 
