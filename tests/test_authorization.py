@@ -18,6 +18,7 @@ from fieldwalk.admin import operations as admin
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup import operations as followup
 from fieldwalk.models import (
     ActionItem,
@@ -175,9 +176,9 @@ def world(module_app):
         guest_b = walks.join_walk(walk_b, None, name="Gäst B", organisation="Boende")
         participant_a = walks.join_walk(walk_a, None, name="Pia Deltagare", organisation="Boende")
         photo = process_photo(jpeg_bytes((800, 600)))
-        finding_a, _ = findings.create_finding(walk_a, coordinator, category=category, photos=[photo])
-        finding_a2, _ = findings.create_finding(walk_a, coordinator, category=category)
-        finding_b, _ = findings.create_finding(walk_b, coordinator, category=category)
+        finding_a, _ = findings.create_finding(walk_a, coordinator, FindingInput(category=category), photos=[photo])
+        finding_a2, _ = findings.create_finding(walk_a, coordinator, FindingInput(category=category))
+        finding_b, _ = findings.create_finding(walk_b, coordinator, FindingInput(category=category))
         item = actions.create_action_item([finding_a], coordinator, title="Laga", responsible_party=x)
         event = actions.add_comment(item, coordinator, "Efter", photo=process_photo(jpeg_bytes((900, 600))))
         actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)

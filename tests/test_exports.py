@@ -16,6 +16,7 @@ from fieldwalk.config import DEV_BASE_URL
 from fieldwalk.exports.formats import defuse
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionStatus,
     AuditEntry,
@@ -112,46 +113,56 @@ def data(app, client, auth):
         f1, _ = findings.create_finding(
             walk_a,
             coordinator,
-            category=_category("belysning"),
-            description="Mörk gång vid skolan",
-            severity=Severity.HIGH,
-            lat=56.8790,
-            lon=14.8059,
-            accuracy_m=8.0,
-            position_source=PositionSource.GPS,
-            place="Skolgången",
-            reporter_name="Anna Andersson",
-            reporter_org="Boende",
+            FindingInput(
+                category=_category("belysning"),
+                description="Mörk gång vid skolan",
+                severity=Severity.HIGH,
+                lat=56.8790,
+                lon=14.8059,
+                accuracy_m=8.0,
+                position_source=PositionSource.GPS,
+                place="Skolgången",
+                reporter_name="Anna Andersson",
+                reporter_org="Boende",
+            ),
             photos=[process_photo(jpeg_bytes((640, 480)))],
         )
         f2, _ = findings.create_finding(
             walk_a,
             coordinator,
-            category=_category("klotter"),
-            description='=HYPERLINK("http://evil.example")',
-            place="@tunneln",
-            reporter_name="Bo",
-            reporter_org="Polisen",
+            FindingInput(
+                category=_category("klotter"),
+                description='=HYPERLINK("http://evil.example")',
+                place="@tunneln",
+                reporter_name="Bo",
+                reporter_org="Polisen",
+            ),
         )
         f3, _ = findings.create_finding(
             walk_b,
             coordinator,
-            category=_category("skyltning"),
-            description="Skylten saknas\x0bhelt",
-            lat=56.9,
-            lon=14.9,
-            position_source=PositionSource.MAP,
+            FindingInput(
+                category=_category("skyltning"),
+                description="Skylten saknas\x0bhelt",
+                lat=56.9,
+                lon=14.9,
+                position_source=PositionSource.MAP,
+            ),
         )
         f4, _ = findings.create_finding(
             walk_a,
             coordinator,
-            category=_category("vegetation"),
-            description="-Häcken skymmer",
-            lat=-33.86,
-            lon=-151.2,
-            position_source=PositionSource.MAP,
+            FindingInput(
+                category=_category("vegetation"),
+                description="-Häcken skymmer",
+                lat=-33.86,
+                lon=-151.2,
+                position_source=PositionSource.MAP,
+            ),
         )
-        f5, _ = findings.create_finding(walk_a, coordinator, category=_category("bra-plats"), description="Fint")
+        f5, _ = findings.create_finding(
+            walk_a, coordinator, FindingInput(category=_category("bra-plats"), description="Fint")
+        )
         # Logged times in UTC: f1 late on 30 Nov UTC is 1 Dec in Stockholm; f2 the same day in both.
         f1.created_at, f2.created_at = datetime(2026, 11, 30, 23, 30), datetime(2026, 11, 30, 12, 0)
         f3.created_at, f4.created_at = datetime(2026, 12, 2, 18, 0), datetime(2026, 11, 29, 18, 0)

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup.dashboard import year_figures
 from fieldwalk.models import (
     ActionEvent,
@@ -70,10 +71,12 @@ def big_walk(app, auth):
             finding, _ = findings.create_finding(
                 walk,
                 actor,
-                category=_category(slugs[n % 3]),
-                description=f"Beskrivning {n}",
-                lat=56.88 + n / 2000,
-                lon=14.80 + n / 1500,
+                FindingInput(
+                    category=_category(slugs[n % 3]),
+                    description=f"Beskrivning {n}",
+                    lat=56.88 + n / 2000,
+                    lon=14.80 + n / 1500,
+                ),
                 photos=[photo],
             )
             item = actions.create_action_item([finding], actor, title=f"Punkt-{n:02d}", responsible_party=party)
@@ -264,7 +267,7 @@ def seeded_year(app, auth):
         db.session.flush()
         made = []
         for w, slug in [(c1, "belysning"), (c2, "belysning"), (n1, "klotter"), (c1, "klotter"), (old, "klotter")]:
-            finding, _ = findings.create_finding(w, actor, category=_category(slug))
+            finding, _ = findings.create_finding(w, actor, FindingInput(category=_category(slug)))
             made.append(finding)
         c2.status = WalkStatus.FOLLOWED_UP  # counts as held too
         for i, finding in enumerate(made[:4]):

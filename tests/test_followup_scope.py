@@ -13,6 +13,7 @@ from sqlalchemy import select
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionItem,
     Category,
@@ -52,7 +53,7 @@ def two_quarters(app, auth):
 
         def finding(walk, slug, place):
             made, _ = findings.create_finding(
-                walk, actor, category=_category(slug), place=place, description=f"Beskrivning {place}"
+                walk, actor, FindingInput(category=_category(slug), place=place, description=f"Beskrivning {place}")
             )
             return made
 

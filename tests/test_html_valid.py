@@ -15,6 +15,7 @@ import pytest
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Category, ResponsibleParty, Role, User, Walk, WalkStatus
 from fieldwalk.photos.pipeline import process_photo
 from tests.helpers import jpeg_bytes
@@ -51,10 +52,9 @@ def pages(app, client, auth):
         finding, _ = findings.create_finding(
             walk,
             actor,
-            category=db.session.scalar(db.select(Category)),
-            description="Mörk passage",
-            lat=56.88,
-            lon=14.8,
+            FindingInput(
+                category=db.session.scalar(db.select(Category)), description="Mörk passage", lat=56.88, lon=14.8
+            ),
             photos=[process_photo(jpeg_bytes((400, 300)))],
         )
         item = actions.create_action_item(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionStatus,
     Category,
@@ -60,11 +61,9 @@ def area(app):
             finding, _ = findings.create_finding(
                 walk,
                 reporter if walk is now else coordinator,
-                category=category,
-                lat=where[0],
-                lon=where[1],
-                description=f"Text {key}",
-                place=f"Plats {key}",
+                FindingInput(
+                    category=category, lat=where[0], lon=where[1], description=f"Text {key}", place=f"Plats {key}"
+                ),
                 photos=[process_photo(jpeg_bytes((400, 300)))] if photo else [],
                 **kw,
             )
@@ -202,9 +201,7 @@ def test_no_agreeing_with_oneself_or_with_what_the_box_would_not_offer(app, clie
         mine, _ = findings.create_finding(
             db.session.get(Walk, area["now"]),
             me,
-            category=db.session.get(Category, area["light"]),
-            lat=HERE[0],
-            lon=HERE[1],
+            FindingInput(category=db.session.get(Category, area["light"]), lat=HERE[0], lon=HERE[1]),
         )
         db.session.commit()
         mine_id = mine.id

@@ -13,6 +13,7 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.admin import operations as admin
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionItem,
     ActionStatus,
@@ -191,7 +192,7 @@ def test_no_address_no_mail(app, client, make_walk, category_id):
     with app.app_context():
         guest = db.session.scalar(select(User).filter_by(name="Gunnel Gäst"))
         finding, _ = findings.create_finding(
-            db.session.get(Walk, walk_id), guest, category=db.session.get(Category, category_id())
+            db.session.get(Walk, walk_id), guest, FindingInput(category=db.session.get(Category, category_id()))
         )
         create_user("sam@example.com", "Sam Samordnare", PASSWORD, Role.COORDINATOR)
         db.session.commit()

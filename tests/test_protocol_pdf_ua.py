@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import ActionStatus, Category, ResponsibleParty, Role, User, Walk, WalkStatus
 from fieldwalk.photos.pipeline import process_photo
 from tests.helpers import jpeg_bytes
@@ -39,10 +40,7 @@ def small_walk(app, auth):
             finding, _ = findings.create_finding(
                 walk,
                 actor,
-                category=category,
-                description=f"Beskrivning {n}",
-                lat=56.88 + n / 1000,
-                lon=14.80,
+                FindingInput(category=category, description=f"Beskrivning {n}", lat=56.88 + n / 1000, lon=14.80),
                 photos=[process_photo(jpeg_bytes((400 + n, 300)))],
             )
             item = actions.create_action_item(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionItem,
     Category,
@@ -48,9 +49,11 @@ def test_meeting_agenda_lists_untriaged_findings_and_triages_them(app, phone, au
             finding, _ = findings.create_finding(
                 walk,
                 coordinator,
-                category=db.session.scalar(select(Category).filter_by(slug=slug)),
-                place=place,
-                description=f"Fynd vid {place}",
+                FindingInput(
+                    category=db.session.scalar(select(Category).filter_by(slug=slug)),
+                    place=place,
+                    description=f"Fynd vid {place}",
+                ),
             )
             made.append(finding)
         gata = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
