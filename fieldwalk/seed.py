@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -480,9 +481,11 @@ def seed_demo() -> None:
         item = actions.create_action_item(
             [finding],
             coordinator,
-            title=title,
-            responsible_party=party,
-            priority=Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM,
+            ActionItemInput(
+                title=title,
+                responsible_party=party,
+                priority=Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM,
+            ),
         )
         created = _at(triaged, 9, index)
         item.created_at = created

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import pytest
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.admin import operations as admin
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
@@ -179,7 +180,7 @@ def world(module_app):
         finding_a, _ = findings.create_finding(walk_a, coordinator, FindingInput(category=category), photos=[photo])
         finding_a2, _ = findings.create_finding(walk_a, coordinator, FindingInput(category=category))
         finding_b, _ = findings.create_finding(walk_b, coordinator, FindingInput(category=category))
-        item = actions.create_action_item([finding_a], coordinator, title="Laga", responsible_party=x)
+        item = actions.create_action_item([finding_a], coordinator, ActionItemInput(title="Laga", responsible_party=x))
         event = actions.add_comment(item, coordinator, "Efter", photo=process_photo(jpeg_bytes((900, 600))))
         actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)
         meeting = followup.create_meeting(coordinator, held_on=date(2026, 12, 10), walk=walk_a)
@@ -436,7 +437,7 @@ OPERATIONS = {
         STAFF,
     ),
     "create_action_item": (
-        lambda w, a: actions.create_action_item([_get(Finding, w, "finding_a2")], a, title="Ny"),
+        lambda w, a: actions.create_action_item([_get(Finding, w, "finding_a2")], a, ActionItemInput(title="Ny")),
         STAFF,
     ),
     "add_comment": (lambda w, a: actions.add_comment(_get(ActionItem, w, "item"), a, "Beställt"), STAFF | {"party_x"}),

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.config import DEV_BASE_URL
 from fieldwalk.exports.formats import defuse
 from fieldwalk.extensions import db
@@ -171,23 +172,24 @@ def data(app, client, auth):
         n1 = actions.create_action_item(
             [f1],
             coordinator,
-            title="Byt lampor",
-            description="Två armaturer",
-            responsible_party=_party(GATA),
-            priority=Priority.HIGH,
+            ActionItemInput(
+                title="Byt lampor", description="Två armaturer", responsible_party=_party(GATA), priority=Priority.HIGH
+            ),
         )
         n1.due_date = date.today() - timedelta(days=3)  # overdue by now
         n2 = actions.create_action_item(
-            [f2], coordinator, title="=2+3 sanera", due_date=date.today() + timedelta(days=10)
+            [f2], coordinator, ActionItemInput(title="=2+3 sanera", due_date=date.today() + timedelta(days=10))
         )
         n3 = actions.create_action_item(
             [f3],
             coordinator,
-            title="Ny skylt",
-            responsible_party=_party(POLIS),
-            due_date=date.today() + timedelta(days=30),
+            ActionItemInput(
+                title="Ny skylt", responsible_party=_party(POLIS), due_date=date.today() + timedelta(days=30)
+            ),
         )
-        n4 = actions.create_action_item([f4], coordinator, title="Klipp häcken", responsible_party=_party(GATA))
+        n4 = actions.create_action_item(
+            [f4], coordinator, ActionItemInput(title="Klipp häcken", responsible_party=_party(GATA))
+        )
         actions.transition(n4, ActionStatus.DONE, coordinator, text="Klippt")
         db.session.commit()
         ids = {

@@ -10,6 +10,7 @@ from PIL import ImageFile
 from pypdf import PdfReader
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -79,7 +80,9 @@ def big_walk(app, auth):
                 ),
                 photos=[photo],
             )
-            item = actions.create_action_item([finding], actor, title=f"Punkt-{n:02d}", responsible_party=party)
+            item = actions.create_action_item(
+                [finding], actor, ActionItemInput(title=f"Punkt-{n:02d}", responsible_party=party)
+            )
             item.due_date = date.today() + timedelta(days=30 if n % 2 else -5)  # half of them overdue by now
             item.created_at = datetime(2026, 10, 2, 12)
             if n < 6:  # six resolved after 4, 8, 12, 16, 20, 24 days → median 14
@@ -271,7 +274,9 @@ def seeded_year(app, auth):
             made.append(finding)
         c2.status = WalkStatus.FOLLOWED_UP  # counts as held too
         for i, finding in enumerate(made[:4]):
-            item = actions.create_action_item([finding], actor, title=f"Å{i}", responsible_party=_party())
+            item = actions.create_action_item(
+                [finding], actor, ActionItemInput(title=f"Å{i}", responsible_party=_party())
+            )
             item.created_at = datetime(2025, 1 + 3 * i, 15, 12)
             if i < 2:
                 actions.transition(item, ActionStatus.DONE, actor)

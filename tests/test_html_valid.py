@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -58,7 +59,9 @@ def pages(app, client, auth):
             photos=[process_photo(jpeg_bytes((400, 300)))],
         )
         item = actions.create_action_item(
-            [finding], actor, title="Byt lampa", responsible_party=db.session.scalar(db.select(ResponsibleParty))
+            [finding],
+            actor,
+            ActionItemInput(title="Byt lampa", responsible_party=db.session.scalar(db.select(ResponsibleParty))),
         )
         actions.add_comment(item, actor, "Beställt")
         db.session.commit()

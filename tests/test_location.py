@@ -4,6 +4,7 @@ also for a responsible party's member who may not open the walk."""
 from datetime import datetime
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -23,7 +24,9 @@ def _item(app):
         )
         two, _ = findings.create_finding(walk, actor, FindingInput(category=category, lat=56.88, lon=14.81))
         party = db.session.scalar(db.select(ResponsibleParty).filter_by(name=PARTY))
-        item = actions.create_action_item([one, two], actor, title="Byt lampor", responsible_party=party)
+        item = actions.create_action_item(
+            [one, two], actor, ActionItemInput(title="Byt lampor", responsible_party=party)
+        )
         db.session.commit()
         return walk.id, one.id, item.id
 

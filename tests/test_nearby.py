@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -80,10 +81,16 @@ def area(app):
         old_done = log("old_done", before, north(6))
         old_rejected = log("old_rejected", before, north(7))
         log("old_untriaged", before, north(4))
-        item = actions.create_action_item([old_open], coordinator, title="Byt lampan", responsible_party=party)
-        done = actions.create_action_item([old_done], coordinator, title="Klar", responsible_party=party)
+        item = actions.create_action_item(
+            [old_open], coordinator, ActionItemInput(title="Byt lampan", responsible_party=party)
+        )
+        done = actions.create_action_item(
+            [old_done], coordinator, ActionItemInput(title="Klar", responsible_party=party)
+        )
         actions.transition(done, ActionStatus.DONE, coordinator)
-        rejected = actions.create_action_item([old_rejected], coordinator, title="Nej", responsible_party=party)
+        rejected = actions.create_action_item(
+            [old_rejected], coordinator, ActionItemInput(title="Nej", responsible_party=party)
+        )
         actions.transition(rejected, ActionStatus.REJECTED, coordinator, text="Privat mark")
         ids["item"] = item.id
         db.session.commit()

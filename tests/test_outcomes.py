@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.admin import operations as admin
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
@@ -74,7 +75,7 @@ def _coordinator():
 def _item(finding_id: int, title="Byt lampan") -> ActionItem:
     party = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
     item = actions.create_action_item(
-        [db.session.get(Finding, finding_id)], _coordinator(), title=title, responsible_party=party
+        [db.session.get(Finding, finding_id)], _coordinator(), ActionItemInput(title=title, responsible_party=party)
     )
     db.session.commit()
     return item
@@ -248,8 +249,7 @@ def test_a_party_member_sees_only_their_own_partys_item_on_a_shared_finding(app,
         item = actions.create_action_item(
             [db.session.get(Finding, reported["finding"])],
             _coordinator(),
-            title="Trafikverkets del",
-            responsible_party=other,
+            ActionItemInput(title="Trafikverkets del", responsible_party=other),
         )
         actions.add_comment(item, _coordinator(), "Trafikverket svarar i januari")
         db.session.commit()

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -46,9 +47,9 @@ def small_walk(app, auth):
             item = actions.create_action_item(
                 [finding],
                 actor,
-                title=f"Punkt {n}",
-                responsible_party=party,
-                due_date=date.today() + timedelta(days=30),
+                ActionItemInput(
+                    title=f"Punkt {n}", responsible_party=party, due_date=date.today() + timedelta(days=30)
+                ),
             )
             if n == 0:
                 actions.transition(

@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from fieldwalk.actions import operations as actions
-from fieldwalk.actions.forms import ActionItemForm, default_due_date
-from fieldwalk.actions.queries import get_party, get_user, party_choices
+from fieldwalk.actions.forms import ActionItemForm
+from fieldwalk.actions.queries import get_party, party_choices
 from fieldwalk.dates import format_day
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
@@ -35,7 +35,7 @@ from fieldwalk.followup.queries import (
 )
 from fieldwalk.followup.tiles import TileBackground
 from fieldwalk.labels import TRANSITION_VERBS, label
-from fieldwalk.models import ActionStatus, Category, Finding, Priority, PromiseCommitment, PromiseKind, Severity
+from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind
 from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.photos.service import photo_store
 from fieldwalk.query_args import query_id, query_ids, query_int
@@ -121,14 +121,8 @@ def meeting(meeting_id: int):
 
 def _triage_page(meeting, finding, untriaged, item_form=None, none_form=None, error=None, status=200):
     item_form = item_form or ActionItemForm(formdata=None, prefix="item")
-    item_form.fill_choices(_("Ingen ännu"))
     if item_form.title.data is None:  # proposed like the action item form proposes
-        name = finding.category.name(str(get_locale()))
-        item_form.title.data = f"{name}: {finding.place or finding.description[:60]}".strip(": ")
-        item_form.description.data = finding.description
-        item_form.responsible_party.data = finding.category.default_party_id or 0
-        item_form.due_date.data = default_due_date()
-        item_form.priority.data = (Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM).value
+        item_form.propose([finding])
     position = next(n for n, f in enumerate(untriaged) if f.id == finding.id)
     return render_template(
         "followup/triage.html",
@@ -164,7 +158,6 @@ def triage(meeting_id: int, finding_id: int):
     if meeting.finished_at is not None:
         return _triage_page(meeting, finding, untriaged, error=_("Mötet är avslutat."), status=409)
     item_form, none_form = ActionItemForm(prefix="item"), NoActionForm(prefix="none")
-    item_form.fill_choices("")
     try:
         if request.form.get("decision") == "no_action":
             if not none_form.validate_on_submit():
@@ -179,16 +172,7 @@ def triage(meeting_id: int, finding_id: int):
                 for f in untriaged
                 if f.id in set(query_ids("also", request.form)) and f.walk_id == finding.walk_id and f.id != finding.id
             ]
-            actions.create_action_item(
-                [finding, *others],
-                current_user,
-                title=item_form.title.data,
-                description=item_form.description.data or "",
-                responsible_party=get_party(item_form.responsible_party.data),
-                assignee=get_user(item_form.assignee.data),
-                due_date=item_form.due_date.data,
-                priority=Priority(item_form.priority.data),
-            )
+            actions.create_action_item([finding, *others], current_user, item_form.to_input())
             message = _("Åtgärden är skapad.")
         db.session.commit()
     except OperationError as exc:

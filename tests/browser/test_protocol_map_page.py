@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -39,7 +40,9 @@ def test_protocol_map_of_a_crowded_walk_on_a_phone(app, phone):
                 ),
             )
             made.append(finding)
-        item = actions.create_action_item([made[0]], actor, title="Byt lampan", responsible_party=party)
+        item = actions.create_action_item(
+            [made[0]], actor, ActionItemInput(title="Byt lampan", responsible_party=party)
+        )
         db.session.commit()
         walk_id, finding_id, item_id = walk.id, made[0].id, item.id
     page.goto(f"/followup/protocol?walk={walk_id}")
