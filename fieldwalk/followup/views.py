@@ -4,20 +4,18 @@ import base64
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
-from wtforms import SelectChoice
 
 from fieldwalk.actions import operations as actions
 from fieldwalk.actions.forms import ActionItemForm
-from fieldwalk.actions.queries import get_party, party_choices
+from fieldwalk.actions.queries import get_party
 from fieldwalk.dates import format_day
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings_ops
 from fieldwalk.findings.forms import NoActionForm
-from fieldwalk.findings.queries import active_categories
 from fieldwalk.followup import operations
 from fieldwalk.followup.charts import Bar, MapPoint, bar_chart, findings_map
 from fieldwalk.followup.dashboard import year_figures
@@ -34,13 +32,12 @@ from fieldwalk.followup.queries import (
     summarize,
 )
 from fieldwalk.followup.tiles import TileBackground
-from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind
 from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.photos.service import photo_store
 from fieldwalk.query_args import query_id, query_ids, query_int
 from fieldwalk.walks.map_data import walk_map_data
-from fieldwalk.walks.queries import get_walk_or_404, list_walks
+from fieldwalk.walks.queries import get_walk_or_404
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
@@ -54,10 +51,7 @@ def _staff_only():
 
 
 def _meeting_form() -> MeetingForm:
-    form = MeetingForm()
-    form.walk.choices = [SelectChoice(0, _("Välj vandring"))] + [
-        SelectChoice(w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})") for w in list_walks(current_user)
-    ]
+    form = MeetingForm(user=current_user)
     if request.method == "GET":
         start, end = quarter_of(date.today())
         form.period_start.data, form.period_end.data, form.held_on.data = start, end, date.today()
@@ -195,10 +189,7 @@ def triage(meeting_id: int, finding_id: int):
 def _step_page(meeting, items, position, form, error=None, status=200):
     item = items[position]
     transitions = actions.allowed_transitions(current_user, item)
-    form.to.choices = [SelectChoice("", _("Oförändrad (%(status)s)", status=label(item.status)))] + [
-        SelectChoice(t.value, f"{label(t)} – {TRANSITION_VERBS[t]}") for t in transitions
-    ]
-    form.responsible_party.choices = party_choices(_("Behåll nuvarande"))
+    form.offer(item, transitions)
     before = next((p for f in item.findings for p in f.photos), None)
     after = next((p for e in reversed(item.events) if not e.internal for p in reversed(e.photos)), None)
     return render_template(
@@ -232,8 +223,6 @@ def step(meeting_id: int, item_id: int):
     form = DecisionForm()
     if request.method == "GET":
         return _step_page(meeting, items, position, form)
-    form.to.choices = [SelectChoice("", "")] + [SelectChoice(s.value, s.value) for s in ActionStatus]
-    form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
         return _step_page(meeting, items, position, form, error=_("Kontrollera formuläret."), status=400)
     to = (form.to.data or "").strip()  # Optional() lets " " through without the choice check
@@ -430,10 +419,6 @@ def dashboard():
 
 def _commitment_form(commitment: PromiseCommitment | None = None) -> CommitmentForm:
     form = CommitmentForm(obj=commitment) if commitment else CommitmentForm()
-    locale = str(get_locale())
-    form.category_id.choices = [SelectChoice(0, _("Alla kategorier"))] + [
-        SelectChoice(c.id, c.name(locale)) for c in active_categories()
-    ]
     if commitment is not None and request.method == "GET":
         form.kind.data, form.category_id.data = commitment.kind.value, commitment.category_id or 0
     return form
