@@ -10,8 +10,10 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup import operations as followup
 from fieldwalk.models import (
     ActionStatus,
@@ -375,14 +377,16 @@ def seed_demo() -> None:
             finding, _created = findings.create_finding(
                 walk,
                 reporter,
-                category=categories[slug],
-                description=text,
-                severity=Severity(severity),
-                lat=lat if i % 4 else None,
-                lon=lon if i % 4 else None,
-                accuracy_m=8.0 if i % 4 else None,
-                position_source=PositionSource.GPS,
-                place=place,
+                FindingInput(
+                    category=categories[slug],
+                    description=text,
+                    severity=Severity(severity),
+                    lat=lat if i % 4 else None,
+                    lon=lon if i % 4 else None,
+                    accuracy_m=8.0 if i % 4 else None,
+                    position_source=PositionSource.GPS,
+                    place=place,
+                ),
                 photos=photos,
             )
             _date_rows(finding, walk.starts_at + timedelta(minutes=5 * i + 10))
@@ -477,9 +481,11 @@ def seed_demo() -> None:
         item = actions.create_action_item(
             [finding],
             coordinator,
-            title=title,
-            responsible_party=party,
-            priority=Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM,
+            ActionItemInput(
+                title=title,
+                responsible_party=party,
+                priority=Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM,
+            ),
         )
         created = _at(triaged, 9, index)
         item.created_at = created

@@ -28,7 +28,7 @@ from fieldwalk import permissions
 from fieldwalk.coordinates import format_position
 from fieldwalk.dates import register_filters
 from fieldwalk.extensions import db, login
-from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
+from fieldwalk.labels import TRANSITION_VERBS, label
 from fieldwalk.links import external_url
 from fieldwalk.models import User
 from fieldwalk.timeline import event_text
@@ -207,7 +207,6 @@ def init_app(app: Flask) -> None:
         return {
             "can": permissions,
             "label": label,
-            "LABELS": LABELS,
             "TRANSITION_VERBS": TRANSITION_VERBS,
             "current_locale": str(get_locale()),
             "map_available": vendor.exists(),

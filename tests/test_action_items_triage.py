@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.local_time import local_today
@@ -127,9 +128,11 @@ def test_a_new_party_by_operation_drops_the_old_partys_handlaggare(app, setup):
         item = actions.create_action_item(
             [db.session.get(Finding, setup["findings"][0])],
             actor,
-            title="x",
-            responsible_party=db.session.get(ResponsibleParty, setup["gata"]),
-            assignee=db.session.get(User, setup["gata1"]),
+            ActionItemInput(
+                title="x",
+                responsible_party=db.session.get(ResponsibleParty, setup["gata"]),
+                assignee=db.session.get(User, setup["gata1"]),
+            ),
         )
         actions.update_action_item(
             item, actor, responsible_party=db.session.get(ResponsibleParty, setup["polis_party"])

@@ -14,10 +14,12 @@ from datetime import date, datetime
 import pytest
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.admin import operations as admin
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup import operations as followup
 from fieldwalk.models import (
     ActionItem,
@@ -175,10 +177,10 @@ def world(module_app):
         guest_b = walks.join_walk(walk_b, None, name="Gäst B", organisation="Boende")
         participant_a = walks.join_walk(walk_a, None, name="Pia Deltagare", organisation="Boende")
         photo = process_photo(jpeg_bytes((800, 600)))
-        finding_a, _ = findings.create_finding(walk_a, coordinator, category=category, photos=[photo])
-        finding_a2, _ = findings.create_finding(walk_a, coordinator, category=category)
-        finding_b, _ = findings.create_finding(walk_b, coordinator, category=category)
-        item = actions.create_action_item([finding_a], coordinator, title="Laga", responsible_party=x)
+        finding_a, _ = findings.create_finding(walk_a, coordinator, FindingInput(category=category), photos=[photo])
+        finding_a2, _ = findings.create_finding(walk_a, coordinator, FindingInput(category=category))
+        finding_b, _ = findings.create_finding(walk_b, coordinator, FindingInput(category=category))
+        item = actions.create_action_item([finding_a], coordinator, ActionItemInput(title="Laga", responsible_party=x))
         event = actions.add_comment(item, coordinator, "Efter", photo=process_photo(jpeg_bytes((900, 600))))
         actions.add_comment(item, coordinator, "Internt för samordnare", internal=True)
         meeting = followup.create_meeting(coordinator, held_on=date(2026, 12, 10), walk=walk_a)
@@ -435,7 +437,7 @@ OPERATIONS = {
         STAFF,
     ),
     "create_action_item": (
-        lambda w, a: actions.create_action_item([_get(Finding, w, "finding_a2")], a, title="Ny"),
+        lambda w, a: actions.create_action_item([_get(Finding, w, "finding_a2")], a, ActionItemInput(title="Ny")),
         STAFF,
     ),
     "add_comment": (lambda w, a: actions.add_comment(_get(ActionItem, w, "item"), a, "Beställt"), STAFF | {"party_x"}),

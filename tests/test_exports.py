@@ -12,10 +12,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.config import DEV_BASE_URL
 from fieldwalk.exports.formats import defuse
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionStatus,
     AuditEntry,
@@ -112,46 +114,56 @@ def data(app, client, auth):
         f1, _ = findings.create_finding(
             walk_a,
             coordinator,
-            category=_category("belysning"),
-            description="Mörk gång vid skolan",
-            severity=Severity.HIGH,
-            lat=56.8790,
-            lon=14.8059,
-            accuracy_m=8.0,
-            position_source=PositionSource.GPS,
-            place="Skolgången",
-            reporter_name="Anna Andersson",
-            reporter_org="Boende",
+            FindingInput(
+                category=_category("belysning"),
+                description="Mörk gång vid skolan",
+                severity=Severity.HIGH,
+                lat=56.8790,
+                lon=14.8059,
+                accuracy_m=8.0,
+                position_source=PositionSource.GPS,
+                place="Skolgången",
+                reporter_name="Anna Andersson",
+                reporter_org="Boende",
+            ),
             photos=[process_photo(jpeg_bytes((640, 480)))],
         )
         f2, _ = findings.create_finding(
             walk_a,
             coordinator,
-            category=_category("klotter"),
-            description='=HYPERLINK("http://evil.example")',
-            place="@tunneln",
-            reporter_name="Bo",
-            reporter_org="Polisen",
+            FindingInput(
+                category=_category("klotter"),
+                description='=HYPERLINK("http://evil.example")',
+                place="@tunneln",
+                reporter_name="Bo",
+                reporter_org="Polisen",
+            ),
         )
         f3, _ = findings.create_finding(
             walk_b,
             coordinator,
-            category=_category("skyltning"),
-            description="Skylten saknas\x0bhelt",
-            lat=56.9,
-            lon=14.9,
-            position_source=PositionSource.MAP,
+            FindingInput(
+                category=_category("skyltning"),
+                description="Skylten saknas\x0bhelt",
+                lat=56.9,
+                lon=14.9,
+                position_source=PositionSource.MAP,
+            ),
         )
         f4, _ = findings.create_finding(
             walk_a,
             coordinator,
-            category=_category("vegetation"),
-            description="-Häcken skymmer",
-            lat=-33.86,
-            lon=-151.2,
-            position_source=PositionSource.MAP,
+            FindingInput(
+                category=_category("vegetation"),
+                description="-Häcken skymmer",
+                lat=-33.86,
+                lon=-151.2,
+                position_source=PositionSource.MAP,
+            ),
         )
-        f5, _ = findings.create_finding(walk_a, coordinator, category=_category("bra-plats"), description="Fint")
+        f5, _ = findings.create_finding(
+            walk_a, coordinator, FindingInput(category=_category("bra-plats"), description="Fint")
+        )
         # Logged times in UTC: f1 late on 30 Nov UTC is 1 Dec in Stockholm; f2 the same day in both.
         f1.created_at, f2.created_at = datetime(2026, 11, 30, 23, 30), datetime(2026, 11, 30, 12, 0)
         f3.created_at, f4.created_at = datetime(2026, 12, 2, 18, 0), datetime(2026, 11, 29, 18, 0)
@@ -160,23 +172,24 @@ def data(app, client, auth):
         n1 = actions.create_action_item(
             [f1],
             coordinator,
-            title="Byt lampor",
-            description="Två armaturer",
-            responsible_party=_party(GATA),
-            priority=Priority.HIGH,
+            ActionItemInput(
+                title="Byt lampor", description="Två armaturer", responsible_party=_party(GATA), priority=Priority.HIGH
+            ),
         )
         n1.due_date = date.today() - timedelta(days=3)  # overdue by now
         n2 = actions.create_action_item(
-            [f2], coordinator, title="=2+3 sanera", due_date=date.today() + timedelta(days=10)
+            [f2], coordinator, ActionItemInput(title="=2+3 sanera", due_date=date.today() + timedelta(days=10))
         )
         n3 = actions.create_action_item(
             [f3],
             coordinator,
-            title="Ny skylt",
-            responsible_party=_party(POLIS),
-            due_date=date.today() + timedelta(days=30),
+            ActionItemInput(
+                title="Ny skylt", responsible_party=_party(POLIS), due_date=date.today() + timedelta(days=30)
+            ),
         )
-        n4 = actions.create_action_item([f4], coordinator, title="Klipp häcken", responsible_party=_party(GATA))
+        n4 = actions.create_action_item(
+            [f4], coordinator, ActionItemInput(title="Klipp häcken", responsible_party=_party(GATA))
+        )
         actions.transition(n4, ActionStatus.DONE, coordinator, text="Klippt")
         db.session.commit()
         ids = {

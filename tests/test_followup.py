@@ -10,8 +10,10 @@ from PIL import ImageFile
 from pypdf import PdfReader
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup.dashboard import year_figures
 from fieldwalk.models import (
     ActionEvent,
@@ -70,13 +72,17 @@ def big_walk(app, auth):
             finding, _ = findings.create_finding(
                 walk,
                 actor,
-                category=_category(slugs[n % 3]),
-                description=f"Beskrivning {n}",
-                lat=56.88 + n / 2000,
-                lon=14.80 + n / 1500,
+                FindingInput(
+                    category=_category(slugs[n % 3]),
+                    description=f"Beskrivning {n}",
+                    lat=56.88 + n / 2000,
+                    lon=14.80 + n / 1500,
+                ),
                 photos=[photo],
             )
-            item = actions.create_action_item([finding], actor, title=f"Punkt-{n:02d}", responsible_party=party)
+            item = actions.create_action_item(
+                [finding], actor, ActionItemInput(title=f"Punkt-{n:02d}", responsible_party=party)
+            )
             item.due_date = date.today() + timedelta(days=30 if n % 2 else -5)  # half of them overdue by now
             item.created_at = datetime(2026, 10, 2, 12)
             if n < 6:  # six resolved after 4, 8, 12, 16, 20, 24 days → median 14
@@ -264,11 +270,13 @@ def seeded_year(app, auth):
         db.session.flush()
         made = []
         for w, slug in [(c1, "belysning"), (c2, "belysning"), (n1, "klotter"), (c1, "klotter"), (old, "klotter")]:
-            finding, _ = findings.create_finding(w, actor, category=_category(slug))
+            finding, _ = findings.create_finding(w, actor, FindingInput(category=_category(slug)))
             made.append(finding)
         c2.status = WalkStatus.FOLLOWED_UP  # counts as held too
         for i, finding in enumerate(made[:4]):
-            item = actions.create_action_item([finding], actor, title=f"Å{i}", responsible_party=_party())
+            item = actions.create_action_item(
+                [finding], actor, ActionItemInput(title=f"Å{i}", responsible_party=_party())
+            )
             item.created_at = datetime(2025, 1 + 3 * i, 15, 12)
             if i < 2:
                 actions.transition(item, ActionStatus.DONE, actor)

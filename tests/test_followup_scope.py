@@ -11,8 +11,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionItem,
     Category,
@@ -52,7 +54,7 @@ def two_quarters(app, auth):
 
         def finding(walk, slug, place):
             made, _ = findings.create_finding(
-                walk, actor, category=_category(slug), place=place, description=f"Beskrivning {place}"
+                walk, actor, FindingInput(category=_category(slug), place=place, description=f"Beskrivning {place}")
             )
             return made
 
@@ -63,9 +65,11 @@ def two_quarters(app, auth):
             finding(b, "bra-plats", "B-torget"),
         )
         fb4 = finding(b, "nedskrapning", "B-parken")
-        ia1 = actions.create_action_item([fa1], actor, title="A1 byt lampa", responsible_party=party)
-        ia2 = actions.create_action_item([fa2], actor, title="A2 sanera", responsible_party=party)
-        ib1 = actions.create_action_item([fb1], actor, title="B1 klipp häcken", responsible_party=party)
+        ia1 = actions.create_action_item([fa1], actor, ActionItemInput(title="A1 byt lampa", responsible_party=party))
+        ia2 = actions.create_action_item([fa2], actor, ActionItemInput(title="A2 sanera", responsible_party=party))
+        ib1 = actions.create_action_item(
+            [fb1], actor, ActionItemInput(title="B1 klipp häcken", responsible_party=party)
+        )
         for item in (ia1, ia2):
             _dated(item, datetime(2025, 8, 12, 9))
         _dated(ib1, datetime(2025, 10, 7, 9))

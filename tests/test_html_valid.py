@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Category, ResponsibleParty, Role, User, Walk, WalkStatus
 from fieldwalk.photos.pipeline import process_photo
 from tests.helpers import jpeg_bytes
@@ -51,14 +53,15 @@ def pages(app, client, auth):
         finding, _ = findings.create_finding(
             walk,
             actor,
-            category=db.session.scalar(db.select(Category)),
-            description="Mörk passage",
-            lat=56.88,
-            lon=14.8,
+            FindingInput(
+                category=db.session.scalar(db.select(Category)), description="Mörk passage", lat=56.88, lon=14.8
+            ),
             photos=[process_photo(jpeg_bytes((400, 300)))],
         )
         item = actions.create_action_item(
-            [finding], actor, title="Byt lampa", responsible_party=db.session.scalar(db.select(ResponsibleParty))
+            [finding],
+            actor,
+            ActionItemInput(title="Byt lampa", responsible_party=db.session.scalar(db.select(ResponsibleParty))),
         )
         actions.add_comment(item, actor, "Beställt")
         db.session.commit()

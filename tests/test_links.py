@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fieldwalk import create_app
 from fieldwalk.extensions import db
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Role, Walk
 
 ATTACKER = "attacker.example"
@@ -91,7 +92,7 @@ def test_personal_data_export_links_use_base_url(app, client, auth, make_walk, c
         findings.create_finding(
             db.session.get(Walk, walk_id),
             db.session.get(User, user_id),
-            category=db.session.get(Category, category_id()),
+            FindingInput(category=db.session.get(Category, category_id())),
             photos=[process_photo(jpeg_bytes((400, 300)))],
         )
         db.session.commit()

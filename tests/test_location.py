@@ -4,8 +4,10 @@ also for a responsible party's member who may not open the walk."""
 from datetime import datetime
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Category, ResponsibleParty, Role, User, Walk, WalkStatus
 
 PARTY = "Gatu- och parkavdelningen"
@@ -18,11 +20,13 @@ def _item(app):
         walk = Walk(title="Platsvandring", starts_at=datetime(2026, 10, 1, 17), status=WalkStatus.COMPLETED)
         db.session.add(walk)
         one, _ = findings.create_finding(
-            walk, actor, category=category, lat=56.879012, lon=14.806034, place="Storgatan 3"
+            walk, actor, FindingInput(category=category, lat=56.879012, lon=14.806034, place="Storgatan 3")
         )
-        two, _ = findings.create_finding(walk, actor, category=category, lat=56.88, lon=14.81)
+        two, _ = findings.create_finding(walk, actor, FindingInput(category=category, lat=56.88, lon=14.81))
         party = db.session.scalar(db.select(ResponsibleParty).filter_by(name=PARTY))
-        item = actions.create_action_item([one, two], actor, title="Byt lampor", responsible_party=party)
+        item = actions.create_action_item(
+            [one, two], actor, ActionItemInput(title="Byt lampor", responsible_party=party)
+        )
         db.session.commit()
         return walk.id, one.id, item.id
 

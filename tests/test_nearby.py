@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionStatus,
     Category,
@@ -60,11 +62,9 @@ def area(app):
             finding, _ = findings.create_finding(
                 walk,
                 reporter if walk is now else coordinator,
-                category=category,
-                lat=where[0],
-                lon=where[1],
-                description=f"Text {key}",
-                place=f"Plats {key}",
+                FindingInput(
+                    category=category, lat=where[0], lon=where[1], description=f"Text {key}", place=f"Plats {key}"
+                ),
                 photos=[process_photo(jpeg_bytes((400, 300)))] if photo else [],
                 **kw,
             )
@@ -81,10 +81,16 @@ def area(app):
         old_done = log("old_done", before, north(6))
         old_rejected = log("old_rejected", before, north(7))
         log("old_untriaged", before, north(4))
-        item = actions.create_action_item([old_open], coordinator, title="Byt lampan", responsible_party=party)
-        done = actions.create_action_item([old_done], coordinator, title="Klar", responsible_party=party)
+        item = actions.create_action_item(
+            [old_open], coordinator, ActionItemInput(title="Byt lampan", responsible_party=party)
+        )
+        done = actions.create_action_item(
+            [old_done], coordinator, ActionItemInput(title="Klar", responsible_party=party)
+        )
         actions.transition(done, ActionStatus.DONE, coordinator)
-        rejected = actions.create_action_item([old_rejected], coordinator, title="Nej", responsible_party=party)
+        rejected = actions.create_action_item(
+            [old_rejected], coordinator, ActionItemInput(title="Nej", responsible_party=party)
+        )
         actions.transition(rejected, ActionStatus.REJECTED, coordinator, text="Privat mark")
         ids["item"] = item.id
         db.session.commit()
@@ -202,9 +208,7 @@ def test_no_agreeing_with_oneself_or_with_what_the_box_would_not_offer(app, clie
         mine, _ = findings.create_finding(
             db.session.get(Walk, area["now"]),
             me,
-            category=db.session.get(Category, area["light"]),
-            lat=HERE[0],
-            lon=HERE[1],
+            FindingInput(category=db.session.get(Category, area["light"]), lat=HERE[0], lon=HERE[1]),
         )
         db.session.commit()
         mine_id = mine.id

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.admin import operations as admin
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionItem,
     ActionStatus,
@@ -73,7 +75,7 @@ def _coordinator():
 def _item(finding_id: int, title="Byt lampan") -> ActionItem:
     party = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
     item = actions.create_action_item(
-        [db.session.get(Finding, finding_id)], _coordinator(), title=title, responsible_party=party
+        [db.session.get(Finding, finding_id)], _coordinator(), ActionItemInput(title=title, responsible_party=party)
     )
     db.session.commit()
     return item
@@ -191,7 +193,7 @@ def test_no_address_no_mail(app, client, make_walk, category_id):
     with app.app_context():
         guest = db.session.scalar(select(User).filter_by(name="Gunnel Gäst"))
         finding, _ = findings.create_finding(
-            db.session.get(Walk, walk_id), guest, category=db.session.get(Category, category_id())
+            db.session.get(Walk, walk_id), guest, FindingInput(category=db.session.get(Category, category_id()))
         )
         create_user("sam@example.com", "Sam Samordnare", PASSWORD, Role.COORDINATOR)
         db.session.commit()
@@ -247,8 +249,7 @@ def test_a_party_member_sees_only_their_own_partys_item_on_a_shared_finding(app,
         item = actions.create_action_item(
             [db.session.get(Finding, reported["finding"])],
             _coordinator(),
-            title="Trafikverkets del",
-            responsible_party=other,
+            ActionItemInput(title="Trafikverkets del", responsible_party=other),
         )
         actions.add_comment(item, _coordinator(), "Trafikverket svarar i januari")
         db.session.commit()

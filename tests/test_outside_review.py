@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.models import Finding, Photo, Role, User
 from tests.helpers import jpeg_bytes, stored_files
@@ -105,7 +106,7 @@ def test_the_protocol_pdf_leaves_out_a_photo_whose_file_is_missing(app, client, 
     assert response.status_code == 302
     with app.app_context():  # an action item, so that the protocol shows the finding's photo as its "before"
         finding = db.session.scalars(select(Finding)).one()
-        actions.create_action_item([finding], db.session.get(User, user_id), title="Sanera klottret")
+        actions.create_action_item([finding], db.session.get(User, user_id), ActionItemInput(title="Sanera klottret"))
         db.session.commit()
     for path in stored_files(app):  # e.g. a restore that brought the database back but not every file
         Path(path).unlink()

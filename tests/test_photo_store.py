@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Category, Finding, Photo, Role, User, Walk
 from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.photos.service import attach_photo, photo_store
@@ -32,7 +33,9 @@ def test_rolled_back_request_keeps_a_file_a_committed_row_shares(app, client, au
     with app.app_context():
         walk = db.session.get(Walk, walk_id)
         user = db.session.scalar(select(User))
-        a_finding_id = findings.create_finding(walk, user, category=db.session.get(Category, category_id()))[0].id
+        a_finding_id = findings.create_finding(
+            walk, user, FindingInput(category=db.session.get(Category, category_id()))
+        )[0].id
         db.session.commit()
     with app.app_context():  # request A: the photo's files written, its row not yet flushed
         attach_photo(process_photo(data), finding=db.session.get(Finding, a_finding_id))

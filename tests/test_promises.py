@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import text
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup.promises import days_taken, progress
 from fieldwalk.models import (
     ActionStatus,
@@ -32,8 +34,10 @@ def _make_item(walk, actor, slug, created, done=(), reopen=False, reject=False):
     """An item whose timeline says: created at `created`, marked åtgärdad at each time in `done` (re-opened
     in between); naive UTC like the columns."""
     party = db.session.scalar(db.select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
-    finding, _ = findings.create_finding(walk, actor, category=_category(slug))
-    item = actions.create_action_item([finding], actor, title=f"{slug} {created}", responsible_party=party)
+    finding, _ = findings.create_finding(walk, actor, FindingInput(category=_category(slug)))
+    item = actions.create_action_item(
+        [finding], actor, ActionItemInput(title=f"{slug} {created}", responsible_party=party)
+    )
     item.created_at = created
     for event in item.events:
         event.created_at = created

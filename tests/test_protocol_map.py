@@ -14,6 +14,7 @@ from PIL import Image
 
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup.charts import MapPoint, findings_map, number_label
 from fieldwalk.models import Category, Role, User, Walk, WalkStatus
 
@@ -69,13 +70,15 @@ def walk_with_findings(app, auth):
             findings.create_finding(
                 walk,
                 actor,
-                category=category,
-                description=f"Lampa {n}",
-                lat=56.879012,
-                lon=14.806034,
-                place="Storgatan 3" if n == 0 else "",
+                FindingInput(
+                    category=category,
+                    description=f"Lampa {n}",
+                    lat=56.879012,
+                    lon=14.806034,
+                    place="Storgatan 3" if n == 0 else "",
+                ),
             )
-        findings.create_finding(walk, actor, category=category, description="Utan plats")
+        findings.create_finding(walk, actor, FindingInput(category=category, description="Utan plats"))
         db.session.commit()
         return walk.id
 

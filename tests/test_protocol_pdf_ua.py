@@ -12,8 +12,10 @@ import pytest
 from pypdf import PdfReader
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import ActionStatus, Category, ResponsibleParty, Role, User, Walk, WalkStatus
 from fieldwalk.photos.pipeline import process_photo
 from tests.helpers import jpeg_bytes
@@ -39,18 +41,15 @@ def small_walk(app, auth):
             finding, _ = findings.create_finding(
                 walk,
                 actor,
-                category=category,
-                description=f"Beskrivning {n}",
-                lat=56.88 + n / 1000,
-                lon=14.80,
+                FindingInput(category=category, description=f"Beskrivning {n}", lat=56.88 + n / 1000, lon=14.80),
                 photos=[process_photo(jpeg_bytes((400 + n, 300)))],
             )
             item = actions.create_action_item(
                 [finding],
                 actor,
-                title=f"Punkt {n}",
-                responsible_party=party,
-                due_date=date.today() + timedelta(days=30),
+                ActionItemInput(
+                    title=f"Punkt {n}", responsible_party=party, due_date=date.today() + timedelta(days=30)
+                ),
             )
             if n == 0:
                 actions.transition(

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.actions.workflow import TRANSITIONS, Mover
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import ActionEvent, ActionItem, ActionStatus, Category, ResponsibleParty, Role, Walk, WalkStatus
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks
@@ -45,8 +47,8 @@ def _world() -> tuple[ActionItem, dict[str, object]]:
     walk = walks.create_walk(coordinator, title="Centrum", starts_at=datetime(2026, 11, 24, 17))
     users["participant"] = walks.join_walk(walk, None, name="Pia", organisation="Boende")
     category = db.session.scalar(select(Category).filter_by(slug="belysning"))
-    finding, _ = findings.create_finding(walk, users["participant"], category=category, description="Mörkt")
-    item = actions.create_action_item([finding], coordinator, title="Byt lampan", responsible_party=own)
+    finding, _ = findings.create_finding(walk, users["participant"], FindingInput(category=category, description="Mörkt"))
+    item = actions.create_action_item([finding], coordinator, ActionItemInput(title="Byt lampan", responsible_party=own))
     return item, users
 
 

@@ -19,11 +19,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from fieldwalk.actions.queries import assignee_choices, party_choices
+from fieldwalk.actions.inputs import ActionItemInput
+from fieldwalk.actions.queries import assignee_choices, get_party, get_user, party_choices
 from fieldwalk.findings.queries import active_categories
 from fieldwalk.labels import TRANSITION_VERBS, choices
 from fieldwalk.local_time import local_today
-from fieldwalk.models import ActionStatus, Priority, User
+from fieldwalk.models import ActionStatus, Finding, Priority, Severity, User
 from fieldwalk.permissions import is_party_member
 from fieldwalk.query_args import choice_id
 from fieldwalk.walks.queries import list_walks
@@ -37,7 +38,8 @@ def default_due_date() -> date:
 
 
 class ActionItemForm(FlaskForm):
-    """Create or edit an action item; party choices are filled in by the view."""
+    """Create or edit an action item, choosing among the active parties and their active members (the
+    operation checks the member belongs)."""
 
     title = StringField(_l("Vad ska göras?"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Beskrivning"), validators=[Length(max=5000)])
@@ -46,11 +48,35 @@ class ActionItemForm(FlaskForm):
     due_date = DateField(_l("Klart senast"), validators=[Optional()])
     priority = SelectField(_l("Prioritet"), choices=choices(Priority), default=Priority.MEDIUM.value)
 
-    def fill_choices(self, no_party_label: str) -> "ActionItemForm":
-        """The active parties and their active members (the operation checks the member belongs)."""
-        self.responsible_party.choices = party_choices(no_party_label)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.responsible_party.choices = party_choices(_("Ingen ännu"))
         self.assignee.choices = assignee_choices(_("Ingen vald"))
-        return self
+
+    def propose(self, findings: list[Finding]) -> None:
+        """Fill a new item's form from the findings it is made of: a title from the first one's category
+        and place, their descriptions, the category's default party, the default due date, and high
+        priority when any of them is of high severity."""
+        first = findings[0]
+        name = first.category.name(str(get_locale()))
+        self.title.data = f"{name}: {first.place or first.description[:60]}".strip(": ")
+        self.description.data = "\n".join(f.description for f in findings if f.description)
+        self.responsible_party.data = first.category.default_party_id or 0
+        self.due_date.data = default_due_date()
+        self.priority.data = (
+            Priority.HIGH if any(f.severity == Severity.HIGH for f in findings) else Priority.MEDIUM
+        ).value
+
+    def to_input(self) -> ActionItemInput:
+        """The validated details as the operations take them."""
+        return ActionItemInput(
+            title=self.title.data.strip(),
+            description=(self.description.data or "").strip(),
+            responsible_party=get_party(self.responsible_party.data),
+            assignee=get_user(self.assignee.data),
+            due_date=self.due_date.data,
+            priority=Priority(self.priority.data),
+        )
 
 
 class TransitionForm(FlaskForm):
@@ -60,6 +86,10 @@ class TransitionForm(FlaskForm):
     text = TextAreaField(_l("Kommentar"), validators=[Length(max=5000)])
     responsible_party = SelectField(_l("Ansvarig part"), coerce=int, validators=[Optional()])
     photo = FileField(_l("Foto (t.ex. efter åtgärd)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.responsible_party.choices = party_choices("")
 
 
 class CommentForm(FlaskForm):
@@ -72,13 +102,24 @@ class CommentForm(FlaskForm):
     photo = FileField(_l("Foto (t.ex. efter åtgärd)"))
     internal = BooleanField(_l("Intern anteckning (syns bara för samordnare och din egen organisation)"))
 
-    def fill_choices(self, moves: list[ActionStatus], keep_party_label: str) -> "CommentForm":
-        """The status moves offered (the operation decides again) and the parties for an assignment."""
+    def __init__(self, *args, **kwargs):
+        """As posted, any status is accepted: whether this user may make this move is the operation's decision."""
+        super().__init__(*args, **kwargs)
+        self.to.choices = any_status_choices()
+        self.responsible_party.choices = party_choices("")
+
+    def offer(self, moves: list[ActionStatus], keep_party_label: str) -> "CommentForm":
+        """The status moves offered on the page (the operation decides again) and the parties for an assignment."""
         self.to.choices = [SelectChoice("", _("Ingen ändring"))] + [
             SelectChoice(m.value, str(TRANSITION_VERBS[m])) for m in moves
         ]
         self.responsible_party.choices = party_choices(keep_party_label)
         return self
+
+
+def any_status_choices() -> list[SelectChoice]:
+    """Every status (or none) as the choices a posted status field is checked against."""
+    return [SelectChoice("", "")] + [SelectChoice(s.value, s.value) for s in ActionStatus]
 
 
 def _person_id(value) -> int:
@@ -106,6 +147,16 @@ class ActionFilterForm(FlaskForm):
     party = SelectField(_l("Ansvarig part"), coerce=choice_id, validators=[Optional()])
     overdue = BooleanField(_l("Bara försenade"))
 
+    def __init__(self, *args, user: User, **kwargs):
+        """The walks `user` may see, the active categories and parties."""
+        super().__init__(*args, **kwargs)
+        locale = str(get_locale())
+        self.walk.choices = [SelectChoice(0, _("Alla"))] + [SelectChoice(w.id, w.title) for w in list_walks(user)]
+        self.category.choices = [SelectChoice(0, _("Alla"))] + [
+            SelectChoice(c.id, c.name(locale)) for c in active_categories()
+        ]
+        self.party.choices = party_choices(_("Alla"))
+
     def query_filters(self) -> dict:
         """The filters as keyword arguments of action_items_query; a value that is not valid is ignored."""
         status = self.status.data if self.status.data in {s.value for s in ActionStatus} else None
@@ -128,13 +179,7 @@ def action_filter_form(args, user: User) -> ActionFilterForm:
     if not args and is_party_member(user):
         # A party's member opens the list to see what is left to do: their party's open items.
         args = MultiDict({"status": OPEN})
-    form = ActionFilterForm(args)
+    form = ActionFilterForm(args, user=user)
     form.used_args = args  # what the list and its download links filter by (the default included)
-    locale = str(get_locale())
-    form.walk.choices = [SelectChoice(0, _("Alla"))] + [SelectChoice(w.id, w.title) for w in list_walks(user)]
-    form.category.choices = [SelectChoice(0, _("Alla"))] + [
-        SelectChoice(c.id, c.name(locale)) for c in active_categories()
-    ]
-    form.party.choices = party_choices(_("Alla"))
     form.validate()
     return form

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from fieldwalk import timeline
 from fieldwalk.actions import workflow
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.audit import record
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
@@ -19,7 +20,6 @@ from fieldwalk.models import (
     ActionStatus,
     EventKind,
     Finding,
-    Priority,
     ResponsibleParty,
     User,
     utcnow,
@@ -117,17 +117,7 @@ def _record(
     return event
 
 
-def create_action_item(
-    findings: list[Finding],
-    actor: User,
-    *,
-    title: str,
-    description: str = "",
-    responsible_party: ResponsibleParty | None = None,
-    assignee: User | None = None,
-    due_date: date | None = None,
-    priority: Priority = Priority.MEDIUM,
-) -> ActionItem:
+def create_action_item(findings: list[Finding], actor: User, data: ActionItemInput) -> ActionItem:
     """Turn one or more findings of one walk into an action item; assigned at once if a party is given."""
     if not findings:
         raise OperationError(_("Välj minst ett fynd."), status=422)
@@ -136,16 +126,17 @@ def create_action_item(
         raise OperationError(_("Alla fynd i en åtgärd måste höra till samma vandring."), status=422)
     if not can_triage(actor, findings[0].walk):
         raise OperationError(_("Du får inte skapa åtgärder."), status=403)
-    _refuse_past_due_date(due_date)
-    _check_assignee(responsible_party, assignee)
+    _refuse_past_due_date(data.due_date)
+    _check_assignee(data.responsible_party, data.assignee)
+    responsible_party = data.responsible_party
     item = ActionItem(
         walk=findings[0].walk,
-        title=title.strip(),
-        description=description.strip(),
+        title=data.title.strip(),
+        description=data.description.strip(),
         responsible_party=responsible_party,
-        assignee=assignee,
-        due_date=due_date,
-        priority=priority,
+        assignee=data.assignee,
+        due_date=data.due_date,
+        priority=data.priority,
         created_by=actor,
         findings=list(findings),
         status=S.NEW,
@@ -239,8 +230,9 @@ def add_comment(
 
 
 def update_action_item(item: ActionItem, actor: User, **fields) -> ActionEvent | None:
-    """Change an item's details; each changed field is checked against its own rule, then all are
-    recorded as one event. Nothing is changed when any one of them is not the actor's to change."""
+    """Change an item's details (some of them, or all: ActionItemInput.changes()); each changed field is
+    checked against its own rule, then all are recorded as one event. Nothing is changed when any one of
+    them is not the actor's to change."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:  # status moves go through transition(); anything else is not a detail of an item
         raise TypeError(f"update_action_item cannot change {', '.join(sorted(unknown))}")

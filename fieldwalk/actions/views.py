@@ -1,18 +1,16 @@
 """Action item pages: the filtered list, create from findings, the item with its timeline, changes."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from fieldwalk.actions import operations, workflow
-from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form, default_due_date
-from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, get_user, party_choices
+from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
+from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
-from fieldwalk.models import ActionStatus, Finding, Priority
+from fieldwalk.models import ActionStatus, Finding
 from fieldwalk.permissions import can_edit_action, can_list_actions, can_triage, can_view_walk
 from fieldwalk.photos.service import process_uploads
 from fieldwalk.query_args import query_id, query_ids, query_page
@@ -57,30 +55,13 @@ def create():
         abort(404)
     if not can_triage(current_user, walk):
         abort(403)
-    form = ActionItemForm().fill_choices(_("Ingen ännu"))
+    form = ActionItemForm()
     if request.method == "GET":
-        first = findings[0]
-        name = first.category.name(str(get_locale()))
-        form.title.data = f"{name}: {first.place or first.description[:60]}".strip(": ")
-        form.description.data = "\n".join(f.description for f in findings if f.description)
-        form.responsible_party.data = first.category.default_party_id or 0
-        form.due_date.data = default_due_date()
-        form.priority.data = (
-            Priority.HIGH if any(f.severity.value == "high" for f in findings) else Priority.MEDIUM
-        ).value
+        form.propose(findings)
     error = None
     if form.validate_on_submit():
         try:
-            item = operations.create_action_item(
-                findings,
-                current_user,
-                title=form.title.data,
-                description=form.description.data or "",
-                responsible_party=get_party(form.responsible_party.data),
-                assignee=get_user(form.assignee.data),
-                due_date=form.due_date.data,
-                priority=Priority(form.priority.data),
-            )
+            item = operations.create_action_item(findings, current_user, form.to_input())
             db.session.commit()
         except OperationError as exc:
             db.session.rollback()
@@ -95,7 +76,7 @@ def create():
 def _detail_page(item, comment_form=None, error=None, status=200):
     transitions = operations.allowed_transitions(current_user, item)
     keep = _("Behåll nuvarande") if item.responsible_party else _("Välj ansvarig part")
-    comment_form = (comment_form or CommentForm(formdata=None)).fill_choices(transitions, keep)
+    comment_form = (comment_form or CommentForm(formdata=None)).offer(transitions, keep)
     return render_template(
         "actions/detail.html",
         item=item,
@@ -121,7 +102,6 @@ def transition(item_id: int):
     """Move the item to another status (kept for scripts and old pages; the item page posts to comment)."""
     item = get_action_or_404(item_id, current_user)
     form = TransitionForm()
-    form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
         return _detail_page(item, error=_("Kontrollera formuläret."), status=400)
     try:
@@ -150,10 +130,7 @@ def transition(item_id: int):
 def comment(item_id: int):
     """The item page's one form: a comment and/or photo, and optionally a status change with it."""
     item = get_action_or_404(item_id, current_user)
-    form = CommentForm()
-    # Any status is accepted here; whether this user may make this move is the operation's decision.
-    form.to.choices = [SelectChoice("", "")] + [SelectChoice(s.value, s.value) for s in ActionStatus]
-    form.responsible_party.choices = party_choices("")
+    form = CommentForm()  # any status: whether this user may make this move is the operation's decision
     if not form.validate_on_submit():
         return _detail_page(item, comment_form=form, error=_("Kontrollera formuläret."), status=400)
     to = (form.to.data or "").strip()
@@ -195,23 +172,14 @@ def edit(item_id: int):
     item = get_action_or_404(item_id, current_user)
     if not can_edit_action(current_user, item):
         abort(403)
-    form = ActionItemForm(obj=item).fill_choices(_("Ingen ännu"))
+    form = ActionItemForm(obj=item)
     if request.method == "GET":
         form.responsible_party.data = item.responsible_party_id or 0
         form.assignee.data = item.assignee_id or 0
         form.priority.data = item.priority.value
     if form.validate_on_submit():
         try:
-            operations.update_action_item(
-                item,
-                current_user,
-                title=form.title.data.strip(),
-                description=(form.description.data or "").strip(),
-                responsible_party=get_party(form.responsible_party.data),
-                assignee=get_user(form.assignee.data),
-                due_date=form.due_date.data,
-                priority=Priority(form.priority.data),
-            )
+            operations.update_action_item(item, current_user, **form.to_input().changes())
             db.session.commit()
         except OperationError as exc:
             db.session.rollback()

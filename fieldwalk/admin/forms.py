@@ -1,10 +1,12 @@
 """Forms for administering users, categories and responsible parties."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
+from fieldwalk.actions.queries import party_choices
 from fieldwalk.labels import choices
 from fieldwalk.models import Role
 
@@ -17,6 +19,10 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Roll"), choices=choices(Role))
     responsible_party = SelectField(_l("Ansvarig part (för rollen Ansvarig)"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Kontot är aktivt"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.responsible_party.choices = party_choices(_("Ingen"))
 
 
 class NewUserForm(UserForm):
@@ -35,6 +41,10 @@ class CategoryForm(FlaskForm):
     sort_order = IntegerField(_l("Ordning"), default=0, validators=[InputRequired(), NumberRange(0, 1000)])
     is_positive = BooleanField(_l("Positivt fynd (bra plats)"))
     active = BooleanField(_l("Används"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_party_id.choices = party_choices(_("Ingen"))
 
 
 class PartyForm(FlaskForm):

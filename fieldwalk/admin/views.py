@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from fieldwalk.actions.queries import get_party, party_choices
+from fieldwalk.actions.queries import get_party
 from fieldwalk.admin import operations
 from fieldwalk.admin.forms import CategoryForm, NewUserForm, PartyForm, UserForm
 from fieldwalk.audit import record
@@ -40,7 +40,6 @@ def user(user_id: int | None = None):
     """Create an account, or change a user's name, role, party and whether it is active."""
     account = db.get_or_404(User, user_id) if user_id else None
     form = (UserForm if account else NewUserForm)(obj=account)
-    form.responsible_party.choices = party_choices(_("Ingen"))
     if request.method == "GET":
         form.role.data = (account.role if account else Role.PARTICIPANT).value
         form.responsible_party.data = account.responsible_party_id or 0 if account else 0
@@ -130,7 +129,6 @@ def category(category_id: int | None = None):
     """Create or edit a category."""
 
     def fill(form, obj):
-        form.default_party_id.choices = party_choices(_("Ingen"))
         if request.method == "GET":
             form.default_party_id.data = obj.default_party_id or 0 if obj else 0
 

@@ -4,12 +4,13 @@ from flask import url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from fieldwalk.actions.operations import allowed_transitions
-from fieldwalk.findings.operations import device_time_utc
+from fieldwalk.extensions import db
+from fieldwalk.findings.inputs import FindingInput, device_time_utc
 from fieldwalk.labels import label
-from fieldwalk.models import ActionStatus, PositionSource, Severity, WalkStatus
+from fieldwalk.models import ActionStatus, Category, PositionSource, Severity, WalkStatus
 from fieldwalk.query_args import EARLIEST, LATEST
 
 
@@ -134,6 +135,17 @@ class FindingCreateSchema(Schema):
         validate=_plausible_device_time,
         metadata={"description": "when the phone logged it (offline outbox)", "example": "2026-11-23T18:05:00+01:00"},
     )
+
+    @post_load
+    def to_input(self, data: dict, **_kwargs) -> FindingInput:
+        """The finding as the operations take it; an unknown category_id is the operation's to refuse."""
+        device_time = data.pop("device_created_at")
+        return FindingInput(
+            category=db.session.get(Category, data.pop("category_id")),
+            uuid=str(data.pop("uuid")),
+            device_created_at=device_time_utc(device_time) if device_time else None,
+            **data,
+        )
 
 
 class PhotoUploadSchema(Schema):

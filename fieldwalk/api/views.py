@@ -30,6 +30,7 @@ from fieldwalk.api.schemas import (
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.findings.queries import active_categories, get_finding_or_404, nearby
 from fieldwalk.models import Category, Finding
 from fieldwalk.permissions import can_see_nearby
@@ -184,28 +185,10 @@ def walk_findings(walk_id: int):
     409,
     writes=True,
 )
-def create_finding(data: dict, walk_id: int):
+def create_finding(data: FindingInput, walk_id: int):
     """Log a finding. The client makes the uuid; sending the same uuid again returns the stored finding."""
     walk = get_walk_or_404(walk_id, current_user)
-    category = db.session.get(Category, data["category_id"])
-    if category is None:
-        raise OperationError(_("Okänd kategori."), status=422, code="unknown_category")
-    lat, lon = data["lat"], data["lon"]
-    device_time = data["device_created_at"]
-    finding, created = findings.create_finding(
-        walk,
-        current_user,
-        category=category,
-        description=data["description"],
-        severity=data["severity"],
-        lat=lat,
-        lon=lon,
-        accuracy_m=data["accuracy_m"],
-        position_source=data["position_source"],
-        place=data["place"],
-        uuid=str(data["uuid"]),
-        device_created_at=findings.device_time_utc(device_time) if device_time else None,
-    )
+    finding, created = findings.create_finding(walk, current_user, data)
     db.session.commit()
     return finding, 201 if created else 200
 

@@ -1,16 +1,19 @@
 """Forms for logging and triaging findings."""
 
 import uuid as uuid_module
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import FloatField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import FloatField, HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
+from fieldwalk.findings.inputs import FindingInput, device_time_utc
+from fieldwalk.findings.queries import active_categories
 from fieldwalk.labels import choices
-from fieldwalk.models import Severity
+from fieldwalk.models import Category, Finding, PositionSource, Severity
 
 # Also the answer to a uuid that belongs to a finding of another walk (it must not tell that one exists).
 INVALID_UUID_MESSAGE = _l("Ogiltigt formulär-id; ladda om sidan.")
@@ -34,6 +37,41 @@ class FindingFieldsForm(CoordinatePairs, FlaskForm):
     position_source = HiddenField(default="map")
     place = StringField(_l("Plats med egna ord"), validators=[Length(max=200)])
 
+    def __init__(self, *args, categories: list[Category] | None = None, **kwargs):
+        """`categories` to choose from: the active ones unless given."""
+        super().__init__(*args, **kwargs)
+        self.categories = active_categories() if categories is None else categories
+        self.category.choices = [SelectChoice(c.id, c.name_sv) for c in self.categories]
+
+    def to_input(self, **logging) -> FindingInput:
+        """The validated fields as the operations take them (`logging`: the capture form's own fields)."""
+        return FindingInput(
+            category=next(c for c in self.categories if c.id == self.category.data),
+            description=self.description.data or "",
+            severity=Severity(self.severity.data),
+            lat=self.lat.data,
+            lon=self.lon.data,
+            accuracy_m=self.accuracy_m.data,
+            position_source=_position_source(self.position_source.data),
+            place=self.place.data or "",
+            **logging,
+        )
+
+
+def _position_source(value: str | None) -> PositionSource | None:
+    """The form's hidden position_source: where the phone says the position came from."""
+    return PositionSource(value) if value in ("gps", "map", "photo") else None
+
+
+def _device_time(value: str | None) -> datetime | None:
+    """The phone's clock at capture, as naive UTC; ignored when unreadable or impossible."""
+    if not value:
+        return None
+    try:
+        return device_time_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
 
 class FindingForm(FindingFieldsForm):
     """Log a finding on a phone: the finding's fields plus who reports it and the phone's own id and clock."""
@@ -51,11 +89,27 @@ class FindingForm(FindingFieldsForm):
             except ValueError:
                 raise ValidationError(INVALID_UUID_MESSAGE) from None
 
+    def to_input(self) -> FindingInput:
+        return super().to_input(
+            reporter_name=self.reporter_name.data or "",
+            reporter_org=self.reporter_org.data or "",
+            device_created_at=_device_time(self.device_created_at.data),
+            uuid=self.uuid.data or None,
+        )
+
 
 class FindingEditForm(FindingFieldsForm):
     """Correct one's own finding: its fields, new photos, and the stored photos to remove (choices = their ids)."""
 
     remove_photos = SelectMultipleField(_l("Ta bort foton"), coerce=int, validate_choice=True)
+
+    def __init__(self, *args, finding: Finding, **kwargs):
+        """Filled from `finding` on GET; its category stays selectable after it was retired."""
+        categories = active_categories()
+        if finding.category not in categories:
+            categories = [*categories, finding.category]
+        super().__init__(*args, categories=categories, **kwargs)
+        self.remove_photos.choices = [SelectChoice(p.id, str(p.id)) for p in finding.photos]
 
 
 class NoActionForm(FlaskForm):

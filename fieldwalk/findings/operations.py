@@ -1,7 +1,6 @@
 """State changes of findings: log one (idempotently, also under concurrency), add photos, triage it, agree."""
 
 import hashlib
-from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import format_decimal
@@ -13,39 +12,20 @@ from fieldwalk.coordinates import distance_m
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
-from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, Severity, User, Walk
+from fieldwalk.findings.inputs import FindingInput
+from fieldwalk.models import Finding, FindingAgreement, Photo, PositionSource, User, Walk
 from fieldwalk.notifications import record_outcome
 from fieldwalk.permissions import can_agree, can_edit_finding, can_log_finding, can_triage, is_staff
 from fieldwalk.photos.pipeline import ProcessedPhoto
 from fieldwalk.photos.service import attach_photo, process_upload_bytes
-from fieldwalk.query_args import EARLIEST, LATEST
 from fieldwalk.transactions import savepoint
-
-
-def device_time_utc(moment: datetime) -> datetime | None:
-    """A phone's clock reading at capture as naive UTC; None when it cannot be a real capture time (outside
-    the years the app keeps, where time zone arithmetic may also overflow)."""
-    if not EARLIEST <= moment.date() <= LATEST:
-        return None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
 
 
 def create_finding(
     walk: Walk,
     actor: User,
+    data: FindingInput,
     *,
-    category: Category,
-    description: str = "",
-    severity: Severity = Severity.MEDIUM,
-    lat: float | None = None,
-    lon: float | None = None,
-    accuracy_m: float | None = None,
-    position_source: PositionSource | None = None,
-    place: str = "",
-    reporter_name: str = "",
-    reporter_org: str = "",
-    device_created_at: datetime | None = None,
-    uuid: str | None = None,
     photos: list[ProcessedPhoto] = (),
     notices: list[str] | None = None,
 ) -> tuple[Finding, bool]:
@@ -56,21 +36,24 @@ def create_finding(
     unique uuid decides; the request that loses reads the winner's finding). Messages for the user
     about what was not used (a photo position far from the walk) are appended to `notices`.
     """
+    if data.category is None:
+        raise OperationError(_("Okänd kategori."), status=422, code="unknown_category")
+    uuid, lat, lon, accuracy_m = data.uuid, data.lat, data.lon, data.accuracy_m
     if uuid:
         existing = _stored_finding(walk, uuid)
         if existing is not None:
             _add_missing_photos(existing, actor, photos, notices)
             return existing, False
-    if not can_log_finding(actor, walk, device_created_at):
+    if not can_log_finding(actor, walk, data.device_created_at):
         raise OperationError(_("Den här vandringen tar inte emot fler fynd."), status=409)
-    if not category.active:
+    if not data.category.active:
         raise OperationError(_("Kategorin används inte längre."), status=422)
     if (lat is None) != (lon is None):
         raise OperationError(_("Positionen saknar latitud eller longitud."), status=422)
     source = PositionSource.NONE
     notes: list[str] = []
     if lat is not None:
-        lat, lon, source = _checked_position(walk, lat, lon, position_source, notes)
+        lat, lon, source = _checked_position(walk, lat, lon, data.position_source, notes)
     if lat is None:
         # A photo that knows where it was taken positions the finding (its EXIF is stripped on store),
         # if that place lies within the walk's area.
@@ -84,18 +67,18 @@ def create_finding(
         with savepoint():  # made inside it: a rolled-back savepoint then leaves no trace in walk.findings
             finding = Finding(
                 walk=walk,
-                category=category,
-                description=description.strip(),
-                severity=severity,
+                category=data.category,
+                description=data.description.strip(),
+                severity=data.severity,
                 lat=lat,
                 lon=lon,
                 accuracy_m=accuracy_m if source == PositionSource.GPS else None,
                 position_source=source,
-                place=place.strip(),
+                place=data.place.strip(),
                 reporter=actor,
-                reporter_name=reporter_name.strip() or actor.name,
-                reporter_org=reporter_org.strip() or actor.organisation,
-                device_created_at=device_created_at,
+                reporter_name=data.reporter_name.strip() or actor.name,
+                reporter_org=data.reporter_org.strip() or actor.organisation,
+                device_created_at=data.device_created_at,
                 arrived_after_close=walk.closed_at is not None,
             )
             if uuid:
@@ -260,15 +243,8 @@ def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPho
 def update_finding(
     finding: Finding,
     actor: User,
+    data: FindingInput,
     *,
-    category: Category,
-    description: str = "",
-    severity: Severity = Severity.MEDIUM,
-    lat: float | None = None,
-    lon: float | None = None,
-    accuracy_m: float | None = None,
-    position_source: PositionSource | None = None,
-    place: str = "",
     add_photos: list[ProcessedPhoto] = (),
     remove_photo_ids: set[int] | frozenset[int] = frozenset(),
     notices: list[str] | None = None,
@@ -277,9 +253,11 @@ def update_finding(
     added (within PHOTO_MAX_PER_FINDING, counted after the removals).
 
     Removed photos lose their row only; their files are shared by content and left to `flask photos gc`.
-    Raises OperationError 403 for someone else's finding, 409 once the walk no longer takes findings.
+    Raises OperationError 403 for someone else's finding, 409 once the walk no longer takes findings. The
+    reporter, the phone's clock and the uuid are the logging's and stay as they are.
     """
     require_edit_rights(actor, finding)
+    category, lat, lon, position_source = data.category, data.lat, data.lon, data.position_source
     if not category.active and category.id != finding.category_id:
         raise OperationError(_("Kategorin används inte längre."), status=422)
     if (lat is None) != (lon is None):
@@ -292,11 +270,11 @@ def update_finding(
         else:
             lat, lon, source = _checked_position(finding.walk, lat, lon, position_source, notes)
     finding.category = category
-    finding.description = description.strip()
-    finding.severity = severity
+    finding.description = data.description.strip()
+    finding.severity = data.severity
     finding.lat, finding.lon, finding.position_source = lat, lon, source
-    finding.accuracy_m = accuracy_m if source == PositionSource.GPS else None
-    finding.place = place.strip()
+    finding.accuracy_m = data.accuracy_m if source == PositionSource.GPS else None
+    finding.place = data.place.strip()
     for photo in [p for p in finding.photos if p.id in remove_photo_ids]:
         finding.photos.remove(photo)
         db.session.delete(photo)

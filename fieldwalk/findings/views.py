@@ -1,7 +1,6 @@
 """Finding pages: the phone capture form, editing one's own finding, a finding's page, and triage."""
 
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 from flask import (
@@ -18,35 +17,19 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from wtforms import SelectChoice
 
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations
 from fieldwalk.findings.forms import FindingEditForm, FindingForm, NoActionForm
-from fieldwalk.findings.queries import active_categories, get_finding_or_404, public_events
-from fieldwalk.models import Category, Finding, PositionSource, Severity
+from fieldwalk.findings.queries import get_finding_or_404, public_events
+from fieldwalk.models import Finding
 from fieldwalk.permissions import can_edit_finding, can_log_finding, can_triage, can_view_finding
 from fieldwalk.photos.service import photo_limits, process_uploads, recover_text_fields
 from fieldwalk.walks.queries import get_walk_or_404
 from fieldwalk.web import error_response, wants_json
 
 bp = Blueprint("findings", __name__)
-
-
-def _device_time(value: str | None) -> datetime | None:
-    """The phone's clock at capture, as naive UTC; ignored when unreadable or impossible."""
-    if not value:
-        return None
-    try:
-        return operations.device_time_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    except ValueError:
-        return None
-
-
-def _position_source(value: str | None) -> PositionSource | None:
-    """The form's hidden position_source: where the phone says the position came from."""
-    return PositionSource(value) if value in ("gps", "map", "photo") else None
 
 
 def _form_page(template, form, status=200, error=None, **context):
@@ -93,9 +76,8 @@ def capture(walk_id: int):
     walk = get_walk_or_404(walk_id, current_user)
     if request.method == "GET" and not can_log_finding(current_user, walk):
         abort(403, _("Den här vandringen tar inte emot fler fynd."))
-    categories = active_categories()
     form = FindingForm()
-    form.category.choices = [SelectChoice(c.id, c.name_sv) for c in categories]
+    categories = form.categories
     if request.method == "GET":
         form.uuid.data = str(uuid.uuid4())
         form.reporter_name.data = current_user.name
@@ -106,24 +88,8 @@ def capture(walk_id: int):
     notices: list[str] = []
     try:
         photos = process_uploads(form.photos.data or [])
-        source = form.position_source.data
         finding, created = operations.create_finding(
-            walk,
-            current_user,
-            category=db.session.get(Category, form.category.data),
-            description=form.description.data or "",
-            severity=Severity(form.severity.data),
-            lat=form.lat.data,
-            lon=form.lon.data,
-            accuracy_m=form.accuracy_m.data,
-            position_source=_position_source(source),
-            place=form.place.data or "",
-            reporter_name=form.reporter_name.data or "",
-            reporter_org=form.reporter_org.data or "",
-            device_created_at=_device_time(form.device_created_at.data),
-            uuid=form.uuid.data or None,
-            photos=photos,
-            notices=notices,
+            walk, current_user, form.to_input(), photos=photos, notices=notices
         )
         db.session.commit()
     except OperationError as error:
@@ -155,13 +121,8 @@ def edit(finding_id: int):
             operations.require_edit_rights(current_user, finding)
         except OperationError as error:
             abort(error.status, error.message)
-    categories = active_categories()
-    if finding.category not in categories:
-        categories = [*categories, finding.category]  # a retired category stays selectable on its finding
-    form = FindingEditForm(obj=finding if request.method == "GET" else None)
-    form.category.choices = [SelectChoice(c.id, c.name_sv) for c in categories]
-    form.remove_photos.choices = [SelectChoice(p.id, str(p.id)) for p in finding.photos]
-    context = {"walk": walk, "finding": finding, "categories": categories}
+    form = FindingEditForm(obj=finding if request.method == "GET" else None, finding=finding)
+    context = {"walk": walk, "finding": finding, "categories": form.categories}
     if request.method == "GET":
         form.category.data = finding.category_id
         form.severity.data = finding.severity.value
@@ -174,14 +135,7 @@ def edit(finding_id: int):
         operations.update_finding(
             finding,
             current_user,
-            category=db.session.get(Category, form.category.data),
-            description=form.description.data or "",
-            severity=Severity(form.severity.data),
-            lat=form.lat.data,
-            lon=form.lon.data,
-            accuracy_m=form.accuracy_m.data,
-            position_source=_position_source(form.position_source.data),
-            place=form.place.data or "",
+            form.to_input(),
             add_photos=process_uploads(form.photos.data or []),
             remove_photo_ids=set(form.remove_photos.data or []),
             notices=notices,
@@ -212,9 +166,7 @@ def too_large(error: RequestEntityTooLarge):
         walk = get_walk_or_404(request.view_args["walk_id"], current_user)
     except HTTPException as refused:
         return error_response(refused)
-    categories = active_categories()
     form = FindingForm(formdata=recover_text_fields())
-    form.category.choices = [SelectChoice(c.id, c.name_sv) for c in categories]
     config = current_app.config
     message = _(
         "Det du skickade är för stort: högst %(n)d foton på högst %(mb)d MB vardera per fynd.",
@@ -222,7 +174,7 @@ def too_large(error: RequestEntityTooLarge):
         mb=config["PHOTO_MAX_BYTES"] // (1024 * 1024),
     )
     form.photos.errors = [message]
-    return _capture_page(walk, form, categories, status=413, error=message)
+    return _capture_page(walk, form, form.categories, status=413, error=message)
 
 
 @bp.route("/findings/<int:finding_id>")

@@ -1,13 +1,19 @@
 """Forms of follow-up: starting a meeting, a decision on one item, finishing, the yearly promise."""
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from fieldwalk.labels import choices
-from fieldwalk.models import PromiseKind
+from fieldwalk.actions.forms import any_status_choices
+from fieldwalk.actions.queries import party_choices
+from fieldwalk.findings.queries import active_categories
+from fieldwalk.labels import TRANSITION_VERBS, choices, label
+from fieldwalk.models import ActionItem, ActionStatus, PromiseKind, User
 from fieldwalk.query_args import choice_id
+from fieldwalk.walks.queries import list_walks
 
 
 class MeetingForm(FlaskForm):
@@ -26,6 +32,13 @@ class MeetingForm(FlaskForm):
     title = StringField(_l("Rubrik (frivilligt)"), validators=[Length(max=200)])
     attendees = TextAreaField(_l("Närvarande"), validators=[Length(max=2000)])
 
+    def __init__(self, *args, user: User, **kwargs):
+        """The walks `user` may see, with their dates."""
+        super().__init__(*args, **kwargs)
+        self.walk.choices = [SelectChoice(0, _("Välj vandring"))] + [
+            SelectChoice(w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})") for w in list_walks(user)
+        ]
+
 
 class DecisionForm(FlaskForm):
     """What the meeting decided about one action item."""
@@ -34,6 +47,19 @@ class DecisionForm(FlaskForm):
     to = SelectField(_l("Ny status"), validators=[Optional()])
     due_date = DateField(_l("Nytt klart-senast-datum"), validators=[Optional()])
     responsible_party = SelectField(_l("Ansvarig part"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        """As posted, any status is accepted: whether this move may be made is the operation's decision."""
+        super().__init__(*args, **kwargs)
+        self.to.choices = any_status_choices()
+        self.responsible_party.choices = party_choices("")
+
+    def offer(self, item: ActionItem, moves: list[ActionStatus]) -> None:
+        """The page's choices: keep the item's status or make one of `moves`; keep its party or choose one."""
+        self.to.choices = [SelectChoice("", _("Oförändrad (%(status)s)", status=label(item.status)))] + [
+            SelectChoice(t.value, f"{label(t)} – {TRANSITION_VERBS[t]}") for t in moves
+        ]
+        self.responsible_party.choices = party_choices(_("Behåll nuvarande"))
 
 
 class FinishForm(FlaskForm):
@@ -44,7 +70,7 @@ class FinishForm(FlaskForm):
 
 class CommitmentForm(FlaskForm):
     """One line of the year's medborgarlöfte: its kind, target and, for "klara inom N dagar", the days and
-    optionally one category; category choices are filled in by the view."""
+    optionally one of the active categories."""
 
     year = IntegerField(_l("År"), validators=[InputRequired(), NumberRange(2000, 2100)])
     text = StringField(_l("Löfte"), validators=[DataRequired(), Length(max=300)])
@@ -53,3 +79,10 @@ class CommitmentForm(FlaskForm):
     days = IntegerField(_l("Inom antal dagar"), validators=[Optional(), NumberRange(0, 365)])
     category_id = SelectField(_l("Kategori"), coerce=choice_id, validators=[Optional()])
     area = StringField(_l("Område (frivilligt, tomt = hela kommunen)"), validators=[Length(max=200)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        locale = str(get_locale())
+        self.category_id.choices = [SelectChoice(0, _("Alla kategorier"))] + [
+            SelectChoice(c.id, c.name(locale)) for c in active_categories()
+        ]

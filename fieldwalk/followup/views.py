@@ -4,20 +4,18 @@ import base64
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
-from wtforms import SelectChoice
 
 from fieldwalk.actions import operations as actions
-from fieldwalk.actions.forms import ActionItemForm, default_due_date
-from fieldwalk.actions.queries import get_party, get_user, party_choices
+from fieldwalk.actions.forms import ActionItemForm
+from fieldwalk.actions.queries import get_party
 from fieldwalk.dates import format_day
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings_ops
 from fieldwalk.findings.forms import NoActionForm
-from fieldwalk.findings.queries import active_categories
 from fieldwalk.followup import operations
 from fieldwalk.followup.charts import Bar, MapPoint, bar_chart, findings_map
 from fieldwalk.followup.dashboard import year_figures
@@ -34,13 +32,12 @@ from fieldwalk.followup.queries import (
     summarize,
 )
 from fieldwalk.followup.tiles import TileBackground
-from fieldwalk.labels import TRANSITION_VERBS, label
-from fieldwalk.models import ActionStatus, Category, Finding, Priority, PromiseCommitment, PromiseKind, Severity
+from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind
 from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.photos.service import photo_store
 from fieldwalk.query_args import query_id, query_ids, query_int
 from fieldwalk.walks.map_data import walk_map_data
-from fieldwalk.walks.queries import get_walk_or_404, list_walks
+from fieldwalk.walks.queries import get_walk_or_404
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
@@ -54,10 +51,7 @@ def _staff_only():
 
 
 def _meeting_form() -> MeetingForm:
-    form = MeetingForm()
-    form.walk.choices = [SelectChoice(0, _("Välj vandring"))] + [
-        SelectChoice(w.id, f"{w.title} ({w.starts_at:%Y-%m-%d})") for w in list_walks(current_user)
-    ]
+    form = MeetingForm(user=current_user)
     if request.method == "GET":
         start, end = quarter_of(date.today())
         form.period_start.data, form.period_end.data, form.held_on.data = start, end, date.today()
@@ -121,14 +115,8 @@ def meeting(meeting_id: int):
 
 def _triage_page(meeting, finding, untriaged, item_form=None, none_form=None, error=None, status=200):
     item_form = item_form or ActionItemForm(formdata=None, prefix="item")
-    item_form.fill_choices(_("Ingen ännu"))
     if item_form.title.data is None:  # proposed like the action item form proposes
-        name = finding.category.name(str(get_locale()))
-        item_form.title.data = f"{name}: {finding.place or finding.description[:60]}".strip(": ")
-        item_form.description.data = finding.description
-        item_form.responsible_party.data = finding.category.default_party_id or 0
-        item_form.due_date.data = default_due_date()
-        item_form.priority.data = (Priority.HIGH if finding.severity == Severity.HIGH else Priority.MEDIUM).value
+        item_form.propose([finding])
     position = next(n for n, f in enumerate(untriaged) if f.id == finding.id)
     return render_template(
         "followup/triage.html",
@@ -164,7 +152,6 @@ def triage(meeting_id: int, finding_id: int):
     if meeting.finished_at is not None:
         return _triage_page(meeting, finding, untriaged, error=_("Mötet är avslutat."), status=409)
     item_form, none_form = ActionItemForm(prefix="item"), NoActionForm(prefix="none")
-    item_form.fill_choices("")
     try:
         if request.form.get("decision") == "no_action":
             if not none_form.validate_on_submit():
@@ -179,16 +166,7 @@ def triage(meeting_id: int, finding_id: int):
                 for f in untriaged
                 if f.id in set(query_ids("also", request.form)) and f.walk_id == finding.walk_id and f.id != finding.id
             ]
-            actions.create_action_item(
-                [finding, *others],
-                current_user,
-                title=item_form.title.data,
-                description=item_form.description.data or "",
-                responsible_party=get_party(item_form.responsible_party.data),
-                assignee=get_user(item_form.assignee.data),
-                due_date=item_form.due_date.data,
-                priority=Priority(item_form.priority.data),
-            )
+            actions.create_action_item([finding, *others], current_user, item_form.to_input())
             message = _("Åtgärden är skapad.")
         db.session.commit()
     except OperationError as exc:
@@ -211,10 +189,7 @@ def triage(meeting_id: int, finding_id: int):
 def _step_page(meeting, items, position, form, error=None, status=200):
     item = items[position]
     transitions = actions.allowed_transitions(current_user, item)
-    form.to.choices = [SelectChoice("", _("Oförändrad (%(status)s)", status=label(item.status)))] + [
-        SelectChoice(t.value, f"{label(t)} – {TRANSITION_VERBS[t]}") for t in transitions
-    ]
-    form.responsible_party.choices = party_choices(_("Behåll nuvarande"))
+    form.offer(item, transitions)
     before = next((p for f in item.findings for p in f.photos), None)
     after = next((p for e in reversed(item.events) if not e.internal for p in reversed(e.photos)), None)
     return render_template(
@@ -248,8 +223,6 @@ def step(meeting_id: int, item_id: int):
     form = DecisionForm()
     if request.method == "GET":
         return _step_page(meeting, items, position, form)
-    form.to.choices = [SelectChoice("", "")] + [SelectChoice(s.value, s.value) for s in ActionStatus]
-    form.responsible_party.choices = party_choices("")
     if not form.validate_on_submit():
         return _step_page(meeting, items, position, form, error=_("Kontrollera formuläret."), status=400)
     to = (form.to.data or "").strip()  # Optional() lets " " through without the choice check
@@ -446,10 +419,6 @@ def dashboard():
 
 def _commitment_form(commitment: PromiseCommitment | None = None) -> CommitmentForm:
     form = CommitmentForm(obj=commitment) if commitment else CommitmentForm()
-    locale = str(get_locale())
-    form.category_id.choices = [SelectChoice(0, _("Alla kategorier"))] + [
-        SelectChoice(c.id, c.name(locale)) for c in active_categories()
-    ]
     if commitment is not None and request.method == "GET":
         form.kind.data, form.category_id.data = commitment.kind.value, commitment.category_id or 0
     return form

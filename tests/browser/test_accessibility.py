@@ -8,7 +8,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, PromiseCommitment, Walk, walk_participants
 from fieldwalk.seed import DEMO_PASSWORD, seed_demo
 
@@ -168,7 +170,7 @@ def test_participant_pages_have_no_serious_accessibility_violations(app, browser
         light = db.session.scalar(select(Category).filter_by(slug="belysning"))
         other = create_user("nearby@example.com", "Nora Nära", DEMO_PASSWORD, Role.PARTICIPANT)
         walk.participants.append(other)
-        findings.create_finding(walk, other, category=light, lat=56.87905, lon=14.8059, place="Trappan")
+        findings.create_finding(walk, other, FindingInput(category=light, lat=56.87905, lon=14.8059, place="Trappan"))
         db.session.commit()
         walk_id = walk.id
     page.reload()
@@ -184,7 +186,9 @@ def test_participant_pages_have_no_serious_accessibility_violations(app, browser
         finding = db.session.scalar(select(Finding).filter_by(reporter_id=ada.id))
         coordinator = db.session.scalar(select(User).filter_by(email="admin@example.com"))
         party = db.session.scalar(select(ResponsibleParty).order_by(ResponsibleParty.id))
-        item = actions.create_action_item([finding], coordinator, title="Belys trappan", responsible_party=party)
+        item = actions.create_action_item(
+            [finding], coordinator, ActionItemInput(title="Belys trappan", responsible_party=party)
+        )
         actions.add_comment(item, coordinator, "Beställt")
         db.session.commit()
         finding_id = finding.id

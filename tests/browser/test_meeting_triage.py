@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import (
     ActionItem,
     Category,
@@ -48,13 +50,17 @@ def test_meeting_agenda_lists_untriaged_findings_and_triages_them(app, phone, au
             finding, _ = findings.create_finding(
                 walk,
                 coordinator,
-                category=db.session.scalar(select(Category).filter_by(slug=slug)),
-                place=place,
-                description=f"Fynd vid {place}",
+                FindingInput(
+                    category=db.session.scalar(select(Category).filter_by(slug=slug)),
+                    place=place,
+                    description=f"Fynd vid {place}",
+                ),
             )
             made.append(finding)
         gata = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
-        actions.create_action_item([made[0]], coordinator, title="Laga belysningen", responsible_party=gata)
+        actions.create_action_item(
+            [made[0]], coordinator, ActionItemInput(title="Laga belysningen", responsible_party=gata)
+        )
         meeting = FollowUpMeeting(title="Uppföljning Norr", walk=walk, held_on=date(2026, 12, 1))
         db.session.add(meeting)
         db.session.commit()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Category, Finding, FindingAgreement, Role, Walk
 from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.seed import create_user
@@ -29,11 +30,13 @@ def reported(app, make_walk):
         finding, _ = findings.create_finding(
             walk,
             other,
-            category=light,
-            lat=56.87907,
-            lon=14.8059,
-            description="Lampan vid gångtunneln är släckt",
-            place="Gångtunneln",
+            FindingInput(
+                category=light,
+                lat=56.87907,
+                lon=14.8059,
+                description="Lampan vid gångtunneln är släckt",
+                place="Gångtunneln",
+            ),
             photos=[process_photo(jpeg_bytes((800, 600)))],
         )
         db.session.commit()

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionStatus, Finding, ResponsibleParty, Role, User, Walk
 from fieldwalk.seed import create_user
@@ -59,7 +60,7 @@ def test_the_reporter_follows_the_finding_and_gets_one_mail(app, browser, live_s
         coordinator = db.session.get(User, coordinator_id)
         party = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
         item = actions.create_action_item(
-            [finding], coordinator, title="Byt lampan vid lekplatsen", responsible_party=party
+            [finding], coordinator, ActionItemInput(title="Byt lampan vid lekplatsen", responsible_party=party)
         )
         actions.add_comment(item, coordinator, "Ny armatur är beställd")
         actions.add_comment(item, coordinator, "Internt: leverantören är sen", internal=True)

@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
+from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Category, ResponsibleParty, Role, User, Walk, WalkStatus
 
 pytestmark = pytest.mark.browser
@@ -33,14 +35,14 @@ def test_protocol_map_of_a_crowded_walk_on_a_phone(app, phone):
             finding, _ = findings.create_finding(
                 walk,
                 actor,
-                category=lamp,
-                description=f"Lampa {n}",
-                lat=lat,
-                lon=lon,
-                place="Storgatan 3" if n == 1 else "",
+                FindingInput(
+                    category=lamp, description=f"Lampa {n}", lat=lat, lon=lon, place="Storgatan 3" if n == 1 else ""
+                ),
             )
             made.append(finding)
-        item = actions.create_action_item([made[0]], actor, title="Byt lampan", responsible_party=party)
+        item = actions.create_action_item(
+            [made[0]], actor, ActionItemInput(title="Byt lampan", responsible_party=party)
+        )
         db.session.commit()
         walk_id, finding_id, item_id = walk.id, made[0].id, item.id
     page.goto(f"/followup/protocol?walk={walk_id}")
