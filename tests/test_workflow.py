@@ -47,8 +47,12 @@ def _world() -> tuple[ActionItem, dict[str, object]]:
     walk = walks.create_walk(coordinator, title="Centrum", starts_at=datetime(2026, 11, 24, 17))
     users["participant"] = walks.join_walk(walk, None, name="Pia", organisation="Boende")
     category = db.session.scalar(select(Category).filter_by(slug="belysning"))
-    finding, _ = findings.create_finding(walk, users["participant"], FindingInput(category=category, description="Mörkt"))
-    item = actions.create_action_item([finding], coordinator, ActionItemInput(title="Byt lampan", responsible_party=own))
+    finding, _ = findings.create_finding(
+        walk, users["participant"], FindingInput(category=category, description="Mörkt")
+    )
+    item = actions.create_action_item(
+        [finding], coordinator, ActionItemInput(title="Byt lampan", responsible_party=own)
+    )
     return item, users
 
 
