@@ -12,11 +12,11 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 from wtforms.validators import DataRequired, Length, Optional
 
 from fieldwalk.actions.queries import assignee_choices, party_choices

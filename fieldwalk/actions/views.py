@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import SelectChoice
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.actions import operations
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form, default_due_date

@@ -1,6 +1,7 @@
 """State changes of findings: log one (idempotently, also under concurrency), add photos, triage it, agree."""
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -46,7 +47,7 @@ def create_finding(
     reporter_org: str = "",
     device_created_at: datetime | None = None,
     uuid: str | None = None,
-    photos: list[ProcessedPhoto] = (),
+    photos: Sequence[ProcessedPhoto] = (),
     notices: list[str] | None = None,
 ) -> tuple[Finding, bool]:
     """Log a finding with its photos; returns (finding, created).
@@ -69,14 +70,14 @@ def create_finding(
         raise OperationError(_("Positionen saknar latitud eller longitud."), status=422)
     source = PositionSource.NONE
     notes: list[str] = []
-    if lat is not None:
+    if lat is not None and lon is not None:
         lat, lon, source = _checked_position(walk, lat, lon, position_source, notes)
     if lat is None:
         # A photo that knows where it was taken positions the finding (its EXIF is stripped on store),
         # if that place lies within the walk's area.
-        located = next((p for p in photos if p.gps), None)
-        if located is not None and _gps_in_walk_area(walk, located.gps, notes):
-            lat, lon = located.gps
+        gps = next((p.gps for p in photos if p.gps), None)
+        if gps is not None and _gps_in_walk_area(walk, gps, notes):
+            lat, lon = gps
             accuracy_m = None
             source = PositionSource.PHOTO
     distinct = list({p.source_sha256: p for p in photos}.values())  # the same file twice is one photo
@@ -155,6 +156,7 @@ def _gps_in_walk_area(walk: Walk, gps: tuple[float, float], notes: list[str]) ->
                 Finding.position_source.in_((PositionSource.GPS, PositionSource.MAP)),
             )
         )
+        if lat is not None and lon is not None  # as the query says (its row type does not)
     ]
     if walk.meeting_lat is not None and walk.meeting_lon is not None:
         references.append((walk.meeting_lat, walk.meeting_lon))
@@ -213,9 +215,9 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
     by a concurrent request is returned as it is.
     """
     limit = current_app.config["PHOTO_MAX_PER_FINDING"]
-    located = (
-        not finding.has_position and processed.gps is not None and _gps_in_walk_area(finding.walk, processed.gps, notes)
-    )
+    gps = processed.gps if not finding.has_position else None  # the photo's position, for a finding with none
+    if gps is not None and not _gps_in_walk_area(finding.walk, gps, notes):
+        gps = None
     try:
         with savepoint():
             db.session.execute(select(Finding.id).where(Finding.id == finding.id).with_for_update())
@@ -223,8 +225,8 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
             if count >= limit:
                 raise OperationError(_("Högst %(n)d foton per fynd.", n=limit), status=422, code="too_many_photos")
             photo = attach_photo(processed, finding=finding)
-            if located:
-                finding.lat, finding.lon = processed.gps
+            if gps is not None:
+                finding.lat, finding.lon = gps
                 finding.position_source = PositionSource.PHOTO
             db.session.flush()
     except IntegrityError:
@@ -237,7 +239,9 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
     return photo, True
 
 
-def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPhoto], notices: list[str] | None) -> None:
+def _add_missing_photos(
+    finding: Finding, actor: User, photos: Sequence[ProcessedPhoto], notices: list[str] | None
+) -> None:
     """A stored finding sent again with photos it does not have yet (it went first without them, or an
     upload failed): those are added, each once, so nothing the person sent is dropped in silence."""
     known = {p.source_sha256 for p in finding.photos}
@@ -269,7 +273,7 @@ def update_finding(
     accuracy_m: float | None = None,
     position_source: PositionSource | None = None,
     place: str = "",
-    add_photos: list[ProcessedPhoto] = (),
+    add_photos: Sequence[ProcessedPhoto] = (),
     remove_photo_ids: set[int] | frozenset[int] = frozenset(),
     notices: list[str] | None = None,
 ) -> Finding:
@@ -286,7 +290,7 @@ def update_finding(
         raise OperationError(_("Positionen saknar latitud eller longitud."), status=422)
     notes: list[str] = []
     source = PositionSource.NONE
-    if lat is not None:
+    if lat is not None and lon is not None:
         if (lat, lon) == (finding.lat, finding.lon) and position_source == finding.position_source:
             source = finding.position_source  # unchanged: not checked again against today's references
         else:
