@@ -74,7 +74,7 @@ def create():
             item = operations.create_action_item(
                 findings,
                 current_user,
-                title=form.title.data,
+                title=form.title.data or "",
                 description=form.description.data or "",
                 responsible_party=get_party(form.responsible_party.data),
                 assignee=get_user(form.assignee.data),
@@ -125,7 +125,7 @@ def transition(item_id: int):
     if not form.validate_on_submit():
         return _detail_page(item, error=_("Kontrollera formuläret."), status=400)
     try:
-        to = ActionStatus(form.to.data)
+        to = ActionStatus(form.to.data or "")
     except ValueError:
         return _detail_page(item, error=_("Okänd status."), status=400)
     try:
@@ -205,7 +205,7 @@ def edit(item_id: int):
             operations.update_action_item(
                 item,
                 current_user,
-                title=form.title.data.strip(),
+                title=(form.title.data or "").strip(),
                 description=(form.description.data or "").strip(),
                 responsible_party=get_party(form.responsible_party.data),
                 assignee=get_user(form.assignee.data),

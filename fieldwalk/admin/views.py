@@ -48,7 +48,7 @@ def user(user_id: int | None = None):
     error = None
     if form.validate_on_submit():
         fields = {
-            "name": form.name.data.strip(),
+            "name": (form.name.data or "").strip(),
             "organisation": (form.organisation.data or "").strip(),
             "role": Role(form.role.data),
             "responsible_party": get_party(form.responsible_party.data),

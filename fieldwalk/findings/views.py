@@ -86,6 +86,11 @@ def _just_saved(walk) -> object | None:
     return finding
 
 
+def _chosen(categories: list[Category], category_id: int | None) -> Category:
+    """The category picked in the form, which took only one of `categories` (its choices)."""
+    return next(c for c in categories if c.id == category_id)
+
+
 @bp.route("/walks/<int:walk_id>/findings/new", methods=["GET", "POST"])
 @login_required
 def capture(walk_id: int):
@@ -110,7 +115,7 @@ def capture(walk_id: int):
         finding, created = operations.create_finding(
             walk,
             current_user,
-            category=db.session.get(Category, form.category.data),
+            category=_chosen(categories, form.category.data),
             description=form.description.data or "",
             severity=Severity(form.severity.data),
             lat=form.lat.data,
@@ -174,7 +179,7 @@ def edit(finding_id: int):
         operations.update_finding(
             finding,
             current_user,
-            category=db.session.get(Category, form.category.data),
+            category=_chosen(categories, form.category.data),
             description=form.description.data or "",
             severity=Severity(form.severity.data),
             lat=form.lat.data,
@@ -209,7 +214,7 @@ def too_large(error: RequestEntityTooLarge):
     if request.endpoint != "findings.capture" or not current_user.is_authenticated:
         return error_response(error)
     try:
-        walk = get_walk_or_404(request.view_args["walk_id"], current_user)
+        walk = get_walk_or_404((request.view_args or {})["walk_id"], current_user)  # the capture URL has it
     except HTTPException as refused:
         return error_response(refused)
     categories = active_categories()
