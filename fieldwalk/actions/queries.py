@@ -50,7 +50,7 @@ def party_members() -> list[tuple[User, ResponsibleParty]]:
             .join(ResponsibleParty, User.responsible_party_id == ResponsibleParty.id)
             .where(User.active.is_(True), User.role == Role.RESPONSIBLE, ResponsibleParty.active.is_(True))
             .order_by(ResponsibleParty.name, User.name, User.id)
-        ).tuples()
+        )
     )
 
 

@@ -16,7 +16,7 @@ from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, Severity, User, Walk
 from fieldwalk.notifications import record_outcome
-from fieldwalk.permissions import can_agree, can_edit_finding, can_log_finding, can_triage, is_staff
+from fieldwalk.permissions import can_add_photos, can_agree, can_edit_finding, can_log_finding, can_triage
 from fieldwalk.photos.pipeline import ProcessedPhoto
 from fieldwalk.photos.service import attach_photo, process_upload_bytes
 from fieldwalk.query_args import EARLIEST, LATEST
@@ -198,12 +198,7 @@ def add_photo(
 
 
 def _require_photo_rights(actor: User, finding: Finding) -> None:
-    """Staff and the finding's reporter add photos while findings are taken; a finding accepted late (made
-    before the walk closed) still takes its photos, sent right after it."""
-    if not (
-        can_log_finding(actor, finding.walk, finding.device_created_at)
-        and (is_staff(actor) or finding.reporter_id == actor.id)
-    ):
+    if not can_add_photos(actor, finding):
         raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
 
 
