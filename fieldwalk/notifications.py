@@ -235,7 +235,7 @@ def _reminder_mail(
             continue
         lines += ["", f"{heading} ({len(items)})", ""]
         for item in items:
-            assert item.due_date is not None  # _due_parties took only items with a due date
+            assert item.due_date is not None  # _due_items took only items with a due date
             days = (today - item.due_date).days
             if days > 0:
                 when = ngettext("%(num)d dag försenad", "%(num)d dagar försenad", days)
