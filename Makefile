@@ -69,11 +69,12 @@ run-https: setup
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --no-debug --cert adhoc --host 0.0.0.0 --port $(PORT)
 
-# ruff check, ruff format --check, and eslint (a devDependency in package.json, installed by npm ci in
-# `make vendor`) on static/js.
+# ruff check, ruff format --check, mypy (pyproject's [tool.mypy]: the fieldwalk package, zero errors), and
+# eslint (a devDependency in package.json, installed by npm ci in `make vendor`) on static/js.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check --quiet .
+	$(BIN)/mypy
 	npx --no-install eslint static/js
 
 test: setup lint

@@ -86,8 +86,8 @@ def send_reminders_command(on) -> None:
     run = send_reminders(today)
     for name, count in run.without_address:
         click.echo(f"No e-mail address for {name!r} ({count} items); add one to the party or a member.")
-    for name, error in run.failed:
-        click.echo(f"Could not mail {name!r}: {error}", err=True)
+    for name, problem in run.failed:
+        click.echo(f"Could not mail {name!r}: {problem}", err=True)
     click.echo(
         f"{run.period}: sent {run.mails} mails about {run.items} items; "
         f"{len(run.without_address)} parties without address; {len(run.failed)} failed."

@@ -4,7 +4,7 @@ import math
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from wtforms import FloatField
+from wtforms import FloatField, Form
 from wtforms.validators import NumberRange, Optional
 
 
@@ -27,8 +27,8 @@ def lon_field(label) -> FloatField:
     )
 
 
-class CoordinatePairs:
-    """Form mixin: for each (lat, lon) name pair in `coordinate_pairs`, both are given or neither."""
+class CoordinatePairs(Form):
+    """Form mixin (listed before FlaskForm): for each (lat, lon) pair in `coordinate_pairs`, both or neither."""
 
     coordinate_pairs: tuple[tuple[str, str], ...] = (("lat", "lon"),)
 
@@ -37,9 +37,8 @@ class CoordinatePairs:
         for lat_name, lon_name in self.coordinate_pairs:
             lat, lon = self[lat_name], self[lon_name]
             if not lat.errors and not lon.errors and (lat.data is None) != (lon.data is None):
-                (lon if lon.data is None else lat).errors.append(
-                    _l("Ange både latitud och longitud, eller ingen av dem.")
-                )
+                missing = lon if lon.data is None else lat
+                missing.errors = [*missing.errors, _l("Ange både latitud och longitud, eller ingen av dem.")]
                 ok = False
         return ok
 

@@ -8,6 +8,7 @@ Data (exports, the API) keeps ISO 8601.
 """
 
 from datetime import UTC, date, datetime
+from typing import Literal
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -47,29 +48,25 @@ def format_clock(value: datetime | None) -> str:
 
 def format_moment(value: datetime | None) -> str:
     """A moment: "2 dec. 2026 18:30" / "2 Dec 2026, 18:30" (the language's own way of joining them)."""
-    if value is None or value == "":
-        return ""
-    locale = formatting_locale()
-    local = _local(value)
-    pattern = babel_dates.get_datetime_format("medium", locale=locale)
-    return (
-        pattern.replace("'", "")
-        .replace("{0}", babel_dates.format_time(local, TIME_PATTERN, locale=locale))
-        .replace("{1}", babel_dates.format_date(local.date(), "medium", locale=locale))
-    )
+    return _day_and_time(value, "medium")
 
 
 def format_when(value: datetime | None) -> str:
     """A walk's time as people say it: "onsdag 2 december 2026 18:30" / "Wednesday, 2 December 2026, 18:30"."""
+    return _day_and_time(value, "full")
+
+
+def _day_and_time(value: datetime | None, style: Literal["medium", "full"]) -> str:
+    """The day in `style` and the time of day, joined as the language joins them, in Swedish time."""
     if value is None or value == "":
         return ""
     locale = formatting_locale()
     local = _local(value)
-    pattern = babel_dates.get_datetime_format("full", locale=locale)
+    pattern = str(babel_dates.get_datetime_format(style, locale=locale))  # typed DateTimePattern, a str in fact
     return (
         pattern.replace("'", "")
         .replace("{0}", babel_dates.format_time(local, TIME_PATTERN, locale=locale))
-        .replace("{1}", babel_dates.format_date(local.date(), "full", locale=locale))
+        .replace("{1}", babel_dates.format_date(local.date(), style, locale=locale))
     )
 
 

@@ -1,7 +1,7 @@
 """Translated display labels for the domain's enums, shared by templates, forms and exports."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.models import (
     ActionStatus,

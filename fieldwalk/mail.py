@@ -37,7 +37,7 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
 def send_mail_after_response(to: str, subject: str, body: str) -> None:
     """Send the mail once this request's response has gone out (when the server closes it), so the answer
     takes as long whether a mail is sent or not (a reset request must not tell which addresses exist)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's; typed as the Flask app
 
     @after_this_request
     def _send_when_closed(response):

@@ -210,9 +210,12 @@ def _due_items(today: date, period: str) -> dict[ResponsibleParty, list[tuple[Ac
     done = set(db.session.execute(select(Reminder.action_item_id, Reminder.kind).where(Reminder.period == period)))
     by_party: dict[ResponsibleParty, list[tuple[ActionItem, ReminderKind]]] = defaultdict(list)
     for item in items:
-        kind = ReminderKind.OVERDUE if item.due_date < today else ReminderKind.DUE_SOON
+        party, due = item.responsible_party, item.due_date
+        if party is None or due is None:  # the query's join and where leave these out already
+            continue
+        kind = ReminderKind.OVERDUE if due < today else ReminderKind.DUE_SOON
         if (item.id, kind) not in done:
-            by_party[item.responsible_party].append((item, kind))
+            by_party[party].append((item, kind))
     return by_party
 
 
@@ -231,6 +234,7 @@ def _reminder_mail(
             continue
         lines += ["", f"{heading} ({len(items)})", ""]
         for item in items:
+            assert item.due_date is not None  # _due_items took only items with a due date
             days = (today - item.due_date).days
             if days > 0:
                 when = ngettext("%(num)d dag försenad", "%(num)d dagar försenad", days)
@@ -367,8 +371,9 @@ def _reason(finding: Finding, outcome: NoticeOutcome) -> str:
     return max(events, key=lambda e: (e.created_at, e.id)).text.strip() if events else ""
 
 
-def _compose_outcome(finding: Finding, outcome: NoticeOutcome) -> tuple[list[str], str, str]:
-    reporter = finding.reporter
+def _compose_outcome(
+    finding: Finding, reporter: User, address: str, outcome: NoticeOutcome
+) -> tuple[list[str], str, str]:
     category = finding.category.name(str(get_locale()))
     walk = finding.walk
     reason = _reason(finding, outcome)
@@ -403,18 +408,23 @@ def _compose_outcome(finding: Finding, outcome: NoticeOutcome) -> tuple[list[str
             link=external_url("walks.detail", walk_id=walk.id) + "#notify",
         ),
     ]
-    return [reporter.notify_email], subject, "\n".join(lines) + "\n"
+    return [address], subject, "\n".join(lines) + "\n"
 
 
 @event.listens_for(Session, "before_commit")
 def _compose_outcome_notices(session: Session) -> None:
     """Write the outcome mails, each in its reporter's language, while the session can still load them."""
     pending = session.info.pop(_PENDING_OUTCOMES, [])
-    outgoing = session.info.setdefault(_OUTGOING, []) if pending else None
+    if not pending:
+        return
+    outgoing = session.info.setdefault(_OUTGOING, [])
     for finding, outcome in pending:
+        reporter = finding.reporter
+        if reporter is None or not reporter.notify_email:  # record_outcome keeps only those with an address
+            continue
         try:
-            with force_locale(finding.reporter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-                outgoing.append(_compose_outcome(finding, outcome))
+            with force_locale(reporter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                outgoing.append(_compose_outcome(finding, reporter, reporter.notify_email, outcome))
         except Exception:  # a mail must never cost the coordinator the change itself
             current_app.logger.exception("Could not compose the outcome mail about finding %s", finding.id)
 

@@ -1,5 +1,8 @@
-"""Who may do what: every access rule of the app, used by views, the API and templates alike (who may
-make which status move of an action item is the workflow table in actions/workflow.py, asked by may_move).
+"""Who may do what: every access rule of the app as a named predicate, used by views, the API, operations
+and templates alike. The lists narrow in SQL first by the same rules (walks/queries.list_walks, the action
+list's query in actions/queries.py); a change to a rule here must be made there too.
+Who may make which status move of an action item is the workflow table in actions/workflow.py, asked by
+may_move.
 
 Roles: admin and samordnare (staff) see and manage everything; ansvarig sees the action items of
 their own responsible party (and the findings and photos behind them); deltagare — with an account
@@ -87,6 +90,14 @@ def can_edit_finding(user: User, finding: Finding) -> bool:
     removes its photos while the walk still takes their findings: a participant while it is planned or
     ongoing, staff until it is followed up. Nobody edits someone else's finding here."""
     return user.is_authenticated and finding.reporter_id == user.id and can_log_finding(user, finding.walk)
+
+
+def can_add_photos(user: User, finding: Finding) -> bool:
+    """Staff and the finding's reporter add photos while findings are taken; a finding accepted late (made
+    before the walk closed) still takes its photos, sent right after it."""
+    return can_log_finding(user, finding.walk, finding.device_created_at) and (
+        is_staff(user) or finding.reporter_id == user.id
+    )
 
 
 def can_keep_offline(user: User, walk: Walk, page: str) -> bool:

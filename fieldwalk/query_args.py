@@ -5,6 +5,7 @@ database's 32-bit integer overflows the query. An id here is 1 to 10 ASCII digit
 """
 
 from datetime import date
+from typing import NoReturn
 
 from flask import abort, request
 from flask_babel import gettext as _
@@ -42,7 +43,7 @@ def _shown(value: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in value[:40])
 
 
-def _not_an_id(name: str, value: str):
+def _not_an_id(name: str, value: str) -> NoReturn:
     abort(
         400,
         _(

@@ -149,7 +149,9 @@ def init_app(app: Flask) -> None:
     app.after_request(cache_headers)
     proxies = app.config["PROXY_FIX"]
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     csp = {
         "default-src": "'self'",
         "script-src": "'self'",  # no inline scripts: page data travels in <script type=application/json>

@@ -18,6 +18,7 @@ from fieldwalk.followup import operations as followup
 from fieldwalk.models import (
     ActionStatus,
     Category,
+    Finding,
     PositionSource,
     Priority,
     PromiseCommitment,
@@ -92,7 +93,7 @@ def ensure_reference_data() -> None:
                     icon=icon,
                     is_positive=positive,
                     sort_order=order,
-                    default_party=parties.get(party),
+                    default_party=parties.get(party) if party else None,
                 )
             )
     db.session.flush()
@@ -342,17 +343,17 @@ def seed_demo() -> None:
     )
     walk2.created_at = walk2_start - timedelta(days=21)
     suggested = []
-    for place in [
+    for idea, idea_lat, idea_lon in [
         ("Mörkt i passagen bakom hus 12", 56.8824, 14.8131),
         ("Ungdomar samlas vid P-huset på kvällarna", 56.8818, 14.8117),
     ]:
         suggested.append(
             walks.add_suggested_place(
-                walk2, coordinator, text=place[0], lat=place[1], lon=place[2], suggested_by="Boende via förmötet"
+                walk2, coordinator, text=idea, lat=idea_lat, lon=idea_lon, suggested_by="Boende via förmötet"
             )
         )
-    for place in suggested:
-        place.created_at = walk2_start - timedelta(days=7)
+    for suggestion in suggested:
+        suggestion.created_at = walk2_start - timedelta(days=7)
     walk2.status = WalkStatus.ONGOING
     joins = [
         (walk1, walks.join_walk(walk1, resident), walk1_start - timedelta(days=3)),
@@ -363,11 +364,11 @@ def seed_demo() -> None:
             walk2_start + timedelta(minutes=2),
         ),
     ]
-    logged = []
+    logged: list[Finding] = []
     for walk, rows, reporter in ((walk1, WALK1_FINDINGS, resident), (walk2, WALK2_FINDINGS, coordinator)):
         for i, (slug, text, place, severity, lat, lon) in enumerate(rows):
             photos = []
-            if lat is not None and i % 3 != 2:
+            if lat is not None and lon is not None and i % 3 != 2:
                 raw = demo_photo(
                     f"{categories[slug].name_sv}: {place}",
                     seed=len(logged),
@@ -410,7 +411,7 @@ def seed_demo() -> None:
         invited_organisations="Hyresbostäder\nPolisen\nSkolan",
     )
     walk3.created_at = walk3.updated_at = now - timedelta(days=2)
-    place = walks.add_suggested_place(
+    dark_path = walks.add_suggested_place(
         walk3,
         coordinator,
         text="Gångstråket mot Bokhultet är helt mörkt",
@@ -418,7 +419,7 @@ def seed_demo() -> None:
         lon=14.8301,
         suggested_by="Boende via e-post",
     )
-    place.created_at = now - timedelta(days=1)
+    dark_path.created_at = now - timedelta(days=1)
     joins.append((walk3, walks.join_walk(walk3, resident), now - timedelta(hours=20)))
     for walk, user, joined in joins:
         db.session.execute(
@@ -510,7 +511,7 @@ def seed_demo() -> None:
     seed_follow_up(coordinator, walk1, items, meeting_at, parties)
     for item in items.values():
         item.updated_at = max(event.created_at for event in item.events)
-    drop_pending_notifications(db.session)  # the demo's made-up assignments mail nobody
+    drop_pending_notifications(db.session())  # the demo's made-up assignments mail nobody
     db.session.flush()
 
 

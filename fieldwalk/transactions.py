@@ -20,7 +20,8 @@ def savepoint() -> Iterator[SessionTransaction]:
     """
     session = db.session()
     connection = session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+    dbapi_connection = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and dbapi_connection is not None and not dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     with session.begin_nested() as nested:
         yield nested

@@ -2,6 +2,7 @@
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -78,10 +79,11 @@ def unauthorized():
 
 def _error_page(error: HTTPException):
     message = error_message(error)
+    status = error.code or 500  # an HTTPException raised without a code is a server error
     if wants_json():
         # A refused CSRF token has its own code, so a client knows to fetch a new one (GET /api/v1/session).
         code = "csrf_failed" if isinstance(error, CSRFError) else error.name.lower().replace(" ", "_")
-        body = {"code": code, "message": message}
+        body: dict[str, Any] = {"code": code, "message": message}
         messages = (getattr(error, "data", None) or {}).get("messages")
         if messages:  # the API's input validation (webargs): which field, what is wrong
             body["message"] = str(ERROR_TEXTS[422])
@@ -89,11 +91,11 @@ def _error_page(error: HTTPException):
             # {"json": {"field": [...]}}, or {"json": [...]} when the whole body is wrong
             for location, found in messages.items():
                 body["fields"].update(found if isinstance(found, dict) else {location: found})
-        return jsonify(error=body), error.code
-    heading = ERROR_HEADINGS.get(error.code, ERROR_HEADINGS[500 if error.code >= 500 else 400])
+        return jsonify(error=body), status
+    heading = ERROR_HEADINGS.get(status, ERROR_HEADINGS[500 if status >= 500 else 400])
     # Not passed as `error`: the page's flash partial shows a form's `error`, which would print Werkzeug's
     # "400 Bad Request: The browser (or proxy) …" above our heading.
-    return render_template("errors/error.html", code=error.code, heading=heading, message=message), error.code
+    return render_template("errors/error.html", code=status, heading=heading, message=message), status
 
 
 # The page of each status in the interface language: a heading, and the text shown when the code that
@@ -143,7 +145,7 @@ class FieldwalkAborter(Aborter):
             super().__call__(code, *args, **kwargs)
         except HTTPException as error:
             if args or kwargs.get("description"):
-                error.fieldwalk_description = True
+                error.fieldwalk_description = True  # type: ignore[attr-defined]  # our mark, read with getattr
             raise
 
 
@@ -157,7 +159,7 @@ def error_message(error: HTTPException) -> str:
     if isinstance(error, CSRFError):
         return str(CSRF_TEXT)
     fallback = ERROR_TEXTS[500] if error.code is None or error.code >= 500 else ERROR_TEXTS[400]
-    return str(ERROR_TEXTS.get(error.code, fallback))
+    return str(ERROR_TEXTS.get(error.code or 500, fallback))
 
 
 class BodyLimitedRequest(Request):
@@ -165,7 +167,7 @@ class BodyLimitedRequest(Request):
     bodies are text and get MAX_FORM_MEMORY_SIZE, so a JSON post cannot make the app hold 200 MB."""
 
     @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]
+    def max_content_length(self) -> int | None:
         """MAX_CONTENT_LENGTH for multipart/form-data, at most MAX_FORM_MEMORY_SIZE for anything else."""
         limit = Request.max_content_length.fget(self)  # type: ignore[attr-defined]
         if self._max_content_length is not None or limit is None or self.mimetype == "multipart/form-data":

@@ -203,3 +203,26 @@ def test_party_member_cannot_reroute_an_item_with_a_status_move(app, client, aut
         assert item.responsible_party_id == party_id(app)
         assert item.status.value == "assigned"
         assert [e.kind for e in item.events] == [EventKind.CREATED, EventKind.STATUS]
+
+
+def test_item_page_list_and_protocol_write_status_and_events_alike(app, client, two_findings):
+    """The same partials write an item's badges (status, ⚠ overdue) and what each event did (a move "Ny →
+    Tilldelad", else its kind) on the item page, in the list and in the protocol."""
+    walk, (light, _graffiti) = two_findings
+    client.post(
+        "/actions/new",
+        data={"finding": light, "title": "Byt lampor", "responsible_party": party_id(app), "priority": "high"},
+    )
+    with app.app_context():
+        item = db.session.scalar(select(ActionItem))
+        item.due_date = date.today() - timedelta(days=3)
+        db.session.commit()
+        item_id = item.id
+    page = client.get(f"/actions/{item_id}").get_data(as_text=True)
+    listed = client.get("/actions/").get_data(as_text=True)
+    protocol = client.get(f"/followup/protocol?walk={walk}").get_data(as_text=True)
+    assert "<strong>Skapad</strong>" in page and "<strong>Ny → Tilldelad</strong>" in page
+    assert "· Skapad</li>" in protocol and "· Ny → Tilldelad: Tilldelad Gatu- och parkavdelningen</li>" in protocol
+    for html in (page, listed, protocol):
+        assert '<span class="badge status-assigned">Tilldelad</span>' in html
+        assert '<span class="badge overdue-badge">⚠ Försenad</span>' in html

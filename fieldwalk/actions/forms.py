@@ -12,11 +12,11 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 from wtforms.validators import DataRequired, Length, Optional
 
 from fieldwalk.actions.inputs import ActionItemInput
@@ -70,7 +70,7 @@ class ActionItemForm(FlaskForm):
     def to_input(self) -> ActionItemInput:
         """The validated details as the operations take them."""
         return ActionItemInput(
-            title=self.title.data.strip(),
+            title=(self.title.data or "").strip(),
             description=(self.description.data or "").strip(),
             responsible_party=get_party(self.responsible_party.data),
             assignee=get_user(self.assignee.data),

@@ -5,7 +5,7 @@ from datetime import date
 from flask import abort
 from sqlalchemy import Select, case, false, select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
@@ -41,11 +41,11 @@ def party_choices(empty_label: str) -> list[SelectChoice]:
     return [SelectChoice(0, empty_label)] + [SelectChoice(p.id, p.name) for p in active_parties()]
 
 
-def party_members() -> list[User]:
-    """The active members (handläggare) of the active parties, by party and name."""
+def party_members() -> list[tuple[User, ResponsibleParty]]:
+    """The active members (handläggare) of the active parties, each with their party, by party and name."""
     return list(
-        db.session.scalars(
-            select(User)
+        db.session.execute(
+            select(User, ResponsibleParty)
             .join(ResponsibleParty, User.responsible_party_id == ResponsibleParty.id)
             .where(User.active.is_(True), User.role == Role.RESPONSIBLE, ResponsibleParty.active.is_(True))
             .order_by(ResponsibleParty.name, User.name, User.id)
@@ -57,10 +57,8 @@ def assignee_choices(empty_label: str) -> list[SelectChoice]:
     """The handläggare to choose from, grouped by party (each option knows its party, so the page can
     offer only the chosen party's people); 0 stands for nobody."""
     return [SelectChoice(0, empty_label)] + [
-        SelectChoice(
-            u.id, u.name, render_kw={"data-party": str(u.responsible_party_id)}, optgroup=u.responsible_party.name
-        )
-        for u in party_members()
+        SelectChoice(u.id, u.name, render_kw={"data-party": str(party.id)}, optgroup=party.name)
+        for u, party in party_members()
     ]
 
 

@@ -105,7 +105,7 @@ def transition(item_id: int):
     if not form.validate_on_submit():
         return _detail_page(item, error=_("Kontrollera formuläret."), status=400)
     try:
-        to = ActionStatus(form.to.data)
+        to = ActionStatus(form.to.data or "")
     except ValueError:
         return _detail_page(item, error=_("Okänd status."), status=400)
     try:

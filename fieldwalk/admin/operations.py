@@ -354,8 +354,9 @@ def erase_person(user: User, admin: User) -> Erasure:
         if entry.action == "auth.login_failed":
             entry.detail, entry.ip = "", ""
     full_names = _word_pattern([n for n in traces.names if len(n.split()) >= 2])
-    for meeting in traces.meetings:  # found by full name, so full_names is set
-        meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
+    if full_names is not None:  # the meetings were found by full name, so it is set when there are any
+        for meeting in traces.meetings:
+            meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
     user.name, user.organisation, user.email, user.password_hash = ERASED_NAME, "", None, None
     user.notify_email = None
     user.locale, user.active, user.erased_at = None, False, utcnow()

@@ -47,7 +47,7 @@ def user(user_id: int | None = None):
     error = None
     if form.validate_on_submit():
         fields = {
-            "name": form.name.data.strip(),
+            "name": (form.name.data or "").strip(),
             "organisation": (form.organisation.data or "").strip(),
             "role": Role(form.role.data),
             "responsible_party": get_party(form.responsible_party.data),
@@ -135,7 +135,7 @@ def category(category_id: int | None = None):
     def read(form, obj):
         obj.default_party_id = form.default_party_id.data or None
         if not obj.slug:
-            obj.slug = f"category-{db.session.scalar(select(db.func.count(Category.id))) + 1}"
+            obj.slug = f"category-{db.session.execute(select(db.func.count(Category.id))).scalar_one() + 1}"
 
     return _reference_page(Category, CategoryForm, category_id, "admin/category.html", "admin.categories", fill, read)
 

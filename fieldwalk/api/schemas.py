@@ -180,7 +180,7 @@ class TransitionSchema(Schema):
     )
 
 
-class _AsciiNumber:
+class _AsciiNumber(fields.Number):
     """A number written in ASCII (int() and float() also read "١٢" and "１２"; a query string must not)."""
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -77,8 +77,8 @@ ERROR_EXAMPLES = {
 }
 # Every operation needs the session cookie; one that writes also needs the CSRF token in X-CSRFToken
 # (the components are declared in fieldwalk.api.init_app).
-READ_SECURITY = [{"session": []}]
-WRITE_SECURITY = [{"session": [], "csrf": []}]
+READ_SECURITY: list[dict[str, list[str]]] = [{"session": []}]
+WRITE_SECURITY: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 WRITE_ERRORS = (400, 401, 413, 422)  # any POST: CSRF, its body's size and validity, the session
 
 

@@ -2,7 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from fieldwalk.auth.passwords import password_problem

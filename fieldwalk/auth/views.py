@@ -61,15 +61,15 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if form.validate_on_submit():
-        user = get_user_by_email(form.email.data)
-        if check_login(user, form.password.data):
+        user = get_user_by_email(form.email.data or "")
+        if check_login(user, form.password.data or ""):
             login_user(user)
             record("auth.login", user, actor=user)
             db.session.commit()
             return redirect(safe_next(form.next.data, url_for("walks.index")))
-        record("auth.login_failed", user, detail=email_fingerprint(form.email.data))
+        record("auth.login_failed", user, detail=email_fingerprint(form.email.data or ""))
         db.session.commit()
-        form.password.errors.append(_("Fel e-postadress eller lösenord."))
+        form.password.errors = [*form.password.errors, _("Fel e-postadress eller lösenord.")]
         status = 401
     elif form.is_submitted():
         status = 400
@@ -128,7 +128,7 @@ def change_password():
             login_user(user)  # … so this browser logs in again with the new session token
             flash(_("Lösenordet är bytt."), "success")
             return redirect(url_for("walks.index"))
-        form.current_password.errors.append(_("Fel lösenord."))
+        form.current_password.errors = [*form.current_password.errors, _("Fel lösenord.")]
     return render_template("account/password.html", form=form), 400 if form.errors else 200
 
 
@@ -145,19 +145,19 @@ def reset_request():
     """Ask for a reset link; the answer is the same whether the address is known or not."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = get_user_by_email(form.email.data)
+        user = get_user_by_email(form.email.data or "")
         known = user if user is not None and user.active else None
-        if known is not None:
-            link = external_url("auth.reset_password", token=make_reset_token(user))
+        if known is not None and known.email:  # found by its address, so it has one
+            link = external_url("auth.reset_password", token=make_reset_token(known))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
             send_mail_after_response(
-                user.email,
+                known.email,
                 _("Nytt lösenord till fieldwalk"),
                 _(
                     "Hej %(name)s!\n\nÖppna länken för att välja ett nytt lösenord. Den gäller i %(minutes)d "
                     "minuter och kan användas en gång:\n\n%(link)s\n\nHar du inte bett om detta kan du "
                     "strunta i mejlet.",
-                    name=user.name,
+                    name=known.name,
                     minutes=minutes,
                     link=link,
                 ),

@@ -99,7 +99,7 @@ def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_titl
     """An Excel workbook: bold frozen header with an autofilter, set widths, typed cells: numbers as numbers
     (decimals rounded to 6 places as in the CSV), dates and times as dates, text as string cells."""
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]  # a new workbook's one sheet (`active` is typed as possibly none)
     sheet.title = sheet_title[:31]
     bold = Font(bold=True)
     for col_number, column in enumerate(columns, start=1):
@@ -126,7 +126,7 @@ def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_titl
                 cell.value = round(value, 6) if math.isfinite(value) else None
             elif column.kind == URL:
                 _set_text(cell, value)
-                cell.hyperlink = cell.value
+                cell.hyperlink = str(cell.value)  # the link as _set_text cleaned it
                 cell.style = "Hyperlink"
             else:
                 _set_text(cell, value)

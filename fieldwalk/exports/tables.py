@@ -104,7 +104,7 @@ def finding_rows(findings: list[tuple[Finding, int, list[int]]], with_reporter: 
     locale = str(get_locale())
     rows = []
     for finding, photos, item_ids in findings:
-        row = (
+        row: tuple = (
             finding.id,
             finding.uuid,
             finding.walk.title,

@@ -2,11 +2,13 @@
 
 import uuid as uuid_module
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import FloatField, HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms import FloatField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
@@ -43,7 +45,7 @@ class FindingFieldsForm(CoordinatePairs, FlaskForm):
         self.categories = active_categories() if categories is None else categories
         self.category.choices = [SelectChoice(c.id, c.name_sv) for c in self.categories]
 
-    def to_input(self, **logging) -> FindingInput:
+    def to_input(self, **logging: Any) -> FindingInput:
         """The validated fields as the operations take them (`logging`: the capture form's own fields)."""
         return FindingInput(
             category=next(c for c in self.categories if c.id == self.category.data),
@@ -89,12 +91,14 @@ class FindingForm(FindingFieldsForm):
             except ValueError:
                 raise ValidationError(INVALID_UUID_MESSAGE) from None
 
-    def to_input(self) -> FindingInput:
+    def to_input(self, **logging: Any) -> FindingInput:
+        """The finding's fields plus the reporter, the phone's clock and its uuid."""
         return super().to_input(
             reporter_name=self.reporter_name.data or "",
             reporter_org=self.reporter_org.data or "",
             device_created_at=_device_time(self.device_created_at.data),
             uuid=self.uuid.data or None,
+            **logging,
         )
 
 

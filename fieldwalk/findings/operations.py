@@ -1,6 +1,7 @@
 """State changes of findings: log one (idempotently, also under concurrency), add photos, triage it, agree."""
 
 import hashlib
+from collections.abc import Sequence
 
 from flask import current_app
 from flask_babel import format_decimal
@@ -13,12 +14,19 @@ from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.findings.inputs import FindingInput
-from fieldwalk.models import Finding, FindingAgreement, Photo, PositionSource, User, Walk
+from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, User, Walk
 from fieldwalk.notifications import record_outcome
-from fieldwalk.permissions import can_agree, can_edit_finding, can_log_finding, can_triage, is_staff
+from fieldwalk.permissions import can_add_photos, can_agree, can_edit_finding, can_log_finding, can_triage
 from fieldwalk.photos.pipeline import ProcessedPhoto
 from fieldwalk.photos.service import attach_photo, process_upload_bytes
 from fieldwalk.transactions import savepoint
+
+
+def _known_category(data: FindingInput) -> Category:
+    """The input's category; an id the API did not know (None) is refused."""
+    if data.category is None:
+        raise OperationError(_("Okänd kategori."), status=422, code="unknown_category")
+    return data.category
 
 
 def create_finding(
@@ -26,7 +34,7 @@ def create_finding(
     actor: User,
     data: FindingInput,
     *,
-    photos: list[ProcessedPhoto] = (),
+    photos: Sequence[ProcessedPhoto] = (),
     notices: list[str] | None = None,
 ) -> tuple[Finding, bool]:
     """Log a finding with its photos; returns (finding, created).
@@ -36,8 +44,7 @@ def create_finding(
     unique uuid decides; the request that loses reads the winner's finding). Messages for the user
     about what was not used (a photo position far from the walk) are appended to `notices`.
     """
-    if data.category is None:
-        raise OperationError(_("Okänd kategori."), status=422, code="unknown_category")
+    category = _known_category(data)
     uuid, lat, lon, accuracy_m = data.uuid, data.lat, data.lon, data.accuracy_m
     if uuid:
         existing = _stored_finding(walk, uuid)
@@ -46,20 +53,20 @@ def create_finding(
             return existing, False
     if not can_log_finding(actor, walk, data.device_created_at):
         raise OperationError(_("Den här vandringen tar inte emot fler fynd."), status=409)
-    if not data.category.active:
+    if not category.active:
         raise OperationError(_("Kategorin används inte längre."), status=422)
     if (lat is None) != (lon is None):
         raise OperationError(_("Positionen saknar latitud eller longitud."), status=422)
     source = PositionSource.NONE
     notes: list[str] = []
-    if lat is not None:
+    if lat is not None and lon is not None:
         lat, lon, source = _checked_position(walk, lat, lon, data.position_source, notes)
     if lat is None:
         # A photo that knows where it was taken positions the finding (its EXIF is stripped on store),
         # if that place lies within the walk's area.
-        located = next((p for p in photos if p.gps), None)
-        if located is not None and _gps_in_walk_area(walk, located.gps, notes):
-            lat, lon = located.gps
+        gps = next((p.gps for p in photos if p.gps), None)
+        if gps is not None and _gps_in_walk_area(walk, gps, notes):
+            lat, lon = gps
             accuracy_m = None
             source = PositionSource.PHOTO
     distinct = list({p.source_sha256: p for p in photos}.values())  # the same file twice is one photo
@@ -67,7 +74,7 @@ def create_finding(
         with savepoint():  # made inside it: a rolled-back savepoint then leaves no trace in walk.findings
             finding = Finding(
                 walk=walk,
-                category=data.category,
+                category=category,
                 description=data.description.strip(),
                 severity=data.severity,
                 lat=lat,
@@ -138,6 +145,7 @@ def _gps_in_walk_area(walk: Walk, gps: tuple[float, float], notes: list[str]) ->
                 Finding.position_source.in_((PositionSource.GPS, PositionSource.MAP)),
             )
         )
+        if lat is not None and lon is not None  # as the query says (its row type does not)
     ]
     if walk.meeting_lat is not None and walk.meeting_lon is not None:
         references.append((walk.meeting_lat, walk.meeting_lon))
@@ -179,12 +187,7 @@ def add_photo(
 
 
 def _require_photo_rights(actor: User, finding: Finding) -> None:
-    """Staff and the finding's reporter add photos while findings are taken; a finding accepted late (made
-    before the walk closed) still takes its photos, sent right after it."""
-    if not (
-        can_log_finding(actor, finding.walk, finding.device_created_at)
-        and (is_staff(actor) or finding.reporter_id == actor.id)
-    ):
+    if not can_add_photos(actor, finding):
         raise OperationError(_("Du får inte lägga till foton på det här fyndet."), status=403, code="forbidden")
 
 
@@ -196,9 +199,9 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
     by a concurrent request is returned as it is.
     """
     limit = current_app.config["PHOTO_MAX_PER_FINDING"]
-    located = (
-        not finding.has_position and processed.gps is not None and _gps_in_walk_area(finding.walk, processed.gps, notes)
-    )
+    gps = processed.gps if not finding.has_position else None  # the photo's position, for a finding with none
+    if gps is not None and not _gps_in_walk_area(finding.walk, gps, notes):
+        gps = None
     try:
         with savepoint():
             db.session.execute(select(Finding.id).where(Finding.id == finding.id).with_for_update())
@@ -206,8 +209,8 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
             if count >= limit:
                 raise OperationError(_("Högst %(n)d foton per fynd.", n=limit), status=422, code="too_many_photos")
             photo = attach_photo(processed, finding=finding)
-            if located:
-                finding.lat, finding.lon = processed.gps
+            if gps is not None:
+                finding.lat, finding.lon = gps
                 finding.position_source = PositionSource.PHOTO
             db.session.flush()
     except IntegrityError:
@@ -220,7 +223,9 @@ def _attach_within_limit(finding: Finding, processed: ProcessedPhoto, notes: lis
     return photo, True
 
 
-def _add_missing_photos(finding: Finding, actor: User, photos: list[ProcessedPhoto], notices: list[str] | None) -> None:
+def _add_missing_photos(
+    finding: Finding, actor: User, photos: Sequence[ProcessedPhoto], notices: list[str] | None
+) -> None:
     """A stored finding sent again with photos it does not have yet (it went first without them, or an
     upload failed): those are added, each once, so nothing the person sent is dropped in silence."""
     known = {p.source_sha256 for p in finding.photos}
@@ -245,7 +250,7 @@ def update_finding(
     actor: User,
     data: FindingInput,
     *,
-    add_photos: list[ProcessedPhoto] = (),
+    add_photos: Sequence[ProcessedPhoto] = (),
     remove_photo_ids: set[int] | frozenset[int] = frozenset(),
     notices: list[str] | None = None,
 ) -> Finding:
@@ -257,14 +262,14 @@ def update_finding(
     reporter, the phone's clock and the uuid are the logging's and stay as they are.
     """
     require_edit_rights(actor, finding)
-    category, lat, lon, position_source = data.category, data.lat, data.lon, data.position_source
+    category, lat, lon, position_source = _known_category(data), data.lat, data.lon, data.position_source
     if not category.active and category.id != finding.category_id:
         raise OperationError(_("Kategorin används inte längre."), status=422)
     if (lat is None) != (lon is None):
         raise OperationError(_("Positionen saknar latitud eller longitud."), status=422)
     notes: list[str] = []
     source = PositionSource.NONE
-    if lat is not None:
+    if lat is not None and lon is not None:
         if (lat, lon) == (finding.lat, finding.lon) and position_source == finding.position_source:
             source = finding.position_source  # unchanged: not checked again against today's references
         else:

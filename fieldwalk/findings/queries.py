@@ -83,6 +83,8 @@ def nearby(walk: Walk, user: User, category: Category, lat: float, lon: float) -
     entries: list[NearbyEntry] = []
     seen_items: set[int] = set()
     for finding in candidates:
+        if finding.lat is None or finding.lon is None:  # the box query leaves these out already
+            continue
         distance = distance_m((lat, lon), (finding.lat, finding.lon))
         if distance > radius or not can_see_nearby_finding(user, walk, finding):
             continue

@@ -163,7 +163,7 @@ def too_large(error: RequestEntityTooLarge):
     if request.endpoint != "findings.capture" or not current_user.is_authenticated:
         return error_response(error)
     try:
-        walk = get_walk_or_404(request.view_args["walk_id"], current_user)
+        walk = get_walk_or_404((request.view_args or {})["walk_id"], current_user)  # the capture URL has it
     except HTTPException as refused:
         return error_response(refused)
     form = FindingForm(formdata=recover_text_fields())

@@ -6,7 +6,7 @@ in the PDF. Every chart has a title for screen readers, and the pages show the f
 
 import base64
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -44,7 +44,8 @@ def _nice_length(metres: float) -> int:
 
 def number_label(numbers: list[int]) -> str:
     """Numbers as a short list with runs joined: [1, 3, 4, 5, 6] → "1, 3–6"."""
-    parts, run = [], []
+    parts: list[str] = []
+    run: list[int] = []
     for n in sorted(set(numbers)):
         if run and n == run[-1] + 1:
             run.append(n)
@@ -185,7 +186,7 @@ class _Taken:
             self.cells.setdefault(key, []).append(box)
 
 
-def _place(markers: list[_Marker], reserved: list[tuple] = ()) -> list[_Marker]:
+def _place(markers: list[_Marker], reserved: Sequence[tuple] = ()) -> list[_Marker]:
     """Give every marker a label place that overlaps no other label, no reserved box (scale bar, north
     arrow) nor another spot's dot, as close to its spot as possible; returns the markers that found no
     place near their spot."""
@@ -213,7 +214,9 @@ def _place(markers: list[_Marker], reserved: list[tuple] = ()) -> list[_Marker]:
     return stuck
 
 
-def group_markers(points: list[MapPoint], xy: list[tuple[float, float]], reserved: list[tuple] = ()) -> list[_Marker]:
+def group_markers(
+    points: list[MapPoint], xy: list[tuple[float, float]], reserved: Sequence[tuple] = ()
+) -> list[_Marker]:
     """Findings at (nearly) the same point share one marker listing all their numbers; a marker that
     would cover another is moved to a free place on a ring around its spot, joined to it by a leader
     line, so every number stays legible and near where the finding is."""

@@ -56,7 +56,7 @@ def create_meeting(
     _require_staff(actor)
     if (walk is None) == (period_start is None):
         raise OperationError(_("Välj en vandring eller en period."), status=422)
-    if walk is None:
+    if period_start is not None:  # a period, not a walk
         problem = period_error(period_start, period_end or period_start - timedelta(days=1))
         if problem:
             raise OperationError(problem, status=422)

@@ -210,7 +210,8 @@ def progress(c: PromiseCommitment, year: int | None = None, today: date | None =
     if c.area:
         query = query.where(Walk.area == c.area)
     resolved = list(db.session.scalars(query))
-    return CommitmentProgress(c, len(resolved), _counts_by_quarter([local_date(i.resolved_at) for i in resolved]))
+    days = [local_date(i.resolved_at) for i in resolved if i.resolved_at is not None]  # all of them (the query)
+    return CommitmentProgress(c, len(resolved), _counts_by_quarter(days))
 
 
 def list_commitments(year: int) -> list[PromiseCommitment]:

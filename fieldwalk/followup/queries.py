@@ -17,6 +17,7 @@ from fieldwalk.models import (
     ActionEvent,
     ActionItem,
     ActionStatus,
+    Category,
     Finding,
     FollowUpMeeting,
     Walk,
@@ -60,12 +61,18 @@ class Scope:
     def of_meeting(cls, meeting: FollowUpMeeting) -> "Scope":
         return cls(walk=meeting.walk, start=meeting.period_start, end=meeting.period_end)
 
+    def _period_bounds(self) -> tuple[datetime, datetime]:
+        """utc_bounds of a period scope (one without a walk, which always has both dates)."""
+        if self.start is None or self.end is None:
+            raise ValueError("a scope needs a walk or both dates")
+        return utc_bounds(self.start, self.end)
+
     @cached_property
     def walks(self) -> list[Walk]:
         """The walks held in scope, oldest first."""
         if self.walk is not None:
             return [self.walk]
-        low, high = utc_bounds(self.start, self.end)
+        low, high = self._period_bounds()
         return list(
             db.session.scalars(
                 select(Walk).where(Walk.starts_at >= low, Walk.starts_at < high).order_by(Walk.starts_at)
@@ -78,7 +85,7 @@ class Scope:
         if self.walk is not None:
             query = query.where(ActionItem.walk_id == self.walk.id)
         else:
-            low, high = utc_bounds(self.start, self.end)
+            low, high = self._period_bounds()
             changed = select(ActionEvent.action_item_id).where(
                 ActionEvent.created_at >= low, ActionEvent.created_at < high, ActionEvent.internal.is_(False)
             )
@@ -152,7 +159,7 @@ class Summary:
     """The figures at the top of a protocol."""
 
     findings_total: int
-    findings_by_category: list[tuple[object, int]]  # (Category, count), most frequent first
+    findings_by_category: list[tuple[Category, int]]  # most frequent first
     items_total: int
     items_by_status: dict[ActionStatus, int]
     resolved: int

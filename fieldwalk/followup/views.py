@@ -2,6 +2,7 @@
 
 import base64
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -67,6 +68,7 @@ def index():
     form = _meeting_form()
     error = None
     if form.validate_on_submit():
+        assert form.held_on.data is not None  # DataRequired
         by_walk = form.scope.data == "walk"
         walk = get_walk_or_404(form.walk.data, current_user) if by_walk and form.walk.data else None
         try:
@@ -345,6 +347,7 @@ def _protocol_pdf(scope: Scope, meeting, context: dict):
         title = _(
             "Protokoll: uppföljning %(start)s – %(end)s", start=format_day(scope.start), end=format_day(scope.end)
         )
+    assert current_app.static_folder is not None  # create_app sets it
     css = current_app.static_folder + "/css/report.css"
     with open(css, encoding="utf-8") as stylesheet:
         html = render_template(
@@ -426,7 +429,7 @@ def _commitment_form(commitment: PromiseCommitment | None = None) -> CommitmentF
 
 def _save_commitment(form: CommitmentForm, commitment: PromiseCommitment | None) -> str | None:
     """Add or change the line; the error message when the operation refuses it."""
-    fields = dict(
+    fields: dict[str, Any] = dict(  # validated: the required ones are there
         year=form.year.data,
         text=form.text.data,
         kind=PromiseKind(form.kind.data),

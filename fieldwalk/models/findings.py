@@ -93,6 +93,9 @@ class Finding(Base):
     )
     action_items: Mapped[list["ActionItem"]] = relationship(secondary="action_item_findings", back_populates="findings")
 
+    if TYPE_CHECKING:
+        agreement_total: Mapped[int | None]  # a column_property, mapped below the class (it counts FindingAgreement)
+
     @property
     def agreement_count(self) -> int:
         """How many people said "Jag håller med" about this finding (agreement_total, loaded with the row)."""
@@ -127,6 +130,8 @@ class Photo(Base):
 
     finding: Mapped[Finding | None] = relationship(back_populates="photos")
     event: Mapped[Optional["ActionEvent"]] = relationship(back_populates="photos")
+    if TYPE_CHECKING:
+        warnings: list[str]  # set on an uploaded photo for the API's answer (PhotoUploadedSchema), never stored
 
     def __repr__(self) -> str:
         return f"<Photo {self.id} {self.sha256[:12]}>"

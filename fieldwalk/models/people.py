@@ -53,7 +53,10 @@ class User(UserMixin, Base):
     # Set when an admin erased the person's data (admin.operations.erase_person); the row stays for ids.
     erased_at: Mapped[datetime | None]
     # Flask-Login's alternative id: the session and the remember cookie carry this, not the user id.
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # None only until the row is flushed (the default is applied on insert), hence the Optional type.
+    session_token: Mapped[str | None] = mapped_column(
+        String(64), unique=True, nullable=False, default=new_session_token
+    )
 
     responsible_party: Mapped[Optional["ResponsibleParty"]] = relationship(back_populates="members")
 

@@ -19,7 +19,9 @@ from PIL import Image
 try:
     from PIL import ImageCms
 except ImportError:  # Pillow built without littlecms: colours are then kept as they are
-    ImageCms = None  # type: ignore[assignment]
+    COLOUR_MANAGED = False
+else:
+    COLOUR_MANAGED = True
 
 try:
     import pillow_heif  # type: ignore[import-not-found]
@@ -431,7 +433,8 @@ def _parse_exif_datetime(value: Any) -> datetime | None:
     if match is None:
         return None
     try:
-        return datetime(*(int(part) for part in match.groups()))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        return datetime(year, month, day, hour, minute, second)
     except ValueError:  # out-of-range fields, including the "0000:00:00 00:00:00" placeholder
         return None
 
@@ -471,7 +474,7 @@ def _to_srgb(img: Image.Image, icc: bytes) -> Image.Image:
     """Convert from the embedded RGB profile (e.g. iPhone Display P3) to sRGB, best effort."""
     # The profile is stripped from the output, so the pixels must already be sRGB or
     # wide-gamut photos would look washed out.
-    if ImageCms is None:
+    if not COLOUR_MANAGED:
         return img
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))

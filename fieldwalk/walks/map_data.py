@@ -14,7 +14,7 @@ def walk_map_data(
     suggested places, or only those given (e.g. the findings behind one action item)."""
     locale = str(get_locale())
     lat, lon = (float(v) for v in current_app.config["MAP_CENTER"].split(","))
-    if walk.meeting_lat is not None:
+    if walk.meeting_lat is not None and walk.meeting_lon is not None:
         lat, lon = walk.meeting_lat, walk.meeting_lon
     return {
         "center": [lat, lon],

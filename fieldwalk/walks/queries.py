@@ -35,6 +35,6 @@ def get_walk_by_code(code: str) -> Walk | None:
 
 def count_findings_since(walk: Walk, since: datetime) -> int:
     """How many of the walk's findings reached the server at or after `since` (naive UTC)."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Finding.id)).where(Finding.walk_id == walk.id, Finding.created_at >= since)
-    )
+    ).scalar_one()

@@ -211,7 +211,7 @@ def suggest_place(walk_id: int):
         operations.add_suggested_place(
             walk,
             current_user,
-            text=form.text.data.strip(),
+            text=(form.text.data or "").strip(),
             place=(form.place.data or "").strip(),
             lat=form.lat.data,
             lon=form.lon.data,
@@ -250,7 +250,7 @@ def join(code: str):
         user = operations.join_walk(
             walk,
             None if guest else current_user,
-            name=form.name.data if guest else "",
+            name=(form.name.data or "") if guest else "",
             organisation=(form.organisation.data or "") if guest else "",
             notify_email=form.notify_email.data if "notify_email" in form else None,
             locale=session.get("locale") if guest else None,
