@@ -15,10 +15,10 @@ import pytest
 
 from fieldwalk.actions import operations as actions
 from fieldwalk.admin import operations as admin
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.followup import operations as followup
+from fieldwalk.http_errors import OperationError
 from fieldwalk.models import (
     ActionItem,
     ActionStatus,

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from fieldwalk import timeline
 from fieldwalk.audit import record
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import OperationError
 from fieldwalk.labels import label
 from fieldwalk.local_time import local_today
 from fieldwalk.models import (
