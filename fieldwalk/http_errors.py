@@ -183,7 +183,7 @@ def operation_error_response(error: OperationError):
     if page is None:
         return error_page(error.status, error.message)
     response = make_response(page(error))
-    if not response.is_redirect:
+    if not 300 <= response.status_code < 400:  # a redirect stays one
         response.status_code = error.status
     return response
 
