@@ -34,7 +34,6 @@ from fieldwalk.http_errors import ERROR_TEXTS, OperationError, error_json, opera
 from fieldwalk.models import Category, Finding
 from fieldwalk.permissions import can_see_nearby
 from fieldwalk.photos.service import read_upload
-from fieldwalk.transactions import rollback
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
@@ -102,7 +101,7 @@ def _operation(operation_id: str, description: str, *errors: int, writes: bool =
 @bp.errorhandler(OperationError)
 def _operation_error(exc: OperationError):
     if exc.code == "invalid_uuid":  # a uuid of another walk's finding: exactly the answer to a malformed one
-        rollback()
+        # (nothing to roll back here: the request's end does, the answer being a 422)
         message = FindingCreateSchema().fields["uuid"].error_messages["invalid_uuid"]
         return error_json("unprocessable_entity", ERROR_TEXTS[422], 422, fields={"uuid": [message]})
     return operation_error_response(exc)
