@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from fieldwalk.actions.queries import assignee_choices, party_choices
+from fieldwalk.actions.queries import assignee_choices, get_party, get_user, party_choices
 from fieldwalk.findings.queries import active_categories
 from fieldwalk.labels import TRANSITION_VERBS, choices
 from fieldwalk.local_time import local_today
@@ -51,6 +51,17 @@ class ActionItemForm(FlaskForm):
         self.responsible_party.choices = party_choices(no_party_label)
         self.assignee.choices = assignee_choices(_("Ingen vald"))
         return self
+
+    def item_fields(self) -> dict:
+        """What was typed, as create_action_item and update_action_item take it."""
+        return {
+            "title": self.title.data.strip(),
+            "description": (self.description.data or "").strip(),
+            "responsible_party": get_party(self.responsible_party.data),
+            "assignee": get_user(self.assignee.data),
+            "due_date": self.due_date.data,
+            "priority": Priority(self.priority.data),
+        }
 
 
 class TransitionForm(FlaskForm):

@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 
 from fieldwalk.actions import operations
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form, default_due_date
-from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, get_user, party_choices
+from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, party_choices
 from fieldwalk.extensions import db
 from fieldwalk.http_errors import OperationError, on_operation_error, rerender_on_error
 from fieldwalk.models import ActionStatus, Finding, Priority
@@ -71,16 +71,7 @@ def create():
     page = {"form": form, "findings": findings, "walk": walk, "item": None}
     if form.validate_on_submit():
         rerender_on_error("actions/form.html", **page)
-        item = operations.create_action_item(
-            findings,
-            current_user,
-            title=form.title.data,
-            description=form.description.data or "",
-            responsible_party=get_party(form.responsible_party.data),
-            assignee=get_user(form.assignee.data),
-            due_date=form.due_date.data,
-            priority=Priority(form.priority.data),
-        )
+        item = operations.create_action_item(findings, current_user, **form.item_fields())
         flash(_("Åtgärden är skapad."), "success")
         return redirect(url_for("actions.detail", item_id=item.id))
     return render_template("actions/form.html", error=None, **page), 400 if form.errors else 200
@@ -187,16 +178,7 @@ def edit(item_id: int):
     page = {"form": form, "findings": item.findings, "walk": item.walk, "item": item}
     if form.validate_on_submit():
         rerender_on_error("actions/form.html", **page)
-        operations.update_action_item(
-            item,
-            current_user,
-            title=form.title.data.strip(),
-            description=(form.description.data or "").strip(),
-            responsible_party=get_party(form.responsible_party.data),
-            assignee=get_user(form.assignee.data),
-            due_date=form.due_date.data,
-            priority=Priority(form.priority.data),
-        )
+        operations.update_action_item(item, current_user, **form.item_fields())
         flash(_("Ändringarna är sparade."), "success")
         return redirect(url_for("actions.detail", item_id=item.id))
     return render_template("actions/form.html", error=None, **page), 400 if form.errors else 200

@@ -72,6 +72,20 @@ def _photo_settings() -> dict:
     }
 
 
+def _finding_fields(form) -> dict:
+    """What the capture and edit forms share, as create_finding and update_finding take it."""
+    return {
+        "category": db.session.get(Category, form.category.data),
+        "description": form.description.data or "",
+        "severity": Severity(form.severity.data),
+        "lat": form.lat.data,
+        "lon": form.lon.data,
+        "accuracy_m": form.accuracy_m.data,
+        "position_source": _position_source(form.position_source.data),
+        "place": form.place.data or "",
+    }
+
+
 def _capture_page(walk, form, categories, status=200, error=None, saved=None):
     return _form_page("findings/capture.html", form, status, error, walk=walk, categories=categories, saved=saved)
 
@@ -113,18 +127,10 @@ def capture(walk_id: int):
 
     on_operation_error(refused)
     photos = process_uploads(form.photos.data or [])
-    source = form.position_source.data
     finding, created = operations.create_finding(
         walk,
         current_user,
-        category=db.session.get(Category, form.category.data),
-        description=form.description.data or "",
-        severity=Severity(form.severity.data),
-        lat=form.lat.data,
-        lon=form.lon.data,
-        accuracy_m=form.accuracy_m.data,
-        position_source=_position_source(source),
-        place=form.place.data or "",
+        **_finding_fields(form),
         reporter_name=form.reporter_name.data or "",
         reporter_org=form.reporter_org.data or "",
         device_created_at=_device_time(form.device_created_at.data),
@@ -176,14 +182,7 @@ def edit(finding_id: int):
     operations.update_finding(
         finding,
         current_user,
-        category=db.session.get(Category, form.category.data),
-        description=form.description.data or "",
-        severity=Severity(form.severity.data),
-        lat=form.lat.data,
-        lon=form.lon.data,
-        accuracy_m=form.accuracy_m.data,
-        position_source=_position_source(form.position_source.data),
-        place=form.place.data or "",
+        **_finding_fields(form),
         add_photos=process_uploads(form.photos.data or []),
         remove_photo_ids=set(form.remove_photos.data or []),
         notices=notices,

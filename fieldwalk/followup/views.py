@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from fieldwalk.actions import operations as actions
 from fieldwalk.actions.forms import ActionItemForm, default_due_date
-from fieldwalk.actions.queries import get_party, get_user, party_choices
+from fieldwalk.actions.queries import get_party, party_choices
 from fieldwalk.dates import format_day
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings_ops
@@ -184,16 +184,7 @@ def triage(meeting_id: int, finding_id: int):
             for f in untriaged
             if f.id in set(query_ids("also", request.form)) and f.walk_id == finding.walk_id and f.id != finding.id
         ]
-        actions.create_action_item(
-            [finding, *others],
-            current_user,
-            title=item_form.title.data,
-            description=item_form.description.data or "",
-            responsible_party=get_party(item_form.responsible_party.data),
-            assignee=get_user(item_form.assignee.data),
-            due_date=item_form.due_date.data,
-            priority=Priority(item_form.priority.data),
-        )
+        actions.create_action_item([finding, *others], current_user, **item_form.item_fields())
         message = _("Åtgärden är skapad.")
     flash(message, "success")
     remaining = scope.untriaged_findings()
