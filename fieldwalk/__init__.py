@@ -21,9 +21,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from fieldwalk import api, cli, security, web
+    from fieldwalk import (
+        api,
+        body_limits,
+        cli,
+        converters,
+        http_errors,
+        locales,
+        security,
+        template_filters,
+        transactions,
+    )
     from fieldwalk.actions.views import bp as actions_bp
     from fieldwalk.admin.views import bp as admin_bp
+    from fieldwalk.auth import login as _login_setup  # noqa: F401  (Flask-Login's user loader and 401)
     from fieldwalk.auth.views import bp as auth_bp
     from fieldwalk.exports.views import bp as exports_bp
     from fieldwalk.extensions import babel, compress, csrf, db, login, migrate
@@ -38,11 +49,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     compress.init_app(app)
     login.init_app(app)
-    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
-    web.init_app(app)
+    babel.init_app(app, locale_selector=locales.select_locale, timezone_selector=locales.select_timezone)
+    converters.init_app(app)  # before any blueprint's routes
+    body_limits.init_app(app)
+    template_filters.init_app(app)
+    http_errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     api.init_app(app)
     for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp, photos_bp, pwa_bp):
         app.register_blueprint(blueprint)
+    transactions.init_app(app)  # last: its after-request commit runs before every other one
     return app

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from fieldwalk.auth.limits import client_network
-from fieldwalk.errors import NUL_MESSAGE, OperationError, unstorable
 from fieldwalk.models.base import Base
+from fieldwalk.storable_text import NUL_MESSAGE, unstorable
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)  # batch mode: SQLite cannot ALTER most things in place
@@ -60,6 +60,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _refuse_nul_text(session, _context, _instances) -> None:
     """No text with a NUL character is written (PostgreSQL refuses it with a 500; SQLite would keep it):
     whatever the way in (form, multipart, API, CLI), the operation fails with a 422 naming the field."""
+    from fieldwalk.http_errors import OperationError  # http_errors ends transactions through this module's db
+
     for obj in [*session.new, *session.dirty]:
         state = inspect(obj)
         for attr in state.mapper.column_attrs:

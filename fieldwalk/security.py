@@ -5,7 +5,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, Response, abort, jsonify, request
+from flask import Flask, Response, abort, request
 from flask.cli import get_debug_flag
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,10 +13,10 @@ from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fieldwalk import permissions
-from fieldwalk.errors import NUL_MESSAGE, unstorable
 from fieldwalk.extensions import db, limiter
+from fieldwalk.http_errors import ERROR_TEXTS, error_json, wants_json
 from fieldwalk.models import Walk
-from fieldwalk.web import ERROR_TEXTS, wants_json
+from fieldwalk.storable_text import NUL_MESSAGE, unstorable
 
 # Pages a phone may keep for use without network (endpoint → page kind in permissions.can_keep_offline).
 OFFLINE_PAGES = {"findings.capture": "capture", "walks.detail": "walk"}
@@ -130,13 +130,12 @@ def refuse_nul():
     if not fields:
         return None
     if wants_json():
-        return jsonify(
-            error={
-                "code": "unprocessable_entity",
-                "message": str(ERROR_TEXTS[422]),
-                "fields": {name.replace("\x00", "?"): str(NUL_MESSAGE) for name in fields},
-            }
-        ), 422
+        return error_json(
+            "unprocessable_entity",
+            ERROR_TEXTS[422],
+            422,
+            fields={name.replace("\x00", "?"): str(NUL_MESSAGE) for name in fields},
+        )
     names = ", ".join(name.replace("\x00", "?") for name in fields)
     abort(400, _("Fältet %(names)s: %(message)s", names=names, message=NUL_MESSAGE))
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from fieldwalk.actions import operations as actions
 from fieldwalk.actions.inputs import ActionItemInput
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import OperationError
 from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionEvent, ActionItem, ActionStatus, Finding, ResponsibleParty, Role, User
 from tests.conftest import PASSWORD

@@ -16,11 +16,11 @@ import pytest
 from fieldwalk.actions import operations as actions
 from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.admin import operations as admin
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.followup import operations as followup
+from fieldwalk.http_errors import OperationError
 from fieldwalk.models import (
     ActionItem,
     ActionStatus,

@@ -5,11 +5,12 @@ status code is the real one, and none of Werkzeug's English ("403 Forbidden: You
 import re
 
 import pytest
-from flask import abort
+from flask import abort, g
 
 from fieldwalk import create_app
 from fieldwalk.extensions import db
-from fieldwalk.models import Role, User
+from fieldwalk.models import Category, Role, User
+from fieldwalk.seed import create_user
 
 CODES = [400, 403, 404, 405, 409, 413, 422, 429, 500]
 HEADINGS = {
@@ -66,9 +67,16 @@ def error_app(tmp_path_factory):
     def crash():
         raise RuntimeError("a bug in a view")
 
+    def failed_transaction():
+        """A flush that fails and is never rolled back: the session refuses every query until a rollback."""
+        g.request_id = "req-4711"  # as the request log's before_request sets it
+        db.session.add(Category(slug=None))  # NOT NULL: IntegrityError at the flush
+        db.session.flush()
+
     for prefix in ("/test-errors", "/api/test-errors"):
         app.add_url_rule(f"{prefix}/<int:code>", f"fail{prefix}", fail)
         app.add_url_rule(f"{prefix}/crash", f"crash{prefix}", crash)
+        app.add_url_rule(f"{prefix}/failed-transaction", f"failed{prefix}", failed_transaction)
     with app.app_context():
         db.create_all()
     yield app
@@ -163,3 +171,49 @@ def test_real_errors_of_the_app_in_english(app, client, auth):
         for text in WERKZEUG:
             assert text not in html, (code, text)
         assert not re.search("[åäöÅÄÖ]", _heading(html)), _heading(html)
+
+
+def _logged_in_client(app, locale: str):
+    """A client whose user is loaded only when a page asks for it (the locale selector, the menu)."""
+    with app.app_context():
+        user = db.session.scalar(db.select(User).filter_by(email=f"failed-{locale}@example.com"))
+        if user is None:
+            user = create_user(f"failed-{locale}@example.com", "Test", "korrekt häst batteri", Role.COORDINATOR)
+        user.locale = locale
+        db.session.commit()
+        token = user.session_token
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return client
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+def test_the_500_page_after_a_failed_transaction(error_app, locale):
+    """The session is left in a failed transaction: the 500 handler rolls back first, so the page (in the
+    user's language, with the request's reference) is rendered instead of the handler crashing."""
+    response = _logged_in_client(error_app, locale).get("/test-errors/failed-transaction")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert response.mimetype == "text/html"
+    assert f'<html lang="{locale}"' in html
+    assert _heading(html) == {"sv": "Något gick fel", "en": "Something went wrong"}[locale]
+    assert {"sv": "Referens", "en": "Reference"}[locale] + ": req-4711" in html
+    assert "IntegrityError" not in html and "Traceback" not in html
+
+
+def test_the_api_500_after_a_failed_transaction_is_json(error_app):
+    response = _logged_in_client(error_app, "en").get("/api/test-errors/failed-transaction")
+    assert response.status_code == 500
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] == "internal_server_error"
+    assert error["message"] == "Something went wrong on our side. Please try again in a moment."
+    assert error["request_id"] == "req-4711"
+
+
+def test_a_request_id_is_made_when_none_was_set(error_app):
+    """Without the request log's id the 500 answer still carries one, different per request."""
+    ids = {_client(error_app, "en").get("/api/test-errors/crash").get_json()["error"]["request_id"] for _ in range(2)}
+    assert len(ids) == 2 and all(re.fullmatch("[0-9a-f]{32}", i) for i in ids)

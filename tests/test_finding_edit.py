@@ -88,8 +88,8 @@ def test_reporter_edits_fields_removes_and_adds_photos(app, client, guest, make_
         assert first not in ids and second in ids and len(ids) == 2
 
 
-def test_the_photo_limit_counts_after_removals(app, client, guest, make_walk, category_id):
-    app.config["PHOTO_MAX_PER_FINDING"] = 2
+def test_the_photo_limit_counts_after_removals(app, client, guest, make_walk, category_id, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_MAX_PER_FINDING", 2)  # not left to the tests after this one
     walk_id = make_walk()
     guest(walk_id)
     _log(client, walk_id, category_id(), photos=[jpeg_bytes((800, 600)), jpeg_bytes((600, 800))])

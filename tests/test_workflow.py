@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from fieldwalk.actions import operations as actions
 from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.actions.workflow import TRANSITIONS, Mover
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
+from fieldwalk.http_errors import OperationError
 from fieldwalk.models import ActionEvent, ActionItem, ActionStatus, Category, ResponsibleParty, Role, Walk, WalkStatus
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks

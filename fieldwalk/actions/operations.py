@@ -10,8 +10,8 @@ from fieldwalk import timeline
 from fieldwalk.actions import workflow
 from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.audit import record
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import OperationError
 from fieldwalk.labels import label
 from fieldwalk.local_time import local_today
 from fieldwalk.models import (

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from fieldwalk.actions import operations, workflow
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
 from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import OperationError, on_operation_error, rerender_on_error
 from fieldwalk.models import ActionStatus, Finding
 from fieldwalk.permissions import can_edit_action, can_list_actions, can_triage, can_view_walk
 from fieldwalk.photos.service import process_uploads
@@ -58,19 +58,13 @@ def create():
     form = ActionItemForm()
     if request.method == "GET":
         form.propose(findings)
-    error = None
+    page = {"form": form, "findings": findings, "walk": walk, "item": None}
     if form.validate_on_submit():
-        try:
-            item = operations.create_action_item(findings, current_user, form.to_input())
-            db.session.commit()
-        except OperationError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            flash(_("Åtgärden är skapad."), "success")
-            return redirect(url_for("actions.detail", item_id=item.id))
-    status = 422 if error else (400 if form.errors else 200)
-    return render_template("actions/form.html", form=form, findings=findings, walk=walk, item=None, error=error), status
+        rerender_on_error("actions/form.html", **page)
+        item = operations.create_action_item(findings, current_user, form.to_input())
+        flash(_("Åtgärden är skapad."), "success")
+        return redirect(url_for("actions.detail", item_id=item.id))
+    return render_template("actions/form.html", error=None, **page), 400 if form.errors else 200
 
 
 def _detail_page(item, comment_form=None, error=None, status=200):
@@ -108,19 +102,15 @@ def transition(item_id: int):
         to = ActionStatus(form.to.data or "")
     except ValueError:
         return _detail_page(item, error=_("Okänd status."), status=400)
-    try:
-        operations.transition(
-            item,
-            to,
-            current_user,
-            text=form.text.data or "",
-            responsible_party=get_party(form.responsible_party.data),
-            photo=_one_photo(form.photo.data),
-        )
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        return _detail_page(item, error=exc.message, status=exc.status)
+    on_operation_error(lambda error: _detail_page(item, error=error.message))
+    operations.transition(
+        item,
+        to,
+        current_user,
+        text=form.text.data or "",
+        responsible_party=get_party(form.responsible_party.data),
+        photo=_one_photo(form.photo.data),
+    )
     flash(_("Status ändrad."), "success")
     return redirect(url_for("actions.detail", item_id=item.id))
 
@@ -134,33 +124,27 @@ def comment(item_id: int):
     if not form.validate_on_submit():
         return _detail_page(item, comment_form=form, error=_("Kontrollera formuläret."), status=400)
     to = (form.to.data or "").strip()
-    try:
-        photo = _one_photo(form.photo.data)
-        if to:
-            if form.internal.data:
-                raise OperationError(
-                    _(
-                        "En statusändring syns för alla. Ta bort markeringen för intern "
-                        "anteckning eller spara anteckningen utan statusändring."
-                    ),
-                    status=422,
-                )
-            operations.transition(
-                item,
-                ActionStatus(to),
-                current_user,
-                text=form.text.data or "",
-                responsible_party=get_party(form.responsible_party.data),
-                photo=photo,
+    on_operation_error(lambda error: _detail_page(item, comment_form=form, error=error.message))
+    photo = _one_photo(form.photo.data)
+    if to:
+        if form.internal.data:
+            raise OperationError(
+                _(
+                    "En statusändring syns för alla. Ta bort markeringen för intern "
+                    "anteckning eller spara anteckningen utan statusändring."
+                ),
+                status=422,
             )
-        else:
-            operations.add_comment(
-                item, current_user, form.text.data or "", photo=photo, internal=bool(form.internal.data)
-            )
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        return _detail_page(item, comment_form=form, error=exc.message, status=exc.status)
+        operations.transition(
+            item,
+            ActionStatus(to),
+            current_user,
+            text=form.text.data or "",
+            responsible_party=get_party(form.responsible_party.data),
+            photo=photo,
+        )
+    else:
+        operations.add_comment(item, current_user, form.text.data or "", photo=photo, internal=bool(form.internal.data))
     flash(_("Status ändrad.") if to else _("Kommentaren är sparad."), "success")
     return redirect(url_for("actions.detail", item_id=item.id) + "#timeline")
 
@@ -177,17 +161,10 @@ def edit(item_id: int):
         form.responsible_party.data = item.responsible_party_id or 0
         form.assignee.data = item.assignee_id or 0
         form.priority.data = item.priority.value
+    page = {"form": form, "findings": item.findings, "walk": item.walk, "item": item}
     if form.validate_on_submit():
-        try:
-            operations.update_action_item(item, current_user, **form.to_input().changes())
-            db.session.commit()
-        except OperationError as exc:
-            db.session.rollback()
-            return render_template(
-                "actions/form.html", form=form, findings=item.findings, walk=item.walk, item=item, error=exc.message
-            ), exc.status
+        rerender_on_error("actions/form.html", **page)
+        operations.update_action_item(item, current_user, **form.to_input().changes())
         flash(_("Ändringarna är sparade."), "success")
         return redirect(url_for("actions.detail", item_id=item.id))
-    return render_template(
-        "actions/form.html", form=form, findings=item.findings, walk=item.walk, item=item, error=None
-    ), 400 if form.errors else 200
+    return render_template("actions/form.html", error=None, **page), 400 if form.errors else 200

@@ -11,8 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.queries import get_user_by_email
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import OperationError
 from fieldwalk.links import external_url
 from fieldwalk.mail import OutboxMail, outbox_mails_mentioning
 from fieldwalk.models import (

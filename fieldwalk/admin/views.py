@@ -10,11 +10,12 @@ from fieldwalk.admin import operations
 from fieldwalk.admin.forms import CategoryForm, NewUserForm, PartyForm, UserForm
 from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import redirect_on_error, rerender_on_error
 from fieldwalk.models import AuditEntry, Category, ResponsibleParty, Role, User
 from fieldwalk.permissions import can_admin
 from fieldwalk.query_args import query_page
+from fieldwalk.transactions import commit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,7 +45,6 @@ def user(user_id: int | None = None):
         form.role.data = (account.role if account else Role.PARTICIPANT).value
         form.responsible_party.data = account.responsible_party_id or 0 if account else 0
         form.active.data = account.active if account else True
-    error = None
     if form.validate_on_submit():
         fields = {
             "name": (form.name.data or "").strip(),
@@ -53,27 +53,20 @@ def user(user_id: int | None = None):
             "responsible_party": get_party(form.responsible_party.data),
             "active": bool(form.active.data),
         }
-        try:
-            if account:
-                operations.update_user(account, current_user, **fields)
-            else:
-                account = operations.create_account(current_user, form.email.data, **fields)
-            db.session.commit()
-        except OperationError as exc:
-            db.session.rollback()
-            error = exc.message
+        rerender_on_error("admin/user.html", form=form, account=account)
+        if account:
+            operations.update_user(account, current_user, **fields)
         else:
-            flash(_("Kontot är sparat."), "success")
-            return redirect(url_for("admin.users"))
-    status = 409 if error else (400 if form.errors else 200)
-    return render_template("admin/user.html", form=form, account=account, error=error), status
+            operations.create_account(current_user, form.email.data, **fields)
+        flash(_("Kontot är sparat."), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user.html", form=form, account=account, error=None), 400 if form.errors else 200
 
 
 @bp.get("/users/<int:user_id>/export.json")
 def export(user_id: int):
     """Download everything stored about a person (GDPR art. 15)."""
     data = operations.export_person(db.get_or_404(User, user_id))
-    db.session.commit()
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="person-{user_id}.json"'
     return response
@@ -84,15 +77,11 @@ def erase(user_id: int):
     """Erase a person's personal data; their findings remain, attributed to 'borttagen deltagare'."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        erasure = operations.erase_person(db.get_or_404(User, user_id), current_user)
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        operations.finish_erasure(erasure)
-        flash(_("Personuppgifterna är raderade."), "success")
+    redirect_on_error(url_for("admin.users"))
+    erasure = operations.erase_person(db.get_or_404(User, user_id), current_user)
+    commit()  # the outbox mails go once the erasure is stored
+    operations.finish_erasure(erasure)
+    flash(_("Personuppgifterna är raderade."), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -110,7 +99,6 @@ def _reference_page(model, form_class, obj_id, template, back, fill=None, read=N
         db.session.add(obj)
         db.session.flush()
         record(f"{model.__tablename__}.saved", obj)
-        db.session.commit()
         flash(_("Sparat."), "success")
         return redirect(url_for(back))
     return render_template(template, form=form, obj=obj), 400 if form.errors else 200

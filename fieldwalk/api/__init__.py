@@ -7,7 +7,7 @@ from fieldwalk.api.schemas import ErrorSchema
 
 
 class FieldwalkApi(Api):
-    """flask-smorest's Api, minus its app-wide error handler: fieldwalk.web answers errors (JSON under /api/)."""
+    """flask-smorest's Api, minus its app-wide error handler: http_errors answers errors (JSON under /api/)."""
 
     ERROR_SCHEMA = ErrorSchema
     # No catch-all "default" error response: each operation lists the statuses it can answer (api/views.py).

@@ -19,6 +19,7 @@ class ErrorSchema(Schema):
         code = fields.String(required=True, metadata={"description": "machine-readable, e.g. not_found"})
         message = fields.String(required=True, metadata={"description": "for people, in the user's language"})
         fields_ = fields.Dict(data_key="fields", metadata={"description": "per-field messages"})
+        request_id = fields.String(metadata={"description": "this request's reference: quote it when reporting it"})
 
     error = fields.Nested(ErrorBody, required=True)
 

@@ -1,7 +1,7 @@
 """JSON endpoints: walks, categories, findings (idempotent by client UUID) with photos (idempotent by
 content hash), action items and their status moves. Log in through /login; POSTs carry X-CSRFToken."""
 
-from flask import abort, jsonify
+from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -27,16 +27,15 @@ from fieldwalk.api.schemas import (
     TransitionSchema,
     WalkSchema,
 )
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.findings.queries import active_categories, get_finding_or_404, nearby
+from fieldwalk.http_errors import ERROR_TEXTS, OperationError, error_json, operation_error_response
 from fieldwalk.models import Category, Finding
 from fieldwalk.permissions import can_see_nearby
 from fieldwalk.photos.service import read_upload
 from fieldwalk.walks.queries import get_walk_or_404, list_walks
-from fieldwalk.web import ERROR_TEXTS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
 
@@ -102,13 +101,11 @@ def _operation(operation_id: str, description: str, *errors: int, writes: bool =
 
 @bp.errorhandler(OperationError)
 def _operation_error(exc: OperationError):
-    db.session.rollback()
     if exc.code == "invalid_uuid":  # a uuid of another walk's finding: exactly the answer to a malformed one
+        # (nothing to roll back here: the request's end does, the answer being a 422)
         message = FindingCreateSchema().fields["uuid"].error_messages["invalid_uuid"]
-        return jsonify(
-            error={"code": "unprocessable_entity", "message": str(ERROR_TEXTS[422]), "fields": {"uuid": [message]}}
-        ), 422
-    return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+        return error_json("unprocessable_entity", ERROR_TEXTS[422], 422, fields={"uuid": [message]})
+    return operation_error_response(exc)
 
 
 @bp.before_request
@@ -189,7 +186,6 @@ def create_finding(data: FindingInput, walk_id: int):
     """Log a finding. The client makes the uuid; sending the same uuid again returns the stored finding."""
     walk = get_walk_or_404(walk_id, current_user)
     finding, created = findings.create_finding(walk, current_user, data)
-    db.session.commit()
     return finding, 201 if created else 200
 
 
@@ -236,7 +232,6 @@ def agree(data: dict, walk_id: int):
     if finding is None:
         abort(404)
     _agreement, created = findings.agree(walk, current_user, finding)
-    db.session.commit()
     return {"finding_id": finding.id, "agreements": findings.count_agreements(finding)}, 201 if created else 200
 
 
@@ -264,7 +259,6 @@ def agreement_photo(files: dict, walk_id: int, finding_id: int):
     photo, created = findings.add_agreement_photo(
         walk, current_user, finding, read_upload(upload), upload.filename or "", notices=notices
     )
-    db.session.commit()
     photo.warnings = notices
     return photo, 201 if created else 200
 
@@ -309,7 +303,6 @@ def add_photo(files: dict, finding_id: int):
     photo, created = findings.add_photo(
         finding, current_user, read_upload(upload), upload.filename or "", notices=notices
     )
-    db.session.commit()
     photo.warnings = notices  # answered with the photo (PhotoUploadedSchema), never stored
     return photo, 201 if created else 200
 
@@ -347,5 +340,4 @@ def transition(data: dict, item_id: int):
     """Move the item to another status (same rules as the buttons on the item's page)."""
     item = get_action_or_404(item_id, current_user)
     actions.transition(item, data["to"], current_user, text=data["text"])
-    db.session.commit()
     return item

@@ -19,9 +19,10 @@ from fieldwalk.auth.limits import account_key, failed_login, too_many_attempts, 
 from fieldwalk.auth.passwords import check_login
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
-from fieldwalk.extensions import db, limiter
+from fieldwalk.extensions import limiter
 from fieldwalk.links import external_url
 from fieldwalk.mail import send_mail_after_response
+from fieldwalk.transactions import commit
 
 bp = Blueprint("auth", __name__)
 
@@ -65,10 +66,9 @@ def login():
         if check_login(user, form.password.data or ""):
             login_user(user)
             record("auth.login", user, actor=user)
-            db.session.commit()
             return redirect(safe_next(form.next.data, url_for("walks.index")))
         record("auth.login_failed", user, detail=email_fingerprint(form.email.data or ""))
-        db.session.commit()
+        commit()  # kept although the answer is a refusal (401): the failed attempt is on record
         form.password.errors = [*form.password.errors, _("Fel e-postadress eller lösenord.")]
         status = 401
     elif form.is_submitted():
@@ -83,7 +83,6 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         current_user.end_sessions()  # a copied session or remember cookie dies with this one
-        db.session.commit()
         session.clear()  # nothing of this person stays for the next one on a shared phone
         logout_user()  # after clear(): it marks the remember cookie for deletion in the new session
         flash(_("Du är utloggad."), "info")
@@ -108,7 +107,6 @@ def language():
         session["locale"] = form.language.data
         if current_user.is_authenticated:
             current_user.locale = form.language.data
-            db.session.commit()
     return redirect(safe_next(form.next.data, url_for("walks.index")))
 
 
@@ -124,7 +122,7 @@ def change_password():
             user = current_user._get_current_object()
             user.set_password(form.new_password.data)  # also ends every session, this one included
             record("auth.password_changed", user)
-            db.session.commit()
+            commit()
             login_user(user)  # … so this browser logs in again with the new session token
             flash(_("Lösenordet är bytt."), "success")
             return redirect(url_for("walks.index"))
@@ -164,7 +162,6 @@ def reset_request():
             )
         # One audit row either way (unknown: without the typed address), so both answers cost the same.
         record("auth.reset_requested", known, actor=known)
-        db.session.commit()
         flash(_("Om adressen finns hos oss har vi skickat en länk för att välja nytt lösenord."), "info")
         return redirect(url_for("auth.login"))
     return render_template("account/reset_request.html", form=form), 400 if form.errors else 200
@@ -180,7 +177,6 @@ def reset_password(token: str):
     if form.validate_on_submit():
         user.set_password(form.new_password.data)
         record("auth.password_reset", user, actor=user)
-        db.session.commit()
         flash(_("Lösenordet är bytt. Logga in med det nya."), "success")
         return redirect(url_for("auth.login"))
     return render_template("account/reset_password.html", form=form), 400 if form.errors else 200

@@ -43,7 +43,6 @@ def _download(fmt: str, columns, rows, *, basename: str, sheet_title: str) -> Re
 def _audit(action: str, fmt: str, rows: int) -> None:
     """Who downloaded which list is on record (the finding export holds personal data)."""
     record(action, detail=f"{fmt} ?{request.query_string.decode('utf-8', 'replace')} rows={rows}"[:500])
-    db.session.commit()
 
 
 @bp.get(f"/actions.{FORMAT}")

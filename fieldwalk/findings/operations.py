@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldwalk.coordinates import distance_m
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings.forms import INVALID_UUID_MESSAGE
 from fieldwalk.findings.inputs import FindingInput
+from fieldwalk.http_errors import OperationError
 from fieldwalk.models import Category, Finding, FindingAgreement, Photo, PositionSource, User, Walk
 from fieldwalk.notifications import record_outcome
 from fieldwalk.permissions import can_add_photos, can_agree, can_edit_finding, can_log_finding, can_triage

@@ -18,16 +18,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations
 from fieldwalk.findings.forms import FindingEditForm, FindingForm, NoActionForm
 from fieldwalk.findings.queries import get_finding_or_404, public_events
+from fieldwalk.http_errors import OperationError, error_json, error_response, on_operation_error, wants_json
 from fieldwalk.models import Finding
 from fieldwalk.permissions import can_edit_finding, can_log_finding, can_triage, can_view_finding
 from fieldwalk.photos.service import photo_limits, process_uploads, recover_text_fields
 from fieldwalk.walks.queries import get_walk_or_404
-from fieldwalk.web import error_response, wants_json
 
 bp = Blueprint("findings", __name__)
 
@@ -37,7 +36,7 @@ def _form_page(template, form, status=200, error=None, **context):
     if wants_json():
         errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         message = error or next((e[0] for e in errors.values() if e), _("Kontrollera formuläret."))
-        return jsonify(error={"code": "invalid", "message": message, "fields": errors}), status
+        return error_json("invalid", message, status, fields=errors)
     return render_template(template, form=form, error=error, **_photo_settings(), **context), status
 
 
@@ -86,19 +85,17 @@ def capture(walk_id: int):
     if not form.validate_on_submit():
         return _capture_page(walk, form, categories, status=400)
     notices: list[str] = []
-    try:
-        photos = process_uploads(form.photos.data or [])
-        finding, created = operations.create_finding(
-            walk, current_user, form.to_input(), photos=photos, notices=notices
-        )
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
+
+    def refused(error: OperationError):
         if error.code.startswith("photo_"):
             form.photos.errors = [error.message]
         elif error.code == "invalid_uuid":  # the same answer as the form's own uuid check
             form.uuid.errors = [error.message]
-        return _capture_page(walk, form, categories, status=error.status, error=error.message)
+        return _capture_page(walk, form, categories, error=error.message)
+
+    on_operation_error(refused)
+    photos = process_uploads(form.photos.data or [])
+    finding, created = operations.create_finding(walk, current_user, form.to_input(), photos=photos, notices=notices)
     flash(_("Fyndet är sparat.") if created else _("Fyndet var redan sparat."), "success")
     for notice in notices:
         flash(notice, "warning")
@@ -117,10 +114,7 @@ def edit(finding_id: int):
     finding = get_finding_or_404(finding_id, current_user)
     walk = finding.walk
     if not can_edit_finding(current_user, finding):
-        try:
-            operations.require_edit_rights(current_user, finding)
-        except OperationError as error:
-            abort(error.status, error.message)
+        operations.require_edit_rights(current_user, finding)  # refused: the error page with its status
     form = FindingEditForm(obj=finding if request.method == "GET" else None, finding=finding)
     context = {"walk": walk, "finding": finding, "categories": form.categories}
     if request.method == "GET":
@@ -131,21 +125,21 @@ def edit(finding_id: int):
     if not form.validate_on_submit():
         return _form_page("findings/edit.html", form, status=400, **context)
     notices: list[str] = []
-    try:
-        operations.update_finding(
-            finding,
-            current_user,
-            form.to_input(),
-            add_photos=process_uploads(form.photos.data or []),
-            remove_photo_ids=set(form.remove_photos.data or []),
-            notices=notices,
-        )
-        db.session.commit()
-    except OperationError as error:
-        db.session.rollback()
+
+    def refused(error: OperationError):
         if error.code.startswith("photo_") or error.code == "too_many_photos":
             form.photos.errors = [error.message]
-        return _form_page("findings/edit.html", form, status=error.status, error=error.message, **context)
+        return _form_page("findings/edit.html", form, error=error.message, **context)
+
+    on_operation_error(refused)
+    operations.update_finding(
+        finding,
+        current_user,
+        form.to_input(),
+        add_photos=process_uploads(form.photos.data or []),
+        remove_photo_ids=set(form.remove_photos.data or []),
+        notices=notices,
+    )
     flash(_("Fyndet är ändrat."), "success")
     for notice in notices:
         flash(notice, "warning")
@@ -201,14 +195,12 @@ def no_action(finding_id: int):
     form = NoActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        operations.set_no_action(finding, current_user, request.form.get("undo") != "1", form.note.data or "")
-    except OperationError as error:
-        db.session.rollback()
+
+    def refused(error: OperationError):
         form.note.errors = [error.message]  # shown at the field, with what was typed kept
-        return render_template(
-            "findings/detail.html", finding=finding, walk=finding.walk, no_action_form=form
-        ), error.status
-    db.session.commit()
+        return render_template("findings/detail.html", finding=finding, walk=finding.walk, no_action_form=form)
+
+    on_operation_error(refused)
+    operations.set_no_action(finding, current_user, request.form.get("undo") != "1", form.note.data or "")
     flash(_("Fyndet är uppdaterat."), "success")
     return redirect(url_for("findings.detail", finding_id=finding.id))

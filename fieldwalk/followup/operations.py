@@ -8,9 +8,9 @@ from fieldwalk import timeline
 from fieldwalk.actions import operations as actions
 from fieldwalk.audit import record
 from fieldwalk.dates import format_day
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.followup.queries import period_error
+from fieldwalk.http_errors import OperationError
 from fieldwalk.models import (
     ActionItem,
     ActionStatus,

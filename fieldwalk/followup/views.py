@@ -13,7 +13,6 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.actions.forms import ActionItemForm
 from fieldwalk.actions.queries import get_party
 from fieldwalk.dates import format_day
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings_ops
 from fieldwalk.findings.forms import NoActionForm
@@ -33,6 +32,7 @@ from fieldwalk.followup.queries import (
     summarize,
 )
 from fieldwalk.followup.tiles import TileBackground
+from fieldwalk.http_errors import OperationError, on_operation_error, redirect_on_error, rerender_on_error
 from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind
 from fieldwalk.permissions import can_edit_promise, can_follow_up
 from fieldwalk.photos.service import photo_store
@@ -66,29 +66,27 @@ def _meeting_form() -> MeetingForm:
 def index():
     """Follow-up meetings held and under way, and the form to start one."""
     form = _meeting_form()
-    error = None
+
+    def page(error: OperationError | None = None):
+        message = error.message if error else None
+        return render_template("followup/index.html", form=form, meetings=list_meetings(), error=message)
+
     if form.validate_on_submit():
         assert form.held_on.data is not None  # DataRequired
         by_walk = form.scope.data == "walk"
         walk = get_walk_or_404(form.walk.data, current_user) if by_walk and form.walk.data else None
-        try:
-            meeting = operations.create_meeting(
-                current_user,
-                held_on=form.held_on.data,
-                walk=walk,
-                title=form.title.data or "",
-                attendees=form.attendees.data or "",
-                period_start=None if by_walk else form.period_start.data,
-                period_end=None if by_walk else form.period_end.data,
-            )
-            db.session.commit()
-        except OperationError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            return redirect(url_for("followup.meeting", meeting_id=meeting.id))
-    status = 422 if error else (400 if form.errors else 200)
-    return render_template("followup/index.html", form=form, meetings=list_meetings(), error=error), status
+        on_operation_error(page)
+        meeting = operations.create_meeting(
+            current_user,
+            held_on=form.held_on.data,
+            walk=walk,
+            title=form.title.data or "",
+            attendees=form.attendees.data or "",
+            period_start=None if by_walk else form.period_start.data,
+            period_end=None if by_walk else form.period_end.data,
+        )
+        return redirect(url_for("followup.meeting", meeting_id=meeting.id))
+    return page(), 400 if form.errors else 200
 
 
 def _meeting_items(meeting):
@@ -154,30 +152,29 @@ def triage(meeting_id: int, finding_id: int):
     if meeting.finished_at is not None:
         return _triage_page(meeting, finding, untriaged, error=_("Mötet är avslutat."), status=409)
     item_form, none_form = ActionItemForm(prefix="item"), NoActionForm(prefix="none")
-    try:
-        if request.form.get("decision") == "no_action":
-            if not none_form.validate_on_submit():
-                raise OperationError(_("Kontrollera formuläret."), status=400)
-            findings_ops.set_no_action(finding, current_user, True, none_form.note.data or "")
-            message = _("Fyndet är markerat: ingen åtgärd behövs.")
-        else:
-            if not item_form.validate_on_submit():
-                raise OperationError(_("Kontrollera de markerade fälten."), status=400)
-            others = [
-                f
-                for f in untriaged
-                if f.id in set(query_ids("also", request.form)) and f.walk_id == finding.walk_id and f.id != finding.id
-            ]
-            actions.create_action_item([finding, *others], current_user, item_form.to_input())
-            message = _("Åtgärden är skapad.")
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        if request.form.get("decision") == "no_action":
-            none_form.note.errors = list(none_form.note.errors) or [exc.message]
-        return _triage_page(
-            meeting, finding, untriaged, item_form=item_form, none_form=none_form, error=exc.message, status=exc.status
-        )
+    no_action = request.form.get("decision") == "no_action"
+
+    def refused(error: OperationError):
+        if no_action:
+            none_form.note.errors = list(none_form.note.errors) or [error.message]
+        return _triage_page(meeting, finding, untriaged, item_form=item_form, none_form=none_form, error=error.message)
+
+    on_operation_error(refused)
+    if no_action:
+        if not none_form.validate_on_submit():
+            raise OperationError(_("Kontrollera formuläret."), status=400)
+        findings_ops.set_no_action(finding, current_user, True, none_form.note.data or "")
+        message = _("Fyndet är markerat: ingen åtgärd behövs.")
+    else:
+        if not item_form.validate_on_submit():
+            raise OperationError(_("Kontrollera de markerade fälten."), status=400)
+        others = [
+            f
+            for f in untriaged
+            if f.id in set(query_ids("also", request.form)) and f.walk_id == finding.walk_id and f.id != finding.id
+        ]
+        actions.create_action_item([finding, *others], current_user, item_form.to_input())
+        message = _("Åtgärden är skapad.")
     flash(message, "success")
     remaining = scope.untriaged_findings()
     if remaining:
@@ -228,20 +225,16 @@ def step(meeting_id: int, item_id: int):
     if not form.validate_on_submit():
         return _step_page(meeting, items, position, form, error=_("Kontrollera formuläret."), status=400)
     to = (form.to.data or "").strip()  # Optional() lets " " through without the choice check
-    try:
-        operations.record_decision(
-            meeting,
-            item,
-            current_user,
-            text=form.text.data or "",
-            to=ActionStatus(to) if to else None,
-            due_date=form.due_date.data,
-            party=get_party(form.responsible_party.data),
-        )
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        return _step_page(meeting, items, position, form, error=exc.message, status=exc.status)
+    on_operation_error(lambda error: _step_page(meeting, items, position, form, error=error.message))
+    operations.record_decision(
+        meeting,
+        item,
+        current_user,
+        text=form.text.data or "",
+        to=ActionStatus(to) if to else None,
+        due_date=form.due_date.data,
+        party=get_party(form.responsible_party.data),
+    )
     flash(_("Beslutet är sparat."), "success")
     if position + 1 < len(items):
         return redirect(url_for("followup.step", meeting_id=meeting.id, item_id=items[position + 1].id))
@@ -258,13 +251,8 @@ def finish(meeting_id: int):
     form = FinishForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        operations.finish_meeting(meeting, current_user, notes=form.notes.data or "")
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("followup.meeting", meeting_id=meeting.id)), 303
+    redirect_on_error(url_for("followup.meeting", meeting_id=meeting.id))
+    operations.finish_meeting(meeting, current_user, notes=form.notes.data or "")
     flash(_("Mötet är avslutat. Här är protokollet."), "success")
     return redirect(url_for("followup.protocol", meeting=meeting.id))
 
@@ -427,8 +415,8 @@ def _commitment_form(commitment: PromiseCommitment | None = None) -> CommitmentF
     return form
 
 
-def _save_commitment(form: CommitmentForm, commitment: PromiseCommitment | None) -> str | None:
-    """Add or change the line; the error message when the operation refuses it."""
+def _save_commitment(form: CommitmentForm, commitment: PromiseCommitment | None) -> None:
+    """Add or change the line."""
     fields: dict[str, Any] = dict(  # validated: the required ones are there
         year=form.year.data,
         text=form.text.data,
@@ -438,16 +426,10 @@ def _save_commitment(form: CommitmentForm, commitment: PromiseCommitment | None)
         area=form.area.data or "",
         category=db.session.get(Category, form.category_id.data) if form.category_id.data else None,
     )
-    try:
-        if commitment is None:
-            operations.add_commitment(current_user, **fields)
-        else:
-            operations.update_commitment(current_user, commitment, **fields)
-        db.session.commit()
-    except OperationError as exc:
-        db.session.rollback()
-        return exc.message
-    return None
+    if commitment is None:
+        operations.add_commitment(current_user, **fields)
+    else:
+        operations.update_commitment(current_user, commitment, **fields)
 
 
 @bp.route("/promise", methods=["GET", "POST"])
@@ -459,18 +441,26 @@ def promise():
     form = _commitment_form()
     if request.method == "GET":
         form.year.data = year
-    error = None
+
+    def page(error: OperationError | None = None):
+        # A typed year that failed its range check (even 99999999999999999999) is never used in a query.
+        shown = form.year.data if form.year.data and not form.year.errors else year
+        message = error.message if error else None
+        return render_template(
+            "followup/promise.html",
+            form=form,
+            progress=year_progress(shown),
+            error=message,
+            year=shown,
+            commitment=None,
+        )
+
     if form.validate_on_submit():
-        error = _save_commitment(form, None)
-        if error is None:
-            flash(_("Löftet är sparat."), "success")
-            return redirect(url_for("followup.promise", year=form.year.data))
-    # A typed year that failed its range check (even 99999999999999999999) is never used in a query.
-    shown = form.year.data if form.year.data and not form.year.errors else year
-    status = 422 if error else (400 if form.errors else 200)
-    return render_template(
-        "followup/promise.html", form=form, progress=year_progress(shown), error=error, year=shown, commitment=None
-    ), status
+        on_operation_error(page)
+        _save_commitment(form, None)
+        flash(_("Löftet är sparat."), "success")
+        return redirect(url_for("followup.promise", year=form.year.data))
+    return page(), 400 if form.errors else 200
 
 
 @bp.route("/promise/<int:commitment_id>/edit", methods=["GET", "POST"])
@@ -480,16 +470,13 @@ def edit_commitment(commitment_id: int):
         abort(403)
     commitment = db.get_or_404(PromiseCommitment, commitment_id)
     form = _commitment_form(commitment)
-    error = None
+    page = {"form": form, "commitment": commitment, "year": commitment.year}
     if form.validate_on_submit():
-        error = _save_commitment(form, commitment)
-        if error is None:
-            flash(_("Löftet är sparat."), "success")
-            return redirect(url_for("followup.promise", year=commitment.year))
-    status = 422 if error else (400 if form.errors else 200)
-    return render_template(
-        "followup/promise_edit.html", form=form, error=error, commitment=commitment, year=commitment.year
-    ), status
+        rerender_on_error("followup/promise_edit.html", **page)
+        _save_commitment(form, commitment)
+        flash(_("Löftet är sparat."), "success")
+        return redirect(url_for("followup.promise", year=commitment.year))
+    return render_template("followup/promise_edit.html", error=None, **page), 400 if form.errors else 200
 
 
 @bp.post("/promise/<int:commitment_id>/delete")
@@ -500,6 +487,5 @@ def remove_commitment(commitment_id: int):
     commitment = db.get_or_404(PromiseCommitment, commitment_id)
     year = commitment.year
     operations.remove_commitment(current_user, commitment)
-    db.session.commit()
     flash(_("Raden är borttagen."), "success")
     return redirect(url_for("followup.promise", year=year))

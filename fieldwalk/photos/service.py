@@ -14,8 +14,8 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 from werkzeug.wsgi import get_input_stream
 
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import OperationError
 from fieldwalk.models import ActionEvent, Finding, Photo
 from fieldwalk.photos.pipeline import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
 from fieldwalk.photos.store import PhotoStore

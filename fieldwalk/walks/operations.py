@@ -4,8 +4,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fieldwalk.audit import record
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
+from fieldwalk.http_errors import OperationError
 from fieldwalk.models import Role, SuggestedPlace, User, Walk, WalkStatus, utcnow, walk_participants
 from fieldwalk.models.walks import new_join_code
 from fieldwalk.permissions import (

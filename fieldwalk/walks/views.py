@@ -24,8 +24,8 @@ from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.auth.limits import too_many_attempts
 from fieldwalk.coordinates import format_position
-from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db, limiter
+from fieldwalk.http_errors import redirect_on_error
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
 from fieldwalk.models import SuggestedPlace, User, WalkStatus, utcnow
@@ -97,7 +97,6 @@ def create():
     form = WalkForm()
     if form.validate_on_submit():
         walk = operations.create_walk(current_user, **_walk_fields(form))
-        db.session.commit()
         flash(_("Vandringen är planerad."), "success")
         return redirect(url_for("walks.detail", walk_id=walk.id))
     return render_template("walks/form.html", form=form, walk=None), 400 if form.errors else 200
@@ -113,7 +112,6 @@ def edit(walk_id: int):
         form.starts_at.data = to_user_timezone(walk.starts_at).replace(tzinfo=None)
     if form.validate_on_submit():
         operations.update_walk(walk, current_user, **_walk_fields(form))
-        db.session.commit()
         flash(_("Ändringarna är sparade."), "success")
         return redirect(url_for("walks.detail", walk_id=walk.id))
     return render_template("walks/form.html", form=form, walk=walk), 400 if form.errors else 200
@@ -153,7 +151,6 @@ def notify_email(walk_id: int):
         place_form = SuggestedPlaceForm(formdata=None) if can_suggest_place(current_user, walk) else None
         return _detail_page(walk, place_form, status=400, notify_form=form)
     operations.set_notify_email(current_user, current_user, form.notify_email.data)
-    db.session.commit()
     flash(
         _("Vi mejlar besked om dina fynd till %(address)s.", address=current_user.notify_email)
         if current_user.notify_email
@@ -188,13 +185,10 @@ def set_status(walk_id: int):
     walk = _walk_to_manage(walk_id, button=True)
     try:
         to = WalkStatus(request.form.get("status", ""))
-        operations.set_walk_status(walk, to, current_user)
     except ValueError:
         abort(400)
-    except OperationError as error:
-        flash(error.message, "error")
-        return redirect(url_for("walks.detail", walk_id=walk.id)), 303
-    db.session.commit()
+    redirect_on_error(url_for("walks.detail", walk_id=walk.id))
+    operations.set_walk_status(walk, to, current_user)
     flash(_("Vandringen har nu status %(status)s.", status=label(walk.status)), "success")
     return redirect(url_for("walks.detail", walk_id=walk.id))
 
@@ -218,7 +212,6 @@ def suggest_place(walk_id: int):
             suggested_by=(form.suggested_by.data or "").strip() or current_user.name,
             suggested_by_id=current_user.id,
         )
-        db.session.commit()
         flash(_("Tack! Platsen är tillagd på vandringens karta."), "success")
         return redirect(url_for("walks.detail", walk_id=walk.id) + "#places")
     return _detail_page(walk, form, status=400)
@@ -233,7 +226,6 @@ def check_place(walk_id: int, place_id: int):
     if place is None or place.walk_id != walk.id:
         abort(404)
     operations.set_place_checked(place, request.form.get("checked") == "1", current_user)
-    db.session.commit()
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#places")
 
 
@@ -256,7 +248,6 @@ def join(code: str):
             locale=session.get("locale") if guest else None,
         )
         record("walk.join", walk, actor=user)
-        db.session.commit()
         if guest:
             login_user(user, remember=True)  # a phone that drops the tab mid-walk keeps the guest in
         return redirect(url_for("findings.capture", walk_id=walk.id))
@@ -273,11 +264,7 @@ def remove_participant(walk_id: int, user_id: int):
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
-    try:
-        operations.remove_participant(walk, person, current_user)
-    except OperationError as error:
-        abort(error.status, error.message)
-    db.session.commit()
+    operations.remove_participant(walk, person, current_user)  # refused: the error page with its status
     flash(_("%(name)s är borttagen från vandringen och kommer inte längre åt den.", name=person.name), "success")
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#join")
 
@@ -315,7 +302,6 @@ def join_link(walk_id: int):
     enabled = request.form.get("enabled") == "1"
     operations.set_join_link(walk, enabled, current_user)
     record("walk.join_link", walk, detail="enabled" if enabled else "revoked")
-    db.session.commit()
     flash(_("En ny länk är öppen.") if enabled else _("Länken är återkallad och fungerar inte längre."), "success")
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#join")
 
