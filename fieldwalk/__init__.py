@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from fieldwalk import api, cli, security, web
+    from fieldwalk import api, cli, health, request_log, security, web
     from fieldwalk.actions.views import bp as actions_bp
     from fieldwalk.admin.views import bp as admin_bp
     from fieldwalk.auth.views import bp as auth_bp
@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldwalk.pwa import bp as pwa_bp
     from fieldwalk.walks.views import bp as walks_bp
 
+    request_log.init_app(app)  # first: the request id exists before any other before_request function runs
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     api.init_app(app)
+    health.init_app(app)
     for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp, photos_bp, pwa_bp):
         app.register_blueprint(blueprint)
     return app
