@@ -8,7 +8,7 @@ import os
 import signal
 
 wsgi_app = "fieldwalk:create_app()"
-bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
+bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"]
 
 
 def _cores() -> int:

@@ -43,7 +43,7 @@ def without_password(url: str) -> str:
 
 def _error_text(error: Exception) -> str:
     """The first line of an exception, with its type: enough to act on, short enough for a list."""
-    first = (str(error).strip().splitlines() or [""])[0]
+    first = (str(error).strip().splitlines() or [""])[0].rstrip(".")
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
@@ -76,9 +76,7 @@ def base_url_problems(base_url: str | None) -> list[str]:
         ]
     parts = urlsplit(base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return [
-            f"BASE_URL must be an absolute http(s) address such as https://trygghet.example.se, not {base_url!r}."
-        ]
+        return [f"BASE_URL must be an absolute http(s) address such as https://trygghet.example.se, not {base_url!r}."]
     problems = []
     if parts.scheme != "https":
         problems.append(
@@ -179,6 +177,7 @@ def main() -> int:
     import os
 
     from fieldwalk import create_app
+    from fieldwalk.production import ProductionSettingsError  # this module's class, not __main__'s
 
     os.environ["FIELDWALK_PRODUCTION"] = "1"
     try:
