@@ -2,6 +2,7 @@
 and orchestrators. No login, no CSRF, no rate limit; the answers name components, never settings or errors."""
 
 import hashlib
+from urllib.parse import urlsplit
 
 import redis
 from flask import Blueprint, Flask, current_app, jsonify
@@ -83,8 +84,34 @@ def readyz():
     return jsonify(body), 200 if ready else 503
 
 
+PROBE_PATHS = {"/healthz", "/readyz"}
+
+
+class ProbesByAddress:
+    """WSGI middleware: an orchestrator or load balancer probes an app server by its address over plain
+    HTTP, which production answers with a 400 (the Host is not BASE_URL's, TRUSTED_HOSTS) or a redirect to
+    https. The probes build no links and show nothing of the request, so a GET of /healthz or /readyz is
+    answered as if it had come to BASE_URL."""
+
+    def __init__(self, wsgi_app, base_url: str):
+        self.wsgi_app = wsgi_app
+        base = urlsplit(base_url)
+        self.host, self.scheme = base.netloc, base.scheme
+
+    def __call__(self, environ, start_response):
+        """Pass the request on; a probe's with BASE_URL's host and scheme."""
+        if environ.get("PATH_INFO") in PROBE_PATHS and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
+            environ = {**environ, "HTTP_HOST": self.host, "wsgi.url_scheme": self.scheme}
+            for forwarded in ("HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_PORT"):
+                environ.pop(forwarded, None)
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
-    """Register the probes, exempt from CSRF and rate limits (they need no login: no view here asks for one)."""
+    """Register the probes, exempt from CSRF and rate limits (they need no login: no view here asks for one),
+    and in production reachable by address (ProbesByAddress, outside ProxyFix)."""
     csrf.exempt(bp)
     limiter.exempt(bp)
     app.register_blueprint(bp)
+    if app.config["PRODUCTION"]:
+        app.wsgi_app = ProbesByAddress(app.wsgi_app, app.config["BASE_URL"])

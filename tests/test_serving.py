@@ -76,6 +76,19 @@ def test_production_refuses_the_development_secret_key(production_env, tmp_path)
     assert dev_key not in problem
 
 
+def test_production_answers_probes_by_address(production_env, tmp_path):
+    """A health check by the app server's address over http is answered; any other page is still refused."""
+    for proxies in (0, 1):
+        client = _production(tmp_path, PROXY_FIX=proxies).test_client()
+        assert client.get("/healthz", base_url="http://10.0.0.5:5000").text == "ok\n"
+        assert client.get("/readyz", base_url="http://10.0.0.5:5000").json["status"] == "ok"
+        forwarded = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+        assert client.get("/healthz", base_url="http://10.0.0.5", headers=forwarded).status_code == 200
+        assert client.get("/login", base_url="http://10.0.0.5:5000").status_code == 400
+        assert client.get("/login", base_url="http://trygg.example.se").status_code == 302  # to https
+        assert client.post("/healthz", base_url="http://10.0.0.5:5000").status_code == 400
+
+
 def test_production_secret_key_messages(production_env, tmp_path):
     assert _problems(tmp_path, SECRET_KEY=None)[0].startswith("SECRET_KEY is not set.")
     assert _problems(tmp_path, SECRET_KEY="k" * 31)[0].startswith("SECRET_KEY is too short")
