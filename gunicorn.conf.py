@@ -47,11 +47,25 @@ max_requests = 2000
 max_requests_jitter = 200
 
 # Requests are logged by the app as JSON lines with their request id (fieldwalk/request_log.py);
-# gunicorn's access log would be a second, different line per request.
-accesslog = None
+# gunicorn's access log would be a second, different line per request. gunicorn's own lines (workers
+# booting, timeouts) and other libraries' warnings are JSON lines too, on stderr.
 os.environ.setdefault("FIELDWALK_LOG_FORMAT", "json")
+accesslog = None
 errorlog = "-"
 loglevel = "info"
+if os.environ["FIELDWALK_LOG_FORMAT"] == "json":
+    logconfig_dict = {
+        "root": {"level": "WARNING", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False, "qualname": "gunicorn.error"},
+            "gunicorn.access": {"handlers": ["null"], "propagate": False, "qualname": "gunicorn.access"},
+        },
+        "handlers": {
+            "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "null": {"class": "logging.NullHandler"},
+        },
+        "formatters": {"json": {"()": "fieldwalk.request_log.JsonFormatter"}},
+    }
 
 # Whose X-Forwarded-* headers gunicorn believes (only for wsgi.url_scheme; the app's own ProxyFix,
 # FIELDWALK_PROXY_FIX=<number of proxies>, decides the client address and host): the proxy in front.
