@@ -133,7 +133,7 @@ def configure_json_logging(app: Flask, stream=None) -> None:
 def init_app(app: Flask) -> None:
     """Give each request its id (first of all before_request functions) and, with LOG_FORMAT=json, log it."""
     app.before_request(_start)
-    if app.config["LOG_FORMAT"] == "json":
+    if str(app.config["LOG_FORMAT"]).lower() == "json":
         configure_json_logging(app)
         app.after_request(_log_request)
     else:

@@ -119,6 +119,13 @@ def no_control_socket() -> list[str]:
     return ["--no-control-socket"] if hasattr(gunicorn.config, "ControlSocketDisable") else []
 
 
+def gunicorn_command() -> list[str]:
+    """The gunicorn script next to this Python, as `make serve` runs it (a master started with `python -m
+    gunicorn` cannot re-execute itself on SIGUSR2: the package folder would shadow the standard library)."""
+    script = Path(sys.executable).with_name("gunicorn")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
+
+
 @contextmanager
 def gunicorn(env: dict, log_path: Path, *args: str) -> Iterator[subprocess.Popen]:
     """gunicorn started in the repository (so with its gunicorn.conf.py) with the environment and options,
@@ -126,7 +133,7 @@ def gunicorn(env: dict, log_path: Path, *args: str) -> Iterator[subprocess.Popen
     url = f"http://127.0.0.1:{env['PORT']}"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *no_control_socket(), *args],
+            [*gunicorn_command(), *no_control_socket(), *args],
             cwd=ROOT,
             env={**env, "PYTHONPATH": str(ROOT), "HOST": "127.0.0.1"},
             stdout=log,

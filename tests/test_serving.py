@@ -6,8 +6,11 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from fieldwalk.production import ProductionSettingsError
 from fieldwalk.request_log import configure_json_logging
 from fieldwalk.seed import create_user, ensure_reference_data
 from tests.conftest import PASSWORD
-from tests.helpers import free_port, gunicorn, no_control_socket
+from tests.helpers import free_port, gunicorn, gunicorn_command, no_control_socket
 
 GOOD_KEY = "3f" * 32
 EMAIL = "samordnare@example.com"
@@ -367,7 +370,7 @@ def test_gunicorn_in_production_refuses_to_start_with_every_problem(prepared):
     env = _env(base, database_url, free_port(), FIELDWALK_PRODUCTION="1", SECRET_KEY="kort")
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
-        [sys.executable, "-m", "gunicorn", *no_control_socket()],
+        [*gunicorn_command(), *no_control_socket()],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -382,3 +385,62 @@ def test_gunicorn_in_production_refuses_to_start_with_every_problem(prepared):
         [sys.executable, "-m", "fieldwalk.production"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert checked.returncode == 2 and "SECRET_KEY is too short" in checked.stderr
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_make_reload_replaces_the_master_without_dropping_a_request(prepared):
+    """`make reload` (SIGUSR2): a new master with freshly imported code takes over the socket and stops the
+    old one, which finishes its requests; every request meanwhile is answered."""
+    base, database_url, _user_id = prepared
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    pidfile = base / "reload.pid"
+    env = _env(base, database_url, port, WEB_CONCURRENCY="1")
+    with gunicorn(env, base / "gunicorn-reload.log", "--pid", str(pidfile), "--graceful-timeout", "10") as old_master:
+        statuses: list = []
+        stop = threading.Event()
+
+        def keep_asking():
+            while not stop.is_set():
+                try:
+                    statuses.append(requests.get(f"{url}/healthz", timeout=30).status_code)
+                except requests.RequestException as error:
+                    statuses.append(repr(error))
+                time.sleep(0.05)
+
+        asking = threading.Thread(target=keep_asking)
+        asking.start()
+        new_master = None
+        try:
+            subprocess.run(["make", "--no-print-directory", "reload", f"PIDFILE={pidfile}"], cwd=ROOT, check=True)
+            old_master.wait(timeout=120)  # stopped by the new master once it listens
+            deadline = time.monotonic() + 60
+            while new_master in (None, old_master.pid) and time.monotonic() < deadline:
+                try:  # the promoted master renames its reload.pid.2 to reload.pid
+                    new_master = int(pidfile.read_text())
+                except (FileNotFoundError, ValueError):
+                    pass
+                time.sleep(0.2)
+            answered_by_new = len(statuses)
+            while len(statuses) < answered_by_new + 5:
+                time.sleep(0.1)
+        finally:
+            stop.set()
+            asking.join()
+            if new_master not in (None, old_master.pid):
+                os.kill(new_master, signal.SIGQUIT)
+        assert new_master not in (None, old_master.pid)
+        assert statuses and set(statuses) == {200}, statuses
+        assert _gone(new_master, 60)
+    log = (base / "gunicorn-reload.log").read_text()
+    assert "New master ready; stopping the old master" in log and "Master has been promoted" in log
