@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from fieldwalk import ROOT, create_app
@@ -28,7 +27,7 @@ from fieldwalk.production import ProductionSettingsError
 from fieldwalk.request_log import configure_json_logging
 from fieldwalk.seed import create_user, ensure_reference_data
 from tests.conftest import PASSWORD
-from tests.helpers import free_port, gunicorn, gunicorn_command, no_control_socket
+from tests.helpers import LOCAL_REDIS, free_port, gunicorn, gunicorn_command, need_local_redis, no_control_socket
 
 GOOD_KEY = "3f" * 32
 EMAIL = "samordnare@example.com"
@@ -178,10 +177,7 @@ def test_healthz_and_readyz(dev_app):
 
 
 def test_healthz_needs_no_database_and_readyz_names_it(tmp_path):
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": _closed_port_postgres().replace("postgres@", "postgres:hemligt@")}
-        | {"PHOTO_DIR": str(tmp_path / "photos")}
-    )
+    app = _own_app(tmp_path, SQLALCHEMY_DATABASE_URI=_closed_port_postgres().replace("postgres@", "postgres:hemligt@"))
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
@@ -206,13 +202,8 @@ def test_readyz_pings_redis_when_configured(dev_app):
     response = dev_app.test_client().get("/readyz")
     assert response.status_code == 503 and response.json["failed"] == ["redis"]
     assert "hemligt" not in response.text
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    dev_app.config["REDIS_URL"] = "redis://127.0.0.1:6379/0"  # PING only: nothing is written
+    need_local_redis()
+    dev_app.config["REDIS_URL"] = LOCAL_REDIS
     response = dev_app.test_client().get("/readyz")
     assert response.status_code == 200 and response.json["checks"]["redis"] == "ok"
 
