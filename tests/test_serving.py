@@ -219,11 +219,11 @@ def test_request_id_comes_back_and_a_hostile_one_is_replaced(client):
 
 @pytest.fixture
 def json_app(tmp_path):
-    """An app with LOG_FORMAT=json whose log lines go to a buffer (app.json_log); the "fieldwalk" logger is
-    restored afterwards."""
+    """An app with LOG_FORMAT=json behind one proxy whose log lines go to a buffer (app.json_log); the
+    "fieldwalk" logger is restored afterwards."""
     logger = logging.getLogger("fieldwalk")
     saved = (logger.handlers[:], logger.propagate, logger.level)
-    app = _own_app(tmp_path, LOG_FORMAT="json")
+    app = _own_app(tmp_path, LOG_FORMAT="json", PROXY_FIX=1)
     app.json_log = io.StringIO()
     configure_json_logging(app, app.json_log)
     yield app
@@ -245,6 +245,7 @@ def test_json_log_has_one_line_per_request_without_secrets(json_app):
     client.get("/join/hemligkod?x=1", headers={"X-Request-ID": "req-1"})
     client.get("/reset/hemlig.token", headers={"X-Request-ID": "req-2"})
     client.get("/login?next=/walks/", headers={"X-Request-ID": "req-3"})
+    client.get("/healthz", headers={"X-Request-ID": "req-4", "X-Forwarded-For": "203.0.113.9"})
     json_app.logger.warning("something to look at")  # outside a request: no request id
     json_log = json_app.json_log
     text = json_log.getvalue()
@@ -254,7 +255,9 @@ def test_json_log_has_one_line_per_request_without_secrets(json_app):
         ("req-1", "/join/REDACTED"),
         ("req-2", "/reset/REDACTED"),
         ("req-3", "/login"),
+        ("req-4", "/healthz"),
     ]
+    assert lines[3]["remote_addr"] == "203.0.113.9"  # the client, as the proxy (ProxyFix) tells
     assert lines[2]["method"] == "GET" and lines[2]["status"] == 200 and lines[2]["user_id"] is None
     assert lines[2]["remote_addr"] == "127.0.0.1" and lines[2]["duration_ms"] >= 0
     datetime.fromisoformat(lines[2]["time"])
