@@ -11,7 +11,7 @@ PORT   ?= 5000
 LOOPBACK := 127.0.0.1 localhost ::1
 DEBUG  := $(if $(filter $(LOOPBACK),$(HOST)),--debug,--no-debug)
 
-.PHONY: setup run run-https test lint upgrade bench fuzz vendor icons translations extract-messages clean
+.PHONY: setup run run-https serve reload test lint upgrade bench fuzz vendor icons translations extract-messages clean
 
 # The lock: uv (from PyPI) because `uv pip compile --generate-hashes` resolves in seconds into a plain
 # requirements file that pip installs with --require-hashes; pyproject keeps the ranges for library users.
@@ -68,6 +68,22 @@ run-https: setup
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --no-debug --cert adhoc --host 0.0.0.0 --port $(PORT)
+
+# Production serving: gunicorn with gunicorn.conf.py (workers from the cores, threads, preload, JSON logs),
+# never a debugger. FIELDWALK_PRODUCTION=1 unless set otherwise: the settings are checked first (every
+# problem listed at once), then the schema is migrated, then gunicorn listens on $(HOST):$(PORT) (behind
+# the TLS proxy on the same machine; HOST=0.0.0.0 for a proxy elsewhere). `make reload` loads a new release
+# without dropping a request (SIGUSR2 to the master in $(PIDFILE)).
+PIDFILE ?= instance/gunicorn.pid
+serve: export FIELDWALK_PRODUCTION ?= 1
+serve: export FIELDWALK_LOG_FORMAT ?= json
+serve: setup
+	$(BIN)/python -m fieldwalk.production
+	$(FLASK) init-db
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py --pid $(PIDFILE)
+
+reload:
+	kill -USR2 $$(cat $(PIDFILE))
 
 # ruff check, ruff format --check, mypy (pyproject's [tool.mypy]: the fieldwalk package, zero errors), and
 # eslint (a devDependency in package.json, installed by npm ci in `make vendor`) on static/js.

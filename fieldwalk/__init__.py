@@ -26,8 +26,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         body_limits,
         cli,
         converters,
+        health,
         http_errors,
         locales,
+        request_log,
         security,
         template_filters,
         transactions,
@@ -44,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from fieldwalk.pwa import bp as pwa_bp
     from fieldwalk.walks.views import bp as walks_bp
 
+    request_log.init_app(app)  # first: the request id exists before any other before_request function runs
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -57,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     api.init_app(app)
+    health.init_app(app)
     for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp, photos_bp, pwa_bp):
         app.register_blueprint(blueprint)
     transactions.init_app(app)  # last: its after-request commit runs before every other one

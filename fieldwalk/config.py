@@ -56,7 +56,12 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # a walk can last for hours; the token lives as long as the session
     # FIELDWALK_PRODUCTION=1 under gunicorn: SECRET_KEY required, cookies Secure, HTTPS enforced.
     "PRODUCTION": False,
-    "PROXY_FIX": 0,  # how many reverse proxies (TLS terminators) sit in front and set X-Forwarded-*
+    "PROXY_FIX": 0,
+    # "json": one JSON line per request and per log record on stderr (`make serve`, gunicorn.conf.py sets
+    # it); "text": Flask's readable log and the development server's request lines (`make run`).
+    "LOG_FORMAT": "text",
+    # Redis (jobs, shared rate limits); /readyz and the production check PING it when set.
+    "REDIS_URL": "",  # how many reverse proxies (TLS terminators) sit in front and set X-Forwarded-*
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -107,7 +112,6 @@ DEFAULTS: dict[str, Any] = {
 
 
 DEV_BASE_URL = "http://127.0.0.1:5000"
-MIN_SECRET_KEY_BYTES = 32
 
 
 def _coerce(value: str, default: Any) -> Any:
@@ -157,9 +161,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if test_config:
         app.config.update(test_config)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+    production = app.config["PRODUCTION"]
+    if not app.config.get("SQLALCHEMY_DATABASE_URI") and not production:  # production must name its database
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'fieldwalk.sqlite'}"
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    uri = app.config["SQLALCHEMY_DATABASE_URI"] or ""
     if uri.startswith("postgres://"):  # Heroku-style URLs
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://") :]
     elif uri.startswith("postgresql://"):
@@ -172,38 +177,23 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["MAX_CONTENT_LENGTH"] = request_size_limit(app.config)
     else:  # FIELDWALK_MAX_CONTENT_LENGTH arrives as a string (the default None carries no type)
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_CONTENT_LENGTH"])
-    production = app.config["PRODUCTION"]
-    if not app.config.get("SECRET_KEY"):
-        if production:
-            raise RuntimeError(
-                "SECRET_KEY is not set. In production (FIELDWALK_PRODUCTION=1) set the SECRET_KEY "
-                "environment variable or SECRET_KEY in instance/config.py to a long random value, e.g. "
-                "python -c 'import secrets; print(secrets.token_hex(32))'."
-            )
-        app.config["SECRET_KEY"] = _dev_secret_key(instance)
-    key = app.config["SECRET_KEY"]
-    if production and len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
-        raise RuntimeError(
-            f"SECRET_KEY is too short: production (FIELDWALK_PRODUCTION=1) needs at least "
-            f"{MIN_SECRET_KEY_BYTES} bytes, e.g. python -c 'import secrets; print(secrets.token_hex(32))'."
-        )
-    _check_base_url(app)
     if production:
+        # Every problem at once (secret key, base URL, database, photo store, Redis), or none.
+        from fieldwalk.production import check
+
+        check(app)
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    elif not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _dev_secret_key(instance)
+    _check_base_url(app)
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_HOURS"])
 
 
 def _check_base_url(app: Flask) -> None:
-    """BASE_URL must be an absolute http(s) address; production requires it and trusts only its host."""
+    """BASE_URL must be an absolute http(s) address (production.check has required it there); production
+    trusts only its host."""
     if not app.config.get("BASE_URL"):
-        if app.config["PRODUCTION"]:
-            raise RuntimeError(
-                "BASE_URL is not set. In production (FIELDWALK_PRODUCTION=1) set FIELDWALK_BASE_URL "
-                "(or BASE_URL in instance/config.py) to the public address people open, e.g. "
-                "https://trygghet.example.se; links in mails are built on it and requests for any other "
-                "host are refused."
-            )
         app.config["BASE_URL"] = DEV_BASE_URL
     base = urlsplit(app.config["BASE_URL"])
     if base.scheme not in {"http", "https"} or not base.hostname:

@@ -1,9 +1,20 @@
-"""Test helpers: real JPEGs with EXIF made by Pillow, and a look into the photo folder."""
+"""Test helpers: real JPEGs with EXIF made by Pillow, a look into the photo folder, and the app served by
+gunicorn in a subprocess."""
 
 import io
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import requests
 from PIL import Image
+
+from fieldwalk import ROOT
 
 
 def jpeg_bytes(size=(3000, 2000), orientation: int | None = None, gps: tuple | None = None, quality: int = 90) -> bytes:
@@ -92,3 +103,71 @@ def camera_jpeg(seed: int, gps: tuple[float, float], size=(4000, 3000), quality:
     out = io.BytesIO()
     img.save(out, "JPEG", quality=quality, exif=exif)
     return out.getvalue()
+
+
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"  # PING only: tests write nothing there
+
+
+def need_local_redis() -> None:
+    """Skip the test when no Redis answers at 127.0.0.1:6379 (CI has one: there the test fails instead)."""
+    import os
+
+    import pytest
+    import redis
+
+    try:
+        redis.Redis.from_url(LOCAL_REDIS, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis at 127.0.0.1:6379")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (just now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def no_control_socket() -> list[str]:
+    """Newer gunicorns open a control socket at one fixed path per user; parallel test runs would share it."""
+    import gunicorn.config
+
+    return ["--no-control-socket"] if hasattr(gunicorn.config, "ControlSocketDisable") else []
+
+
+def gunicorn_command() -> list[str]:
+    """The gunicorn script next to this Python, as `make serve` runs it (a master started with `python -m
+    gunicorn` cannot re-execute itself on SIGUSR2: the package folder would shadow the standard library)."""
+    script = Path(sys.executable).with_name("gunicorn")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
+
+
+@contextmanager
+def gunicorn(env: dict, log_path: Path, *args: str) -> Iterator[subprocess.Popen]:
+    """gunicorn started in the repository (so with its gunicorn.conf.py) with the environment and options,
+    its output in log_path; waits until /healthz answers on 127.0.0.1:PORT and stops it (quick shutdown) at the end."""
+    url = f"http://127.0.0.1:{env['PORT']}"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [*gunicorn_command(), *no_control_socket(), *args],
+            cwd=ROOT,
+            env={**env, "PYTHONPATH": str(ROOT), "HOST": "127.0.0.1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    requests.get(f"{url}/healthz", timeout=30).close()
+                    break
+                except requests.RequestException:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(log_path.read_text()) from None
+                    time.sleep(0.2)
+            yield server
+        finally:
+            server.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: the tests are done
+            server.wait(timeout=30)

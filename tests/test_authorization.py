@@ -150,7 +150,7 @@ EXTRA = {
     "findings export as GeoJSON": ("GET", "/exports/findings.geojson", STAFF, None),
     "action export as XLSX": ("GET", "/exports/actions.xlsx", STAFF | {"party_x", "party_y"}, None),
 }
-PUBLIC = {"static", "api-docs.openapi_json", "pwa.manifest", "pwa.service_worker"}
+PUBLIC = {"static", "api-docs.openapi_json", "pwa.manifest", "pwa.service_worker", "health.healthz", "health.readyz"}
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,7 @@ an outbox retry makes one finding and one photo row per photo, answers no 5xx, a
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid as uuid_module
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -19,23 +14,17 @@ import pytest
 import requests
 from sqlalchemy import func, select, text
 
-from fieldwalk import ROOT, create_app
+from fieldwalk import create_app
 from fieldwalk.extensions import db
 from fieldwalk.models import Category, Finding, Photo, Role, Walk, WalkStatus
 from fieldwalk.photos.store import PhotoStore
 from fieldwalk.seed import create_user, ensure_reference_data
 from tests import conftest
 from tests.conftest import BACKENDS, PASSWORD
-from tests.helpers import jpeg_bytes
+from tests.helpers import free_port, gunicorn, jpeg_bytes
 
 ROUNDS = 50
 EMAIL = "samordnare@example.com"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Served:
@@ -58,13 +47,6 @@ class Served:
         )
         assert answer.status_code == 302, answer.text
         return http
-
-
-def _no_control_socket() -> list[str]:
-    """Newer gunicorns open a control socket at one fixed path per user; parallel test runs would share it."""
-    import gunicorn.config
-
-    return ["--no-control-socket"] if hasattr(gunicorn.config, "ControlSocketDisable") else []
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -103,54 +85,20 @@ def served(request, tmp_path_factory):
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "x" * 40,
         "FIELDWALK_PHOTO_DIR": str(photo_dir),
         "FIELDWALK_MAIL_OUTBOX": str(base / "outbox"),
         "FIELDWALK_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORT": str(port),
     }
-    log = open(base / "gunicorn.log", "wb")  # noqa: SIM115 - closed at teardown
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--graceful-timeout",
-            "2",
-            *_no_control_socket(),
-            "fieldwalk:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{url}/login", timeout=30).close()
-                break
-            except requests.RequestException:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((base / "gunicorn.log").read_text()) from None
-                time.sleep(0.2)
-        yield Served(url, database_url, photo_dir, app)
+        with gunicorn(env, base / "gunicorn.log", "-w", "2", "--threads", "4", "--graceful-timeout", "2"):
+            yield Served(f"http://127.0.0.1:{port}", database_url, photo_dir, app)
     finally:
-        server.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: the tests are done
-        server.wait(timeout=30)
-        log.close()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

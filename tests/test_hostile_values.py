@@ -92,6 +92,8 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "followup.promise": ("year",),
     "pwa.manifest": (),
     "pwa.service_worker": (),
+    "health.healthz": (),
+    "health.readyz": (),
 }
 STRAY = ("id", "page", "per_page", "finding", "walk", "next", "fmt", "_external")
 

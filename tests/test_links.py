@@ -12,6 +12,7 @@ from fieldwalk import create_app
 from fieldwalk.extensions import db
 from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Role, Walk
+from tests.helpers import LOCAL_REDIS, need_local_redis
 
 ATTACKER = "attacker.example"
 
@@ -168,6 +169,7 @@ def test_production_warns_when_rate_limits_are_counted_per_process(caplog):
         _production()
     assert "RATELIMIT_STORAGE_URI" in caplog.text
     caplog.clear()
+    need_local_redis()  # production checks that the rate limit storage answers
     with caplog.at_level("WARNING"):
-        _production(RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+        _production(RATELIMIT_STORAGE_URI=LOCAL_REDIS)
     assert "RATELIMIT_STORAGE_URI" not in caplog.text
