@@ -13,8 +13,10 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from fieldwalk.actions import operations as actions
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.models import Category, Finding, Photo, Role, User, Walk
@@ -227,3 +229,53 @@ def test_s3_objects_are_private_and_need_the_keys(app, s3_server):
         with pytest.raises(ClientError) as refused:
             client.get_object(Bucket=s3_server.bucket, Key=key)
         assert refused.value.response["Error"]["Code"] == code
+
+
+def test_capture_serve_protocol_and_gc_round_trip(
+    app, client, auth, guest, make_walk, category_id, runner, store_backend
+):
+    """The whole life of a photo on either store: taken with a finding, served, removed from the finding by
+    its reporter, the other one in the protocol PDF, the removed one collected by `flask photos gc`."""
+    walk_id = make_walk()
+    guest(walk_id)
+    fields = {"category": category_id(), "description": "Trasig lampa", "severity": "medium"}
+    photos = [(io.BytesIO(jpeg_bytes((800, 600))), "a.jpg"), (io.BytesIO(jpeg_bytes((600, 800))), "b.jpg")]
+    response = client.post(f"/walks/{walk_id}/findings/new", data={**fields, "photos": photos})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        finding = db.session.scalar(select(Finding))
+        finding_id, (kept, removed) = finding.id, [(p.id, p.sha256) for p in finding.photos]
+        store = photo_store()
+        stored = {(sha, v): store.read(sha, v) for _id, sha in (kept, removed) for v in ("full", "thumb")}
+    assert len(stored_files(app)) == 4
+    if store_backend == "s3":  # a stateless app server: nothing of the photos on its own disk
+        assert not os.path.exists(app.config["PHOTO_DIR"])
+    for photo_id, sha in (kept, removed):
+        for variant in ("full", "thumb"):
+            with client.get(f"/photos/{photo_id}/{variant}.jpg") as response:
+                assert response.status_code == 200 and response.data == stored[(sha, variant)]
+
+    response = client.post(f"/findings/{finding_id}/edit", data={**fields, "remove_photos": [str(removed[0])]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get(f"/photos/{removed[0]}/thumb.jpg").status_code == 404  # its row is gone
+    assert len(stored_files(app)) == 4  # its objects stay until the collector comes
+
+    user_id = auth.login(Role.COORDINATOR)
+    with app.app_context():  # an action item, so that the protocol shows the finding's photo as "before"
+        item = db.session.get(Finding, finding_id)
+        actions.create_action_item([item], db.session.get(User, user_id), title="Byt lampan")
+        db.session.commit()
+    response = client.get(f"/followup/protocol.pdf?walk={walk_id}")
+    assert response.status_code == 200
+    images = {image.data for page in PdfReader(io.BytesIO(response.data)).pages for image in page.images}
+    assert len(images) == 1  # the kept photo, read from the store
+
+    result = runner.invoke(args=["photos", "gc", "--grace-hours", "0"])
+    assert result.exit_code == 0, result.output
+    assert "2 unreferenced files removed; kept 2 in use and 0 younger than 0 hours" in result.output
+    with app.app_context():
+        store = photo_store()
+        assert stored_files(app) == sorted(store.key(kept[1], v) for v in ("full", "thumb"))
+    for variant in ("full", "thumb"):
+        with client.get(f"/photos/{kept[0]}/{variant}.jpg") as response:
+            assert response.status_code == 200 and response.data == stored[(kept[1], variant)]
