@@ -8,6 +8,7 @@ seconds) and it cannot be set back, so ages are tested by running the collector 
 import io
 import os
 import time
+import uuid
 
 import pytest
 from botocore import UNSIGNED
@@ -210,7 +211,8 @@ def test_photos_are_served_with_an_etag_and_revalidated(app, client, auth, make_
 
 def test_s3_objects_are_private_and_need_the_keys(app, s3_server):
     """The bucket is reached only with the configured identity; an object is never readable without it."""
-    settings = s3_server.settings(prefix="private-test")
+    prefix = f"private-{uuid.uuid4().hex}"
+    settings = s3_server.settings(prefix=prefix)
     saved = {name: app.config[name] for name in settings}
     app.config.update(settings)
     try:
@@ -220,7 +222,7 @@ def test_s3_objects_are_private_and_need_the_keys(app, s3_server):
             key = photo_store().key(processed.sha256)
     finally:
         app.config.update(saved)
-    assert key == f"private-test/{processed.sha256[:2]}/{processed.sha256[2:4]}/{processed.sha256}.jpg"
+    assert key == f"{prefix}/{processed.sha256[:2]}/{processed.sha256[2:4]}/{processed.sha256}.jpg"
     owner = s3_server.client()
     assert owner.get_object(Bucket=s3_server.bucket, Key=key)["Body"].read() == processed.image
     grants = owner.get_object_acl(Bucket=s3_server.bucket, Key=key)["Grants"]
@@ -281,3 +283,26 @@ def test_capture_serve_protocol_and_gc_round_trip(
     for variant in ("full", "thumb"):
         with client.get(f"/photos/{kept[0]}/{variant}.jpg") as response:
             assert response.status_code == 200 and response.data == stored[(kept[1], variant)]
+
+
+def test_s3_gc_leaves_objects_that_are_not_photos_alone(app, runner, s3_server):
+    """A bucket may hold other things, even under the prefix: the collector lists and removes only keys in
+    the store's own layout."""
+    prefix = f"shared-{uuid.uuid4().hex}"
+    settings = s3_server.settings(prefix=prefix)
+    saved = {name: app.config[name] for name in settings}
+    app.config.update(settings)
+    owner = s3_server.client()
+    foreign = [f"{prefix}/README.txt", f"{prefix}/ab/cd/not-a-digest.jpg", f"{prefix}-other/ab/cd/{'0' * 64}.jpg"]
+    try:
+        for key in foreign:
+            owner.put_object(Bucket=s3_server.bucket, Key=key, Body=b"not ours")
+        processed = process_photo(jpeg_bytes((320, 240)))
+        _store(app, processed)
+        result = runner.invoke(args=["photos", "gc", "--grace-hours", "0"])
+    finally:
+        app.config.update(saved)
+    assert result.exit_code == 0, result.output
+    assert "2 unreferenced files removed; kept 0 in use and 0 younger than 0 hours" in result.output
+    for key in foreign:
+        assert owner.get_object(Bucket=s3_server.bucket, Key=key)["Body"].read() == b"not ours"
