@@ -202,6 +202,8 @@ def test_photos_are_served_with_an_etag_and_revalidated(app, client, auth, make_
             assert response.status_code == 304 and response.data == b""
         with client.get(f"/photos/{photo_id}/{variant}.jpg", headers={"Range": "bytes=100-199"}) as response:
             assert response.status_code == 206 and response.data == stored[variant][100:200]
+        past_the_end = f"bytes={len(stored[variant]) + 10}-"
+        assert client.get(f"/photos/{photo_id}/{variant}.jpg", headers={"Range": past_the_end}).status_code == 416
     with app.app_context():  # the object is gone (a partial restore): 404, not an error
         store = photo_store()
         store.delete(stored_files(app)[0])

@@ -4,6 +4,7 @@ import time
 
 from flask import Blueprint, Response, abort, request
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
 from fieldwalk.extensions import db
@@ -53,4 +54,8 @@ def photo(photo_id: int, variant: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = f"private, max-age={ONE_DAY}, immutable"
     response.expires = int(time.time() + ONE_DAY)
-    return response.make_conditional(request, accept_ranges=True, complete_length=size)
+    try:
+        return response.make_conditional(request, accept_ranges=True, complete_length=size)
+    except RequestedRangeNotSatisfiable:  # 416: the stream is not sent, so close it here
+        stream.close()
+        raise
