@@ -96,7 +96,7 @@ def send_reminders_command(on) -> None:
         raise click.exceptions.Exit(1)
 
 
-photos = AppGroup("photos", help="Photo file maintenance.")
+photos = AppGroup("photos", help="Photo store maintenance.")
 
 
 @photos.command("gc")
@@ -111,8 +111,8 @@ def photos_gc_command(dry_run: bool, grace_hours: float | None) -> None:
     """Remove photo files that no photo row refers to and that are older than the grace period (cron)."""
     grace = current_app.config["PHOTO_GC_GRACE_HOURS"] if grace_hours is None else grace_hours
     run = collect_garbage(grace, dry_run=dry_run)
-    for path in run.removed:
-        click.echo(f"{'would remove' if dry_run else 'removed'} {path}")
+    for key in run.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {key}")
     click.echo(
         f"{len(run.removed)} unreferenced files {'to remove' if dry_run else 'removed'}; kept "
         f"{run.kept_referenced} in use and {run.kept_recent} younger than {grace:g} hours."

@@ -12,7 +12,17 @@ from flask import Flask
 # Names overridable from the environment as FIELDWALK_<NAME>; ints/bools are converted by type of the default.
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # set in load_config: sqlite file in the instance folder
+    # Where photos are stored: "filesystem" (PHOTO_DIR) or "s3" (a bucket of any S3-compatible store, so that
+    # app servers keep no files). Empty S3 credentials and region fall back to boto3's own (AWS_* variables,
+    # an instance role); S3_ENDPOINT_URL is empty for AWS itself.
+    "PHOTO_STORE": "filesystem",
     "PHOTO_DIR": None,  # set in load_config: instance/photos
+    "S3_ENDPOINT_URL": "",
+    "S3_BUCKET": "",
+    "S3_PREFIX": "photos",
+    "S3_REGION": "",
+    "S3_ACCESS_KEY_ID": "",
+    "S3_SECRET_ACCESS_KEY": "",
     "PHOTO_MAX_BYTES": 20 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 50_000_000,
     # PNG, WebP and HEIF are always decoded at full size (JPEG is drafted at 1/2-1/8 scale).
@@ -186,8 +196,21 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _dev_secret_key(instance)
     _check_base_url(app)
+    _check_photo_store(app)
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_COOKIE_DAYS"])
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_HOURS"])
+
+
+def _check_photo_store(app: Flask) -> None:
+    """PHOTO_STORE names a backend; the S3 one needs a bucket."""
+    store = app.config["PHOTO_STORE"]
+    if store not in {"filesystem", "s3"}:
+        raise RuntimeError(f"PHOTO_STORE must be 'filesystem' or 's3', not {store!r}.")
+    if store == "s3" and not app.config["S3_BUCKET"]:
+        raise RuntimeError(
+            "PHOTO_STORE is 's3' but S3_BUCKET is not set: set FIELDWALK_S3_BUCKET (and FIELDWALK_S3_ENDPOINT_URL, "
+            "FIELDWALK_S3_ACCESS_KEY_ID and FIELDWALK_S3_SECRET_ACCESS_KEY for a store other than AWS)."
+        )
 
 
 def _check_base_url(app: Flask) -> None:

@@ -27,7 +27,7 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 def probe_photo_store() -> None:
     """Write the probe file through the configured store and read it back; raises when that fails."""
     store = photo_store()
-    store.save(PROBE_SHA256, PROBE_VARIANT, PROBE)
+    store.put(PROBE_SHA256, PROBE_VARIANT, PROBE)
     if store.read(PROBE_SHA256, PROBE_VARIANT) != PROBE:
         raise OSError("the photo store gave back other bytes than were written")
 

@@ -26,6 +26,7 @@ SQLite file and its own PostgreSQL database (``<name>_gw0``…, created from FIE
 import os
 import shutil
 import threading
+import uuid
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from fieldwalk import create_app
 from fieldwalk.extensions import db, limiter
 from fieldwalk.models import Category, Role, Walk, WalkStatus
 from fieldwalk.seed import create_user, ensure_reference_data
+from tests.s3 import s3_server  # noqa: F401 (a fixture)
 
 PASSWORD = "korrekt häst batteri"
 
@@ -244,6 +246,22 @@ def app(session_app, tmp_path, request):
     else:
         with _rolled_back(app):
             yield app
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def store_backend(request, app):
+    """Runs the test once on each photo store: files in the test's PHOTO_DIR, and objects under a prefix of
+    the test's own in a bucket of a real S3 server (SeaweedFS, tests/s3.py)."""
+    if request.param == "filesystem":
+        yield "filesystem"
+        return
+    settings = request.getfixturevalue("s3_server").settings(prefix=f"test-{uuid.uuid4().hex}")
+    saved = {name: app.config[name] for name in settings}
+    app.config.update(settings)
+    try:
+        yield "s3"
+    finally:
+        app.config.update(saved)
 
 
 @pytest.fixture

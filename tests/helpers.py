@@ -1,4 +1,4 @@
-"""Test helpers: real JPEGs with EXIF made by Pillow, a look into the photo folder, and the app served by
+"""Test helpers: real JPEGs with EXIF made by Pillow, a look into the photo store, and the app served by
 gunicorn in a subprocess."""
 
 import io
@@ -42,10 +42,12 @@ def _dms(value: float) -> tuple[float, float, float]:
     return (float(d), float(m), round(((value - d) * 60 - m) * 60, 4))
 
 
-def stored_files(app) -> list:
-    """Every photo file in the test's photo folder."""
-    root = Path(app.config["PHOTO_DIR"])
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def stored_files(app) -> list[str]:
+    """The key of every object in the test's photo store (its PHOTO_DIR, or its prefix in the S3 bucket)."""
+    from fieldwalk.photos.service import photo_store
+
+    with app.app_context():
+        return sorted(item.key for item in photo_store().stored())
 
 
 def post_multipart(client, url: str, data: dict):

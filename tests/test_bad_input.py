@@ -109,7 +109,7 @@ def test_wrong_fields(app, client, guest, auth, make_walk, category_id, data, me
         assert db.session.scalar(select(func.count(Finding.id))) == 0
 
 
-def test_failed_commit_removes_new_photo_files(app, client, guest, auth, make_walk, category_id):
+def test_failed_commit_removes_new_photo_files(app, client, guest, auth, make_walk, category_id, store_backend):
     """A finding refused before its photos are stored writes no photo files."""
     auth.login(Role.COORDINATOR)
     walk_id = make_walk()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from fieldwalk import create_app
 from fieldwalk.extensions import db
 from fieldwalk.models import Category, Finding, Photo, Role, Walk, WalkStatus
-from fieldwalk.photos.store import PhotoStore
+from fieldwalk.photos.store import FilesystemStore
 from fieldwalk.seed import create_user, ensure_reference_data
 from tests import conftest
 from tests.conftest import BACKENDS, PASSWORD
@@ -32,7 +32,7 @@ class Served:
 
     def __init__(self, url: str, database_url: str, photo_dir: Path, app):
         self.url, self.database_url, self.photo_dir, self.app = url, database_url, photo_dir, app
-        self.store = PhotoStore(photo_dir)
+        self.store = FilesystemStore(photo_dir)
 
     def session(self) -> requests.Session:
         """A logged-in browser-like session (its own cookie and CSRF token)."""

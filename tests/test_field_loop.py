@@ -19,13 +19,13 @@ from fieldwalk.models import (
     Walk,
     WalkStatus,
 )
-from fieldwalk.photos.store import PhotoStore
+from fieldwalk.photos.service import photo_store
 from tests.helpers import jpeg_bytes, stored_files
 
 LAT, LON = 56.8790, 14.8059  # Stortorget, Växjö
 
 
-def test_whole_loop(app, client, auth, category_id):
+def test_whole_loop(app, client, auth, category_id, store_backend):
     auth.login(Role.COORDINATOR)
 
     # Plan the walk (times are typed in Swedish local time).
@@ -87,7 +87,7 @@ def test_whole_loop(app, client, auth, category_id):
     assert red[0] > 180 and red[2] < 80, red
     assert blue[2] > 150 and blue[0] < 80, blue
     with app.app_context():
-        assert PhotoStore(app.config["PHOTO_DIR"]).exists(sha, "thumb")
+        assert photo_store().exists(sha, "thumb")
         with client.get(f"/photos/{photo_id}/thumb.jpg") as response:
             thumb = Image.open(io.BytesIO(response.data))
         assert max(thumb.size) <= 400 and thumb.height > thumb.width

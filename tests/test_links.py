@@ -173,3 +173,16 @@ def test_production_warns_when_rate_limits_are_counted_per_process(caplog):
     with caplog.at_level("WARNING"):
         _production(RATELIMIT_STORAGE_URI=LOCAL_REDIS)
     assert "RATELIMIT_STORAGE_URI" not in caplog.text
+
+
+def test_photo_store_settings_are_checked_at_start():
+    with pytest.raises(RuntimeError, match="PHOTO_STORE must be 'filesystem' or 's3'"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "PHOTO_STORE": "ftp"})
+    with pytest.raises(RuntimeError, match="S3_BUCKET is not set"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "PHOTO_STORE": "s3"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "PHOTO_STORE": "s3", "S3_BUCKET": "foton"})
+    with app.app_context():
+        from fieldwalk.photos.service import photo_store
+
+        store = photo_store()
+        assert (store.bucket, store.key("ab" * 32)) == ("foton", f"photos/ab/ab/{'ab' * 32}.jpg")

@@ -5,7 +5,6 @@ the ends of the calendar, a photo file gone missing, and photos of a finding sen
 import io
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from fieldwalk.actions import operations as actions
 from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.models import Finding, Photo, Role, User
+from fieldwalk.photos.service import photo_store
 from tests.helpers import jpeg_bytes, stored_files
 
 
@@ -89,7 +89,9 @@ def test_a_findings_export_with_a_date_outside_the_years_we_keep_is_a_400(client
     assert "2000" in response.get_data(as_text=True)
 
 
-def test_the_protocol_pdf_leaves_out_a_photo_whose_file_is_missing(app, client, auth, make_walk, category_id):
+def test_the_protocol_pdf_leaves_out_a_photo_whose_file_is_missing(
+    app, client, auth, make_walk, category_id, store_backend
+):
     user_id = auth.login(Role.COORDINATOR)
     walk_id = make_walk()
     response = client.post(
@@ -108,8 +110,11 @@ def test_the_protocol_pdf_leaves_out_a_photo_whose_file_is_missing(app, client, 
         finding = db.session.scalars(select(Finding)).one()
         actions.create_action_item([finding], db.session.get(User, user_id), ActionItemInput(title="Sanera klottret"))
         db.session.commit()
-    for path in stored_files(app):  # e.g. a restore that brought the database back but not every file
-        Path(path).unlink()
+    with app.app_context():  # e.g. a restore that brought the database back but not every file
+        store = photo_store()
+        for key in stored_files(app):
+            store.delete(key)
+    assert stored_files(app) == []
     response = client.get(f"/followup/protocol.pdf?walk={walk_id}")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
 

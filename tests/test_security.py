@@ -107,7 +107,7 @@ def test_user_text_is_escaped_everywhere(app, client, auth, make_walk, category_
         assert "&lt;script&gt;" in page, path
 
 
-def test_photo_of_walk_a_refused_to_participant_of_walk_b(app, client, guest, make_walk, category_id):
+def test_photo_of_walk_a_refused_to_participant_of_walk_b(app, client, guest, make_walk, category_id, store_backend):
     walk_a, walk_b = make_walk(title="A"), make_walk(title="B")
     guest(walk_a)
     client.post(

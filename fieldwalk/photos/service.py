@@ -3,7 +3,6 @@
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
@@ -18,12 +17,17 @@ from fieldwalk.extensions import db
 from fieldwalk.http_errors import OperationError
 from fieldwalk.models import ActionEvent, Finding, Photo
 from fieldwalk.photos.pipeline import DecodeBudget, PhotoError, PhotoLimits, ProcessedPhoto, process_photo
-from fieldwalk.photos.store import PhotoStore
+from fieldwalk.photos.store import FilesystemStore, PhotoStore
 
 
 def photo_store() -> PhotoStore:
-    """The configured photo store."""
-    return PhotoStore(current_app.config["PHOTO_DIR"])
+    """The configured photo store: files under PHOTO_DIR, or a bucket with PHOTO_STORE=s3."""
+    config = current_app.config
+    if config["PHOTO_STORE"] == "s3":
+        from fieldwalk.photos.s3 import S3Store  # boto3 is imported only by an app that uses it
+
+        return S3Store.from_config(config)
+    return FilesystemStore(config["PHOTO_DIR"])
 
 
 def photo_limits() -> PhotoLimits:
@@ -168,8 +172,8 @@ def attach_photo(
     """Store the photo's files and add its row. The files stay if the transaction fails (another row may
     share them); `flask photos gc` removes those no row refers to."""
     store = photo_store()
-    store.save(processed.sha256, "full", processed.image)
-    store.save(processed.sha256, "thumb", processed.thumbnail)
+    store.put(processed.sha256, "full", processed.image)
+    store.put(processed.sha256, "thumb", processed.thumbnail)
     photo = Photo(
         finding=finding,
         event=event,
@@ -186,48 +190,45 @@ def attach_photo(
 
 @dataclass
 class GarbageRun:
-    """What one `flask photos gc` run found: the files removed (or, dry, to remove) and those kept."""
+    """What one `flask photos gc` run found: the objects removed (or, dry, to remove) and those kept."""
 
-    removed: list[Path] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     kept_referenced: int = 0
     kept_recent: int = 0
 
 
-def collect_garbage(grace_hours: float, dry_run: bool = False) -> GarbageRun:
-    """Remove the photo files that no Photo row refers to and that are older than the grace period.
+def collect_garbage(grace_hours: float, dry_run: bool = False, now: float | None = None) -> GarbageRun:
+    """Remove the stored objects that no Photo row refers to and that are older than the grace period.
 
-    The grace period covers requests in flight: a new file is written before its row is committed, and
-    reusing a stored file renews its time. Each candidate is checked against committed rows and its
-    time read again just before it goes.
+    The grace period covers requests in flight: a new object is stored before its row is committed, and
+    reusing a stored one renews its time. Each candidate is checked against committed rows and its time
+    read again just before it goes. `now` (seconds since the epoch) is the moment the ages are taken at.
     """
     store = photo_store()
-    cutoff = time.time() - grace_hours * 3600
+    cutoff = (time.time() if now is None else now) - grace_hours * 3600
     run = GarbageRun()
-    candidates: list[tuple[str | None, Path]] = []
-    for sha256, path in store.stored():
-        try:
-            if path.stat().st_mtime > cutoff:
-                run.kept_recent += 1
-                continue
-        except FileNotFoundError:
-            continue
-        candidates.append((sha256, path))
+    candidates: list[tuple[str | None, str]] = []
+    for item in store.stored():
+        if item.modified > cutoff:
+            run.kept_recent += 1
+        else:
+            candidates.append((item.sha256, item.key))
     for start in range(0, len(candidates), 500):
         batch = candidates[start : start + 500]
-        digests = {sha for sha, _path in batch if sha}
+        digests = {sha for sha, _key in batch if sha}
         referenced = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(digests))))
         db.session.rollback()  # end the read: the next batch sees rows committed meanwhile
-        for sha256, path in batch:
+        for sha256, key in batch:
             if sha256 in referenced:
                 run.kept_referenced += 1
                 continue
-            try:
-                if path.stat().st_mtime > cutoff:  # reused while we looked
-                    run.kept_recent += 1
-                    continue
-                if not dry_run:
-                    path.unlink()
-            except FileNotFoundError:
+            modified = store.modified(key)
+            if modified is None:  # gone meanwhile
                 continue
-            run.removed.append(path)
+            if modified > cutoff:  # reused while we looked
+                run.kept_recent += 1
+                continue
+            if not dry_run:
+                store.delete(key)
+            run.removed.append(key)
     return run

@@ -1,41 +1,94 @@
-"""Where photo files live: content-addressed files on the filesystem behind one small interface.
+"""Where photo files live: content-addressed objects behind one small interface, with two backends.
 
-A file is shared by every row with the same content, so nothing here deletes a file when a transaction
-rolls back (another request's committed row may point to it). Files no row refers to are removed by
-`flask photos gc` once they are older than a grace period; reusing a file renews its time so that a
-request in flight keeps it.
+`FilesystemStore` (the default) keeps them under a folder (instance/photos); `S3Store` (fieldwalk/photos/s3.py)
+in a bucket of any S3-compatible object store. Both name an object by the sha256 of its content, in the same
+layout (`ab/cd/<sha256>.jpg` and `….thumb.jpg`; on S3 under `S3_PREFIX/`), so a folder can be copied into a
+bucket as it is.
+
+An object is shared by every row with the same content, so nothing here deletes one when a transaction rolls
+back (another request's committed row may point to it). Objects no row refers to are removed by
+`flask photos gc` once they are older than a grace period; storing an object that is already there renews its
+time (`put` returns False), so that a request in flight keeps it.
 """
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, NamedTuple, Protocol
 
 VARIANTS = {"full": ".jpg", "thumb": ".thumb.jpg"}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class PhotoStore:
+def relative_key(sha256: str, variant: str) -> str:
+    """The object's name inside the store; the digest is checked to be a sha256 hex digest."""
+    if not _SHA256.fullmatch(sha256):
+        raise ValueError("not a sha256 hex digest")
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}{VARIANTS[variant]}"
+
+
+class StoredObject(NamedTuple):
+    """One object in a store: its key, the sha256 of its photo (None for a left-over temporary file) and the
+    time it was last written or renewed (seconds since the epoch)."""
+
+    key: str
+    sha256: str | None
+    modified: float
+
+
+class Opened(NamedTuple):
+    """An object opened for streaming: a binary file-like stream (close it) and its size in bytes."""
+
+    stream: BinaryIO
+    size: int
+
+
+class PhotoStore(Protocol):
+    """What the app needs of a photo store. Missing objects raise FileNotFoundError from `open` and `read`."""
+
+    def key(self, sha256: str, variant: str = "full") -> str:
+        """The object's key, as `stored` lists it."""
+
+    def exists(self, sha256: str, variant: str = "full") -> bool: ...
+
+    def put(self, sha256: str, variant: str, data: bytes) -> bool:
+        """Store the object unless it is there; True when it was new. An existing one is renewed (its time
+        is set to now), so the collector's grace period starts again."""
+
+    def open(self, sha256: str, variant: str = "full") -> Opened: ...
+
+    def read(self, sha256: str, variant: str = "full") -> bytes: ...
+
+    def stored(self) -> Iterator[StoredObject]:
+        """Every object of the store, for the garbage collector."""
+
+    def modified(self, key: str) -> float | None:
+        """The object's time now (None when it is gone): read again just before the collector deletes it."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object; nothing happens when it is already gone."""
+
+
+class FilesystemStore:
     """Photo files named by the sha256 of their content, under a root folder (instance/photos)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
+    def key(self, sha256: str, variant: str = "full") -> str:
+        return relative_key(sha256, variant)
+
     def path(self, sha256: str, variant: str = "full") -> Path:
-        """The file for a photo's variant ('full' or 'thumb'); the name is checked to be a hex digest."""
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a sha256 hex digest")
-        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{VARIANTS[variant]}"
+        """The file for a photo's variant ('full' or 'thumb')."""
+        return self.root / self.key(sha256, variant)
 
     def exists(self, sha256: str, variant: str = "full") -> bool:
-        """True when the file is stored."""
         return self.path(sha256, variant).is_file()
 
-    def save(self, sha256: str, variant: str, data: bytes) -> bool:
-        """Write the file atomically unless it exists; returns True when it was new.
-
-        An existing file gets a fresh modification time: the garbage collector's grace period then
-        starts again, so it cannot remove the file before this request's row is committed.
-        """
+    def put(self, sha256: str, variant: str, data: bytes) -> bool:
+        """Write the file atomically unless it exists; an existing file gets a fresh modification time."""
         target = self.path(sha256, variant)
         if target.is_file():
             try:
@@ -51,15 +104,32 @@ class PhotoStore:
         os.replace(tmp, target)
         return True
 
+    def open(self, sha256: str, variant: str = "full") -> Opened:
+        stream = self.path(sha256, variant).open("rb")
+        return Opened(stream, os.fstat(stream.fileno()).st_size)
+
     def read(self, sha256: str, variant: str = "full") -> bytes:
-        """The file's bytes."""
         return self.path(sha256, variant).read_bytes()
 
-    def stored(self) -> Iterator[tuple[str | None, Path]]:
-        """Every file under the root as (sha256 of its photo, path); None for a temporary file left by an
-        interrupted write."""
+    def stored(self) -> Iterator[StoredObject]:
+        """Every file under the root; a temporary file left by an interrupted write has no sha256."""
         if not self.root.is_dir():
             return
         for path in self.root.glob("*/*/*"):
-            if path.is_file():
-                yield (None if path.name.startswith(".tmp-") else path.name.split(".", 1)[0]), path
+            try:
+                if not path.is_file():
+                    continue
+                modified = path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            sha256 = None if path.name.startswith(".tmp-") else path.name.split(".", 1)[0]
+            yield StoredObject(path.relative_to(self.root).as_posix(), sha256, modified)
+
+    def modified(self, key: str) -> float | None:
+        try:
+            return (self.root / key).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
