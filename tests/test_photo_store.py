@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
+from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
@@ -272,7 +273,7 @@ def test_capture_serve_protocol_and_gc_round_trip(
     user_id = auth.login(Role.COORDINATOR)
     with app.app_context():  # an action item, so that the protocol shows the finding's photo as "before"
         item = db.session.get(Finding, finding_id)
-        actions.create_action_item([item], db.session.get(User, user_id), title="Byt lampan")
+        actions.create_action_item([item], db.session.get(User, user_id), ActionItemInput(title="Byt lampan"))
         db.session.commit()
     response = client.get(f"/followup/protocol.pdf?walk={walk_id}")
     assert response.status_code == 200

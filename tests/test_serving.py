@@ -22,7 +22,7 @@ from fieldwalk.config import _dev_secret_key
 from fieldwalk.extensions import db
 from fieldwalk.health import PROBE, PROBE_SHA256
 from fieldwalk.models import Role, User
-from fieldwalk.photos.store import PhotoStore
+from fieldwalk.photos.store import FilesystemStore
 from fieldwalk.production import ProductionSettingsError
 from fieldwalk.request_log import configure_json_logging
 from fieldwalk.seed import create_user, ensure_reference_data
@@ -67,7 +67,7 @@ def test_production_starts_with_complete_settings(production_env, tmp_path):
     app = _production(tmp_path)
     assert app.config["SESSION_COOKIE_SECURE"]
     # The photo store was written and read back through its interface.
-    assert PhotoStore(tmp_path / "photos").read(PROBE_SHA256, "thumb") == PROBE
+    assert FilesystemStore(tmp_path / "photos").read(PROBE_SHA256, "thumb") == PROBE
 
 
 def test_production_refuses_the_development_secret_key(production_env, tmp_path):
