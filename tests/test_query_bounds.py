@@ -1,0 +1,113 @@
+"""Bounded work per request: every main page, API list and export runs the same number of SQL statements
+whatever the amount of data (issue 12). Each page is requested on a small data set and again after five
+times as much was added (longer walks, more items, events and photos); the statement counts must be equal."""
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import event, func, select
+
+from fieldwalk.bulk_data import fill
+from fieldwalk.extensions import db
+from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, Role, Walk
+
+
+class StatementCounter:
+    """Counts the statements sent to the database while it is on."""
+
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def _count(self, *_args, **_kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        self.count = 0
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def _newest(model, **where):
+    return db.session.scalar(select(func.max(model.id)).filter_by(**where))
+
+
+def _pages() -> dict[str, str]:
+    """The pages to measure, on the newest walk, item, finding and meeting (the biggest after a fill)."""
+    walk = _newest(Walk)
+    item = _newest(ActionItem, walk_id=walk)
+    finding = db.session.scalar(
+        select(func.max(Finding.id)).where(Finding.walk_id == walk, ~Finding.action_items.any())
+    )
+    meeting = _newest(FollowUpMeeting)
+    period = "from=2024-01-01&to=2024-12-31"
+    return {
+        "walks index": "/",
+        "walk page": f"/walks/{walk}",
+        "action list": "/actions/",
+        "action list, category filter": "/actions/?category=1",
+        "action list, overdue": "/actions/?overdue=1",
+        "action list, page 2": "/actions/?page=2",
+        "action item": f"/actions/{item}",
+        "finding": f"/findings/{finding}",
+        "follow-up index": "/followup/",
+        "meeting": f"/followup/meetings/{meeting}",
+        "meeting step": f"/followup/meetings/{meeting}/items/{item}",
+        "meeting triage": f"/followup/meetings/{meeting}/findings/{finding}",
+        "dashboard": "/followup/dashboard?year=2024",
+        "period protocol": f"/followup/protocol?{period}",
+        "walk protocol": f"/followup/protocol?walk={walk}",
+        "api walks": "/api/v1/walks",
+        "api walk": f"/api/v1/walks/{walk}",
+        "api walk findings": f"/api/v1/walks/{walk}/findings",
+        "api action items": "/api/v1/action-items",
+        "api action item": f"/api/v1/action-items/{item}",
+        "api finding": f"/api/v1/findings/{finding}",
+        "export actions csv": "/exports/actions.csv",
+        "export actions xlsx": "/exports/actions.xlsx",
+        "export actions geojson": "/exports/actions.geojson",
+        "export findings csv": "/exports/findings.csv",
+        "export findings geojson": "/exports/findings.geojson",
+        "export findings xlsx": "/exports/findings.xlsx",
+    }
+
+
+def _measure(app, client) -> dict[str, int]:
+    counts = {}
+    with app.app_context():
+        pages = _pages()
+        engine = db.engine
+    for name, url in pages.items():
+        client.get(url)  # once to warm caches (a session's user, the locale) that any request has
+        with StatementCounter(engine) as counter:
+            response = client.get(url)
+        assert response.status_code == 200, (name, url, response.status_code)
+        counts[name] = counter.count
+    return counts
+
+
+def _add(app, walks: int, findings_per_walk: int, first_walk_at: datetime) -> None:
+    with app.app_context():
+        fill(db.session, walks, findings_per_walk, first_walk_at=first_walk_at, days_between_walks=7)
+        db.session.add(
+            FollowUpMeeting(
+                title="Uppföljning 2024",
+                held_on=date(2024, 12, 15),
+                period_start=date(2024, 1, 1),
+                period_end=date(2024, 12, 31),
+            )
+        )
+        db.session.commit()
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR])
+def test_statements_per_request_do_not_grow_with_the_data(app, client, auth, role):
+    auth.login(role)
+    _add(app, walks=6, findings_per_walk=20, first_walk_at=datetime(2024, 1, 8, 17))
+    small = _measure(app, client)
+    _add(app, walks=24, findings_per_walk=50, first_walk_at=datetime(2024, 3, 4, 17))
+    big = _measure(app, client)
+    grown = {name: (small[name], big[name]) for name in small if small[name] != big[name]}
+    assert not grown, "statements (small, 5x) per page: " + ", ".join(f"{n}: {s} → {b}" for n, (s, b) in grown.items())
