@@ -83,7 +83,13 @@ def fill(
         "password_hash": None,
     }
     residents = [
-        {"id": user_id + n, "email": None, "name": f"Boende {user_id + n}", "role": Role.PARTICIPANT, "password_hash": None}
+        {
+            "id": user_id + n,
+            "email": None,
+            "name": f"Boende {user_id + n}",
+            "role": Role.PARTICIPANT,
+            "password_hash": None,
+        }
         for n in range(1, 6)
     ]
     _insert(session, User.__table__, [coordinator, *residents])
@@ -207,6 +213,8 @@ def fill(
         for model in (User, Walk, Finding, Photo, FindingAgreement, ActionItem, ActionEvent):
             table = model.__tablename__
             session.execute(
-                select(func.setval(func.pg_get_serial_sequence(table, "id"), select(func.max(model.id)).scalar_subquery()))
+                select(
+                    func.setval(func.pg_get_serial_sequence(table, "id"), select(func.max(model.id)).scalar_subquery())
+                )
             )
     return BulkCounts(len(walk_rows), len(finding_rows), len(item_rows), len(event_rows))

@@ -9,7 +9,14 @@ from wtforms import SelectChoice
 
 from fieldwalk.actions import operations
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form, default_due_date
-from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party, get_user, party_choices
+from fieldwalk.actions.queries import (
+    WITH_FINDINGS_AND_EVENTS,
+    action_items_query,
+    get_action_or_404,
+    get_party,
+    get_user,
+    party_choices,
+)
 from fieldwalk.errors import OperationError
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionStatus, Finding, Priority
@@ -112,7 +119,7 @@ def _detail_page(item, comment_form=None, error=None, status=200):
 @login_required
 def detail(item_id: int):
     """An action item: its findings with before-photos, status, the timeline and the one form to add to it."""
-    return _detail_page(get_action_or_404(item_id, current_user))
+    return _detail_page(get_action_or_404(item_id, current_user, WITH_FINDINGS_AND_EVENTS))
 
 
 @bp.post("/<int:item_id>/transition")

@@ -34,7 +34,7 @@ from fieldwalk.findings.queries import active_categories, get_finding_or_404, ne
 from fieldwalk.models import Category, Finding
 from fieldwalk.permissions import can_see_nearby
 from fieldwalk.photos.service import read_upload
-from fieldwalk.walks.queries import get_walk_or_404, list_walks
+from fieldwalk.walks.queries import WITH_FINDINGS, get_walk_or_404, list_walks
 from fieldwalk.web import ERROR_TEXTS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
@@ -168,7 +168,7 @@ def walk(walk_id: int):
 @_operation("list_walk_findings", "Every finding of the walk this user may see, with its photos.", 404)
 def walk_findings(walk_id: int):
     """The walk's findings with their photos."""
-    return get_walk_or_404(walk_id, current_user).findings
+    return get_walk_or_404(walk_id, current_user, WITH_FINDINGS).findings
 
 
 @bp.route("/walks/<int:walk_id>/findings", methods=["POST"])

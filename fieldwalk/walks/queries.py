@@ -4,15 +4,27 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload, undefer
 
 from fieldwalk.extensions import db
 from fieldwalk.models import Finding, User, Walk, WalkStatus
 from fieldwalk.permissions import can_view_walk, is_staff
 
+# What a walk's page (and its API list of findings) shows of every finding, loaded with the walk: a fixed
+# number of statements however many findings it has.
+WITH_FINDINGS = (
+    selectinload(Walk.findings).options(
+        selectinload(Finding.photos), selectinload(Finding.action_items), selectinload(Finding.category)
+    ),
+    selectinload(Walk.suggested_places),
+    selectinload(Walk.participants),
+)
 
-def get_walk_or_404(walk_id: int, user: User) -> Walk:
-    """The walk, or 404 when it does not exist or the user may not see it (no hint which)."""
-    walk = db.session.get(Walk, walk_id)
+
+def get_walk_or_404(walk_id: int, user: User, options=()) -> Walk:
+    """The walk, or 404 when it does not exist or the user may not see it (no hint which); ``options`` are
+    loader options for what the caller will read (e.g. WITH_FINDINGS)."""
+    walk = db.session.get(Walk, walk_id, options=options)
     if walk is None or not can_view_walk(user, walk):
         abort(404)
     return walk
@@ -20,7 +32,7 @@ def get_walk_or_404(walk_id: int, user: User) -> Walk:
 
 def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
     """The walks the user may see, newest first."""
-    query = select(Walk).order_by(Walk.starts_at.desc())
+    query = select(Walk).options(undefer(Walk.finding_count)).order_by(Walk.starts_at.desc())
     if status is not None:
         query = query.where(Walk.status == status)
     if not is_staff(user):
