@@ -72,7 +72,7 @@ walk_participants = Table(
     "walk_participants",
     Base.metadata,
     Column("walk_id", ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),  # my walks
     Column("joined_at", DateTime, nullable=False, default=utcnow),
 )
 
