@@ -2,9 +2,11 @@
 whatever the amount of data (issue 12). Each page is requested on a small data set and again after five
 times as much was added (longer walks, more items, events and photos); the statement counts must be equal."""
 
+import json
 from datetime import date, datetime
 
 import pytest
+import requests
 from sqlalchemy import event, func, select
 
 from fieldwalk.bulk_data import fill
@@ -111,3 +113,46 @@ def test_statements_per_request_do_not_grow_with_the_data(app, client, auth, rol
     big = _measure(app, client)
     grown = {name: (small[name], big[name]) for name in small if small[name] != big[name]}
     assert not grown, "statements (small, 5x) per page: " + ", ".join(f"{n}: {s} → {b}" for n, (s, b) in grown.items())
+
+
+def _follow(client, url: str) -> tuple[list[int], list[dict]]:
+    """Every id of a paged API list, following its Link rel="next" to the end; also each page's metadata."""
+    ids, metas = [], []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        ids += [row["id"] for row in response.json]
+        metas.append(json.loads(response.headers["X-Pagination"]))
+        links = requests.utils.parse_header_links(response.headers.get("Link", ""))
+        url = next((link["url"] for link in links if link.get("rel") == "next"), None)
+        if url:  # built on BASE_URL; the test client asks for the path
+            assert url.startswith(app_base_url := "http://127.0.0.1:5000/"), url
+            url = "/" + url.removeprefix(app_base_url)
+    return ids, metas
+
+
+def test_api_lists_page_through_everything_without_a_cut(app, client, auth):
+    auth.login(Role.COORDINATOR)
+    _add(app, walks=11, findings_per_walk=100, first_walk_at=datetime(2024, 1, 8, 17))  # 539 items
+    with app.app_context():
+        every_item = set(db.session.scalars(select(ActionItem.id)))
+        every_walk = set(db.session.scalars(select(Walk.id)))
+    assert len(every_item) > 500  # the old list stopped at 500, silently
+    ids, metas = _follow(client, "/api/v1/action-items?page_size=200")
+    assert sorted(ids) == sorted(every_item) and len(metas) == 3
+    assert metas[0] == {
+        "total": len(every_item),
+        "total_pages": 3,
+        "first_page": 1,
+        "last_page": 3,
+        "page": 1,
+        "next_page": 2,
+    }
+    assert "next_page" not in metas[-1]
+    default = client.get("/api/v1/action-items?status=new")
+    assert len(default.json) == 50 and "status=new" in default.headers["Link"]  # the filters travel on
+    ids, _metas = _follow(client, "/api/v1/walks?page_size=5")
+    assert sorted(ids) == sorted(every_walk)
+    for bad in ("page_size=201", "page_size=0", "page=0", "page=x"):
+        response = client.get(f"/api/v1/action-items?{bad}")
+        assert response.status_code == 422 and response.json["error"]["fields"], bad

@@ -3,11 +3,11 @@
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import selectinload, undefer
 
 from fieldwalk.extensions import db
-from fieldwalk.models import Finding, User, Walk, WalkStatus
+from fieldwalk.models import Finding, Role, User, Walk, WalkStatus
 from fieldwalk.permissions import can_view_walk, is_staff
 
 # What a walk's page (and its API list of findings) shows of every finding, loaded with the walk: a fixed
@@ -30,14 +30,23 @@ def get_walk_or_404(walk_id: int, user: User, options=()) -> Walk:
     return walk
 
 
-def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
-    """The walks the user may see, newest first."""
-    query = select(Walk).options(undefer(Walk.finding_count)).order_by(Walk.starts_at.desc())
+def walks_query(user: User, status: WalkStatus | None = None) -> Select:
+    """The walks the user may see (permissions.can_view_walk in SQL), newest first, with their number of
+    findings."""
+    query = select(Walk).options(undefer(Walk.finding_count)).order_by(Walk.starts_at.desc(), Walk.id.desc())
     if status is not None:
         query = query.where(Walk.status == status)
     if not is_staff(user):
-        query = query.where(Walk.participants.any(User.id == user.id))
-    return [w for w in db.session.scalars(query) if can_view_walk(user, w)]
+        if user.role == Role.PARTICIPANT:
+            query = query.where(Walk.participants.any(User.id == user.id))
+        else:
+            query = query.where(false())
+    return query
+
+
+def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
+    """The walks the user may see, newest first."""
+    return [w for w in db.session.scalars(walks_query(user, status)) if can_view_walk(user, w)]
 
 
 def get_walk_by_code(code: str) -> Walk | None:
