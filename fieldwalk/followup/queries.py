@@ -18,6 +18,7 @@ from fieldwalk.models import (
     ActionEvent,
     ActionItem,
     ActionStatus,
+    EventKind,
     Finding,
     FollowUpMeeting,
     Walk,
@@ -99,8 +100,13 @@ class Scope:
             query = query.where(ActionItem.walk_id == self.walk.id)
         else:
             low, high = utc_bounds(self.start, self.end)
+            # What a participant reads in the timeline (findings.queries.public_events): a status move or a
+            # public comment. An edit (a new title, a due date moved) is not the quarter's work on the item.
             changed = select(ActionEvent.action_item_id).where(
-                ActionEvent.created_at >= low, ActionEvent.created_at < high, ActionEvent.internal.is_(False)
+                ActionEvent.created_at >= low,
+                ActionEvent.created_at < high,
+                ActionEvent.internal.is_(False),
+                ActionEvent.kind.in_((EventKind.STATUS, EventKind.COMMENT)),
             )
             query = query.where(or_(ActionItem.walk_id.in_([w.id for w in self.walks]), ActionItem.id.in_(changed)))
         return list(db.session.scalars(query.order_by(ActionItem.walk_id, ActionItem.id)))
