@@ -156,3 +156,13 @@ def test_api_lists_page_through_everything_without_a_cut(app, client, auth):
     for bad in ("page_size=201", "page_size=0", "page=0", "page=x"):
         response = client.get(f"/api/v1/action-items?{bad}")
         assert response.status_code == 422 and response.json["error"]["fields"], bad
+
+
+def test_walks_index_is_paged(app, client, auth):
+    auth.login(Role.COORDINATOR)
+    _add(app, walks=60, findings_per_walk=3, first_walk_at=datetime(2024, 1, 8, 17))
+    first = client.get("/").get_data(as_text=True)
+    assert first.count('<li class="card">') == 50 and "Sida 1 av 2" in first and "/?page=2" in first
+    second = client.get("/?page=2&status=completed").get_data(as_text=True)
+    assert second.count('<li class="card">') == 10 and "3 fynd" in second
+    assert "/?page=1&amp;status=completed" in second  # the status filter travels on

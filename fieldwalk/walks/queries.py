@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from flask import abort
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import selectinload, undefer
 
@@ -42,6 +43,14 @@ def walks_query(user: User, status: WalkStatus | None = None) -> Select:
         else:
             query = query.where(false())
     return query
+
+
+WALKS_PER_PAGE = 50
+
+
+def walks_page(user: User, status: WalkStatus | None, page: int) -> Pagination:
+    """One page of the walks the user may see, newest first (the walks index)."""
+    return db.paginate(walks_query(user, status), page=page, per_page=WALKS_PER_PAGE, error_out=False)
 
 
 def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:

@@ -37,10 +37,11 @@ from fieldwalk.permissions import (
     is_participant_of,
     is_party_member,
 )
+from fieldwalk.query_args import query_page
 from fieldwalk.walks import operations
 from fieldwalk.walks.forms import JoinAccountForm, JoinForm, NotifyEmailForm, SuggestedPlaceForm, WalkForm
 from fieldwalk.walks.map_data import walk_map_data
-from fieldwalk.walks.queries import WITH_FINDINGS, count_findings_since, get_walk_by_code, get_walk_or_404, list_walks
+from fieldwalk.walks.queries import WITH_FINDINGS, count_findings_since, get_walk_by_code, get_walk_or_404, walks_page
 
 bp = Blueprint("walks", __name__)
 
@@ -84,7 +85,10 @@ def index():
     status = request.args.get("status")
     chosen = WalkStatus(status) if status in {s.value for s in WalkStatus} else None
     return render_template(
-        "walks/index.html", walks=list_walks(current_user, chosen), chosen=chosen, statuses=list(WalkStatus)
+        "walks/index.html",
+        page=walks_page(current_user, chosen, query_page()),
+        chosen=chosen,
+        statuses=list(WalkStatus),
     )
 
 
