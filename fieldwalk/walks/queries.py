@@ -32,9 +32,8 @@ def get_walk_or_404(walk_id: int, user: User, options=()) -> Walk:
 
 
 def walks_query(user: User, status: WalkStatus | None = None) -> Select:
-    """The walks the user may see (permissions.can_view_walk in SQL), newest first, with their number of
-    findings."""
-    query = select(Walk).options(undefer(Walk.finding_count)).order_by(Walk.starts_at.desc(), Walk.id.desc())
+    """The walks the user may see (permissions.can_view_walk in SQL), newest first."""
+    query = select(Walk).order_by(Walk.starts_at.desc(), Walk.id.desc())
     if status is not None:
         query = query.where(Walk.status == status)
     if not is_staff(user):
@@ -49,8 +48,9 @@ WALKS_PER_PAGE = 50
 
 
 def walks_page(user: User, status: WalkStatus | None, page: int) -> Pagination:
-    """One page of the walks the user may see, newest first (the walks index)."""
-    return db.paginate(walks_query(user, status), page=page, per_page=WALKS_PER_PAGE, error_out=False)
+    """One page of the walks the user may see, newest first, with their number of findings (the walks index)."""
+    query = walks_query(user, status).options(undefer(Walk.finding_count))
+    return db.paginate(query, page=page, per_page=WALKS_PER_PAGE, error_out=False)
 
 
 def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
