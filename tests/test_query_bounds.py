@@ -153,6 +153,8 @@ def test_api_lists_page_through_everything_without_a_cut(app, client, auth):
     assert len(default.json) == 50 and "status=new" in default.headers["Link"]  # the filters travel on
     ids, _metas = _follow(client, "/api/v1/walks?page_size=5")
     assert sorted(ids) == sorted(every_walk)
+    far = client.get("/api/v1/walks?page=3074457345618258604&page_size=3")  # found by the fuzzer: was a 500
+    assert far.status_code == 200 and far.json == [] and "next_page" not in far.headers["X-Pagination"]
     for bad in ("page_size=201", "page_size=0", "page=0", "page=x"):
         response = client.get(f"/api/v1/action-items?{bad}")
         assert response.status_code == 422 and response.json["error"]["fields"], bad

@@ -14,6 +14,9 @@ from fieldwalk.links import external_url
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Any page past this one is past the last page (an OFFSET of 2**31 rows): asked for as this one, so that a
+# page number of 19 digits answers an empty page instead of overflowing the database's integer.
+LAST_POSSIBLE_PAGE = 2**31 // MAX_PAGE_SIZE
 
 
 class SelectPage(Page):
@@ -22,7 +25,7 @@ class SelectPage(Page):
     def __init__(self, collection: Select, page_params):
         self._pagination = db.paginate(
             collection,
-            page=page_params.page,
+            page=min(page_params.page, LAST_POSSIBLE_PAGE),
             per_page=page_params.page_size,
             max_per_page=MAX_PAGE_SIZE,
             error_out=False,
