@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from datetime import date, timedelta
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +163,7 @@ def main() -> int:
     print("\n".join(report), file=sys.stderr if args.markdown else sys.stdout)
     if args.markdown:
         print(
-            f"**{date.today()}**, {machine()}, Python {platform.python_version()}, Flask {flask.__version__},"
+            f"**{date.today()}**, {machine()}, Python {platform.python_version()}, Flask {metadata.version('flask')},"
             f" SQLAlchemy {sqlalchemy.__version__}, {backend}"
             + (f" {sqlite3.sqlite_version}" if backend == "sqlite" else "")
             + f"; bare page {bare_ms:.1f} ms\n"
