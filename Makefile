@@ -99,6 +99,7 @@ test: setup lint
 bench: setup
 	$(BIN)/python bench/photo_ingest.py
 	$(BIN)/python bench/capture_throttled.py
+	$(BIN)/python bench/big_pages.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

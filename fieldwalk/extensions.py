@@ -1,5 +1,8 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
+import sqlite3
+import time
+
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_compress import Compress
@@ -11,6 +14,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from fieldwalk.auth.limits import client_network
 from fieldwalk.models.base import Base
@@ -41,19 +45,61 @@ compress = ClosingCompress()
 limiter = Limiter(key_func=client_network, default_limits=[])
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Foreign keys on, WAL journal and secure delete for every SQLite connection (PostgreSQL needs nothing).
+SQLITE_BUSY_TIMEOUT_MS = 5000  # a writer waits this long for another worker's write instead of "database is locked"
+SQLITE_OPTIMIZE_EVERY_S = 3600  # PRAGMA optimize on a pooled connection at most once an hour (and when it closes)
 
-    secure_delete overwrites deleted and replaced content with zeros, so erased personal data does not
-    live on in the file's free pages and free blocks.
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+def _optimize(dbapi_connection, record) -> None:
+    """SQLite's PRAGMA optimize: ANALYZE of the tables whose statistics this connection's queries found
+    missing or stale (cheap; usually nothing)."""
+    dbapi_connection.execute("PRAGMA optimize")
+    record.info["fieldwalk.optimized"] = time.monotonic()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, record) -> None:
+    """Foreign keys on, WAL journal, a busy timeout and secure delete for every SQLite connection (PostgreSQL
+    needs nothing).
+
+    WAL lets readers go on while one worker writes; the busy timeout makes a second writer wait for the
+    first instead of failing. secure_delete overwrites deleted and replaced content with zeros, so erased
+    personal data does not live on in the file's free pages and free blocks.
     """
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        record.info["fieldwalk.optimized"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkin")
+def _sqlite_optimize_now_and_then(dbapi_connection, record) -> None:
+    """A pooled connection lives long: it runs PRAGMA optimize once an hour when it goes back to the pool."""
+    if dbapi_connection is not None and _is_sqlite(dbapi_connection):
+        if time.monotonic() - record.info.get("fieldwalk.optimized", 0) > SQLITE_OPTIMIZE_EVERY_S:
+            _optimize(dbapi_connection, record)
+
+
+@event.listens_for(Pool, "close")
+def _sqlite_optimize_on_close(dbapi_connection, record) -> None:
+    """SQLite's advice: PRAGMA optimize before a connection closes."""
+    if _is_sqlite(dbapi_connection):
+        try:
+            _optimize(dbapi_connection, record)
+        except sqlite3.Error:  # closing anyway (e.g. the file is gone, or locked by a writer)
+            pass
+
+
+def analyze(connection) -> None:
+    """Planner statistics for every table (after migrations and bulk loads), on SQLite and PostgreSQL."""
+    connection.exec_driver_sql("ANALYZE")
 
 
 @event.listens_for(Session, "before_flush")

@@ -117,6 +117,20 @@ def test_period_protocol_has_one_scope_on_screen_and_in_pdf(client, two_quarters
     assert "A1 byt lampa" in agenda and "B1 klipp häcken" in agenda and "A2 sanera" not in agenda
 
 
+def test_an_edit_alone_does_not_bring_an_earlier_item_into_the_period(app, client, two_quarters):
+    """A2 (walk A, Q3) was only renamed in Q4 and got an internal note: not the quarter's work, so neither it
+    nor its finding is in the Q4 protocol (before, any public event counted, edits included)."""
+    with app.app_context():
+        actor = db.session.scalar(select(User).filter_by(role=Role.COORDINATOR))
+        item = db.session.get(ActionItem, two_quarters["ia2"])
+        actions.update_action_item(item, actor, title="A2 sanera muren").created_at = datetime(2025, 11, 3, 9)
+        db.session.commit()
+    html = client.get("/followup/protocol?from=2025-10-01&to=2025-12-31").get_data(as_text=True)
+    assert sorted(map(int, re.findall(r"<h3>#(\d+) ", html))) == sorted([two_quarters["ia1"], two_quarters["ib1"]])
+    assert "A2 sanera" not in html and "A-muren" not in html
+    assert "tidigare vandringar som ändrades under perioden (1 st)" in html
+
+
 def test_walk_protocol_says_its_scope(client, two_quarters):
     html = client.get(f"/followup/protocol?walk={two_quarters['b']}").get_data(as_text=True)
     assert "Omfattning: alla fynd från vandringen" in html and "A1 byt lampa" not in html

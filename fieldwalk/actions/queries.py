@@ -4,11 +4,12 @@ from datetime import date
 
 from flask import abort
 from sqlalchemy import Select, case, false, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload, subqueryload
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
+    ActionEvent,
     ActionItem,
     ActionStatus,
     Finding,
@@ -18,10 +19,23 @@ from fieldwalk.models import (
 )
 from fieldwalk.permissions import can_view_action, is_party_member, is_staff
 
+# What an item's page shows (its findings as cards, its timeline with photos), loaded with the item, so the
+# page runs the same statements however long the timeline is.
+WITH_FINDINGS_AND_EVENTS = (
+    selectinload(ActionItem.findings).options(
+        selectinload(Finding.photos), selectinload(Finding.action_items), selectinload(Finding.category)
+    ),
+    selectinload(ActionItem.events).selectinload(ActionEvent.photos),
+    selectinload(ActionItem.walk),
+    selectinload(ActionItem.responsible_party),
+    selectinload(ActionItem.assignee),
+)
 
-def get_action_or_404(item_id: int, user: User) -> ActionItem:
-    """The action item, or 404 when it does not exist or the user may not see it."""
-    item = db.session.get(ActionItem, item_id)
+
+def get_action_or_404(item_id: int, user: User, options=()) -> ActionItem:
+    """The action item, or 404 when it does not exist or the user may not see it; ``options`` are loader
+    options for what the caller will read (e.g. WITH_FINDINGS_AND_EVENTS)."""
+    item = db.session.get(ActionItem, item_id, options=options)
     if item is None or not can_view_action(user, item):
         abort(404)
     return item
@@ -82,13 +96,22 @@ def action_items_query(
     overdue: bool = False,
     open_only: bool = False,
     today: date | None = None,
+    every_row: bool = False,
 ) -> Select:
-    """The filtered list of action items the user may see, most urgent first."""
+    """The filtered list of action items the user may see, most urgent first. For a page of it the findings
+    come by selectinload; ``every_row`` (an export reads the whole list) loads them by subqueryload instead,
+    one statement for any number of items (selectinload sends one per 500)."""
     still_open = case((ActionItem.status.in_(ActionStatus.OPEN), 0), else_=1)
-    # The findings come with the items in one more query: each row shows how many agree with them.
+    # What each row shows comes with the items: the findings (how many agree with them) in one more
+    # statement, the walk, the party and the handläggare joined.
     query = (
         select(ActionItem)
-        .options(selectinload(ActionItem.findings))
+        .options(
+            (subqueryload if every_row else selectinload)(ActionItem.findings),
+            joinedload(ActionItem.walk),
+            joinedload(ActionItem.responsible_party),
+            joinedload(ActionItem.assignee),
+        )
         .order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
     )
     if is_party_member(user):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from fieldwalk.actions import operations, workflow
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
-from fieldwalk.actions.queries import action_items_query, get_action_or_404, get_party
+from fieldwalk.actions.queries import WITH_FINDINGS_AND_EVENTS, action_items_query, get_action_or_404, get_party
 from fieldwalk.extensions import db
 from fieldwalk.http_errors import OperationError, on_operation_error, rerender_on_error
 from fieldwalk.models import ActionStatus, Finding
@@ -87,7 +87,7 @@ def _detail_page(item, comment_form=None, error=None, status=200):
 @login_required
 def detail(item_id: int):
     """An action item: its findings with before-photos, status, the timeline and the one form to add to it."""
-    return _detail_page(get_action_or_404(item_id, current_user))
+    return _detail_page(get_action_or_404(item_id, current_user, WITH_FINDINGS_AND_EVENTS))
 
 
 @bp.post("/<int:item_id>/transition")

@@ -4,12 +4,12 @@ content hash), action items and their status moves. Log in through /login; POSTs
 from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from fieldwalk.actions import operations as actions
 from fieldwalk.actions.queries import action_items_query, get_action_or_404
+from fieldwalk.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE, PagedBlueprint
 from fieldwalk.api.schemas import (
     ActionFilterSchema,
     ActionItemSchema,
@@ -35,9 +35,9 @@ from fieldwalk.http_errors import ERROR_TEXTS, OperationError, error_json, opera
 from fieldwalk.models import Category, Finding
 from fieldwalk.permissions import can_see_nearby
 from fieldwalk.photos.service import read_upload
-from fieldwalk.walks.queries import get_walk_or_404, list_walks
+from fieldwalk.walks.queries import WITH_FINDINGS, get_walk_or_404, walks_query
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
+bp = PagedBlueprint("api", __name__, url_prefix="/api/v1", description="fieldwalk JSON API")
 
 # What each error status of the API means, for the document: an operation lists only those it can answer.
 ERROR_MEANINGS = {
@@ -74,6 +74,12 @@ ERROR_EXAMPLES = {
         }
     },
 }
+# What every paged list says about its pages.
+PAGED = (
+    f" One page at a time: `page` (from 1) and `page_size` (default {PAGE_SIZE}, at most {MAX_PAGE_SIZE}); the"
+    " X-Pagination header has the total and the next page's number, the Link header the next page's address"
+    ' (rel="next"), absent on the last page.'
+)
 # Every operation needs the session cookie; one that writes also needs the CSRF token in X-CSRFToken
 # (the components are declared in fieldwalk.api.init_app).
 READ_SECURITY: list[dict[str, list[str]]] = [{"session": []}]
@@ -145,12 +151,15 @@ def categories():
 
 @bp.route("/walks")
 @bp.response(200, WalkSchema(many=True))
+@bp.paged()
 @_operation(
-    "list_walks", "The walks this user may see, newest first: staff see all, a participant the walks they joined."
+    "list_walks",
+    "The walks this user may see, newest first: staff see all, a participant the walks they joined." + PAGED,
+    422,
 )
 def walks():
-    """The walks this user may see."""
-    return list_walks(current_user)
+    """The walks this user may see, a page at a time."""
+    return walks_query(current_user)
 
 
 @bp.route("/walks/<int:walk_id>")
@@ -166,7 +175,7 @@ def walk(walk_id: int):
 @_operation("list_walk_findings", "Every finding of the walk this user may see, with its photos.", 404)
 def walk_findings(walk_id: int):
     """The walk's findings with their photos."""
-    return get_walk_or_404(walk_id, current_user).findings
+    return get_walk_or_404(walk_id, current_user, WITH_FINDINGS).findings
 
 
 @bp.route("/walks/<int:walk_id>/findings", methods=["POST"])
@@ -310,11 +319,16 @@ def add_photo(files: dict, finding_id: int):
 @bp.route("/action-items")
 @bp.arguments(ActionFilterSchema, location="query")
 @bp.response(200, ActionItemSchema(many=True))
-@_operation("list_action_items", "The action items this user may see, filtered by status and walk.", 422)
+@bp.paged()
+@_operation(
+    "list_action_items",
+    "The action items this user may see, filtered by status and walk, most urgent first." + PAGED,
+    422,
+)
 def action_items(filters: dict):
-    """The action items this user may see (staff: all; a responsible party: its own), most urgent first."""
-    query = action_items_query(current_user, walk_id=filters["walk"], status=filters["status"])
-    return db.session.scalars(query.limit(500)).all()
+    """The action items this user may see (staff: all; a responsible party: its own), most urgent first, a
+    page at a time."""
+    return action_items_query(current_user, walk_id=filters["walk"], status=filters["status"])
 
 
 @bp.route("/action-items/<int:item_id>")

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from flask_babel import to_utc
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, joinedload
 
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionItem, Category, Finding, Photo, Walk, action_item_findings
@@ -113,7 +113,7 @@ def findings_query(filters: FindingFilters) -> Select:
     query = (
         select(Finding, func.coalesce(photo_counts.c.n, 0))
         .outerjoin(photo_counts, photo_counts.c.finding_id == Finding.id)
-        .options(selectinload(Finding.walk), selectinload(Finding.category))
+        .options(joinedload(Finding.walk), joinedload(Finding.category))
         .order_by(Finding.created_at, Finding.id)
     )
     return _filtered(query, filters)
@@ -135,9 +135,6 @@ def list_findings(filters: FindingFilters) -> list[tuple[Finding, int, list[int]
 
 
 def with_export_loads(query: Select) -> Select:
-    """The action item query with what an export row reads loaded up front (no photos)."""
-    return query.options(
-        selectinload(ActionItem.walk),
-        selectinload(ActionItem.responsible_party),
-        selectinload(ActionItem.findings).selectinload(Finding.category),
-    )
+    """The action item query (made with every_row=True: it loads the findings, walk, party and handläggare)
+    with what an export row reads besides: the findings' categories (no photos)."""
+    return query.options(defaultload(ActionItem.findings).joinedload(Finding.category))

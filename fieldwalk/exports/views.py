@@ -52,7 +52,7 @@ def actions(fmt: str):
     if not can_list_actions(current_user):
         abort(403)
     form = action_filter_form(request.args, current_user)
-    query = with_export_loads(action_items_query(current_user, **form.query_filters()))
+    query = with_export_loads(action_items_query(current_user, every_row=True, **form.query_filters()))
     rows = action_rows(list(db.session.scalars(query)), today=date.today())
     _audit("export.actions", fmt, len(rows))
     return _download(fmt, ACTION_COLUMNS, rows, basename="atgarder", sheet_title=_("Åtgärder"))

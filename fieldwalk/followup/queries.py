@@ -10,7 +10,7 @@ from flask import abort
 from flask_babel import gettext as _
 from flask_babel import to_utc
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload, subqueryload
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
@@ -18,11 +18,29 @@ from fieldwalk.models import (
     ActionItem,
     ActionStatus,
     Category,
+    EventKind,
     Finding,
     FollowUpMeeting,
     Walk,
 )
 from fieldwalk.query_args import EARLIEST, LATEST
+
+# A protocol shows every item in scope with its findings, photos and timeline. Collections come by
+# subqueryload (one statement each, whatever the number of items; selectinload would send one per 500),
+# what each row points to by joinedload.
+FINDING_IN_FULL = (
+    subqueryload(Finding.photos),
+    subqueryload(Finding.action_items),
+    joinedload(Finding.category),
+    joinedload(Finding.walk),
+)
+EVERY_ITEM_IN_FULL = (
+    subqueryload(ActionItem.findings).options(*FINDING_IN_FULL),
+    subqueryload(ActionItem.events).subqueryload(ActionEvent.photos),
+    joinedload(ActionItem.walk),
+    joinedload(ActionItem.responsible_party),
+    joinedload(ActionItem.assignee),
+)
 
 
 def quarter_of(day: date) -> tuple[date, date]:
@@ -81,13 +99,18 @@ class Scope:
 
     @cached_property
     def _items(self) -> list[ActionItem]:
-        query = select(ActionItem).options(selectinload(ActionItem.findings), selectinload(ActionItem.events))
+        query = select(ActionItem).options(*EVERY_ITEM_IN_FULL)
         if self.walk is not None:
             query = query.where(ActionItem.walk_id == self.walk.id)
         else:
             low, high = self._period_bounds()
+            # What a participant reads in the timeline (findings.queries.public_events): a status move or a
+            # public comment. An edit (a new title, a due date moved) is not the quarter's work on the item.
             changed = select(ActionEvent.action_item_id).where(
-                ActionEvent.created_at >= low, ActionEvent.created_at < high, ActionEvent.internal.is_(False)
+                ActionEvent.created_at >= low,
+                ActionEvent.created_at < high,
+                ActionEvent.internal.is_(False),
+                ActionEvent.kind.in_((EventKind.STATUS, EventKind.COMMENT)),
             )
             query = query.where(or_(ActionItem.walk_id.in_([w.id for w in self.walks]), ActionItem.id.in_(changed)))
         return list(db.session.scalars(query.order_by(ActionItem.walk_id, ActionItem.id)))
@@ -111,9 +134,7 @@ class Scope:
                 select(Finding)
                 .where(Finding.walk_id.in_(ids))
                 .order_by(Finding.walk_id, Finding.created_at)
-                .options(
-                    selectinload(Finding.photos), selectinload(Finding.category), selectinload(Finding.action_items)
-                )
+                .options(*FINDING_IN_FULL)
             )
         )
         seen = {f.id for f in found}
@@ -132,7 +153,7 @@ class Scope:
                 select(Finding)
                 .where(Finding.walk_id.in_(ids), Finding.no_action.is_(False), ~Finding.action_items.any())
                 .order_by(Finding.walk_id, Finding.created_at, Finding.id)
-                .options(selectinload(Finding.photos), selectinload(Finding.category))
+                .options(*FINDING_IN_FULL)
             )
         )
 
@@ -204,5 +225,9 @@ def get_meeting_or_404(meeting_id: int) -> FollowUpMeeting:
 def list_meetings() -> list[FollowUpMeeting]:
     """Every follow-up meeting, newest first."""
     return list(
-        db.session.scalars(select(FollowUpMeeting).order_by(FollowUpMeeting.held_on.desc(), FollowUpMeeting.id.desc()))
+        db.session.scalars(
+            select(FollowUpMeeting)
+            .options(selectinload(FollowUpMeeting.decisions), selectinload(FollowUpMeeting.walk))
+            .order_by(FollowUpMeeting.held_on.desc(), FollowUpMeeting.id.desc())
+        )
     )

@@ -80,7 +80,8 @@ action_item_findings = Table(
     "action_item_findings",
     Base.metadata,
     Column("action_item_id", ForeignKey("action_items.id", ondelete="CASCADE"), primary_key=True),
-    Column("finding_id", ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True),
+    # The primary key serves lookups by item; a finding's items (and "has no item yet") need their own index.
+    Column("finding_id", ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -155,7 +156,7 @@ class ActionEvent(Base):
     # An internal note is seen by coordinators and by the members of the party that wrote it.
     internal: Mapped[bool] = mapped_column(default=False)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("responsible_parties.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # a period's changed items
 
     action_item: Mapped[ActionItem] = relationship(back_populates="events")
     actor: Mapped[Optional["User"]] = relationship()

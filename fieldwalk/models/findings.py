@@ -9,11 +9,11 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldwalk.models.base import Base, enum_type, utcnow
+from fieldwalk.models.walks import Walk
 
 if TYPE_CHECKING:
     from fieldwalk.models.actions import ActionEvent, ActionItem, ResponsibleParty
     from fieldwalk.models.people import User
-    from fieldwalk.models.walks import Walk
 
 
 class Severity(enum.StrEnum):
@@ -189,4 +189,10 @@ Finding.agreement_total = column_property(
     .where(FindingAgreement.finding_id == Finding.id)
     .correlate_except(FindingAgreement)
     .scalar_subquery()
+)
+
+# A walk's number of findings, for lists of walks (deferred: loaded where a list asks for it with undefer).
+Walk.finding_count = column_property(
+    select(func.count(Finding.id)).where(Finding.walk_id == Walk.id).correlate_except(Finding).scalar_subquery(),
+    deferred=True,
 )

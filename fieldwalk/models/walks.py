@@ -92,6 +92,9 @@ class Walk(Base):
     )
     participants: Mapped[list["User"]] = relationship(secondary="walk_participants")
 
+    if TYPE_CHECKING:
+        finding_count: Mapped[int]  # a deferred column_property, mapped in models/findings.py (it counts Finding)
+
     @property
     def is_open(self) -> bool:
         """Not yet held (planerad or pågår): participants join and log findings, places are checked off."""
@@ -105,7 +108,7 @@ walk_participants = Table(
     "walk_participants",
     Base.metadata,
     Column("walk_id", ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),  # my walks
     Column("joined_at", DateTime, nullable=False, default=utcnow),
 )
 

@@ -37,10 +37,11 @@ from fieldwalk.permissions import (
     is_participant_of,
     is_party_member,
 )
+from fieldwalk.query_args import query_page
 from fieldwalk.walks import operations
 from fieldwalk.walks.forms import JoinAccountForm, JoinForm, NotifyEmailForm, SuggestedPlaceForm, WalkForm
 from fieldwalk.walks.map_data import walk_map_data
-from fieldwalk.walks.queries import count_findings_since, get_walk_by_code, get_walk_or_404, list_walks
+from fieldwalk.walks.queries import WITH_FINDINGS, count_findings_since, get_walk_by_code, get_walk_or_404, walks_page
 
 bp = Blueprint("walks", __name__)
 
@@ -84,7 +85,10 @@ def index():
     status = request.args.get("status")
     chosen = WalkStatus(status) if status in {s.value for s in WalkStatus} else None
     return render_template(
-        "walks/index.html", walks=list_walks(current_user, chosen), chosen=chosen, statuses=list(WalkStatus)
+        "walks/index.html",
+        page=walks_page(current_user, chosen, query_page()),
+        chosen=chosen,
+        statuses=list(WalkStatus),
     )
 
 
@@ -121,7 +125,7 @@ def edit(walk_id: int):
 @login_required
 def detail(walk_id: int):
     """The walk: details, status, map of findings and suggested places, and the findings list."""
-    walk = get_walk_or_404(walk_id, current_user)
+    walk = get_walk_or_404(walk_id, current_user, WITH_FINDINGS)
     form = SuggestedPlaceForm() if can_suggest_place(current_user, walk) else None
     return _detail_page(walk, form)
 
@@ -143,7 +147,7 @@ def _detail_page(walk, place_form, status=200, notify_form=None):
 @login_required
 def notify_email(walk_id: int):
     """A participant sets, changes or removes the address for news about their findings (empty: removed)."""
-    walk = get_walk_or_404(walk_id, current_user)
+    walk = get_walk_or_404(walk_id, current_user, WITH_FINDINGS)
     if not (can_set_notify_email(current_user) and is_participant_of(current_user, walk)):
         abort(403)
     form = NotifyEmailForm()  # the remove button sends it empty
@@ -197,7 +201,7 @@ def set_status(walk_id: int):
 @login_required
 def suggest_place(walk_id: int):
     """Add a suggested place before the walk."""
-    walk = get_walk_or_404(walk_id, current_user)
+    walk = get_walk_or_404(walk_id, current_user, WITH_FINDINGS)
     if not can_suggest_place(current_user, walk):
         abort(403)
     form = SuggestedPlaceForm()
