@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     load_config(app, test_config)
 
-    from fieldwalk import api, cli, security, web
+    from fieldwalk import api, cli, jobs, notifications, security, web
     from fieldwalk.actions.views import bp as actions_bp
     from fieldwalk.admin.views import bp as admin_bp
     from fieldwalk.auth.views import bp as auth_bp
@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
+    notifications.init_app(app)
     api.init_app(app)
     for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp, photos_bp, pwa_bp):
         app.register_blueprint(blueprint)

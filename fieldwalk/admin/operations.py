@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldwalk import jobs
 from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.errors import OperationError
@@ -20,6 +21,7 @@ from fieldwalk.models import (
     ActionItem,
     AuditEntry,
     EventKind,
+    FailedJob,
     Finding,
     FollowUpMeeting,
     Photo,
@@ -381,3 +383,20 @@ def finish_erasure(erasure: Erasure) -> None:
             busy = error
         if busy:  # a reader was active; the next automatic checkpoint overwrites the pages instead
             current_app.logger.warning("Erasure: the SQLite WAL could not be truncated now (%s)", busy)
+
+
+# --- Failed jobs: shown to the admin, who runs them again or dismisses them ----------------------------
+
+
+def retry_failed_job(failed: FailedJob, admin: User) -> None:
+    """Queue the job again with the same arguments (a new round of retries) and drop its record."""
+    _require_admin(admin)
+    record("job.retried", failed, actor=admin, detail=failed.function)
+    jobs.run_again(failed)
+
+
+def dismiss_failed_job(failed: FailedJob, admin: User) -> None:
+    """Forget a failed job (it is not wanted any more, or was dealt with by other means)."""
+    _require_admin(admin)
+    record("job.dismissed", failed, actor=admin, detail=failed.function)
+    db.session.delete(failed)

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -21,7 +22,7 @@ from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import db, limiter
 from fieldwalk.links import external_url
-from fieldwalk.mail import send_mail_after_response
+from fieldwalk.mail import queue_mail
 
 bp = Blueprint("auth", __name__)
 
@@ -150,7 +151,7 @@ def reset_request():
         if known is not None:
             link = external_url("auth.reset_password", token=make_reset_token(user))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_mail_after_response(
+            queue_mail(
                 user.email,
                 _("Nytt lösenord till fieldwalk"),
                 _(
@@ -161,6 +162,7 @@ def reset_request():
                     minutes=minutes,
                     link=link,
                 ),
+                str(get_locale()),
             )
         # One audit row either way (unknown: without the typed address), so both answers cost the same.
         record("auth.reset_requested", known, actor=known)

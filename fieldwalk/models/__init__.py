@@ -22,6 +22,7 @@ from fieldwalk.models.findings import (
     PositionSource,
     Severity,
 )
+from fieldwalk.models.jobs import FailedJob
 from fieldwalk.models.followup import (
     FollowUpMeeting,
     MeetingDecision,
@@ -37,6 +38,7 @@ __all__ = [
     "OPEN_STATUSES",
     "ActionEvent",
     "AuditEntry",
+    "FailedJob",
     "ActionItem",
     "ActionStatus",
     "Base",
