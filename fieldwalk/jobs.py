@@ -117,7 +117,7 @@ def _attempt(app: Flask, fn: Callable, args: tuple, kwargs: dict, number: int, b
             delay = intervals[number - 1]
             app.logger.warning("The job %s failed (%s); trying again in %d s", function_path(fn), error, delay)
     retry = partial(_attempt, app, fn, args, kwargs, number + 1, background=background)
-    if background:
+    if background and delay > 0:
         timer = threading.Timer(delay, retry)
         timer.daemon = True
         timer.start()
@@ -136,7 +136,7 @@ def record_failure(
             FailedJob(
                 function=function,
                 summary=about,
-                arguments=json.dumps([list(args), kwargs]),
+                arguments=json.dumps([list(args), kwargs], ensure_ascii=False),
                 error=(f"{error.__class__.__name__}: {error}" if str(error) else error.__class__.__name__)[:2000],
                 attempts=attempts,
                 queue=queue,

@@ -13,7 +13,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 
 from fieldwalk import jobs
 
@@ -54,7 +54,9 @@ def compose_mail(to: str, subject: str, body: str, lang: str | None = None, msgi
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
     message.set_content(body)
     lang = lang or config["BABEL_DEFAULT_LOCALE"]
-    html = render_template("mail/message.html", lang=lang, subject=subject, paragraphs=_html_lines(body))
+    # The template alone (autoescaped), without the page context: a worker or cron job has no request.
+    template = current_app.jinja_env.get_template("mail/message.html")
+    html = template.render(lang=lang, subject=subject, paragraphs=_html_lines(body))
     message.add_alternative(html, subtype="html")
     return message
 

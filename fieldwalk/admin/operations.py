@@ -98,6 +98,7 @@ class PersonTraces:
     audit: list[AuditEntry] = field(default_factory=list)
     meetings: list[FollowUpMeeting] = field(default_factory=list)  # attendee lists naming them
     mails: list[OutboxMail] = field(default_factory=list)
+    failed_jobs: list[FailedJob] = field(default_factory=list)  # mail to or about them that never went out
 
 
 def _word_pattern(terms: list[str]) -> re.Pattern | None:
@@ -176,7 +177,11 @@ def find_person_traces(user: User) -> PersonTraces:
     # The address a participant left for news about their findings: the outcome mails went there.
     news = (user.notify_email or "").strip().lower()
     addresses = [a for a in dict.fromkeys([address, news]) if a]
-    traces.mails = outbox_mails_mentioning(_word_pattern([*full_names, *addresses]))
+    in_mails = _word_pattern([*full_names, *addresses])
+    traces.mails = outbox_mails_mentioning(in_mails)
+    if in_mails is not None:
+        failed = db.session.scalars(select(FailedJob).order_by(FailedJob.id))
+        traces.failed_jobs = [j for j in failed if in_mails.search(j.summary) or in_mails.search(j.arguments)]
     return traces
 
 
@@ -321,7 +326,8 @@ def erase_person(user: User, admin: User) -> Erasure:
     told apart reliably. Short place labels ('Entrén') are kept, with names, e-mail addresses and phone
     numbers removed, so the place can still be acted on. Their address is removed from reminder
     recipient lists, their name from meeting attendee lists, the keyed hash of their address from
-    failed log-ins, and (after the commit, see finish_erasure) the outbox mails to or about them.
+    failed log-ins; failed jobs (mails) to or about them are deleted, and (after the commit, see
+    finish_erasure) so are the outbox mails to or about them.
 
     Storage: on SQLite, secure_delete (extensions.py) zeroes the old content and finish_erasure
     checkpoints and truncates the WAL. On PostgreSQL the old row versions stay in the table files as dead
@@ -356,6 +362,8 @@ def erase_person(user: User, admin: User) -> Erasure:
         if entry.action == "auth.login_failed":
             entry.detail, entry.ip = "", ""
     full_names = _word_pattern([n for n in traces.names if len(n.split()) >= 2])
+    for failed in traces.failed_jobs:
+        db.session.delete(failed)
     for meeting in traces.meetings:  # found by full name, so full_names is set
         meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
     user.name, user.organisation, user.email, user.password_hash = ERASED_NAME, "", None, None
