@@ -7,8 +7,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from fieldwalk.auth.passwords import password_problem
 from fieldwalk import jobs
+from fieldwalk.auth.passwords import password_problem
 from fieldwalk.extensions import db
 from fieldwalk.models import ResponsibleParty, Role
 from fieldwalk.notifications import remind, reminder_period, send_reminders
@@ -92,7 +92,9 @@ def send_reminders_command(on, queued: bool) -> None:
         raise click.ClickException(str(error)) from None
     if queued:
         if not current_app.config.get("REDIS_URL"):
-            raise click.ClickException("--queue needs FIELDWALK_REDIS_URL (the job queue); without it run the command as it is.")
+            raise click.ClickException(
+                "--queue needs FIELDWALK_REDIS_URL (the job queue); without it run the command as it is."
+            )
         jobs.enqueue(remind, today.isoformat())
         click.echo(f"Reminders as of {today.isoformat()} queued.")
         return

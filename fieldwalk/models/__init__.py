@@ -22,7 +22,6 @@ from fieldwalk.models.findings import (
     PositionSource,
     Severity,
 )
-from fieldwalk.models.jobs import FailedJob
 from fieldwalk.models.followup import (
     FollowUpMeeting,
     MeetingDecision,
@@ -31,6 +30,7 @@ from fieldwalk.models.followup import (
     Reminder,
     ReminderKind,
 )
+from fieldwalk.models.jobs import FailedJob
 from fieldwalk.models.people import Role, User
 from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus, walk_participants
 
