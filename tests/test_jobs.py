@@ -185,3 +185,23 @@ def test_an_unreachable_redis_loses_no_job(app, monkeypatch):
     [failed] = _failed(app)
     assert failed.queue == "redis" and failed.attempts == 0 and "Connection" in failed.error
     assert failed.summary == "anna@example.com: Hej"
+
+
+def test_erasing_a_person_deletes_the_failed_mails_to_or_about_them(app, auth):
+    from fieldwalk.admin.operations import erase_person
+    from fieldwalk.models import User
+
+    user_id, address = auth.make_user(Role.PARTICIPANT, name="Greta Gren")
+    admin_id, _address = auth.make_user(Role.ADMIN)
+    with app.app_context():
+        for to, subject, body in [
+            (address, "Hej", "Hej!"),
+            ("annan@example.org", "Möte", "Närvarande: Greta Gren"),
+            ("annan@example.org", "Annat", "Inget om henne"),
+        ]:
+            jobs.record_failure(
+                "fieldwalk.mail.send_mail", f"{to}: {subject}", [to, subject, body], {}, OSError(), 1, ""
+            )
+        erase_person(db.session.get(User, user_id), db.session.get(User, admin_id))
+        db.session.commit()
+    assert [failed.summary for failed in _failed(app)] == ["annan@example.org: Annat"]
