@@ -205,3 +205,14 @@ def test_erasing_a_person_deletes_the_failed_mails_to_or_about_them(app, auth):
         erase_person(db.session.get(User, user_id), db.session.get(User, admin_id))
         db.session.commit()
     assert [failed.summary for failed in _failed(app)] == ["annan@example.org: Annat"]
+
+
+def test_flask_worker_runs_the_queue(redis_app, runner):
+    app = redis_app
+    with app.app_context():
+        queue_mail("gata-park@example.com", "Påminnelse", "Hej!\n")
+    assert _outbox(app) == []
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    [mail] = _outbox(app)
+    assert mail["Subject"] == "Påminnelse" and len(jobs.redis_queue(app)) == 0
