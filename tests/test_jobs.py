@@ -82,7 +82,7 @@ def test_a_job_that_always_fails_is_shown_to_the_admin_who_runs_it_again(app, cl
         actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("job.%"))).all()
     assert sorted(actions) == ["job.dismissed", "job.retried"]
     assert client.post("/admin/jobs/99999/retry").status_code == 404
-    assert client.post(f"/admin/jobs/{again.id}/run").status_code == 404
+    assert client.post(f"/admin/jobs/{again.id}/run").status_code in (404, 405)
 
 
 def test_the_worker_and_queued_reminders_need_redis(app, runner):

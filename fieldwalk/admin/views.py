@@ -179,18 +179,22 @@ def failed_jobs():
     return render_template("admin/jobs.html", page=page, kinds=JOB_KINDS)
 
 
-@bp.post("/jobs/<int:job_id>/<any(retry, dismiss):action>")
-def failed_job(job_id: int, action: str):
-    """Run a failed job again (after the response, or on the worker), or dismiss it."""
+@bp.post("/jobs/<int:job_id>/retry")
+def retry_job(job_id: int):
+    """Run a failed job again (after the response, or on the worker)."""
+    return _on_failed_job(job_id, operations.retry_failed_job, _("Jobbet körs igen."))
+
+
+@bp.post("/jobs/<int:job_id>/dismiss")
+def dismiss_job(job_id: int):
+    """Remove a failed job from the list."""
+    return _on_failed_job(job_id, operations.dismiss_failed_job, _("Jobbet är borttaget ur listan."))
+
+
+def _on_failed_job(job_id: int, operation, message: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    failed = db.get_or_404(FailedJob, job_id)
-    if action == "retry":
-        operations.retry_failed_job(failed, current_user)
-        message = _("Jobbet körs igen.")
-    else:
-        operations.dismiss_failed_job(failed, current_user)
-        message = _("Jobbet är borttaget ur listan.")
+    operation(db.get_or_404(FailedJob, job_id), current_user)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("admin.failed_jobs"))
