@@ -28,7 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         converters,
         health,
         http_errors,
+        jobs,
         locales,
+        notifications,
         request_log,
         security,
         template_filters,
@@ -59,6 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     http_errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
+    notifications.init_app(app)
     api.init_app(app)
     health.init_app(app)
     for blueprint in (auth_bp, walks_bp, findings_bp, actions_bp, admin_bp, exports_bp, followup_bp, photos_bp, pwa_bp):

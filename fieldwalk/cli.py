@@ -1,4 +1,4 @@
-"""Flask commands: init-db, seed-demo, create-user, send-reminders, photos gc."""
+"""Flask commands: init-db, seed-demo, create-user, send-reminders, worker, photos gc."""
 
 from datetime import date
 
@@ -7,10 +7,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
+from fieldwalk import jobs
 from fieldwalk.auth.passwords import password_problem
 from fieldwalk.extensions import db
 from fieldwalk.models import ResponsibleParty, Role
-from fieldwalk.notifications import reminder_period, send_reminders
+from fieldwalk.notifications import remind, reminder_period, send_reminders
 from fieldwalk.photos.service import collect_garbage
 from fieldwalk.seed import DEMO_PASSWORD, create_user, ensure_reference_data, has_data, seed_demo
 
@@ -76,13 +77,27 @@ def create_user_command(email, name, role, organisation, party, password) -> Non
     default=None,
     help="Remind as of this day (YYYY-MM-DD) instead of today.",
 )
-def send_reminders_command(on) -> None:
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Put the run on the job queue (flask worker runs it, retries it, shows a failure to the admin).",
+)
+def send_reminders_command(on, queued: bool) -> None:
     """Mail each responsible party its overdue and soon-due action items, once per item and period (cron)."""
     today = on.date() if on else date.today()
     try:
         reminder_period(today)
     except ValueError as error:  # a wrong REMINDER_PERIOD
         raise click.ClickException(str(error)) from None
+    if queued:
+        if not current_app.config.get("REDIS_URL"):
+            raise click.ClickException(
+                "--queue needs FIELDWALK_REDIS_URL (the job queue); without it run the command as it is."
+            )
+        jobs.enqueue(remind, today.isoformat())
+        click.echo(f"Reminders as of {today.isoformat()} queued.")
+        return
     run = send_reminders(today)
     for name, count in run.without_address:
         click.echo(f"No e-mail address for {name!r} ({count} items); add one to the party or a member.")
@@ -94,6 +109,24 @@ def send_reminders_command(on) -> None:
     )
     if run.failed:
         raise click.exceptions.Exit(1)
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (instead of waiting for jobs).")
+def worker_command(burst: bool) -> None:
+    """Run the jobs queued on Redis (FIELDWALK_REDIS_URL): mail, reminders; retries with backoff (systemd)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's; typed as the Flask app
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException(
+            "flask worker needs FIELDWALK_REDIS_URL (e.g. redis://127.0.0.1:6379/0). Without it there is no "
+            "queue: jobs run in the web process after each response."
+        )
+    try:
+        jobs.redis_connection(app).ping()
+    except Exception as error:  # redis.ConnectionError
+        raise click.ClickException(f"Redis at FIELDWALK_REDIS_URL does not answer: {error}") from None
+    jobs.make_worker(app).work(burst=burst, with_scheduler=True)
 
 
 photos = AppGroup("photos", help="Photo store maintenance.")
@@ -121,5 +154,5 @@ def photos_gc_command(dry_run: bool, grace_hours: float | None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, seed_demo_command, create_user_command, send_reminders_command, photos):
+    for command in (init_db, seed_demo_command, create_user_command, send_reminders_command, worker_command, photos):
         app.cli.add_command(command)

@@ -66,19 +66,23 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,  # a walk can last for hours; the token lives as long as the session
     # FIELDWALK_PRODUCTION=1 under gunicorn: SECRET_KEY required, cookies Secure, HTTPS enforced.
     "PRODUCTION": False,
-    "PROXY_FIX": 0,
+    "PROXY_FIX": 0,  # how many reverse proxies (TLS terminators) sit in front and set X-Forwarded-*
     # "json": one JSON line per request and per log record on stderr (`make serve`, gunicorn.conf.py sets
     # it); "text": Flask's readable log and the development server's request lines (`make run`).
     "LOG_FORMAT": "text",
-    # Redis (jobs, shared rate limits); /readyz and the production check PING it when set.
-    "REDIS_URL": "",  # how many reverse proxies (TLS terminators) sit in front and set X-Forwarded-*
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_DAYS": 2,  # a guest stays in for the walk and its evening, not for weeks
     "SESSION_HOURS": 12,  # a session cookie is refused this long after it was last written (a working day)
-    "RATELIMIT_STORAGE_URI": "memory://",  # use redis:// with several gunicorn workers
+    # The job queue (mail; later protocols and exports) and the rate limits' shared store, e.g.
+    # redis://127.0.0.1:6379/0. Empty (the embedded default): jobs run in the web process after the
+    # response, and rate limits are counted per process. /readyz and the production check PING it when set.
+    "REDIS_URL": "",
+    # Seconds before each retry of a failed job (as many retries as intervals); then it is shown to the admin.
+    "JOB_RETRY_INTERVALS": [60, 600, 3600],
+    "RATELIMIT_STORAGE_URI": None,  # set in load_config: REDIS_URL when set, else memory://
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     # Failed log-ins per account, from any address: 5, then 10, then 20 wait 5 minutes, an hour, a day.
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 5 minutes;10 per hour;20 per day",
@@ -95,7 +99,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USE_TLS": True,
     "MAIL_USERNAME": "",
     "MAIL_PASSWORD": "",
-    "MAIL_FROM": "fieldwalk <noreply@localhost>",
+    "MAIL_FROM": "fieldwalk <noreply@localhost>",  # the sender of every mail
+    "MAIL_TIMEOUT": 30,  # seconds to wait for the SMTP server (in the job, never in a request)
     "MAIL_OUTBOX": None,  # set in load_config: instance/outbox
     # Static files and data compressed on the way out (gzip/brotli); HTML pages are not, so a page's
     # CSRF token never shares a compressed response with text from the request (BREACH).
@@ -179,6 +184,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://") :]
     elif uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if not app.config.get("MAIL_OUTBOX"):
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
     if not app.config.get("PHOTO_DIR"):

@@ -1,4 +1,6 @@
-"""Sending e-mail: SMTP when MAIL_SERVER is set, otherwise .eml files in the outbox folder (development)."""
+"""Sending e-mail: SMTP when MAIL_SERVER is set, otherwise .eml files in the outbox folder (development).
+
+Requests and the change notices queue mail (queue_mail, a job); the reminder run sends it itself (send_mail)."""
 
 import re
 import smtplib
@@ -7,21 +9,66 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, after_this_request, current_app
+from flask import current_app
+
+from fieldwalk import jobs
+
+URL = re.compile(r"https?://\S+")
 
 
-def send_mail(to: str, subject: str, body: str) -> EmailMessage:
-    """Send a plain-text message (UTF-8) and return it."""
+def message_id() -> str:
+    """A new Message-ID on the public host (BASE_URL), e.g. <175…@trygghet.example.se>."""
+    return make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname)
+
+
+def _html_lines(body: str) -> list[list[list[tuple[str, str]]]]:
+    """The text as paragraphs of lines of (text, link) pieces, for the HTML part (the template escapes)."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = []
+        for line in block.splitlines():
+            pieces, at = [], 0
+            for match in URL.finditer(line):
+                pieces.append((line[at : match.start()], match.group()))
+                at = match.end()
+            pieces.append((line[at:], ""))
+            lines.append(pieces)
+        paragraphs.append(lines)
+    return paragraphs
+
+
+def compose_mail(to: str, subject: str, body: str, lang: str | None = None, msgid: str | None = None) -> EmailMessage:
+    """A complete message: From (MAIL_FROM), To, Subject, Date, Message-ID, Auto-Submitted, and the text
+    as plain text (UTF-8) with an HTML alternative in `lang` (default: the product language)."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = msgid or message_id()
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
     message.set_content(body)
+    lang = lang or config["BABEL_DEFAULT_LOCALE"]
+    # The template alone (autoescaped), without the page context: a worker or cron job has no request.
+    template = current_app.jinja_env.get_template("mail/message.html")
+    html = template.render(lang=lang, subject=subject, paragraphs=_html_lines(body))
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+@jobs.summary(lambda to, subject, *args, **kwargs: f"{to}: {subject}")
+def send_mail(to: str, subject: str, body: str, lang: str | None = None, msgid: str | None = None) -> EmailMessage:
+    """Send the message now (compose_mail; SMTP when MAIL_SERVER is set, else a file in MAIL_OUTBOX) and
+    return it. Requests queue mail instead (queue_mail): the answer never waits for a mail server."""
+    config = current_app.config
+    message = compose_mail(to, subject, body, lang, msgid)
     if config.get("MAIL_SERVER"):
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
             if config["MAIL_USE_TLS"]:
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):
@@ -34,24 +81,10 @@ def send_mail(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def send_mail_after_response(to: str, subject: str, body: str) -> None:
-    """Send the mail once this request's response has gone out (when the server closes it), so the answer
-    takes as long whether a mail is sent or not (a reset request must not tell which addresses exist)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's; typed as the Flask app
-
-    @after_this_request
-    def _send_when_closed(response):
-        response.call_on_close(lambda: _send_in_app(app, to, subject, body))
-        return response
-
-
-def _send_in_app(app: Flask, to: str, subject: str, body: str) -> None:
-    """send_mail outside the request: its own app context; a failure is logged (the answer is already out)."""
-    with app.app_context():
-        try:
-            send_mail(to, subject, body)
-        except Exception:  # SMTP down, outbox not writable: the user was told nothing either way
-            app.logger.exception("Could not send the mail %r", subject)
+def queue_mail(to: str, subject: str, body: str, lang: str | None = None) -> None:
+    """Send the mail as a job (jobs.enqueue): after the response, or by `flask worker` with Redis; retried,
+    and visible to the admin if it fails for good. The Message-ID is fixed now, so a retry keeps it."""
+    jobs.enqueue(send_mail, to, subject, body, lang=lang, msgid=message_id())
 
 
 @dataclass
@@ -77,7 +110,8 @@ def outbox_mails_mentioning(pattern: re.Pattern | None) -> list[OutboxMail]:
         raw = path.read_bytes()
         message = message_from_bytes(raw, policy=policy.default)
         try:  # bodies are base64 or quoted-printable: search the decoded text as well as the raw bytes
-            text = message.get_content() if not message.is_multipart() else ""
+            plain = message.get_body(preferencelist=("plain",))
+            text = plain.get_content() if plain is not None else ""
         except (KeyError, LookupError, ValueError):  # an odd file someone dropped in the folder
             text = ""
         headers = "\n".join(f"{k}: {v}" for k, v in message.items())

@@ -7,18 +7,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, contains_eager, selectinload
 
+from fieldwalk import jobs
 from fieldwalk.dates import format_day
 from fieldwalk.extensions import db
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
-from fieldwalk.mail import send_mail
+from fieldwalk.mail import queue_mail, send_mail
 from fieldwalk.models import (
     ActionEvent,
     ActionItem,
@@ -39,7 +40,7 @@ from fieldwalk.transactions import savepoint
 
 MAIL_LOCALE = "sv"  # mails go to departments and shared mailboxes: the product language
 _PENDING = "fieldwalk_notifications"  # (item, actor, event) queued by the operations
-_OUTGOING = "fieldwalk_outgoing_mail"  # (recipients, subject, body) composed just before the commit
+_OUTGOING = "fieldwalk_outgoing_mail"  # (recipients, subject, body, language) composed just before the commit
 
 
 # --- Who gets mail ---------------------------------------------------------------------------------
@@ -129,7 +130,6 @@ def _compose_notice(item: ActionItem, actor: User, change: ActionEvent) -> tuple
     return recipients, subject, "\n".join(lines) + "\n"
 
 
-@event.listens_for(Session, "before_commit")
 def _compose_queued_notices(session: Session) -> None:
     """Write the notices while the session can still load what they show; they are sent after the commit."""
     pending = session.info.pop(_PENDING, [])
@@ -144,27 +144,26 @@ def _compose_queued_notices(session: Session) -> None:
                 current_app.logger.exception("Could not compose the notice about action item %s", item.id)
                 continue
             if message is not None:
-                outgoing.append(message)
+                outgoing.append((*message, MAIL_LOCALE))
 
 
-@event.listens_for(Session, "after_commit")
-def _send_composed_notices(session: Session) -> None:
-    """Committed: mail the notices; a failing mail server is logged and does not break the request."""
+def _queue_composed_mail(session: Session) -> None:
+    """Committed: queue the composed mails as jobs (sent after the response, or by the worker)."""
     if session.in_nested_transaction():
         return
-    for recipients, subject, body in session.info.pop(_OUTGOING, []):
+    for recipients, subject, body, lang in session.info.pop(_OUTGOING, []):
         try:
-            send_mail(", ".join(recipients), subject, body)
-        except Exception as error:  # smtplib errors, refused connections, timeouts, a full disk
-            current_app.logger.warning("Could not mail the notice %r to %s: %s", subject, recipients, error)
+            queue_mail(", ".join(recipients), subject, body, lang)
+        except Exception as error:  # a mail must never break the request that made the change
+            current_app.logger.warning("Could not queue the mail %r to %s: %s", subject, recipients, error)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_unsent_notices(session: Session, transaction: SessionTransaction) -> None:
-    """Rolled back or closed without a commit: notices about changes that never happened are dropped."""
+def _forget_unsent_mail(session: Session, transaction: SessionTransaction) -> None:
+    """Rolled back or closed without a commit: notices about changes that never happened are dropped, and
+    so are the outcome mails (their records are gone with the transaction)."""
     if transaction.parent is None:
-        session.info.pop(_PENDING, None)
-        session.info.pop(_OUTGOING, None)
+        for key in (_PENDING, _OUTGOING, _PENDING_OUTCOMES):
+            session.info.pop(key, None)
 
 
 # --- Reminders about overdue and soon-due items (flask send-reminders, from cron) ------------------
@@ -291,7 +290,7 @@ def send_reminders(today: date) -> ReminderRun:
                 )
             try:
                 db.session.flush()  # a concurrent run that got there first stops here, before mailing
-                send_mail(", ".join(recipients), subject, body)
+                send_mail(", ".join(recipients), subject, body, MAIL_LOCALE)
             except IntegrityError:
                 db.session.rollback()
                 continue
@@ -304,6 +303,15 @@ def send_reminders(today: date) -> ReminderRun:
             run.mails += 1
             run.items += len(entries)
     return run
+
+
+@jobs.summary(lambda day: f"send-reminders --date {day}")
+def remind(day: str) -> None:
+    """send_reminders as a job (flask send-reminders --queue): fails, and so is retried, while a party's
+    mail fails; each retry mails only the parties not yet reminded."""
+    run = send_reminders(date.fromisoformat(day))
+    if run.failed:
+        raise RuntimeError("; ".join(f"{name}: {error}" for name, error in run.failed))
 
 
 # --- What happened to my finding: one mail per finding and outcome to a reporter who asked for it ----------
@@ -411,7 +419,6 @@ def _compose_outcome(
     return [address], subject, "\n".join(lines) + "\n"
 
 
-@event.listens_for(Session, "before_commit")
 def _compose_outcome_notices(session: Session) -> None:
     """Write the outcome mails, each in its reporter's language, while the session can still load them."""
     pending = session.info.pop(_PENDING_OUTCOMES, [])
@@ -422,15 +429,32 @@ def _compose_outcome_notices(session: Session) -> None:
         reporter = finding.reporter
         if reporter is None or not reporter.notify_email:  # record_outcome keeps only those with an address
             continue
+        lang = reporter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
         try:
-            with force_locale(reporter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-                outgoing.append(_compose_outcome(finding, reporter, reporter.notify_email, outcome))
+            with force_locale(lang):
+                outgoing.append((*_compose_outcome(finding, reporter, reporter.notify_email, outcome), lang))
         except Exception:  # a mail must never cost the coordinator the change itself
             current_app.logger.exception("Could not compose the outcome mail about finding %s", finding.id)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_unsent_outcomes(session: Session, transaction: SessionTransaction) -> None:
-    """Rolled back: the outcome records are gone with it, and so are their mails."""
-    if transaction.parent is None:
-        session.info.pop(_PENDING_OUTCOMES, None)
+# --- Wiring: the listeners on the app's session ------------------------------------------------------
+
+_LISTENERS = (
+    ("before_commit", _compose_queued_notices),
+    ("before_commit", _compose_outcome_notices),
+    ("after_commit", _queue_composed_mail),
+    ("after_transaction_end", _forget_unsent_mail),
+)
+
+
+_listening: set[int] = set()  # the session factories listened on (db is one per process: one of them)
+
+
+def init_app(app: Flask) -> None:
+    """Listen on the app's session (db.session): compose the queued mails before each commit, queue them
+    as jobs after it, drop them on a rollback. Every app shares the one db, so its listeners are added once."""
+    if id(db.session.session_factory) in _listening:
+        return
+    for name, listener in _LISTENERS:
+        event.listen(db.session, name, listener)
+    _listening.add(id(db.session.session_factory))

@@ -178,7 +178,8 @@ def init_app(app: Flask) -> None:
         # Each gunicorn worker would count on its own: with 2 workers an attacker gets twice the tries.
         app.logger.warning(
             "Rate limits are counted in this process only (RATELIMIT_STORAGE_URI=memory://). "
-            "With several workers or servers set FIELDWALK_RATELIMIT_STORAGE_URI=redis://… "
+            "With several workers or servers set FIELDWALK_REDIS_URL=redis://… (or only "
+            "FIELDWALK_RATELIMIT_STORAGE_URI) "
             "so that the log-in, reset and join limits hold."
         )
     app.before_request(refuse_nul)

@@ -178,6 +178,7 @@ def session_app(request, tmp_path_factory):
             "PHOTO_DIR": str(base / "photos"),
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt per test user would dominate the run time
+            "JOB_RETRY_INTERVALS": [],  # a failing job (mail) fails for good at once; tests/test_jobs.py retries
         }
     )
     app.extensions["fieldwalk.tests"] = Database(app)

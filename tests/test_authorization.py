@@ -25,6 +25,7 @@ from fieldwalk.models import (
     ActionItem,
     ActionStatus,
     Category,
+    FailedJob,
     Finding,
     FollowUpMeeting,
     Priority,
@@ -65,6 +66,9 @@ MATRIX = {
     "admin.parties": ("GET", "/admin/parties", {"admin"}, None),
     "admin.party": ("GET", "/admin/parties/1", {"admin"}, None),
     "admin.audit": ("GET", "/admin/audit", {"admin"}, None),
+    "admin.failed_jobs": ("GET", "/admin/jobs", {"admin"}, None),
+    "admin.retry_job": ("POST", "/admin/jobs/{failed_job}/retry", {"admin"}, {}),
+    "admin.dismiss_job": ("POST", "/admin/jobs/{failed_job}/dismiss", {"admin"}, {}),
     "walks.index": ("GET", "/", LOGGED_IN, None),
     "walks.create": ("GET", "/walks/new", STAFF, None),
     "walks.edit": ("GET", "/walks/{walk_a}/edit", STAFF, None),
@@ -187,8 +191,11 @@ def world(module_app):
         commitment = followup.add_commitment(
             admin_user, year=2026, text="Två vandringar", kind=PromiseKind.WALKS, target=2
         )
+        failed_job = FailedJob(function="fieldwalk.mail.send_mail", summary="x@example.com: Hej", error="SMTP")
+        db.session.add(failed_job)
         db.session.commit()
         return {
+            "failed_job": failed_job.id,
             "walk_a": walk_a.id,
             "walk_b": walk_b.id,
             "code_a": walk_a.join_code,

@@ -64,7 +64,8 @@ def _file_text(path: Path) -> bytes:
     data = path.read_bytes()
     if path.suffix == ".eml":
         message = email.message_from_bytes(data, policy=policy.default)
-        decoded = "\n".join(f"{k}: {v}" for k, v in message.items()) + "\n" + message.get_content()
+        parts = [part.get_content() for part in message.walk() if not part.is_multipart()]  # text and HTML
+        decoded = "\n".join(f"{k}: {v}" for k, v in message.items()) + "\n" + "\n".join(parts)
         data += b"\n" + decoded.encode("utf-8")
     return data.lower()
 

@@ -79,6 +79,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "admin.parties": (),
     "admin.party": (),
     "admin.audit": ("page",),
+    "admin.failed_jobs": ("page",),
     "exports.actions": ACTION_FILTERS,
     "exports.findings": ("walk", "category", "from", "to", "reporters"),
     "followup.index": ("walk",),

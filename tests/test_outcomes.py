@@ -155,7 +155,7 @@ def test_resolve_reopen_resolve_again_is_one_mail(app, reported):
         _move(item.id, S.CLOSED)
     mails = _to_reporter(app)
     assert len(mails) == 1
-    body = mails[0].get_content()
+    body = mails[0].get_body(("plain",)).get_content()
     assert mails[0]["Subject"] == "Ditt fynd är åtgärdat: Belysning"
     assert "Ny lampa uppsatt" in body and "Hej Gunnel Gäst!" in body and "Tunneln" in body
     assert f"http://localhost/findings/{reported['finding']}" in body or "/findings/" in body
@@ -170,7 +170,7 @@ def test_rejected_with_the_reason_in_the_reporters_language(app, reported):
         item = _item(reported["finding"])
         _move(item.id, S.REJECTED, "Marken är privat; vi har kontaktat fastighetsägaren")
     [mail] = _to_reporter(app)
-    body = mail.get_content()
+    body = mail.get_body(("plain",)).get_content()
     assert mail["Subject"] == "Your finding will not be acted on: Lighting"
     assert "Marken är privat; vi har kontaktat fastighetsägaren" in body and "Reason:" in body
     base = app.config["BASE_URL"].rstrip("/")
@@ -239,7 +239,10 @@ def test_no_action_needed_is_told_with_the_note_once(app, reported):
         findings.set_no_action(finding, _coordinator(), True, "Fortfarande ingen åtgärd")
         db.session.commit()
     [mail] = _to_reporter(app)
-    assert "inte att åtgärdas" in mail["Subject"] and "Lampan är redan utbytt sedan i går" in mail.get_content()
+    assert (
+        "inte att åtgärdas" in mail["Subject"]
+        and "Lampan är redan utbytt sedan i går" in mail.get_body(("plain",)).get_content()
+    )
 
 
 def test_a_party_member_sees_only_their_own_partys_item_on_a_shared_finding(app, client, auth, reported):
@@ -279,4 +282,7 @@ def test_a_guest_who_chose_english_before_joining_is_mailed_in_english(app, clie
         item = _item(finding.id)
         _move(item.id, S.DONE, "Fixed")
     [mail] = _to_reporter(app)
-    assert mail["Subject"] == "Your finding has been fixed: Lighting" and "Hello Gunnel Gäst," in mail.get_content()
+    assert (
+        mail["Subject"] == "Your finding has been fixed: Lighting"
+        and "Hello Gunnel Gäst," in mail.get_body(("plain",)).get_content()
+    )

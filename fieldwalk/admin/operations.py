@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldwalk import jobs
 from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.extensions import db
@@ -20,6 +21,7 @@ from fieldwalk.models import (
     ActionItem,
     AuditEntry,
     EventKind,
+    FailedJob,
     Finding,
     FollowUpMeeting,
     Photo,
@@ -96,6 +98,7 @@ class PersonTraces:
     audit: list[AuditEntry] = field(default_factory=list)
     meetings: list[FollowUpMeeting] = field(default_factory=list)  # attendee lists naming them
     mails: list[OutboxMail] = field(default_factory=list)
+    failed_jobs: list[FailedJob] = field(default_factory=list)  # mail to or about them that never went out
 
 
 def _word_pattern(terms: list[str]) -> re.Pattern | None:
@@ -174,7 +177,11 @@ def find_person_traces(user: User) -> PersonTraces:
     # The address a participant left for news about their findings: the outcome mails went there.
     news = (user.notify_email or "").strip().lower()
     addresses = [a for a in dict.fromkeys([address, news]) if a]
-    traces.mails = outbox_mails_mentioning(_word_pattern([*full_names, *addresses]))
+    in_mails = _word_pattern([*full_names, *addresses])
+    traces.mails = outbox_mails_mentioning(in_mails)
+    if in_mails is not None:
+        failed = db.session.scalars(select(FailedJob).order_by(FailedJob.id))
+        traces.failed_jobs = [j for j in failed if in_mails.search(j.summary) or in_mails.search(j.arguments)]
     return traces
 
 
@@ -319,7 +326,8 @@ def erase_person(user: User, admin: User) -> Erasure:
     told apart reliably. Short place labels ('Entrén') are kept, with names, e-mail addresses and phone
     numbers removed, so the place can still be acted on. Their address is removed from reminder
     recipient lists, their name from meeting attendee lists, the keyed hash of their address from
-    failed log-ins, and (after the commit, see finish_erasure) the outbox mails to or about them.
+    failed log-ins; failed jobs (mails) to or about them are deleted, and (after the commit, see
+    finish_erasure) so are the outbox mails to or about them.
 
     Storage: on SQLite, secure_delete (extensions.py) zeroes the old content and finish_erasure
     checkpoints and truncates the WAL. On PostgreSQL the old row versions stay in the table files as dead
@@ -354,6 +362,8 @@ def erase_person(user: User, admin: User) -> Erasure:
         if entry.action == "auth.login_failed":
             entry.detail, entry.ip = "", ""
     full_names = _word_pattern([n for n in traces.names if len(n.split()) >= 2])
+    for failed in traces.failed_jobs:
+        db.session.delete(failed)
     if full_names is not None:  # the meetings were found by full name, so it is set when there are any
         for meeting in traces.meetings:
             meeting.attendees = full_names.sub(ERASED_NAME, meeting.attendees)
@@ -382,3 +392,20 @@ def finish_erasure(erasure: Erasure) -> None:
             busy = error
         if busy:  # a reader was active; the next automatic checkpoint overwrites the pages instead
             current_app.logger.warning("Erasure: the SQLite WAL could not be truncated now (%s)", busy)
+
+
+# --- Failed jobs: shown to the admin, who runs them again or dismisses them ----------------------------
+
+
+def retry_failed_job(failed: FailedJob, admin: User) -> None:
+    """Queue the job again with the same arguments (a new round of retries) and drop its record."""
+    _require_admin(admin)
+    record("job.retried", failed, actor=admin, detail=failed.function)
+    jobs.run_again(failed)
+
+
+def dismiss_failed_job(failed: FailedJob, admin: User) -> None:
+    """Forget a failed job (it is not wanted any more, or was dealt with by other means)."""
+    _require_admin(admin)
+    record("job.dismissed", failed, actor=admin, detail=failed.function)
+    db.session.delete(failed)

@@ -1,7 +1,8 @@
-"""Admin pages: users and roles, categories, responsible parties, audit log, personal data."""
+"""Admin pages: users and roles, categories, responsible parties, audit log, failed jobs, personal data."""
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -12,7 +13,7 @@ from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.extensions import db
 from fieldwalk.http_errors import redirect_on_error, rerender_on_error
-from fieldwalk.models import AuditEntry, Category, ResponsibleParty, Role, User
+from fieldwalk.models import AuditEntry, Category, FailedJob, ResponsibleParty, Role, User
 from fieldwalk.permissions import can_admin
 from fieldwalk.query_args import query_page
 from fieldwalk.transactions import commit
@@ -149,3 +150,36 @@ def audit():
         select(AuditEntry).order_by(AuditEntry.id.desc()), page=query_page(), per_page=100, error_out=False
     )
     return render_template("admin/audit.html", page=page)
+
+
+# What a failed job was, by its function; other jobs show the function's path.
+JOB_KINDS = {"fieldwalk.mail.send_mail": _l("E-post"), "fieldwalk.notifications.remind": _l("Påminnelser")}
+
+
+@bp.get("/jobs")
+def failed_jobs():
+    """Jobs that failed on every attempt (mail that did not go out), newest first."""
+    page = db.paginate(
+        select(FailedJob).order_by(FailedJob.id.desc()), page=query_page(), per_page=100, error_out=False
+    )
+    return render_template("admin/jobs.html", page=page, kinds=JOB_KINDS)
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+def retry_job(job_id: int):
+    """Run a failed job again (after the response, or on the worker)."""
+    return _on_failed_job(job_id, operations.retry_failed_job, _("Jobbet körs igen."))
+
+
+@bp.post("/jobs/<int:job_id>/dismiss")
+def dismiss_job(job_id: int):
+    """Remove a failed job from the list."""
+    return _on_failed_job(job_id, operations.dismiss_failed_job, _("Jobbet är borttaget ur listan."))
+
+
+def _on_failed_job(job_id: int, operation, message: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    operation(db.get_or_404(FailedJob, job_id), current_user)
+    flash(message, "success")
+    return redirect(url_for("admin.failed_jobs"))

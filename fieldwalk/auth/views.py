@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -21,7 +22,7 @@ from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.auth.tokens import make_reset_token, read_reset_token
 from fieldwalk.extensions import limiter
 from fieldwalk.links import external_url
-from fieldwalk.mail import send_mail_after_response
+from fieldwalk.mail import queue_mail
 from fieldwalk.transactions import commit
 
 bp = Blueprint("auth", __name__)
@@ -148,7 +149,7 @@ def reset_request():
         if known is not None and known.email:  # found by its address, so it has one
             link = external_url("auth.reset_password", token=make_reset_token(known))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_mail_after_response(
+            queue_mail(
                 known.email,
                 _("Nytt lösenord till fieldwalk"),
                 _(
@@ -159,6 +160,7 @@ def reset_request():
                     minutes=minutes,
                     link=link,
                 ),
+                str(get_locale()),
             )
         # One audit row either way (unknown: without the typed address), so both answers cost the same.
         record("auth.reset_requested", known, actor=known)

@@ -29,12 +29,14 @@ from fieldwalk.models.followup import (
     Reminder,
     ReminderKind,
 )
+from fieldwalk.models.jobs import FailedJob
 from fieldwalk.models.people import Role, User
 from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus, walk_participants
 
 __all__ = [
     "ActionEvent",
     "AuditEntry",
+    "FailedJob",
     "ActionItem",
     "ActionStatus",
     "Base",

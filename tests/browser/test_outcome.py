@@ -86,7 +86,8 @@ def test_the_reporter_follows_the_finding_and_gets_one_mail(app, browser, live_s
     assert "Åtgärdad" in section and "Lampan är utbytt" in section
     page.screenshot(path=SHOT, full_page=True)
     [mail] = _mails_to(app, ADDRESS)
-    assert "Lampan är utbytt" in mail.get_content() and f"/findings/{finding_id}" in mail.get_content()
+    text = mail.get_body(("plain",)).get_content()
+    assert "Lampan är utbytt" in text and f"/findings/{finding_id}" in text
 
     # Re-opened and resolved again: still the one mail.
     with app.app_context():

@@ -1,7 +1,7 @@
 """Indexes the lists need at 10,000 items (issue 12): a finding's action items, a period's changed items,
 a participant's walks. Each was a full scan per lookup (EXPLAIN QUERY PLAN / EXPLAIN on both databases).
 
-Revision ID: 0011_h17_indexes
+Revision ID: 0011_indexes
 Revises: 0010_event_codes
 Create Date: 2026-12-02 14:00:00
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-02 14:00:00
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0011_h17_indexes"
+revision = "0011_indexes"
 down_revision = "0010_event_codes"
 branch_labels = None
 depends_on = None
