@@ -28,7 +28,7 @@ from fieldwalk.extensions import db, limiter
 from fieldwalk.http_errors import redirect_on_error
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
-from fieldwalk.models import SuggestedPlace, User, WalkStatus, utcnow
+from fieldwalk.models import SuggestedPlace, User, Walk, WalkStatus, utcnow
 from fieldwalk.permissions import (
     can_join,
     can_manage_walks,
@@ -273,13 +273,19 @@ def remove_participant(walk_id: int, user_id: int):
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#join")
 
 
+def _invitable_walk(walk_id: int) -> Walk:
+    """A walk the user manages whose join link is open (the QR code and the invitation show that link)."""
+    walk = _walk_to_manage(walk_id)
+    if not walk.join_enabled:
+        abort(404)
+    return walk
+
+
 @bp.get("/walks/<int:walk_id>/qr.svg")
 @login_required
 def qr_code(walk_id: int):
     """The join link as a QR code (SVG) to print on the invitation or show at the meeting point."""
-    walk = _walk_to_manage(walk_id)
-    if not walk.join_enabled:
-        abort(404)
+    walk = _invitable_walk(walk_id)
     out = io.BytesIO()
     segno.make(external_url("walks.join", code=walk.join_code), error="m").save(
         out, kind="svg", scale=8, border=2, title=walk.title
@@ -314,9 +320,7 @@ def join_link(walk_id: int):
 @login_required
 def invitation(walk_id: int):
     """A printable A4 invitation: title, time, meeting point, the QR code and the short join link."""
-    walk = _walk_to_manage(walk_id)
-    if not walk.join_enabled:
-        abort(404)
+    walk = _invitable_walk(walk_id)
     return render_template(
         "walks/invitation.html",
         walk=walk,
