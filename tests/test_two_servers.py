@@ -218,7 +218,8 @@ def test_a_finding_posted_to_one_server_is_served_by_the_other(two_servers):
 
     # A session ended on B (log-out) is ended on A too: it lives in the database, not in one process.
     logout_token = _csrf_from_page(http, f"{b}/account/password")
-    assert http.post(f"{b}/logout", data={"csrf_token": logout_token}, allow_redirects=False, timeout=30).status_code
+    logged_out = http.post(f"{b}/logout", data={"csrf_token": logout_token}, allow_redirects=False, timeout=30)
+    assert logged_out.status_code == 302 and logged_out.headers["Location"].endswith("/login")
     assert http.get(f"{a}/api/v1/findings/by-uuid/{body['uuid']}", timeout=30).status_code == 401
 
 
