@@ -172,4 +172,8 @@ def gunicorn(env: dict, log_path: Path, *args: str) -> Iterator[subprocess.Popen
             yield server
         finally:
             server.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: the tests are done
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a master slow to stop on a loaded machine: no process is left
+                server.kill()  # its workers notice the parent gone and exit
+                server.wait(timeout=30)
