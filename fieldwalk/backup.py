@@ -144,8 +144,13 @@ def _database_snapshot(dialect: str, target: Path) -> None:
     _run([_pg_program("pg_dump"), "--format=custom", "--no-password", f"--file={target}", f"--dbname={uri}"], env)
 
 
-def _revision_scripts() -> ScriptDirectory:
+def revision_scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+
+
+def code_revision() -> str | None:
+    """The newest Alembic revision this version of the code has (the head of migrations/versions)."""
+    return revision_scripts().get_current_head()
 
 
 def database_revision() -> str | None:
@@ -400,9 +405,11 @@ def _target_problems() -> list[str]:
     """Why the configured installation is not empty: tables with rows, objects in the photo store."""
     problems = []
     with db.engine.connect() as conn:
-        for name in inspect(conn).get_table_names():
-            if conn.scalar(select(exists().select_from(table(name)))):
-                problems.append(f"the table {name} has rows")
+        full = [
+            name for name in inspect(conn).get_table_names() if conn.scalar(select(exists().select_from(table(name))))
+        ]
+    if full:
+        problems.append(f"the database has tables with rows ({', '.join(full)})")
     if next(iter(photo_store().stored()), None) is not None:
         problems.append(f"the photo store ({current_app.config['PHOTO_STORE']}) has objects")
     return problems
@@ -412,7 +419,7 @@ def restore_backup(path: Path) -> Restored:
     """Bring the archive back into an empty installation: the database, then the photos through the store's
     `put` (each checked against the manifest), then the schema upgraded when the archive's is older."""
     dialect = _dialect()
-    scripts = _revision_scripts()
+    scripts = revision_scripts()
     with checked(path) as result:
         if result.problems:
             raise BackupError("the archive does not verify:\n" + "\n".join(result.problems))
@@ -433,7 +440,7 @@ def restore_backup(path: Path) -> Restored:
     restored = Restored(photos, database_revision(), upgraded=False)
     if restored.revision is None:
         restored.notes.append("the database has no Alembic revision (its schema was not made by flask init-db)")
-    elif restored.revision != scripts.get_current_head():
+    elif restored.revision != code_revision():
         upgrade()
         restored.revision, restored.upgraded = database_revision(), True
     return restored

@@ -177,7 +177,7 @@ def backup_command(output: Path | None, verify_path: Path | None) -> None:
         for problem in result.problems:
             click.echo(f"{verify_path}: {problem}", err=True)
         if result.problems:
-            raise click.ClickException(f"{verify_path} does not verify ({len(result.problems)} problems)")
+            raise click.ClickException(f"{verify_path} does not verify: {len(result.problems)} problem(s)")
         assert result.manifest is not None
         click.echo(
             f"{verify_path} is intact: {len(result.members)} members, {result.manifest['database']} database at "

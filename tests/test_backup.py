@@ -1,0 +1,264 @@
+"""Backups: `flask backup` → `flask backup --verify` → `flask restore` into an empty installation gives back every
+row of every table and every photo file's bytes, on SQLite and PostgreSQL and on the filesystem and S3 stores.
+
+Each installation here is an app of its own on a database of its own (a new SQLite file, or a PostgreSQL database
+created for the test and dropped after it) with its own photo folder or S3 prefix on the real SeaweedFS of
+tests/s3.py, built with `flask init-db` and `flask seed-demo` as an operator would. PostgreSQL needs pg_dump and
+pg_restore (Debian's postgresql-client): without them the PostgreSQL cases are skipped, except under CI.
+"""
+
+import io
+import os
+import shutil
+import tarfile
+import uuid
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, make_url, select, text
+
+from fieldwalk import create_app
+from fieldwalk.backup import MANIFEST, revision_scripts
+from fieldwalk.extensions import db
+from fieldwalk.models import Base
+from fieldwalk.photos.service import photo_store
+from fieldwalk.photos.store import relative_key
+from tests.conftest import BACKENDS, WORKER
+
+pytestmark = pytest.mark.committed  # real commits, through databases of the tests' own
+
+
+class Installations:
+    """Makes installations (app, database, photo store) for one test and drops their databases afterwards."""
+
+    def __init__(self, request, tmp_path: Path, backend: str, store: str):
+        self.request, self.tmp_path, self.backend, self.store = request, tmp_path, backend, store
+        self.apps: list = []
+        self.databases: list[str] = []
+        if backend == "postgresql" and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+            reason = "pg_dump/pg_restore (apt-get install postgresql-client) missing: PostgreSQL backups not tested"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+
+    def _admin(self):
+        return create_engine(make_url(os.environ["FIELDWALK_TEST_DATABASE_URL"]), isolation_level="AUTOCOMMIT")
+
+    def database(self, name: str) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.tmp_path / f'{name}.sqlite'}"
+        url = make_url(os.environ["FIELDWALK_TEST_DATABASE_URL"])
+        database = f"{url.database}{'_' + WORKER if WORKER else ''}_backup_{name}"
+        admin = self._admin()
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{database}"'))
+        finally:
+            admin.dispose()
+        self.databases.append(database)
+        return url.set(database=database).render_as_string(hide_password=False)
+
+    def make(self, name: str):
+        """A new, empty installation: no tables, no photo objects."""
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": self.database(name),
+            "PHOTO_DIR": str(self.tmp_path / f"{name}-photos"),
+            "MAIL_OUTBOX": str(self.tmp_path / f"{name}-outbox"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+        if self.store == "s3":
+            config.update(self.request.getfixturevalue("s3_server").settings(prefix=f"backup-{uuid.uuid4().hex}"))
+        app = create_app(config)
+        self.apps.append(app)
+        return app
+
+    def close(self) -> None:
+        for app in self.apps:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        if self.databases:
+            admin = self._admin()
+            try:
+                with admin.connect() as conn:
+                    for database in self.databases:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            finally:
+                admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def installations(request, tmp_path, backend):
+    store = request.node.callspec.params.get("store", "filesystem")
+    made = Installations(request, tmp_path, backend, store)
+    yield made
+    made.close()
+
+
+def _invoke(app, *args: str):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def _seeded(installations: Installations, name: str = "source"):
+    app = installations.make(name)
+    for command in (["init-db"], ["seed-demo"]):
+        result = _invoke(app, *command)
+        assert result.exit_code == 0, result.output
+    return app
+
+
+def _rows(app) -> dict[str, list]:
+    """Every row of every table (and the Alembic revision), in primary-key order."""
+    with app.app_context(), db.engine.connect() as conn:
+        tables = Base.metadata.sorted_tables
+        rows = {t.name: conn.execute(select(t).order_by(*t.primary_key.columns)).all() for t in tables}
+        rows["alembic_version"] = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    return rows
+
+
+def _files(app) -> dict[str, bytes]:
+    """Every photo object's bytes by its name inside the store (without an S3 prefix)."""
+    with app.app_context():
+        store = photo_store()
+        files = {}
+        for item in store.stored():
+            assert item.sha256 is not None
+            variant = "thumb" if item.key.endswith(".thumb.jpg") else "full"
+            files[relative_key(item.sha256, variant)] = store.read(item.sha256, variant)
+    return files
+
+
+@pytest.mark.parametrize("store", ["filesystem", "s3"])
+def test_backup_verify_restore_round_trip(installations, store, tmp_path):
+    source = _seeded(installations)
+    archive = tmp_path / "backups" / ("fieldwalk.tar" if store == "filesystem" else "fieldwalk.tar.gz")
+    result = _invoke(source, "backup", "--output", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "24 photo files" in result.output
+    assert [p.name for p in archive.parent.iterdir()] == [archive.name]  # no temporary file left behind
+
+    result = _invoke(source, "backup", "--verify", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "is intact" in result.output
+
+    target = installations.make("target")
+    result = _invoke(target, "restore", str(archive))
+    assert result.exit_code == 0, result.output
+
+    rows, restored_rows = _rows(source), _rows(target)
+    assert rows["photos"] and rows["action_events"] and rows["followup_meetings"]  # a realistic installation
+    assert restored_rows == rows
+    files = _files(source)
+    assert len(files) == 24
+    assert _files(target) == files
+
+    result = _invoke(target, "restore", str(archive))  # the target is no longer empty
+    assert result.exit_code == 1
+    assert "needs an empty installation" in result.output
+    assert "tables with rows" in result.output and "the photo store" in result.output
+
+
+def _rewritten(archive: Path, target: Path, change) -> None:
+    """A copy of the archive with `change(name, data)` applied to each member (None leaves it out); the
+    manifest is copied as it is."""
+    with tarfile.open(archive) as source, tarfile.open(target, "w") as copy:
+        for info in source:
+            data = source.extractfile(info).read()
+            if info.name != MANIFEST:
+                data = change(info.name, data)
+                if data is None:
+                    continue
+            info.size = len(data)
+            copy.addfile(info, io.BytesIO(data))
+
+
+@pytest.fixture
+def sqlite_backup(tmp_path, installations, backend):
+    if backend != "sqlite":
+        pytest.skip("the archive checks do not depend on the database; tested on SQLite")
+    source = _seeded(installations)
+    archive = tmp_path / "fieldwalk.tar"
+    result = _invoke(source, "backup", "--output", str(archive))
+    assert result.exit_code == 0, result.output
+    with tarfile.open(archive) as opened:
+        photo = next(name for name in opened.getnames() if name.startswith("photos/"))
+    return archive, photo
+
+
+def test_verify_names_a_flipped_byte_and_a_missing_member(sqlite_backup, tmp_path, installations):
+    archive, photo = sqlite_backup
+    flipped = tmp_path / "flipped.tar"
+
+    def flip(name, data):
+        return data[:100] + bytes([data[100] ^ 1]) + data[101:] if name == photo else data
+
+    _rewritten(archive, flipped, flip)
+    missing = tmp_path / "missing.tar"
+    _rewritten(archive, missing, lambda name, data: None if name == photo else data)
+    app = installations.make("checker")
+    damages = ((flipped, "sha256 "), (missing, "missing from the archive"))
+    for damaged, problem in damages:
+        result = _invoke(app, "backup", "--verify", str(damaged))
+        assert result.exit_code == 1
+        assert f"{photo}: {problem}" in result.output
+        result = _invoke(app, "restore", str(damaged))
+        assert result.exit_code == 1
+        assert "does not verify" in result.output and photo in result.output
+    with app.app_context():
+        assert not list(photo_store().stored())
+
+    extra = tmp_path / "extra.tar"
+    with tarfile.open(archive) as source, tarfile.open(extra, "w") as copy:
+        for info in source:
+            copy.addfile(info, source.extractfile(info))
+        info = tarfile.TarInfo("photos/notes.txt")
+        info.size = 2
+        copy.addfile(info, io.BytesIO(b"hi"))
+    result = _invoke(app, "backup", "--verify", str(extra))
+    assert result.exit_code == 1
+    assert "photos/notes.txt: in the archive but not in the manifest" in result.output
+
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    result = _invoke(app, "backup", "--verify", str(cut))
+    assert result.exit_code == 1
+    assert "cut short" in result.output or "manifest.json is missing" in result.output
+
+
+def test_restore_refuses_a_store_with_objects(sqlite_backup, installations):
+    archive, photo = sqlite_backup
+    target = installations.make("target")
+    with target.app_context():
+        sha256 = photo.rsplit("/", 1)[1].split(".")[0]
+        photo_store().put(sha256, "full", b"a photo of another installation")
+    result = _invoke(target, "restore", str(archive))
+    assert result.exit_code == 1
+    assert "the photo store (filesystem) has objects" in result.output
+    assert "tables with rows" not in result.output
+    with target.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'table'")).scalar() == 0
+
+
+def test_restore_upgrades_an_older_schema(installations, tmp_path):
+    source = installations.make("old")
+    with source.app_context():
+        scripts = revision_scripts()
+        head = scripts.get_current_head()
+        upgrade(revision=scripts.get_revision(head).down_revision)
+    archive = tmp_path / "old.tar"
+    result = _invoke(source, "backup", "--output", str(archive))
+    assert result.exit_code == 0, result.output
+    target = installations.make("target")
+    result = _invoke(target, "restore", str(archive))
+    assert result.exit_code == 0, result.output
+    assert f"(then upgraded) at revision {head}" in result.output
+    assert _rows(target)["alembic_version"] == [(head,)]
