@@ -7,7 +7,9 @@ tests/s3.py, built with `flask init-db` and `flask seed-demo` as an operator wou
 pg_restore (Debian's postgresql-client): without them the PostgreSQL cases are skipped, except under CI.
 """
 
+import hashlib
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -19,7 +21,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, select, text
 
 from fieldwalk import create_app
-from fieldwalk.backup import MANIFEST, revision_scripts
+from fieldwalk.backup import DATABASE_MEMBERS, MANIFEST, revision_scripts
 from fieldwalk.extensions import db
 from fieldwalk.models import Base
 from fieldwalk.photos.service import photo_store
@@ -91,15 +93,11 @@ class Installations:
                 admin.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    return request.param
-
-
 @pytest.fixture
-def installations(request, tmp_path, backend):
-    store = request.node.callspec.params.get("store", "filesystem")
-    made = Installations(request, tmp_path, backend, store)
+def installations(request, tmp_path):
+    """Installations on the test's `backend` (SQLite unless it is parametrized) and `store` (the filesystem)."""
+    params = request.node.callspec.params if hasattr(request.node, "callspec") else {}
+    made = Installations(request, tmp_path, params.get("backend", "sqlite"), params.get("store", "filesystem"))
     yield made
     made.close()
 
@@ -138,7 +136,8 @@ def _files(app) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("store", ["filesystem", "s3"])
-def test_backup_verify_restore_round_trip(installations, store, tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backup_verify_restore_round_trip(installations, backend, store, tmp_path):
     source = _seeded(installations)
     archive = tmp_path / "backups" / ("fieldwalk.tar" if store == "filesystem" else "fieldwalk.tar.gz")
     result = _invoke(source, "backup", "--output", str(archive))
@@ -167,24 +166,35 @@ def test_backup_verify_restore_round_trip(installations, store, tmp_path):
     assert "tables with rows" in result.output and "the photo store" in result.output
 
 
-def _rewritten(archive: Path, target: Path, change) -> None:
+def _rewritten(archive: Path, target: Path, change, manifest_too: bool = False) -> None:
     """A copy of the archive with `change(name, data)` applied to each member (None leaves it out); the
-    manifest is copied as it is."""
-    with tarfile.open(archive) as source, tarfile.open(target, "w") as copy:
-        for info in source:
-            data = source.extractfile(info).read()
-            if info.name != MANIFEST:
-                data = change(info.name, data)
-                if data is None:
-                    continue
+    manifest is copied as it is, or made to agree with the changed members (`manifest_too`)."""
+    with tarfile.open(archive) as source:
+        members = [(info, source.extractfile(info).read()) for info in source]
+    changed = []
+    for info, data in members:
+        if info.name != MANIFEST:
+            data = change(info.name, data)
+            if data is None:
+                continue
+        changed.append((info, data))
+    if manifest_too:
+        info, data = next(member for member in changed if member[0].name == MANIFEST)
+        manifest = json.loads(data)
+        manifest["members"] = {
+            i.name: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for i, d in changed if i.name != MANIFEST
+        }
+        changed = [m for m in changed if m[0].name != MANIFEST] + [(info, json.dumps(manifest).encode())]
+    with tarfile.open(target, "w") as copy:
+        for info, data in changed:
             info.size = len(data)
             copy.addfile(info, io.BytesIO(data))
 
 
 @pytest.fixture
-def sqlite_backup(tmp_path, installations, backend):
-    if backend != "sqlite":
-        pytest.skip("the archive checks do not depend on the database; tested on SQLite")
+def sqlite_backup(tmp_path, installations):
+    """A backup of a seeded SQLite installation (the archive checks do not depend on the database) and the name
+    of a photo member."""
     source = _seeded(installations)
     archive = tmp_path / "fieldwalk.tar"
     result = _invoke(source, "backup", "--output", str(archive))
@@ -248,7 +258,30 @@ def test_restore_refuses_a_store_with_objects(sqlite_backup, installations):
         assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'table'")).scalar() == 0
 
 
-def test_restore_upgrades_an_older_schema(installations, tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_verify_opens_the_database_snapshot(installations, backend, tmp_path):
+    """A snapshot whose checksums agree with the manifest but that is no database (cut short) fails the check."""
+    source = _seeded(installations)
+    archive = tmp_path / "fieldwalk.tar"
+    assert _invoke(source, "backup", "--output", str(archive)).exit_code == 0
+    member = DATABASE_MEMBERS[backend]
+    damaged = tmp_path / "damaged.tar"
+    _rewritten(archive, damaged, lambda name, data: data[: len(data) // 3] if name == member else data, True)
+    result = _invoke(source, "backup", "--verify", str(damaged))
+    assert result.exit_code == 1
+    assert f"{member}: " in result.output
+    assert (
+        ("integrity check" in result.output or "does not open" in result.output)
+        if backend == "sqlite"
+        else ("pg_restore failed" in result.output)
+    )
+    target = installations.make("target")
+    result = _invoke(target, "restore", str(damaged))
+    assert result.exit_code == 1 and "does not verify" in result.output
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_restore_upgrades_an_older_schema(installations, backend, tmp_path):
     source = installations.make("old")
     with source.app_context():
         scripts = revision_scripts()
