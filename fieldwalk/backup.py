@@ -281,7 +281,7 @@ def _read(path: Path, work: Path) -> Checked:
     try:
         archive = tarfile.open(path, "r:*")
     except (OSError, tarfile.TarError) as error:
-        result.problems.append(f"{path} is not a readable tar archive: {error}")
+        result.problems.append(f"not a readable tar archive (.tar or .tar.gz): {str(error).splitlines()[0]}")
         return result
     with archive:
         try:
