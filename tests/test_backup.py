@@ -185,25 +185,27 @@ def test_backup_while_another_connection_writes(installations, backend, tmp_path
     assert _rows(target) == _rows(source)
 
 
-def _rewritten(archive: Path, target: Path, change, manifest_too: bool = False) -> None:
-    """A copy of the archive with `change(name, data)` applied to each member (None leaves it out); the
-    manifest is copied as it is, or made to agree with the changed members (`manifest_too`)."""
+def _rewritten(archive: Path, target: Path, change=None, manifest=None) -> None:
+    """A copy of the archive with `change(name, data)` applied to each member but the manifest (None leaves the
+    member out). The manifest is copied as it is, or, given `manifest(dict)`, edited by it and made to agree
+    with the changed members."""
     with tarfile.open(archive) as source:
         members = [(info, source.extractfile(info).read()) for info in source]
     changed = []
     for info, data in members:
-        if info.name != MANIFEST:
+        if info.name != MANIFEST and change is not None:
             data = change(info.name, data)
             if data is None:
                 continue
         changed.append((info, data))
-    if manifest_too:
+    if manifest is not None:
         info, data = next(member for member in changed if member[0].name == MANIFEST)
-        manifest = json.loads(data)
-        manifest["members"] = {
+        edited = json.loads(data)
+        edited["members"] = {
             i.name: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for i, d in changed if i.name != MANIFEST
         }
-        changed = [m for m in changed if m[0].name != MANIFEST] + [(info, json.dumps(manifest).encode())]
+        manifest(edited)
+        changed = [m for m in changed if m[0].name != MANIFEST] + [(info, json.dumps(edited).encode())]
     with tarfile.open(target, "w") as copy:
         for info, data in changed:
             info.size = len(data)
@@ -263,6 +265,19 @@ def test_verify_names_a_flipped_byte_and_a_missing_member(sqlite_backup, tmp_pat
     assert "cut short" in result.output or "manifest.json is missing" in result.output
 
 
+def test_restore_refuses_an_archive_of_a_newer_version(sqlite_backup, tmp_path, installations):
+    archive, _photo = sqlite_backup
+    newer = tmp_path / "newer.tar"
+    _rewritten(archive, newer, manifest=lambda manifest: manifest.update(alembic_revision="9999_from_the_future"))
+    assert _invoke(installations.make("checker"), "backup", "--verify", str(newer)).exit_code == 0
+    target = installations.make("target")
+    result = _invoke(target, "restore", str(newer))
+    assert result.exit_code == 1
+    assert "schema revision 9999_from_the_future is unknown to this version" in result.output
+    with target.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'table'")).scalar() == 0
+
+
 def test_restore_refuses_a_store_with_objects(sqlite_backup, installations):
     archive, photo = sqlite_backup
     target = installations.make("target")
@@ -285,7 +300,7 @@ def test_verify_opens_the_database_snapshot(installations, backend, tmp_path):
     assert _invoke(source, "backup", "--output", str(archive)).exit_code == 0
     member = DATABASE_MEMBERS[backend]
     damaged = tmp_path / "damaged.tar"
-    _rewritten(archive, damaged, lambda name, data: data[: len(data) // 3] if name == member else data, True)
+    _rewritten(archive, damaged, lambda name, data: data[: len(data) // 3] if name == member else data, dict)
     result = _invoke(source, "backup", "--verify", str(damaged))
     assert result.exit_code == 1
     assert f"{member}: " in result.output
