@@ -187,7 +187,6 @@ def create_backup(output: Path) -> Written:
     name in the same folder and renamed at the end, so there is never a half archive under the given name."""
     dialect = _dialect()
     store_kind = current_app.config["PHOTO_STORE"]
-    output.parent.mkdir(parents=True, exist_ok=True)
     compress = output.name.endswith((".gz", ".tgz"))
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -199,7 +198,11 @@ def create_backup(output: Path) -> Written:
         "photo_store": store_kind,
         "members": {},
     }
-    fd, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial")
+    except OSError as error:
+        raise BackupError(f"cannot write into {output.parent}: {error}") from error
     os.close(fd)
     try:
         with tempfile.TemporaryDirectory() as work:
@@ -216,9 +219,12 @@ def create_backup(output: Path) -> Written:
                 info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
                 archive.addfile(info, io.BytesIO(data))
         os.replace(partial, output)
-    except BaseException:
+    except BaseException as error:
         Path(partial).unlink(missing_ok=True)
-        raise
+        if isinstance(error, BackupError) or not isinstance(error, Exception):
+            raise
+        # the disk full, the store unreachable (OSError, botocore's errors), the database locked…
+        raise BackupError(f"the backup stopped ({error.__class__.__name__}: {error}); nothing was written") from error
     return Written(output, photos, output.stat().st_size)
 
 
@@ -436,7 +442,13 @@ def restore_backup(path: Path) -> Restored:
                 "restore needs an empty installation (a new database and an empty photo store): " + "; ".join(problems)
             )
         _restore_database(dialect, result.database)
-        photos = _restore_photos(path, result.manifest["members"])
+        try:
+            photos = _restore_photos(path, result.manifest["members"])
+        except Exception as error:  # the store unreachable or full (OSError, botocore's errors)
+            raise BackupError(
+                f"the database was restored but storing the photos stopped ({error.__class__.__name__}: {error}); "
+                "empty the database and the photo store and run restore again"
+            ) from error
     restored = Restored(photos, database_revision(), upgraded=False)
     if restored.revision is None:
         restored.notes.append("the database has no Alembic revision (its schema was not made by flask init-db)")

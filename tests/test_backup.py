@@ -167,6 +167,19 @@ def test_backup_verify_restore_round_trip(installations, backend, store, tmp_pat
     assert "tables with rows" in result.output and "the photo store" in result.output
 
 
+@pytest.mark.parametrize("store", ["s3"])
+def test_a_backup_that_fails_leaves_no_archive(installations, store, tmp_path):
+    """The store refuses the listing half-way (a wrong secret, after the database snapshot): a clear message,
+    exit 1, and nothing in the backup folder, not even the temporary file."""
+    source = _seeded(installations)
+    source.config["S3_SECRET_ACCESS_KEY"] = "not-the-secret"
+    folder = tmp_path / "backups"
+    result = _invoke(source, "backup", "--output", str(folder / "fieldwalk.tar"))
+    assert result.exit_code == 1
+    assert "the backup stopped (ClientError" in result.output and "nothing was written" in result.output
+    assert list(folder.iterdir()) == []
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_backup_while_another_connection_writes(installations, backend, tmp_path):
     """The snapshot is one consistent state: a transaction still open in another connection (the app at work)
