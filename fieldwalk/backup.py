@@ -28,13 +28,13 @@ import tarfile
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -44,6 +44,7 @@ from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import exists, inspect, select, table
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from fieldwalk.extensions import db
 from fieldwalk.photos.service import photo_store
@@ -58,6 +59,7 @@ _PHOTO_MEMBER = re.compile(
 )
 _VARIANT_OF = {suffix: variant for variant, suffix in VARIANTS.items()}
 _CHUNK = 1024 * 1024
+T = TypeVar("T")
 
 
 class BackupError(Exception):
@@ -148,6 +150,14 @@ def revision_scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
 
 
+def _reachable(work: Callable[[], T]) -> T:
+    """The work's result; a database that cannot be reached (or does not exist) is a BackupError."""
+    try:
+        return work()
+    except SQLAlchemyError as error:
+        raise BackupError(f"cannot use the database: {str(getattr(error, 'orig', None) or error).strip()}") from error
+
+
 def code_revision() -> str | None:
     """The newest Alembic revision this version of the code has (the head of migrations/versions)."""
     return revision_scripts().get_current_head()
@@ -192,7 +202,7 @@ def create_backup(output: Path) -> Written:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "app_version": metadata.version("fieldwalk"),
-        "alembic_revision": database_revision(),
+        "alembic_revision": _reachable(database_revision),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": dialect,
         "photo_store": store_kind,
@@ -436,7 +446,7 @@ def restore_backup(path: Path) -> Restored:
                 "(a backup is restored into the same kind of database)"
             )
         _known_revision(scripts, result.manifest.get("alembic_revision"))
-        problems = _target_problems()
+        problems = _reachable(_target_problems)
         if problems:
             raise BackupError(
                 "restore needs an empty installation (a new database and an empty photo store): " + "; ".join(problems)
