@@ -1,13 +1,14 @@
-"""Flask commands: init-db, seed-demo, create-user, send-reminders, worker, photos gc."""
+"""Flask commands: init-db, seed-demo, create-user, send-reminders, worker, photos gc, backup, restore."""
 
 from datetime import date
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from fieldwalk import jobs
+from fieldwalk import backup, jobs
 from fieldwalk.auth.passwords import password_problem
 from fieldwalk.extensions import db
 from fieldwalk.models import ResponsibleParty, Role
@@ -152,7 +153,63 @@ def photos_gc_command(dry_run: bool, grace_hours: float | None) -> None:
     )
 
 
+@click.command("backup")
+@with_appcontext
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="The archive to write (.tar, or .tar.gz to compress); default instance/backups/fieldwalk-<UTC time>.tar.",
+)
+@click.option(
+    "--verify",
+    "verify_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Check this archive instead of writing one: every member against the manifest, the database snapshot.",
+)
+def backup_command(output: Path | None, verify_path: Path | None) -> None:
+    """Write one archive with a consistent database snapshot, every photo and a manifest of checksums (cron)."""
+    if verify_path is not None:
+        if output is not None:
+            raise click.UsageError("--verify checks an archive; it does not take --output")
+        result = backup.verify_backup(verify_path)
+        for problem in result.problems:
+            click.echo(f"{verify_path}: {problem}", err=True)
+        if result.problems:
+            raise click.ClickException(f"{verify_path} does not verify: {len(result.problems)} problem(s)")
+        assert result.manifest is not None
+        click.echo(
+            f"{verify_path} is intact: {len(result.members)} members, {result.manifest['database']} database at "
+            f"revision {result.manifest.get('alembic_revision')}, made {result.manifest.get('created_at')}."
+        )
+        return
+    try:
+        written = backup.create_backup(output or backup.default_output())
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written to {written.path} ({written.photos} photo files, {written.size} bytes).")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore an archive of flask backup into an empty installation (a new database, an empty photo store)."""
+    try:
+        restored = backup.restore_backup(path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    for note in restored.notes:
+        click.echo(f"Note: {note}")
+    click.echo(
+        f"Restored {path}: the database{' (then upgraded)' if restored.upgraded else ''} at revision "
+        f"{restored.revision} and {restored.photos} photo files."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (init_db, seed_demo_command, create_user_command, send_reminders_command, worker_command, photos):
+    commands = (init_db, seed_demo_command, create_user_command, send_reminders_command, worker_command, photos)
+    for command in (*commands, backup_command, restore_command):
         app.cli.add_command(command)
