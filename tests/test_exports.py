@@ -579,3 +579,52 @@ def test_xlsx_cells_are_typed_and_text_is_never_a_formula():
     with zipfile.ZipFile(io.BytesIO(body)) as book:
         xml = book.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml and 't="e"' not in xml
+
+
+def test_streamed_pieces_are_the_whole_file_once():
+    """CSV and GeoJSON made in pieces of CHUNK_ROWS rows join to one well-formed file: one BOM and header,
+    every row once, and for GeoJSON the exact bytes json.dumps writes for the collection (rows without a
+    position counted, not listed), also across piece boundaries."""
+    from fieldwalk.exports.formats import CHUNK_ROWS, FLOAT, INT, Column, csv_chunks, geojson_chunks
+
+    columns = [Column("id", "Id", INT), Column("lat", "Latitud", FLOAT), Column("lon", "Longitud", FLOAT)]
+    rows = [(n, None if n % 7 == 0 else 56.87 + n / 1e5, 14.8) for n in range(1, 2 * CHUNK_ROWS + 2)]
+    pieces = list(csv_chunks(columns, iter(rows)))
+    assert len(pieces) == 3
+    body = b"".join(pieces)
+    assert body.count(b"\xef\xbb\xbf") == 1 and body.count(b"\r\n") == len(rows) + 1
+    parsed = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert parsed[0] == ["Id", "Latitud", "Longitud"] and [int(r[0]) for r in parsed[1:]] == [r[0] for r in rows]
+    for some in (rows, rows[: CHUNK_ROWS + 3], rows[6:7], []):
+        body = b"".join(geojson_chunks(columns, iter(some), name="fieldwalk-fynd"))
+        collection = json.loads(body)
+        assert body == json.dumps(collection, ensure_ascii=False, allow_nan=False).encode()
+        assert [f["id"] for f in collection["features"]] == [r[0] for r in some if r[1] is not None]
+        assert collection["fieldwalk"] == {"without_position": sum(1 for r in some if r[1] is None)}
+
+
+def test_exports_are_streamed_in_pieces(app, client, auth):
+    """A download of more than CHUNK_ROWS rows is sent in pieces while it is read (not built whole), holds
+    every row, and a body that is never read leaves the next request unharmed."""
+    from fieldwalk.bulk_data import fill
+    from fieldwalk.exports.formats import CHUNK_ROWS
+
+    auth.login()
+    with app.app_context():
+        counts = fill(db.session, 3, CHUNK_ROWS // 2 + 20)
+        db.session.commit()
+    assert counts.findings > CHUNK_ROWS
+    for url, rows in (("/exports/findings.csv", counts.findings), ("/exports/findings.geojson", None)):
+        response = client.get(url, buffered=False)
+        assert response.is_streamed
+        pieces = [piece for piece in response.response if piece]
+        response.close()
+        assert len(pieces) >= 2
+        if rows:
+            assert b"".join(pieces).count(b"\r\n") == rows + 1
+        else:
+            assert len(json.loads(b"".join(pieces))["features"]) <= counts.findings
+    client.get("/exports/actions.csv")  # never read on
+    assert len(get_csv(client, "/exports/actions.csv")) == counts.items + 1
+    sheet = get_xlsx(client, "/exports/actions.xlsx")
+    assert sheet.max_row == counts.items + 1

@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import abort
 from sqlalchemy import Select, case, false, select
-from sqlalchemy.orm import joinedload, selectinload, subqueryload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.extensions import db
@@ -96,18 +96,16 @@ def action_items_query(
     overdue: bool = False,
     open_only: bool = False,
     today: date | None = None,
-    every_row: bool = False,
 ) -> Select:
-    """The filtered list of action items the user may see, most urgent first. For a page of it the findings
-    come by selectinload; ``every_row`` (an export reads the whole list) loads them by subqueryload instead,
-    one statement for any number of items (selectinload sends one per 500)."""
+    """The filtered list of action items the user may see, most urgent first. The findings come by
+    selectinload (one statement per 500 items), which also serves an export reading the list in chunks."""
     still_open = case((ActionItem.status.in_(ActionStatus.OPEN), 0), else_=1)
     # What each row shows comes with the items: the findings (how many agree with them) in one more
     # statement, the walk, the party and the handläggare joined.
     query = (
         select(ActionItem)
         .options(
-            (subqueryload if every_row else selectinload)(ActionItem.findings),
+            selectinload(ActionItem.findings),
             joinedload(ActionItem.walk),
             joinedload(ActionItem.responsible_party),
             joinedload(ActionItem.assignee),

@@ -6,14 +6,15 @@ Each format writes them the way its readers expect (Swedish Excel, LibreOffice, 
 
 import csv
 import io
+import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -25,6 +26,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GEOJSON_MEDIA_TYPE = "application/geo+json"
+CHUNK_ROWS = 500  # rows serialised per piece of a streamed download
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,9 @@ def decimal_comma(value: float) -> str:
     return ("0" if text == "-0" else text).replace(".", ",")
 
 
-def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
-    """CSV for Excel with a Swedish locale: UTF-8 with a BOM, `;` between fields, CRLF line ends.
+def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    """CSV for Excel with a Swedish locale: UTF-8 with a BOM, `;` between fields, CRLF line ends, in pieces of
+    CHUNK_ROWS rows (a download streams them; memory does not grow with the rows).
 
     The BOM makes Excel read å, ä and ö right, and `;` is the list separator Swedish Excel expects.
     Decimal numbers (coordinates, accuracy) have a decimal comma, so Swedish-locale Excel and LibreOffice
@@ -79,10 +82,20 @@ def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
     """
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    out.write("\ufeff")
     writer.writerow([defuse(str(c.title)) for c in columns])
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         writer.writerow([_csv_cell(c, v) for c, v in zip(columns, row, strict=True)])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        if number % CHUNK_ROWS == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def to_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    """The whole CSV (csv_chunks joined)."""
+    return b"".join(csv_chunks(columns, rows))
 
 
 def _set_text(cell: Any, value: Any) -> None:
@@ -95,47 +108,62 @@ def _set_text(cell: Any, value: Any) -> None:
     cell.data_type = "s"
 
 
-def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_title: str) -> bytes:
-    """An Excel workbook: bold frozen header with an autofilter, set widths, typed cells: numbers as numbers
-    (decimals rounded to 6 places as in the CSV), dates and times as dates, text as string cells."""
-    book = Workbook()
-    sheet = book.worksheets[0]  # a new workbook's one sheet (`active` is typed as possibly none)
-    sheet.title = sheet_title[:31]
-    bold = Font(bold=True)
-    for col_number, column in enumerate(columns, start=1):
-        header = sheet.cell(row=1, column=col_number)
-        _set_text(header, column.title)
-        header.font = bold
-    for row_number, row in enumerate(rows, start=2):
-        for col_number, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
-            cell = sheet.cell(row=row_number, column=col_number)
-            if value is None:
-                continue
-            if column.kind == BOOL:
-                _set_text(cell, _yes_no(value))
-            elif column.kind == DATETIME:
-                cell.value = value.replace(tzinfo=None)  # already local time; Excel has no time zones
-                cell.number_format = "yyyy-mm-dd hh:mm"
-            elif column.kind == DATE:
-                cell.value = value
-                cell.number_format = "yyyy-mm-dd"
-            elif column.kind == INT:
-                cell.value = value
-            elif column.kind == FLOAT:
-                # No float noise (14.804300000000001); a non-finite number has no Excel value: left empty.
-                cell.value = round(value, 6) if math.isfinite(value) else None
-            elif column.kind == URL:
-                _set_text(cell, value)
-                cell.hyperlink = str(cell.value)  # the link as _set_text cleaned it
-                cell.style = "Hyperlink"
-            else:
-                _set_text(cell, value)
+def xlsx_write(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_title: str, target: Any) -> None:
+    """An Excel workbook written to target (a path or a binary file): bold frozen header with an autofilter,
+    set widths, typed cells: numbers as numbers (decimals rounded to 6 places as in the CSV), dates and times
+    as dates, text as string cells. openpyxl's write-only mode: each row goes to a temporary file as it is
+    written, so memory does not grow with the rows."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_title[:31])
     for col_number, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(col_number)].width = column.width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{sheet.max_row}"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet)
+        _set_text(cell, column.title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    last_row = 1
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, column, value) for column, value in zip(columns, row, strict=True)])
+        last_row += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
+    book.save(target)
+
+
+def _xlsx_cell(sheet: Any, column: Column, value: Any) -> Any:
+    cell = WriteOnlyCell(sheet)
+    if value is None:
+        return cell
+    if column.kind == BOOL:
+        _set_text(cell, _yes_no(value))
+    elif column.kind == DATETIME:
+        cell.value = value.replace(tzinfo=None)  # already local time; Excel has no time zones
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif column.kind == DATE:
+        cell.value = value
+        cell.number_format = "yyyy-mm-dd"
+    elif column.kind == INT:
+        cell.value = value
+    elif column.kind == FLOAT:
+        # No float noise (14.804300000000001); a non-finite number has no Excel value: left empty.
+        cell.value = round(value, 6) if math.isfinite(value) else None
+    elif column.kind == URL:
+        _set_text(cell, value)
+        cell.hyperlink = str(cell.value)  # the link as _set_text cleaned it
+        cell.style = "Hyperlink"
+    else:
+        _set_text(cell, value)
+    return cell
+
+
+def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_title: str) -> bytes:
+    """The workbook of xlsx_write as bytes."""
     out = io.BytesIO()
-    book.save(out)
+    xlsx_write(columns, rows, sheet_title, out)
     return out.getvalue()
 
 
@@ -158,16 +186,23 @@ def _coordinate(value: Any, limit: float) -> float | None:
     return float(value) if math.isfinite(value) and -limit <= value <= limit else None
 
 
-def to_geojson(columns: Sequence[Column], rows: Iterable[Sequence[Any]], name: str) -> dict:
-    """An RFC 7946 FeatureCollection: one Point per row with a position, the row as its properties.
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def geojson_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]], name: str) -> Iterator[bytes]:
+    """An RFC 7946 FeatureCollection: one Point per row with a position, the row as its properties; as UTF-8
+    JSON text in pieces of CHUNK_ROWS features (the bytes of json.dumps of the whole collection).
 
     Coordinates are WGS 84 longitude, latitude (EPSG:4326, the only CRS RFC 7946 allows, so there
     is no "crs" member). The rows' "lat" and "lon" columns place each feature and its "id" column
     is the feature id. Rows without a valid position are left out and counted in the foreign
-    member "fieldwalk": {"without_position": n}; "name" is the layer name QGIS shows.
+    member "fieldwalk": {"without_position": n} (after the features: known once they are written);
+    "name" is the layer name QGIS shows.
     """
     keys = [c.key for c in columns]
-    features, without_position = [], 0
+    without_position, written, features = 0, 0, []
+    yield f'{{"type": "FeatureCollection", "name": {_dumps(name)}, "features": ['.encode()
     for row in rows:
         properties = {c.key: _json_value(c, v) for c, v in zip(columns, row, strict=True)}
         values = dict(zip(keys, row, strict=True))
@@ -175,17 +210,15 @@ def to_geojson(columns: Sequence[Column], rows: Iterable[Sequence[Any]], name: s
         if lat is None or lon is None:
             without_position += 1
             continue
-        features.append(
-            {
-                "type": "Feature",
-                "id": values.get("id"),
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": properties,
-            }
-        )
-    return {
-        "type": "FeatureCollection",
-        "name": name,
-        "features": features,
-        "fieldwalk": {"without_position": without_position},
-    }
+        feature = {
+            "type": "Feature",
+            "id": values.get("id"),
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": properties,
+        }
+        features.append(_dumps(feature))
+        if len(features) == CHUNK_ROWS:
+            yield ((", " if written else "") + ", ".join(features)).encode("utf-8")
+            written, features = written + len(features), []
+    tail = ((", " if written and features else "") + ", ".join(features)) if features else ""
+    yield f'{tail}], "fieldwalk": {{"without_position": {without_position}}}}}'.encode()

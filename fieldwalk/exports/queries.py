@@ -1,13 +1,15 @@
 """Reads behind the exports: the findings filters and query, and eager loading for both lists."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import to_utc
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defaultload, joinedload
+from sqlalchemy.orm import Session, defaultload, joinedload
 
+from fieldwalk.exports.formats import CHUNK_ROWS
 from fieldwalk.extensions import db
 from fieldwalk.models import ActionItem, Category, Finding, Photo, Walk, action_item_findings
 from fieldwalk.query_args import EARLIEST, LATEST, parse_id
@@ -119,22 +121,43 @@ def findings_query(filters: FindingFilters) -> Select:
     return _filtered(query, filters)
 
 
-def list_findings(filters: FindingFilters) -> list[tuple[Finding, int, list[int]]]:
-    """(finding, number of photos, ids of its action items) for each finding the filters select."""
-    found = db.session.execute(findings_query(filters)).all()
+def in_chunks(query: Select) -> Select:
+    """The query read CHUNK_ROWS rows at a time (a streamed export): its collections must come by
+    selectinload, one statement per chunk."""
+    return query.execution_options(yield_per=CHUNK_ROWS)
+
+
+def stream_items(session: Session, query: Select) -> Iterator[ActionItem]:
+    """The action items of the query, read in chunks on the session of a streamed response."""
+    return iter(session.scalars(in_chunks(with_export_loads(query))))
+
+
+def count_rows(query: Select) -> int:
+    """How many rows the query returns (for the audit record, before the rows are streamed)."""
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def count_findings(filters: FindingFilters) -> int:
+    return db.session.scalar(_filtered(select(func.count(Finding.id)), filters)) or 0
+
+
+def list_findings(session: Session, filters: FindingFilters) -> Iterator[tuple[Finding, int, list[int]]]:
+    """(finding, number of photos, ids of its action items) for each finding the filters select, read in
+    chunks on the session of a streamed response; the action item ids of all of them first (a few integers
+    each)."""
     item_ids: dict[int, list[int]] = {}
-    if found:
-        links = (
-            select(action_item_findings.c.finding_id, action_item_findings.c.action_item_id)
-            .where(action_item_findings.c.finding_id.in_(_filtered(select(Finding.id), filters)))
-            .order_by(action_item_findings.c.action_item_id)
-        )
-        for finding_id, item_id in db.session.execute(links):
-            item_ids.setdefault(finding_id, []).append(item_id)
-    return [(finding, count, item_ids.get(finding.id, [])) for finding, count in found]
+    links = (
+        select(action_item_findings.c.finding_id, action_item_findings.c.action_item_id)
+        .where(action_item_findings.c.finding_id.in_(_filtered(select(Finding.id), filters)))
+        .order_by(action_item_findings.c.action_item_id)
+    )
+    for finding_id, item_id in session.execute(links):
+        item_ids.setdefault(finding_id, []).append(item_id)
+    for finding, count in session.execute(in_chunks(findings_query(filters))):
+        yield finding, count, item_ids.get(finding.id, [])
 
 
 def with_export_loads(query: Select) -> Select:
-    """The action item query (made with every_row=True: it loads the findings, walk, party and handläggare)
-    with what an export row reads besides: the findings' categories (no photos)."""
+    """The action item query with what an export row reads besides the findings, walk, party and
+    handläggare it loads: the findings' categories (no photos)."""
     return query.options(defaultload(ActionItem.findings).joinedload(Finding.category))

@@ -4,6 +4,7 @@ Column titles are Swedish (translated like any other text); times are converted 
 naive UTC to local time (Europe/Stockholm, the app's time zone) here, once for every format.
 """
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from flask_babel import get_locale, to_user_timezone
@@ -63,35 +64,31 @@ def _local(value: datetime | None) -> datetime | None:
     return to_user_timezone(value) if value is not None else None
 
 
-def action_rows(items: list[ActionItem], today: date) -> list[tuple]:
+def action_rows(items: Iterable[ActionItem], today: date) -> Iterator[tuple]:
     """One row per action item, in ACTION_COLUMNS order; the position is its first positioned finding's."""
     locale = str(get_locale())
-    rows = []
     for item in items:
         categories = list(dict.fromkeys(f.category.name(locale) for f in item.findings))
         located = next((f for f in item.findings if f.has_position), None)
-        rows.append(
-            (
-                item.id,
-                item.title,
-                item.description,
-                label(item.status),
-                label(item.priority),
-                item.responsible_party.name if item.responsible_party else "",
-                item.due_date,
-                item.is_overdue(today),
-                item.walk.title,
-                item.walk.area,
-                ", ".join(categories),
-                len(item.findings),
-                _local(item.created_at),
-                _local(item.resolved_at),
-                located.lat if located else None,
-                located.lon if located else None,
-                external_url("actions.detail", item_id=item.id),
-            )
+        yield (
+            item.id,
+            item.title,
+            item.description,
+            label(item.status),
+            label(item.priority),
+            item.responsible_party.name if item.responsible_party else "",
+            item.due_date,
+            item.is_overdue(today),
+            item.walk.title,
+            item.walk.area,
+            ", ".join(categories),
+            len(item.findings),
+            _local(item.created_at),
+            _local(item.resolved_at),
+            located.lat if located else None,
+            located.lon if located else None,
+            external_url("actions.detail", item_id=item.id),
         )
-    return rows
 
 
 def finding_columns(with_reporter: bool) -> tuple[Column, ...]:
@@ -99,10 +96,9 @@ def finding_columns(with_reporter: bool) -> tuple[Column, ...]:
     return FINDING_COLUMNS + (REPORTER_COLUMNS if with_reporter else ())
 
 
-def finding_rows(findings: list[tuple[Finding, int, list[int]]], with_reporter: bool) -> list[tuple]:
+def finding_rows(findings: Iterable[tuple[Finding, int, list[int]]], with_reporter: bool) -> Iterator[tuple]:
     """One row per (finding, number of photos, action item ids), in finding_columns order."""
     locale = str(get_locale())
-    rows = []
     for finding, photos, item_ids in findings:
         row: tuple = (
             finding.id,
@@ -125,5 +121,4 @@ def finding_rows(findings: list[tuple[Finding, int, list[int]]], with_reporter: 
         )
         if with_reporter:
             row += (finding.reporter_name, finding.reporter_org)
-        rows.append(row)
-    return rows
+        yield row

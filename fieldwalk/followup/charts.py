@@ -97,10 +97,12 @@ class _Marker:
         height = 22.0 if len(lines) == 1 else LINE_PX * len(lines) + 8
         return width, height
 
-    def box(self, at: tuple[float, float] | None = None) -> tuple[float, float, float, float]:
+    def box(
+        self, at: tuple[float, float] | None = None, size: tuple[float, float] | None = None
+    ) -> tuple[float, float, float, float]:
         """The label's outline (x0, y0, x1, y1) centred on `at` (default: where it is drawn), kept inside
-        the map."""
-        width, height = self.size()
+        the map; `size` when the caller already has it (placement tries a hundred places per label)."""
+        width, height = size or self.size()
         x, y = at or self.at or self.centre
         x = min(max(x, width / 2 + 2), MAP_WIDTH - width / 2 - 2)
         y = min(max(y, height / 2 + 2), MAP_HEIGHT - height / 2 - 2)
@@ -198,9 +200,9 @@ def _place(markers: list[_Marker], reserved: Sequence[tuple] = ()) -> list[_Mark
         x, y = marker.centre
         spots.add((x - 3, y - 3, x + 3, y + 3))
     for marker in markers:
-        own = marker.centre
+        own, size = marker.centre, marker.size()
         for at in _candidates(own):
-            box = marker.box(at)
+            box = marker.box(at, size)
             if taken.hits(box):
                 continue
             if at != own:  # a moved label must not hide another finding's spot (a 6 px box round it)
@@ -233,11 +235,62 @@ def group_markers(
         free = [m for m in markers if id(m) not in ids]
         if not free:
             free, stuck = stuck[:1], stuck[1:]
+        nearest = _Nearest(free)
         for marker in stuck:
-            nearest = min(free, key=lambda m: math.dist(m.centre, marker.centre))
-            nearest.points += marker.points
-            nearest.xy += marker.xy
+            target = nearest.to(marker.centre)
+            target.points += marker.points
+            target.xy += marker.xy
+            nearest.moved(target)  # its centre is now the mean of more findings
         markers = free
+
+
+class _Nearest:
+    """The nearest of some markers to a point, by their centres in grid cells: a search looks at the cells
+    ring by ring around the point and stops once no nearer centre can be further out. Ties go to the
+    marker earlier in the list, like min() over it."""
+
+    CELL = 32.0
+
+    def __init__(self, markers: list[_Marker]):
+        self.cells: dict[tuple[int, int], list[tuple[int, tuple[float, float], _Marker]]] = {}
+        self.entries: dict[int, tuple[int, tuple[float, float], _Marker]] = {}
+        for order, marker in enumerate(markers):
+            self._add((order, marker.centre, marker))
+
+    def _key(self, xy: tuple[float, float]) -> tuple[int, int]:
+        return int(xy[0] // self.CELL), int(xy[1] // self.CELL)
+
+    def _add(self, entry: tuple[int, tuple[float, float], _Marker]):
+        self.entries[id(entry[2])] = entry
+        self.cells.setdefault(self._key(entry[1]), []).append(entry)
+
+    def moved(self, marker: _Marker):
+        """The marker took in more findings: file it under its new centre."""
+        entry = self.entries[id(marker)]
+        self.cells[self._key(entry[1])].remove(entry)
+        self._add((entry[0], marker.centre, marker))
+
+    def to(self, xy: tuple[float, float]) -> _Marker:
+        gx, gy = self._key(xy)
+        keys = [key for key, entries in self.cells.items() if entries]
+        x0, x1 = min(k[0] for k in keys), max(k[0] for k in keys)
+        y0, y1 = min(k[1] for k in keys), max(k[1] for k in keys)
+        widest = max(abs(gx - x0), abs(gx - x1), abs(gy - y0), abs(gy - y1))
+        best: tuple[float, int, _Marker] | None = None
+        for ring in range(widest + 1):
+            # Every centre in a cell of this ring or further out is at least (ring - 1) cells away.
+            if best is not None and best[0] < (ring - 1) * self.CELL:
+                break
+            for dx in range(-ring, ring + 1):
+                for dy in range(-ring, ring + 1):
+                    if max(abs(dx), abs(dy)) != ring:
+                        continue
+                    for order, centre, marker in self.cells.get((gx + dx, gy + dy), ()):
+                        candidate = (math.dist(centre, xy), order, marker)
+                        if best is None or candidate[:2] < best[:2]:
+                            best = candidate
+        assert best is not None
+        return best[2]
 
 
 # background(zoom, left, top, width, height) → image bytes of that part of the world at that zoom
