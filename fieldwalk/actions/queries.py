@@ -9,9 +9,9 @@ from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
+    LIST_ORDER,
     ActionEvent,
     ActionItem,
-    LIST_ORDER,
     ActionStatus,
     Finding,
     ResponsibleParty,
