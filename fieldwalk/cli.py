@@ -52,7 +52,7 @@ def seed_large_command(walks: int, findings: int, items: int) -> None:
     items and their events, for benchmarks and query-count checks. Needs the reference data (init-db)."""
     if findings < walks or items > findings:
         raise click.BadParameter("needs walks <= findings and items <= findings", param_hint="--findings/--items")
-    counts = fill(db.session, walks, findings // walks, items_per_walk=items // walks)
+    counts = fill(db.session(), walks, findings // walks, items_per_walk=items // walks)
     db.session.commit()
     with db.engine.begin() as connection:
         analyze(connection)

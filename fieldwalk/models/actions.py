@@ -2,7 +2,7 @@
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -152,7 +152,7 @@ class ActionItem(Base):
 
 
 # The lists' ORDER BY, in the index's terms (open first, by due date with none last, then by id).
-LIST_ORDER = (
+LIST_ORDER: tuple[Any, ...] = (
     literal_column(OPEN_RANK_SQL.format(status="action_items.status")),
     ActionItem.due_date.is_(None),
     ActionItem.due_date,
