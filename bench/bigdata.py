@@ -25,8 +25,15 @@ from fieldwalk.seed import ensure_reference_data  # noqa: E402
 FIRST_WALK = datetime(2020, 1, 6, 17)
 
 
-def build(url: str, walks: int, findings_per_walk: int, photo_dir: str = "/tmp/fieldwalk-bench-photos"):
-    """Migrate and fill the database at url; returns (app, counts, seconds)."""
+def build(
+    url: str,
+    walks: int,
+    findings_per_walk: int,
+    photo_dir: str = "/tmp/fieldwalk-bench-photos",
+    items_per_walk: int | None = None,
+):
+    """Migrate and fill the database at url (items_per_walk: as fieldwalk.bulk_data.fill); returns (app, counts,
+    seconds)."""
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "x" * 32, "PHOTO_DIR": photo_dir, "TESTING": True}
     )
@@ -36,7 +43,14 @@ def build(url: str, walks: int, findings_per_walk: int, photo_dir: str = "/tmp/f
         db.session.commit()
         started = time.perf_counter()
         # Three walks a week for six and a half years: a busy kommun's history.
-        counts = fill(db.session, walks, findings_per_walk, first_walk_at=FIRST_WALK, days_between_walks=2.3)
+        counts = fill(
+            db.session,
+            walks,
+            findings_per_walk,
+            first_walk_at=FIRST_WALK,
+            days_between_walks=2.3,
+            items_per_walk=items_per_walk,
+        )
         db.session.commit()
         seconds = time.perf_counter() - started
         with db.engine.begin() as connection:

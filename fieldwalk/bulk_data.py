@@ -64,9 +64,11 @@ def fill(
     first_walk_at: datetime = datetime(2024, 1, 8, 17),
     days_between_walks: float = 1.0,
     seed: int = 1,
+    items_per_walk: int | None = None,
 ) -> BulkCounts:
     """Add ``walks`` completed walks of ``findings_per_walk`` findings each; the findings go in pairs to one action
-    item each, but the last two stay undecided (items ≈ findings / 2) with four events on average. Needs the reference
+    item each, but the last two stay undecided (items ≈ findings / 2) with four events on average; ``items_per_walk``
+    sets another number of items (past the pairs, an item links one finding). Needs the reference
     data (categories, parties). Ids are given here, so the rows link without a round trip per row. Returns
     what was added; the caller commits."""
     rng = random.Random(seed)
@@ -160,7 +162,8 @@ def fill(
                 agreement_rows.append(
                     {"finding_id": fid, "user_id": residents[(f + 1) % len(residents)]["id"], "walk_id": wid}
                 )
-        for pair in range(0, len(ids) - 2, 2):
+        for n in range((len(ids) - 1) // 2 if items_per_walk is None else items_per_walk):
+            linked = ids[2 * n : 2 * n + 2] if 2 * n + 1 < len(ids) else ids[n % len(ids) :][:1]
             iid = item_id + len(item_rows)
             created = starts + timedelta(days=2)
             status = statuses[iid % len(statuses)]
@@ -181,7 +184,7 @@ def fill(
                     "resolved_at": created + timedelta(days=iid % 40) if resolved else None,
                 }
             )
-            link_rows.extend({"action_item_id": iid, "finding_id": fid} for fid in ids[pair : pair + 2])
+            link_rows.extend({"action_item_id": iid, "finding_id": fid} for fid in linked)
             timeline = [
                 (EventKind.CREATED, None, ActionStatus.NEW, "", False),
                 (EventKind.STATUS, ActionStatus.NEW, ActionStatus.ASSIGNED, "", False),

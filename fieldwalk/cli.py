@@ -1,4 +1,5 @@
-"""Flask commands: init-db, seed-demo, create-user, send-reminders, worker, photos gc, backup, restore."""
+"""Flask commands: init-db, seed-demo, seed-large, create-user, send-reminders, worker, photos gc, backup,
+restore."""
 
 from datetime import date
 from pathlib import Path
@@ -10,7 +11,8 @@ from flask_migrate import upgrade
 
 from fieldwalk import backup, jobs
 from fieldwalk.auth.passwords import password_problem
-from fieldwalk.extensions import db
+from fieldwalk.bulk_data import fill
+from fieldwalk.extensions import analyze, db
 from fieldwalk.models import ResponsibleParty, Role
 from fieldwalk.notifications import remind, reminder_period, send_reminders
 from fieldwalk.photos.service import collect_garbage
@@ -40,6 +42,25 @@ def seed_demo_command(if_empty: bool) -> None:
     seed_demo()
     db.session.commit()
     click.echo(f"Demo data loaded. Log in as samordnare@example.com / {DEMO_PASSWORD}")
+
+
+@click.command("seed-large")
+@with_appcontext
+@click.option("--walks", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--findings", type=click.IntRange(1), default=20_000, show_default=True, help="In all, spread evenly.")
+@click.option("--items", type=click.IntRange(0), default=10_000, show_default=True, help="Action items in all.")
+def seed_large_command(walks: int, findings: int, items: int) -> None:
+    """Add a large data set fast (bulk inserts, no mails or audit entries): completed walks with findings, action
+    items and their events, for benchmarks and query-count checks. Needs the reference data (init-db)."""
+    if findings < walks or items > findings:
+        raise click.BadParameter("needs walks <= findings and items <= findings", param_hint="--findings/--items")
+    counts = fill(db.session(), walks, findings // walks, items_per_walk=items // walks)
+    db.session.commit()
+    with db.engine.begin() as connection:
+        analyze(connection)
+    click.echo(
+        f"Added {counts.walks} walks, {counts.findings} findings, {counts.items} action items, {counts.events} events."
+    )
 
 
 @click.command("create-user")
@@ -210,6 +231,15 @@ def restore_command(path: Path) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    commands = (init_db, seed_demo_command, create_user_command, send_reminders_command, worker_command, photos)
-    for command in (*commands, backup_command, restore_command):
+    for command in (
+        init_db,
+        seed_demo_command,
+        seed_large_command,
+        create_user_command,
+        send_reminders_command,
+        worker_command,
+        photos,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)

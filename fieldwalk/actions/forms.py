@@ -27,7 +27,7 @@ from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionStatus, Finding, Priority, Severity, User
 from fieldwalk.permissions import is_party_member
 from fieldwalk.query_args import choice_id
-from fieldwalk.walks.queries import list_walks
+from fieldwalk.walks.queries import walk_choices
 
 DEFAULT_DUE_DAYS = 90  # Many kommuner aim to finish their own actions within about six months.
 
@@ -128,6 +128,8 @@ def _person_id(value) -> int:
 
 
 OPEN = "open"  # the status filter's value for every open status at once
+# The walk filter offers the newest walks (and the chosen one): an older walk's page links to its items.
+FILTER_WALKS = 30
 
 
 class ActionFilterForm(FlaskForm):
@@ -148,10 +150,13 @@ class ActionFilterForm(FlaskForm):
     overdue = BooleanField(_l("Bara försenade"))
 
     def __init__(self, *args, user: User, **kwargs):
-        """The walks `user` may see, the active categories and parties."""
+        """The newest walks `user` may see (and the chosen one), the active categories and parties."""
         super().__init__(*args, **kwargs)
         locale = str(get_locale())
-        self.walk.choices = [SelectChoice(0, _("Alla"))] + [SelectChoice(w.id, w.title) for w in list_walks(user)]
+        chosen = self.walk.data if isinstance(self.walk.data, int) else None
+        self.walk.choices = [SelectChoice(0, _("Alla"))] + [
+            SelectChoice(id, title) for id, title in walk_choices(user, FILTER_WALKS, also=chosen)
+        ]
         self.category.choices = [SelectChoice(0, _("Alla"))] + [
             SelectChoice(c.id, c.name(locale)) for c in active_categories()
         ]

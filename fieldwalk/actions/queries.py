@@ -3,12 +3,13 @@
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, case, false, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.extensions import db
 from fieldwalk.models import (
+    LIST_ORDER,
     ActionEvent,
     ActionItem,
     ActionStatus,
@@ -99,7 +100,6 @@ def action_items_query(
 ) -> Select:
     """The filtered list of action items the user may see, most urgent first. The findings come by
     selectinload (one statement per 500 items), which also serves an export reading the list in chunks."""
-    still_open = case((ActionItem.status.in_(ActionStatus.OPEN), 0), else_=1)
     # What each row shows comes with the items: the findings (how many agree with them) in one more
     # statement, the walk, the party and the handläggare joined.
     query = (
@@ -110,7 +110,7 @@ def action_items_query(
             joinedload(ActionItem.responsible_party),
             joinedload(ActionItem.assignee),
         )
-        .order_by(still_open, ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+        .order_by(*LIST_ORDER)  # served by ix_action_items_list_order
     )
     if is_party_member(user):
         query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)

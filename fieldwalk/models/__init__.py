@@ -1,6 +1,8 @@
 """The domain model, split by area; importing this package registers every table."""
 
 from fieldwalk.models.actions import (
+    LIST_ORDER,
+    OPEN_RANK_SQL,
     ActionEvent,
     ActionItem,
     ActionStatus,
@@ -34,6 +36,8 @@ from fieldwalk.models.people import Role, User
 from fieldwalk.models.walks import SuggestedPlace, Walk, WalkStatus, walk_participants
 
 __all__ = [
+    "LIST_ORDER",
+    "OPEN_RANK_SQL",
     "ActionEvent",
     "AuditEntry",
     "FailedJob",

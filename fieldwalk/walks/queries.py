@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import selectinload, undefer
 
 from fieldwalk.extensions import db
@@ -56,6 +56,18 @@ def walks_page(user: User, status: WalkStatus | None, page: int) -> Pagination:
 def list_walks(user: User, status: WalkStatus | None = None) -> list[Walk]:
     """The walks the user may see, newest first."""
     return [w for w in db.session.scalars(walks_query(user, status)) if can_view_walk(user, w)]
+
+
+def walk_choices(user: User, limit: int, also: int | None = None) -> list[tuple[int, str]]:
+    """(id, title) of the ``limit`` newest walks the user may see, newest first, and of walk ``also`` when the
+    user may see it and it is older: a bounded list for a filter (a kommun has years of walks), one statement."""
+    query = walks_query(user).with_only_columns(Walk.id, Walk.title)
+    if also:
+        newest = query.with_only_columns(Walk.id).limit(limit).scalar_subquery()
+        query = query.where(or_(Walk.id.in_(newest), Walk.id == also))
+    else:
+        query = query.limit(limit)
+    return [(row.id, row.title) for row in db.session.execute(query)]
 
 
 def get_walk_by_code(code: str) -> Walk | None:
