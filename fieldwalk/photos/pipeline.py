@@ -197,9 +197,13 @@ class DecodeBudget:
 
 
 def process_photo(
-    data: bytes, limits: PhotoLimits = PhotoLimits(), budget: DecodeBudget | None = None
+    data: bytes,
+    limits: PhotoLimits = PhotoLimits(),
+    budget: DecodeBudget | None = None,
+    source_sha256: str | None = None,
 ) -> ProcessedPhoto:
-    """Validate an upload and return it as an upright, metadata-free JPEG with a thumbnail."""
+    """Validate an upload and return it as an upright, metadata-free JPEG with a thumbnail. A caller that has
+    hashed the upload already passes its hex SHA-256 as source_sha256 (hashing 3 MB again costs ~2 ms)."""
     if not data:
         raise PhotoError("empty", "no data")
     if len(data) > limits.max_bytes:
@@ -258,7 +262,7 @@ def process_photo(
         thumb_width=thumb.width,
         thumb_height=thumb.height,
         sha256=hashlib.sha256(image_bytes).hexdigest(),
-        source_sha256=hashlib.sha256(data).hexdigest(),
+        source_sha256=source_sha256 or hashlib.sha256(data).hexdigest(),
         gps=gps,
         taken_at=taken_at,
     )
