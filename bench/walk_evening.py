@@ -425,6 +425,39 @@ def run_backend(backend: Backend, args, photos: list[bytes], base: Path, say) ->
     return {"walk": walk_tally, "all": tally, "app_rate": app_rate, "bare_rate": bare_rate, "problems": problems}
 
 
+def print_result(name: str, result: dict, args: argparse.Namespace, say) -> bool:
+    """One backend's figures (printed as soon as it is done); True when every target is met."""
+    walk, everything = result["walk"], result["all"]
+    ratio = result["app_rate"] / result["bare_rate"]
+    passed = not everything.errors and not result["problems"] and ratio >= TARGET_RATIO
+    say()
+    say(f"== {name}: walk of {args.phones} phones, {args.duration:.0f} s, one finding + photo per {INTERVAL:g} s")
+    say(f"{'request':<20}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for kind, times in walk.times.items():
+        p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
+        say(f"{kind:<20}{len(times):>6}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}")
+    say(
+        f"findings sent (walk + saturated): {len(everything.uuids)}; "
+        f"errors: {len(everything.errors)} {everything.errors[:3]}"
+    )
+    say(f"stored exactly once: {'yes' if not result['problems'] else 'NO: ' + '; '.join(result['problems'][:5])}")
+    say(
+        f"saturated: app {result['app_rate']:.1f} photos/s, bare pipeline {result['bare_rate']:.1f} photos/s on "
+        f"{os.cpu_count()} processes: {ratio * 100:.0f} % (target >= {TARGET_RATIO * 100:.0f} %): "
+        f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
+    )
+    if args.markdown:
+        photo = walk.times.get("photo", [0.0])
+        print(
+            f"| {date.today().isoformat()} | {name} | {len(walk.uuids)} | {len(everything.errors)} | "
+            f"{'yes' if not result['problems'] else 'NO'} | {percentile(photo, 50):.0f} / "
+            f"{percentile(photo, 95):.0f} / {percentile(photo, 99):.0f} ms | {result['app_rate']:.1f} | "
+            f"{result['bare_rate']:.1f} | "
+            f"{ratio * 100:.0f} % | {'PASS' if passed else 'FAIL'} |"
+        )
+    return passed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=120.0, help="seconds of walk (default 120)")
@@ -449,7 +482,6 @@ def main() -> int:
     say(f"{len(photos)} base photos of {statistics.mean(map(len, photos)) / 1e6:.2f} MB on average")
     machine = versions(POSTGRES_URL)
     say(machine)
-    results = {}
     ok = True
     with tempfile.TemporaryDirectory(prefix="walk-evening-") as tmp:
         tmpdir = Path(tmp)
@@ -457,7 +489,7 @@ def main() -> int:
             backend = Backend(
                 "SQLite + filesystem", f"sqlite:///{tmpdir / 'walk.db'}", {"PHOTO_DIR": str(tmpdir / "photos")}
             )
-            results[backend.name] = run_backend(backend, args, photos, tmpdir / "sqlite", say)
+            ok &= print_result(backend.name, run_backend(backend, args, photos, tmpdir / "sqlite", say), args, say)
         if args.backend in ("postgresql", "both"):
             (tmpdir / "s3").mkdir()
             server, problem = start_server(tmpdir / "s3", "fieldwalk-bench")
@@ -471,41 +503,10 @@ def main() -> int:
                     server.settings("walk"),
                     redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}",
                 )
-                results[backend.name] = run_backend(backend, args, photos, tmpdir / "postgresql", say)
+                result = run_backend(backend, args, photos, tmpdir / "postgresql", say)
+                ok &= print_result(backend.name, result, args, say)
             finally:
                 stop_server(server)
-    rows = []
-    for name, result in results.items():
-        walk, everything = result["walk"], result["all"]
-        ratio = result["app_rate"] / result["bare_rate"]
-        passed = not everything.errors and not result["problems"] and ratio >= TARGET_RATIO
-        ok &= passed
-        say()
-        say(f"== {name}: walk of {args.phones} phones, {args.duration:.0f} s, one finding + photo per {INTERVAL:g} s")
-        say(f"{'request':<20}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-        for kind, times in walk.times.items():
-            p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
-            say(f"{kind:<20}{len(times):>6}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}")
-            rows.append((name, kind, len(times), p50, p95, p99))
-        say(
-            f"findings sent (walk + saturated): {len(everything.uuids)}; "
-            f"errors: {len(everything.errors)} {everything.errors[:3]}"
-        )
-        say(f"stored exactly once: {'yes' if not result['problems'] else 'NO: ' + '; '.join(result['problems'][:5])}")
-        say(
-            f"saturated: app {result['app_rate']:.1f} photos/s, bare pipeline {result['bare_rate']:.1f} photos/s on "
-            f"{os.cpu_count()} processes: {ratio * 100:.0f} % (target >= {TARGET_RATIO * 100:.0f} %): "
-            f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
-        )
-        if args.markdown:
-            photo = walk.times.get("photo", [0.0])
-            print(
-                f"| {date.today().isoformat()} | {name} | {len(walk.uuids)} | {len(everything.errors)} | "
-                f"{'yes' if not result['problems'] else 'NO'} | {percentile(photo, 50):.0f} / "
-                f"{percentile(photo, 95):.0f} / {percentile(photo, 99):.0f} ms | {result['app_rate']:.1f} | "
-                f"{result['bare_rate']:.1f} | "
-                f"{ratio * 100:.0f} % | {'PASS' if passed else 'FAIL'} |"
-            )
     return 0 if ok else 1
 
 
