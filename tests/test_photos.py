@@ -366,7 +366,9 @@ def test_corrupt_exif_does_not_reject_the_photo() -> None:
         pytest.param((4032, 3024), (2016, 1512), id="12MP-draft-half"),
         pytest.param((4000, 3000), (2000, 1500), id="samsung-12MP-draft-half"),
         pytest.param((6000, 4000), (2048, 1365), id="draft-half-then-resize"),
-        pytest.param((13000, 1000), (1625, 125), id="panorama-draft-eighth"),
+        pytest.param((13000, 1000), (2048, 158), id="panorama-draft-quarter-then-resize"),
+        pytest.param((8000, 6000), (2048, 1536), id="48MP-draft-half-then-resize"),
+        pytest.param((2400, 1800), (2048, 1536), id="2400-no-draft-resize"),
         pytest.param((3000, 2000), (2048, 1365), id="no-draft-resize"),
         pytest.param((3300, 2000), (1650, 1000), id="draft-half-in-range"),
         pytest.param((2048, 1536), (2048, 1536), id="exactly-max-untouched"),
@@ -756,8 +758,8 @@ def test_tiny_49_megapixel_png_is_refused_without_decoding(monkeypatch) -> None:
 
 
 def test_jpeg_of_the_same_size_is_accepted() -> None:
-    # JPEG keeps the higher limit: libjpeg decodes it at 1/4 scale.
-    assert process_photo(strip_jpeg((7000, 7000))).width == 1750
+    # JPEG keeps the higher limit: libjpeg decodes it at 1/2 scale (3500 px), resampled to max_long_side.
+    assert process_photo(strip_jpeg((7000, 7000))).width == 2048
 
 
 def test_full_decode_limit_boundary() -> None:

@@ -178,7 +178,7 @@ def add_photo(
     if existing is not None:
         return existing, False
     _require_photo_rights(actor, finding)
-    processed = process_upload_bytes(data, filename)
+    processed = process_upload_bytes(data, filename, digest)  # hashed once, above
     notes: list[str] = []
     photo, created = _attach_within_limit(finding, processed, notes)
     if notices is not None:
@@ -360,7 +360,7 @@ def add_agreement_photo(
         if agreement.photo.source_sha256 == digest:
             return agreement.photo, False  # the same photo sent again
         raise OperationError(_("Du har redan lagt till ett foto."), status=409, code="photo_added")
-    processed = process_upload_bytes(data, filename)
+    processed = process_upload_bytes(data, filename, digest)  # hashed once, above
     notes: list[str] = []
     photo, created = _attach_within_limit(finding, processed, notes)
     agreement.photo = photo

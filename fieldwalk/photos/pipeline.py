@@ -197,9 +197,13 @@ class DecodeBudget:
 
 
 def process_photo(
-    data: bytes, limits: PhotoLimits = PhotoLimits(), budget: DecodeBudget | None = None
+    data: bytes,
+    limits: PhotoLimits = PhotoLimits(),
+    budget: DecodeBudget | None = None,
+    source_sha256: str | None = None,
 ) -> ProcessedPhoto:
-    """Validate an upload and return it as an upright, metadata-free JPEG with a thumbnail."""
+    """Validate an upload and return it as an upright, metadata-free JPEG with a thumbnail. A caller that has
+    hashed the upload already passes its hex SHA-256 as source_sha256 (hashing 3 MB again costs ~2 ms)."""
     if not data:
         raise PhotoError("empty", "no data")
     if len(data) > limits.max_bytes:
@@ -219,7 +223,7 @@ def process_photo(
     _check_pixels(im.size, limits, draftable=draftable)
 
     if draftable:
-        _draft_for(im, limits.min_long_side)
+        _draft_for(im, limits.min_long_side, limits.max_long_side)
     if budget is not None and not (webp_size and im.format == "WEBP"):
         # A progressive JPEG's coefficients are entropy-decoded for every source pixel even when
         # the output is drafted, so it costs its full size; a baseline JPEG costs what draft left.
@@ -258,7 +262,7 @@ def process_photo(
         thumb_width=thumb.width,
         thumb_height=thumb.height,
         sha256=hashlib.sha256(image_bytes).hexdigest(),
-        source_sha256=hashlib.sha256(data).hexdigest(),
+        source_sha256=source_sha256 or hashlib.sha256(data).hexdigest(),
         gps=gps,
         taken_at=taken_at,
     )
@@ -349,15 +353,21 @@ def _webp_canvas_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _draft_for(im: Image.Image, min_long_side: int) -> None:
-    """Let libjpeg decode at the coarsest DCT scale that keeps the long side >= min_long_side."""
+def _draft_for(im: Image.Image, min_long_side: int, max_long_side: int) -> None:
+    """Let libjpeg decode at a reduced DCT scale: the coarsest one that still gives at least max_long_side
+    (the result is then LANCZOS-resampled to it), else half scale if that keeps the long side >= min_long_side
+    (used as it is: a 12 MP 4032 px photo comes out at 2016 px). A 1/4 or 1/8 scale decode is never the output
+    itself: its DCT-domain scaling is visibly softer (37.8 dB PSNR on a 48 MP photo against a full decode
+    and LANCZOS; 1/2 scale is above 40 dB)."""
     width, height = im.size
     long_side = max(width, height)
     for scale in (8, 4, 2):
-        if long_side // scale >= min_long_side:
+        if long_side // scale >= max_long_side:
             break
     else:
-        return
+        if long_side // 2 < min_long_side:
+            return
+        scale = 2
     # draft() picks the largest scale s with size // request >= s in both dimensions, so
     # asking for the floor-divided size selects exactly `scale` (asking for (2048, 2048)
     # on a 4032x3024 photo would select no scaling at all). A side shorter than `scale` (a

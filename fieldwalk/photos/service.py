@@ -158,10 +158,11 @@ def read_upload(upload: FileStorage) -> bytes:
     return upload.stream.read(current_app.config["PHOTO_MAX_BYTES"] + 1)
 
 
-def process_upload_bytes(data: bytes, filename: str) -> ProcessedPhoto:
-    """Validate and normalize one uploaded photo; a refused one raises a translated OperationError."""
+def process_upload_bytes(data: bytes, filename: str, source_sha256: str | None = None) -> ProcessedPhoto:
+    """Validate and normalize one uploaded photo (source_sha256: its digest, when the caller has it); a refused
+    one raises a translated OperationError."""
     try:
-        return process_photo(data, photo_limits(), decode_budget())
+        return process_photo(data, photo_limits(), decode_budget(), source_sha256)
     except PhotoError as error:
         raise photo_error(error, filename) from None
 

@@ -1,0 +1,514 @@
+"""Walk evening (issue 12): 60 phones against gunicorn, then saturated, on SQLite + filesystem store and on
+PostgreSQL + S3 store (SeaweedFS) + the Redis job queue (DB 9) with `flask worker`.
+
+Each simulated participant joins the walk by its join link as a guest (a requests.Session of its own) and then,
+every 15 s, logs one finding through the API (POST /api/v1/walks/<id>/findings) and uploads one ~3 MB 12 MP
+camera JPEG to it (POST /api/v1/findings/<id>/photos), for `--duration` seconds (default 120: 8 findings per
+phone, 480 in all). Reported: p50/p95/p99 per request type and the error count, then a check that every
+finding and photo sent is stored exactly once (rows per sent uuid, one photo row per finding, both store
+objects of every photo and no object besides). Then saturated: `--clients` phones post without think time for
+`--saturate` seconds; photos/s of the app against photos/s of the bare pipeline (process_photo in one process
+per core on the same photos), measured right after, in the same run. Target: at least 80 %.
+
+The phones' photos are made from a few synthetic camera photos (tests/helpers.camera_jpeg); each upload gets
+a JPEG comment with its finding's uuid, so every upload is different bytes (a new source digest, the full
+pipeline every time) while its output pixels repeat those of its base photo (the store keeps one object per
+distinct output). `--markdown` prints rows for docs/benchmarks.md on stdout (the report then goes to stderr).
+"""
+
+import argparse
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid as uuid_module
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/walk_evening.py` puts bench/ on sys.path, not the repository
+    sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+PHONES = 60
+INTERVAL = 15.0  # seconds between one phone's findings
+BASE_PHOTOS = 4
+TARGET_RATIO = 0.80
+REDIS_DB = 9
+POSTGRES_URL = os.environ.get("FIELDWALK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/fw_h22")
+MEETING = (56.879, 14.806)
+EMAIL = "samordnare@example.com"
+
+
+# ---------------------------------------------------------------- photos
+
+
+def _base_photo(seed: int) -> bytes:
+    from tests.helpers import camera_jpeg
+
+    return camera_jpeg(seed, (MEETING[0] + seed * 1e-4, MEETING[1]))
+
+
+def base_photos(count: int) -> list[bytes]:
+    """A few 12 MP camera JPEGs of about 3 MB, made on every core."""
+    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+        return list(pool.map(_base_photo, range(1, count + 1)))
+
+
+def tagged(photo: bytes, tag: str) -> bytes:
+    """The photo with a JPEG comment (COM segment) right after SOI: other bytes, the same pixels."""
+    text = tag.encode()
+    return photo[:2] + b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text + photo[2:]
+
+
+def _bare_pipeline(photo: bytes) -> int:
+    from fieldwalk.photos.pipeline import process_photo
+
+    return len(process_photo(photo).image)
+
+
+def pipeline_rate(photos: list[bytes], seconds: float) -> float:
+    """Photos/s of process_photo alone, one process per core, on the same photos, for about `seconds`."""
+    workers = os.cpu_count() or 1
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_bare_pipeline, photos[:workers]))  # imports and first-call costs are not measured
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            batch = [tagged(photos[i % len(photos)], f"bare-{done + i}") for i in range(workers * 2)]
+            list(pool.map(_bare_pipeline, batch))
+            done += len(batch)
+        return done / (time.perf_counter() - started)
+
+
+# ---------------------------------------------------------------- the served app
+
+
+@dataclass
+class Backend:
+    name: str
+    database_url: str
+    settings: dict[str, str]  # app config (also given to gunicorn as FIELDWALK_<NAME>)
+    redis_url: str = ""
+
+
+def prepare(backend: Backend, base: Path):
+    """A fresh database with the reference data, a coordinator and an ongoing walk with its join link open;
+    returns (app, walk id, join code, category id)."""
+    from sqlalchemy import select, text
+
+    from fieldwalk import create_app
+    from fieldwalk.extensions import db
+    from fieldwalk.models import Category, Role, Walk, WalkStatus
+    from fieldwalk.seed import create_user, ensure_reference_data
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": backend.database_url,
+            "SECRET_KEY": "x" * 40,
+            "MAIL_OUTBOX": str(base / "outbox"),
+            **backend.settings,
+        }
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.create_all()
+        ensure_reference_data()
+        create_user(EMAIL, "Sam Samordnare", "lösenord-för-bänken", Role.COORDINATOR, "Kommunen")
+        walk = Walk(
+            title="Kvällsvandring",
+            area="Centrum",
+            starts_at=datetime(2026, 12, 2, 18, 0),
+            status=WalkStatus.ONGOING,
+            meeting_lat=MEETING[0],
+            meeting_lon=MEETING[1],
+        )
+        db.session.add(walk)
+        db.session.commit()
+        found = (walk.id, walk.join_code, db.session.scalar(select(Category.id).filter_by(slug="belysning")))
+        db.session.remove()
+        db.engine.dispose()
+    return app, *found
+
+
+def server_env(backend: Backend, base: Path, port: int) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": backend.database_url,
+        "SECRET_KEY": "x" * 40,
+        "FIELDWALK_MAIL_OUTBOX": str(base / "outbox"),
+        "FIELDWALK_BASE_URL": f"http://127.0.0.1:{port}",
+        # Every phone comes from 127.0.0.1 here; at a real walk they come from 60 addresses.
+        "FIELDWALK_JOIN_RATE_LIMIT": "1000 per minute",
+        "PORT": str(port),
+        **{f"FIELDWALK_{name}": value for name, value in backend.settings.items()},
+    }
+    if backend.redis_url:
+        env["FIELDWALK_REDIS_URL"] = backend.redis_url
+    return env
+
+
+@contextmanager
+def worker(env: dict[str, str], log_path: Path):
+    """`flask worker` for the queue, stopped (SIGTERM: warm shutdown) at the end."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "fieldwalk", "worker"],
+            cwd=ROOT,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# ---------------------------------------------------------------- the phones
+
+
+@dataclass
+class Tally:
+    """Timings (ms) per request type and every error, shared by the phone threads."""
+
+    times: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    uuids: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, started: float, problem: str | None = None) -> None:
+        elapsed = (time.perf_counter() - started) * 1000
+        with self.lock:
+            self.times.setdefault(kind, []).append(elapsed)
+            if problem:
+                self.errors.append(f"{kind}: {problem}")
+
+
+class Phone:
+    """One participant's phone: a guest session of its own."""
+
+    def __init__(self, number: int, url: str, walk_id: int, category_id: int, photos: list[bytes]) -> None:
+        self.number, self.url, self.walk_id, self.category_id = number, url, walk_id, category_id
+        self.photo = photos[number % len(photos)]
+        self.http = requests.Session()
+        self.token = ""
+
+    def join(self, code: str, tally: Tally) -> bool:
+        started = time.perf_counter()
+        try:
+            page = self.http.get(f"{self.url}/join/{code}", timeout=60)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            answer = self.http.post(
+                f"{self.url}/join/{code}",
+                data={"name": f"Deltagare {self.number}", "organisation": "", "csrf_token": token and token.group(1)},
+                allow_redirects=False,
+                timeout=60,
+            )
+            ok = answer.status_code == 302
+            tally.add("join (GET + POST)", started, None if ok else f"{answer.status_code} {answer.text[:120]}")
+            if ok:
+                self.token = self.http.get(f"{self.url}/api/v1/session", timeout=60).json()["csrf_token"]
+            return ok
+        except requests.RequestException as error:
+            tally.add("join (GET + POST)", started, repr(error))
+            return False
+
+    def capture(self, tally: Tally, lat_offset: float) -> bool:
+        """One finding and its photo; True when both were stored (201)."""
+        finding_uuid = str(uuid_module.uuid4())
+        with tally.lock:
+            tally.uuids.append(finding_uuid)
+        headers = {"X-CSRFToken": self.token}
+        started = time.perf_counter()
+        try:
+            answer = self.http.post(
+                f"{self.url}/api/v1/walks/{self.walk_id}/findings",
+                json={
+                    "uuid": finding_uuid,
+                    "category_id": self.category_id,
+                    "description": "Trasig belysning vid gångtunneln",
+                    "lat": MEETING[0] + lat_offset,
+                    "lon": MEETING[1],
+                },
+                headers=headers,
+                timeout=120,
+            )
+        except requests.RequestException as error:
+            tally.add("finding", started, repr(error))
+            return False
+        if answer.status_code != 201:
+            tally.add("finding", started, f"{answer.status_code} {answer.text[:120]}")
+            return False
+        tally.add("finding", started)
+        finding_id = answer.json()["id"]
+        started = time.perf_counter()
+        try:
+            answer = self.http.post(
+                f"{self.url}/api/v1/findings/{finding_id}/photos",
+                files={"photo": ("foto.jpg", tagged(self.photo, finding_uuid), "image/jpeg")},
+                headers=headers,
+                timeout=120,
+            )
+        except requests.RequestException as error:
+            tally.add("photo", started, repr(error))
+            return False
+        ok = answer.status_code == 201
+        tally.add("photo", started, None if ok else f"{answer.status_code} {answer.text[:120]}")
+        return ok
+
+
+def walk_evening(phones: list[Phone], duration: float, tally: Tally) -> None:
+    """Every phone captures every INTERVAL seconds, the phones' starts spread over the first interval."""
+    begin = time.monotonic() + 1
+
+    def run(phone: Phone) -> None:
+        offset = phone.number * INTERVAL / len(phones)
+        rounds = max(1, round(duration / INTERVAL))
+        for k in range(rounds):
+            pause = begin + offset + k * INTERVAL - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            phone.capture(tally, lat_offset=(phone.number * 7 + k) * 1e-5)
+
+    threads = [threading.Thread(target=run, args=(phone,)) for phone in phones]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def saturate(phones: list[Phone], seconds: float, tally: Tally) -> float:
+    """Photos/s stored with every phone posting without think time."""
+    stop = time.monotonic() + seconds
+    stored = [0] * len(phones)
+
+    def run(index: int, phone: Phone) -> None:
+        k = 0
+        while time.monotonic() < stop:
+            stored[index] += phone.capture(tally, lat_offset=-(phone.number * 97 + k) * 1e-5)
+            k += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i, phone)) for i, phone in enumerate(phones)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(stored) / (time.perf_counter() - started)
+
+
+def check_stored(app, uuids: list[str], walk_id: int) -> list[str]:
+    """Every sent finding exactly once with exactly one photo; both objects of every photo; nothing else."""
+    from sqlalchemy import select
+
+    from fieldwalk.extensions import db
+    from fieldwalk.models import Finding, Photo
+    from fieldwalk.photos.service import photo_store
+
+    problems = []
+    with app.app_context():
+        rows = db.session.execute(select(Finding.uuid, Finding.id).where(Finding.walk_id == walk_id)).all()
+        by_uuid: dict[str, list[int]] = {}
+        for finding_uuid, finding_id in rows:
+            by_uuid.setdefault(str(finding_uuid), []).append(finding_id)
+        sent = set(uuids)
+        problems += [f"{u}: {len(by_uuid.get(u, []))} findings" for u in uuids if len(by_uuid.get(u, [])) != 1]
+        problems += [f"{u}: stored, never sent" for u in by_uuid if u not in sent]
+        photos = db.session.execute(select(Photo.finding_id, Photo.sha256, Photo.source_sha256)).all()
+        per_finding: dict[int, int] = {}
+        for finding_id, _sha, _source in photos:
+            per_finding[finding_id] = per_finding.get(finding_id, 0) + 1
+        problems += [f"finding {i}: {n} photos" for i, n in per_finding.items() if n != 1]
+        problems += [f"finding {ids[0]}: no photo" for ids in by_uuid.values() if ids[0] not in per_finding]
+        if len({source for *_rest, source in photos}) != len(photos):
+            problems.append("two photo rows of the same upload")
+        digests = {sha for _id, sha, _source in photos}
+        keys = {item.key for item in photo_store().stored()}
+        store = photo_store()
+        for sha in digests:
+            for variant in ("full", "thumb"):
+                if not store.exists(sha, variant):
+                    problems.append(f"{sha[:12]} {variant}: not in the store")
+        if len(keys) != 2 * len(digests):
+            problems.append(f"{len(keys)} store objects for {len(digests)} distinct photos (2 each)")
+        db.session.remove()
+        db.engine.dispose()
+    return problems
+
+
+# ---------------------------------------------------------------- report
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def versions(pg_url: str) -> str:
+    """nproc, CPU model, Python, SQLite, PostgreSQL and SeaweedFS versions."""
+    import psycopg
+
+    from tests.s3 import weed_binary
+
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    try:
+        with psycopg.connect(pg_url) as conn:
+            pg = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+    except psycopg.Error:
+        pg = "?"
+    weed = weed_binary()
+    seaweed = subprocess.run([weed, "version"], capture_output=True, text=True).stdout.split("\n")[0] if weed else "?"
+    return (
+        f"nproc={os.cpu_count()}, {model}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"PostgreSQL {pg}, SeaweedFS {seaweed.strip()}"
+    )
+
+
+def run_backend(backend: Backend, args, photos: list[bytes], base: Path, say) -> dict:
+    from tests.helpers import free_port, gunicorn
+
+    base.mkdir()
+    app, walk_id, code, category_id = prepare(backend, base)
+    port = free_port()
+    env = server_env(backend, base, port)
+    url = f"http://127.0.0.1:{port}"
+    tally = Tally()
+    with ExitStack() as stack:
+        if backend.redis_url:
+            import redis
+
+            redis.Redis.from_url(backend.redis_url).flushdb()  # our DB number only
+            stack.enter_context(worker(env, base / "worker.log"))
+        stack.enter_context(gunicorn(env, base / "gunicorn.log"))
+        phones = [Phone(i, url, walk_id, category_id, photos) for i in range(args.phones)]
+        joined = [phone for phone in phones if phone.join(code, tally)]
+        say(f"[{backend.name}] {len(joined)} of {len(phones)} phones joined; walking for {args.duration:.0f} s")
+        walk_evening(joined, args.duration, tally)
+        walk_tally = Tally(
+            times={kind: list(times) for kind, times in tally.times.items()},
+            errors=list(tally.errors),
+            uuids=list(tally.uuids),
+        )
+        # The bare pipeline just before and just after the app (the mean of both), so that a change in the
+        # load of a shared machine hits both sides alike.
+        bare_before = pipeline_rate(photos, args.saturate / 3)
+        say(f"[{backend.name}] saturated: {args.clients} phones without think time for {args.saturate:.0f} s")
+        app_rate = saturate(joined[: args.clients], args.saturate, tally)
+        bare_rate = (bare_before + pipeline_rate(photos, args.saturate / 3)) / 2
+    problems = check_stored(app, tally.uuids, walk_id)
+    return {"walk": walk_tally, "all": tally, "app_rate": app_rate, "bare_rate": bare_rate, "problems": problems}
+
+
+def print_result(name: str, result: dict, args: argparse.Namespace, say) -> bool:
+    """One backend's figures (printed as soon as it is done); True when every target is met."""
+    walk, everything = result["walk"], result["all"]
+    ratio = result["app_rate"] / result["bare_rate"]
+    passed = not everything.errors and not result["problems"] and ratio >= TARGET_RATIO
+    say()
+    say(f"== {name}: walk of {args.phones} phones, {args.duration:.0f} s, one finding + photo per {INTERVAL:g} s")
+    say(f"{'request':<20}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for kind, times in walk.times.items():
+        p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
+        say(f"{kind:<20}{len(times):>6}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}")
+    say(
+        f"findings sent (walk + saturated): {len(everything.uuids)}; "
+        f"errors: {len(everything.errors)} {everything.errors[:3]}"
+    )
+    say(f"stored exactly once: {'yes' if not result['problems'] else 'NO: ' + '; '.join(result['problems'][:5])}")
+    say(
+        f"saturated: app {result['app_rate']:.1f} photos/s, bare pipeline {result['bare_rate']:.1f} photos/s on "
+        f"{os.cpu_count()} processes: {ratio * 100:.0f} % (target >= {TARGET_RATIO * 100:.0f} %): "
+        f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
+    )
+    if args.markdown:
+        photo = walk.times.get("photo", [0.0])
+        print(
+            f"| {date.today().isoformat()} | {name} | {len(walk.uuids)} | {len(everything.errors)} | "
+            f"{'yes' if not result['problems'] else 'NO'} | {percentile(photo, 50):.0f} / "
+            f"{percentile(photo, 95):.0f} / {percentile(photo, 99):.0f} ms | {result['app_rate']:.1f} | "
+            f"{result['bare_rate']:.1f} | "
+            f"{ratio * 100:.0f} % | {'PASS' if passed else 'FAIL'} |"
+        )
+    return passed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds of walk (default 120)")
+    parser.add_argument("--phones", type=int, default=PHONES)
+    parser.add_argument("--saturate", type=float, default=30.0, help="seconds without think time (default 30)")
+    parser.add_argument("--clients", type=int, default=8, help="phones posting without think time (default 8)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--quick", action="store_true", help="30 s walk, 10 s saturated: a smoke run")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.saturate = 30.0, 10.0
+    report = sys.stderr if args.markdown else sys.stdout
+
+    def say(line: str = "") -> None:
+        print(line, file=report, flush=True)
+
+    from tests.s3 import start_server, stop_server
+
+    say("making the photos…")
+    photos = base_photos(BASE_PHOTOS)
+    say(f"{len(photos)} base photos of {statistics.mean(map(len, photos)) / 1e6:.2f} MB on average")
+    machine = versions(POSTGRES_URL)
+    say(machine)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="walk-evening-") as tmp:
+        tmpdir = Path(tmp)
+        if args.backend in ("sqlite", "both"):
+            backend = Backend(
+                "SQLite + filesystem", f"sqlite:///{tmpdir / 'walk.db'}", {"PHOTO_DIR": str(tmpdir / "photos")}
+            )
+            ok &= print_result(backend.name, run_backend(backend, args, photos, tmpdir / "sqlite", say), args, say)
+        if args.backend in ("postgresql", "both"):
+            (tmpdir / "s3").mkdir()
+            server, problem = start_server(tmpdir / "s3", "fieldwalk-bench")
+            if server is None:
+                say(f"SeaweedFS did not start: {problem}")
+                return 1
+            try:
+                backend = Backend(
+                    "PostgreSQL + S3 + queue",
+                    POSTGRES_URL,
+                    server.settings("walk"),
+                    redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}",
+                )
+                result = run_backend(backend, args, photos, tmpdir / "postgresql", say)
+                ok &= print_result(backend.name, result, args, say)
+            finally:
+                stop_server(server)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
