@@ -4,7 +4,8 @@ import re
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from fieldwalk.extensions import db
 from fieldwalk.models import AuditEntry, Finding, ResponsibleParty, Role, User
@@ -137,3 +138,20 @@ def test_admin_edits_a_category(app, client, auth):
         data={"name_sv": "Hundbajs", "name_en": "Dog mess", "sort_order": 20, "active": "y", "default_party_id": 0},
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("url", ["/admin/parties/new", "/admin/parties/{other}"])
+def test_a_party_name_that_is_taken_is_refused_with_the_input_kept(app, client, auth, url):
+    """A new party, or a renamed one, with the name of another party: a 409 with one message and what was
+    typed, never the 500 of the unique constraint (found by a tester)."""
+    auth.login(Role.ADMIN)
+    with app.app_context():
+        parties = db.session.scalars(db.select(ResponsibleParty).order_by(ResponsibleParty.id)).all()
+        taken, other = parties[0].name, parties[1].id
+    response = client.post(url.format(other=other), data={"name": taken, "email": "typed@example.com", "active": "y"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert page.count("Det finns redan en post med det namnet.") == 1
+    assert 'value="typed@example.com"' in page
+    with app.app_context():
+        assert db.session.scalar(db.select(func.count()).select_from(ResponsibleParty).filter_by(name=taken)) == 1

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from fieldwalk.actions.queries import get_party
 from fieldwalk.admin import operations
@@ -16,7 +17,7 @@ from fieldwalk.http_errors import redirect_on_error, rerender_on_error
 from fieldwalk.models import AuditEntry, Category, FailedJob, ResponsibleParty, Role, User
 from fieldwalk.permissions import can_admin
 from fieldwalk.query_args import query_page
-from fieldwalk.transactions import commit
+from fieldwalk.transactions import commit, savepoint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -93,12 +94,17 @@ def _reference_page(model, form_class, obj_id, template, back, fill=None, read=N
     if fill:
         fill(form, obj)
     if form.validate_on_submit():
-        obj = obj or model()
-        form.populate_obj(obj)
-        if read:
-            read(form, obj)
-        db.session.add(obj)
-        db.session.flush()
+        try:
+            with savepoint():  # a name (or slug) another row has: refused, the typed values kept
+                obj = obj or model()
+                form.populate_obj(obj)
+                if read:
+                    read(form, obj)
+                db.session.add(obj)
+                db.session.flush()
+        except IntegrityError:
+            message = _("Det finns redan en post med det namnet. Välj ett annat namn.")
+            return render_template(template, form=form, obj=obj if obj_id else None, error=message), 409
         record(f"{model.__tablename__}.saved", obj)
         flash(_("Sparat."), "success")
         return redirect(url_for(back))

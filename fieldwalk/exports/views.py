@@ -70,7 +70,8 @@ def _after_the_request(body: Callable[[Session], Iterator[bytes]]) -> Iterator[b
         with app.app_context():
             session = db.session.session_factory()  # configured like the app's sessions
         with session:
-            pieces = body(session)
+            with app.app_context(), force_locale(locale):  # body() may run its first query at once
+                pieces = iter(body(session))
             while True:
                 with app.app_context(), force_locale(locale):
                     piece = next(pieces, None)
