@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, Response, abort, request
 from flask.cli import get_debug_flag
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_talisman import Talisman
@@ -140,10 +141,25 @@ def refuse_nul():
     abort(400, _("Fältet %(names)s: %(message)s", names=names, message=NUL_MESSAGE))
 
 
+# Answers that are not pages (the app shell's files, the manifest, the service worker, the probes) never
+# write the session cookie. The browser fetches them alongside pages (the service worker's install, the
+# page's <link rel=manifest>): one that started before a log-in and ended after it would answer with the
+# session it began with and overwrite the new one — the person is logged out on the next click.
+COOKIELESS_ENDPOINTS = frozenset({"static", "pwa.manifest", "pwa.service_worker", "health.healthz", "health.readyz"})
+
+
+class PageSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, written only by answers in which they can have changed."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        return request.endpoint not in COOKIELESS_ENDPOINTS and super().should_set_cookie(app, session)
+
+
 def init_app(app: Flask) -> None:
     """Wrap the app with ProxyFix when behind proxies, add headers, set up the rate limiter, keep the
     debugger off the network."""
     refuse_network_debugger()
+    app.session_interface = PageSessions()
     app.before_request(_refuse_debugger_off_loopback)
     app.after_request(cache_headers)
     proxies = app.config["PROXY_FIX"]

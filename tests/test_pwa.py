@@ -207,3 +207,14 @@ def test_pages_link_a_180_pixel_opaque_apple_touch_icon(client):
     assert found, "no apple-touch-icon link"
     image = _icon(client, found.group(1).replace("&amp;", "&"))
     assert image.size == (180, 180) and image.getchannel("A").getextrema() == (255, 255)
+
+
+def test_files_fetched_beside_pages_never_write_the_session_cookie(client):
+    """A manifest (or shell file) fetched while a log-in is under way must not answer with the session it
+    began with: arriving after the log-in's answer, its cookie would log the person out again (seen in the
+    browser tests as a log-in lost on the next page, when the service worker installed during it)."""
+    client.get("/login")
+    for url in ("/manifest.webmanifest", "/sw.js", "/static/css/app.css", "/healthz"):
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            assert "Set-Cookie" not in response.headers, url
