@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldwalk.extensions import db
-from fieldwalk.models import AuditEntry, Finding, ResponsibleParty, Role, User
+from fieldwalk.models import AuditEntry, Category, Finding, ResponsibleParty, Role, User
 from tests.conftest import PASSWORD
 
 
@@ -155,3 +155,39 @@ def test_a_party_name_that_is_taken_is_refused_with_the_input_kept(app, client, 
     assert 'value="typed@example.com"' in page
     with app.app_context():
         assert db.session.scalar(db.select(func.count()).select_from(ResponsibleParty).filter_by(name=taken)) == 1
+
+
+def test_an_email_typed_with_spaces_logs_in_and_creates_accounts(app, client, auth):
+    """A phone keyboard's autocomplete leaves a space after the address ("anna@kommun.se "): the log-in,
+    the reset request and a new account take the address without it, never "Ogiltig e-postadress"."""
+    _user_id, email = auth.make_user(Role.COORDINATOR)
+    response = client.post("/login", data={"email": f"  {email.upper()} ", "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    auth.logout()
+    assert client.post("/reset", data={"email": f"{email} "}).status_code == 302
+    auth.login(Role.ADMIN)
+    typed = {"name": "Ny Person", "email": " ny.person@example.com ", "role": Role.PARTICIPANT.value}
+    response = client.post("/admin/users/new", data=typed)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.email).filter_by(name="Ny Person")) == "ny.person@example.com"
+
+
+@pytest.mark.parametrize("url", ["/admin/categories/new", "/admin/categories/2"])
+def test_a_category_name_that_is_taken_is_refused_with_the_input_kept(app, client, auth, url):
+    """Two categories named "Belysning" (or "lighting" in English, in any case) would leave participants
+    guessing which to pick: a new or renamed category with a taken name is a 409 with what was typed."""
+    auth.login(Role.ADMIN)
+    with app.app_context():
+        first = db.session.scalars(db.select(Category).order_by(Category.id)).first()
+        taken_sv, taken_en, count = first.name_sv, first.name_en, db.session.scalar(select(func.count(Category.id)))
+    for name_sv, name_en in ((f" {taken_sv.upper()}", "Something new"), ("Något nytt", taken_en.lower())):
+        data = {"name_sv": name_sv, "name_en": name_en, "icon": "✨", "sort_order": 30, "default_party_id": 0}
+        response = client.post(url, data={**data, "active": "y"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 409, page
+        assert page.count("Det finns redan en kategori med det namnet.") == 1
+        assert 'value="✨"' in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Category.id))) == count
+        assert db.session.scalar(select(func.count(Category.id)).where(Category.name_sv == taken_sv)) == 1

@@ -3,10 +3,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from fieldwalk.actions.queries import party_choices
+from fieldwalk.form_fields import email_field
 from fieldwalk.labels import choices
 from fieldwalk.models import Role
 
@@ -28,7 +29,7 @@ class UserForm(FlaskForm):
 class NewUserForm(UserForm):
     """A new account; the person sets a password through the e-mailed reset link."""
 
-    email = EmailField(_l("E-postadress"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = email_field(_l("E-postadress"))
 
 
 class CategoryForm(FlaskForm):
@@ -51,5 +52,5 @@ class PartyForm(FlaskForm):
     """A responsible party: a department, a property owner, the police …"""
 
     name = StringField(_l("Namn"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("E-postadress för påminnelser"), validators=[Optional(), Email(), Length(max=254)])
+    email = email_field(_l("E-postadress för påminnelser"), required=False)
     active = BooleanField(_l("Aktiv"), default=True)

@@ -87,13 +87,17 @@ def erase(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-def _reference_page(model, form_class, obj_id, template, back, fill=None, read=None):
-    """Create or edit one row of reference data (a category or a responsible party)."""
+def _reference_page(model, form_class, obj_id, template, back, fill=None, read=None, taken=None):
+    """Create or edit one row of reference data (a category or a responsible party). `taken(form, obj)` says
+    why the typed values clash with another row where no unique constraint can (None when they do not)."""
     obj = db.get_or_404(model, obj_id) if obj_id else None
     form = form_class(obj=obj)
     if fill:
         fill(form, obj)
     if form.validate_on_submit():
+        clash = taken(form, obj) if taken else None
+        if clash:
+            return render_template(template, form=form, obj=obj, error=clash), 409
         try:
             with savepoint():  # a name (or slug) another row has: refused, the typed values kept
                 obj = obj or model()
@@ -132,7 +136,21 @@ def category(category_id: int | None = None):
         if not obj.slug:
             obj.slug = f"category-{db.session.execute(select(db.func.count(Category.id))).scalar_one() + 1}"
 
-    return _reference_page(Category, CategoryForm, category_id, "admin/category.html", "admin.categories", fill, read)
+    def taken(form, obj):
+        # In Python, not SQL: SQLite's lower() leaves Å, Ä and Ö as they are; there are only a few categories.
+        typed = {(form.name_sv.data or "").strip().casefold(), (form.name_en.data or "").strip().casefold()}
+        others = db.session.execute(select(Category.id, Category.name_sv, Category.name_en)).all()
+        if any(
+            typed & {name_sv.strip().casefold(), name_en.strip().casefold()}
+            for id_, name_sv, name_en in others
+            if obj is None or id_ != obj.id
+        ):
+            return _("Det finns redan en kategori med det namnet. Välj ett annat namn.")
+        return None
+
+    return _reference_page(
+        Category, CategoryForm, category_id, "admin/category.html", "admin.categories", fill, read, taken
+    )
 
 
 @bp.route("/parties")

@@ -2,17 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms import HiddenField, PasswordField, SelectField
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from fieldwalk.auth.passwords import password_problem
+from fieldwalk.form_fields import email_field
 
 
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField(_l("E-postadress"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = email_field(_l("E-postadress"))
     password = PasswordField(_l("Lösenord"), validators=[DataRequired()])
     next = HiddenField()
 
@@ -77,7 +78,7 @@ class PasswordChangeForm(_NewPasswordForm):
 class ResetRequestForm(FlaskForm):
     """Ask for a password reset link by e-mail."""
 
-    email = EmailField(_l("E-postadress"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = email_field(_l("E-postadress"))
 
 
 class ResetPasswordForm(_NewPasswordForm):

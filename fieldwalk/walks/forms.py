@@ -3,9 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
+from fieldwalk.form_fields import email_field
 
 
 class WalkForm(CoordinatePairs, FlaskForm):
@@ -41,10 +42,9 @@ class SuggestedPlaceForm(CoordinatePairs, FlaskForm):
 
 def notify_email_field() -> EmailField:
     """An optional address for the mail that says a finding was resolved or rejected (no log-in address)."""
-    return EmailField(
+    return email_field(
         _l("E-post för besked om dina fynd (frivilligt)"),
-        validators=[Optional(), Length(max=254), Email(message=_l("Skriv en e-postadress som namn@exempel.se."))],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        required=False,
         description=_l(
             "Vi mejlar dig en gång per fynd när det är åtgärdat eller inte ska åtgärdas, med skälet. "
             "Adressen används till inget annat och du kan ta bort den när du vill."
