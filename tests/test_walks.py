@@ -164,3 +164,16 @@ def test_guest_sees_only_its_walk(app, client, guest, make_walk, category_id):
     page = client.get("/").get_data(as_text=True)
     assert "Vandring i centrum" in page and "Annan vandring" not in page
     assert client.get("/actions/").status_code == 403
+
+
+def test_the_walks_index_past_its_last_page_and_an_empty_status_say_so(client, auth, make_walk):
+    """An old link to page 9 of a list that now has one page, or a status no walk has: the page says what
+    is the matter (and links to the last page), never "Inga vandringar ännu." while there are walks."""
+    make_walk(title="Vandring i Öster", status=WalkStatus.ONGOING)
+    auth.login(Role.COORDINATOR)
+    page = client.get("/?page=9").get_data(as_text=True)
+    assert "Inga vandringar ännu." not in page
+    assert "Sidan 9 finns inte: listan har 1 sida." in page and 'href="/?page=1"' in page
+    page = client.get(f"/?status={WalkStatus.FOLLOWED_UP.value}").get_data(as_text=True)
+    assert "Inga vandringar ännu." not in page and "Vandring i Öster" not in page
+    assert "Inga vandringar med status uppföljd." in page
