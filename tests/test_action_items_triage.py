@@ -277,3 +277,16 @@ def test_party_members_list_defaults_to_their_open_items(client, party_item):
 def test_staff_list_is_unfolded_and_unfiltered(app, client, setup):
     html = client.get("/actions/").get_data(as_text=True)
     assert '<details class="filters-box" open>' in html
+
+
+def test_a_no_action_note_over_the_limit_is_said_at_the_field_with_the_text_kept(app, client, setup):
+    """6,000 characters where 2,000 are allowed: the finding's page again with the length message at the
+    note and what was typed, not a bare "Bad request"."""
+    finding = setup["findings"][0]
+    note = "Marken är privat. " * 334  # 6,012 characters
+    response = client.post(f"/findings/{finding}/no-action", data={"note": note})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in page and "2000" in page and note.strip() in page
+    with app.app_context():
+        assert db.session.get(Finding, finding).no_action is False

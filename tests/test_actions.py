@@ -194,6 +194,7 @@ def test_party_member_cannot_reroute_an_item_with_a_status_move(app, client, aut
         f"/actions/{item_id}/transition", data={"to": "in_progress", "text": "Inte vårt", "responsible_party": other}
     )
     assert response.status_code == 403
+    assert "\nInte vårt</textarea>" in response.get_data(as_text=True)  # the refused page keeps what was typed
     response = client.post(
         f"/api/v1/action-items/{item_id}/transition", json={"to": "in_progress", "responsible_party": other}
     )

@@ -96,13 +96,18 @@ def transition(item_id: int):
     """Move the item to another status (kept for scripts and old pages; the item page posts to comment)."""
     item = get_action_or_404(item_id, current_user)
     form = TransitionForm()
+    typed = CommentForm()  # the item page's form, filled with what was posted: a refusal keeps the text
+
+    def refused(message: str, status: int = 200):
+        return _detail_page(item, comment_form=typed, error=message, status=status)
+
     if not form.validate_on_submit():
-        return _detail_page(item, error=_("Kontrollera formuläret."), status=400)
+        return refused(_("Kontrollera formuläret."), 400)
     try:
         to = ActionStatus(form.to.data or "")
     except ValueError:
-        return _detail_page(item, error=_("Okänd status."), status=400)
-    on_operation_error(lambda error: _detail_page(item, error=error.message))
+        return refused(_("Okänd status."), 400)
+    on_operation_error(lambda error: refused(error.message))
     operations.transition(
         item,
         to,

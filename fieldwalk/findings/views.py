@@ -175,14 +175,17 @@ def too_large(error: RequestEntityTooLarge):
 @login_required
 def detail(finding_id: int):
     """One finding with its photos, position, and what is being done about it."""
-    finding = get_finding_or_404(finding_id, current_user)
+    return _detail_page(get_finding_or_404(finding_id, current_user), NoActionForm())
+
+
+def _detail_page(finding, no_action_form: NoActionForm, status: int = 200):
     return render_template(
         "findings/detail.html",
         finding=finding,
         walk=finding.walk,
-        no_action_form=NoActionForm(),
+        no_action_form=no_action_form,
         public_events=public_events,
-    )
+    ), status
 
 
 @bp.post("/findings/<int:finding_id>/no-action")
@@ -193,12 +196,12 @@ def no_action(finding_id: int):
     if not can_triage(current_user, finding.walk):
         abort(403)
     form = NoActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    if not form.validate_on_submit():  # e.g. a note over the length: said at the field, the text kept
+        return _detail_page(finding, form, 400)
 
     def refused(error: OperationError):
         form.note.errors = [error.message]  # shown at the field, with what was typed kept
-        return render_template("findings/detail.html", finding=finding, walk=finding.walk, no_action_form=form)
+        return _detail_page(finding, form)
 
     on_operation_error(refused)
     operations.set_no_action(finding, current_user, request.form.get("undo") != "1", form.note.data or "")
