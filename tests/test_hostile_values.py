@@ -455,3 +455,14 @@ def test_hostile_next_and_referer_never_make_a_server_error(client, auth, target
     user_id, email = auth.make_user(Role.COORDINATOR)
     response = client.post("/login", data={"email": email, "password": PASSWORD, "next": target})
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_fractional_category_id_is_a_422_not_another_category(app, client, auth, make_walk, category_id):
+    """category_id 1.5 would be read as category 1 by marshmallow's Integer: the finding would be filed
+    under a category nobody chose."""
+    auth.login(Role.COORDINATOR)
+    walk_id = make_walk()
+    body = {"uuid": "0b6f2a1e-3c4d-4e5f-8a9b-1c2d3e4f5a6b", "category_id": category_id() + 0.5, "place": "Torget"}
+    response = client.post(f"/api/v1/walks/{walk_id}/findings", json=body)
+    assert response.status_code == 422 and "category_id" in response.json["error"]["fields"]
+    assert _findings(app, walk_id) == 0

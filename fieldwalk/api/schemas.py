@@ -97,6 +97,28 @@ def _plausible_device_time(moment) -> None:
         )
 
 
+class _AsciiNumber(fields.Number):
+    """A number written in ASCII (int() and float() also read "١٢" and "１２"; a query string must not)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not value.strip().isascii():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class AsciiFloat(_AsciiNumber, fields.Float):
+    """A decimal number in ASCII."""
+
+
+class AsciiInteger(_AsciiNumber, fields.Integer):
+    """A whole number in ASCII; 1.5 is refused (marshmallow's Integer would take it as 1: another finding)."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class FindingCreateSchema(Schema):
     uuid = fields.UUID(
         required=True,
@@ -105,7 +127,7 @@ class FindingCreateSchema(Schema):
             "example": "3f1c2a9e-8d4b-4f6a-9c1e-2b7d5e0a4c31",
         },
     )
-    category_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={"example": 1})
+    category_id = AsciiInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={"example": 1})
     description = fields.String(
         load_default="", validate=validate.Length(max=5000), metadata={"example": "Trasig gatlampa vid busshållplatsen"}
     )
@@ -181,23 +203,6 @@ class TransitionSchema(Schema):
     )
 
 
-class _AsciiNumber(fields.Number):
-    """A number written in ASCII (int() and float() also read "١٢" and "１２"; a query string must not)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and not value.strip().isascii():
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class AsciiFloat(_AsciiNumber, fields.Float):
-    """A decimal number in ASCII."""
-
-
-class AsciiInteger(_AsciiNumber, fields.Integer):
-    """A whole number in ASCII."""
-
-
 class NearbyQuerySchema(Schema):
     category_id = AsciiInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     lat = AsciiFloat(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
@@ -256,7 +261,7 @@ class NearbySchema(Schema):
 
 
 class AgreementCreateSchema(Schema):
-    finding_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={"example": 42})
+    finding_id = AsciiInteger(required=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={"example": 42})
 
 
 def agreements_label(n: int) -> str:
