@@ -3,16 +3,18 @@ and the static files' version: a hash of everything under static/ that the worke
 carry, so a deploy reaches every installed phone on its next visit."""
 
 import hashlib
+import json
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 bp = Blueprint("pwa", __name__)
 
 _VERSION_KEY = "fieldwalk.static_version"
 _PLACEHOLDER = "__STATIC_VERSION__"  # in static/js/sw.js, replaced when /sw.js is served
+_OFFLINE_PLACEHOLDER = '"__OFFLINE_PAGE__"'  # in static/js/sw.js: the offline page as a JS string
 VERSIONED_MAX_AGE = 365 * 24 * 3600  # a versioned URL never changes content: a new version is a new URL
 
 
@@ -114,6 +116,26 @@ def service_worker():
     """The service worker from the root (to control every page), carrying the static version: a deploy
     changes its bytes, so the browser installs the new worker, which drops the old shell cache."""
     source = (Path(current_app.static_folder or "") / "js" / "sw.js").read_text(encoding="utf-8")
-    response = Response(source.replace(_PLACEHOLDER, static_version()), mimetype="text/javascript")
+    source = source.replace(_PLACEHOLDER, static_version()).replace(_OFFLINE_PLACEHOLDER, json.dumps(_offline_page()))
+    response = Response(source, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _offline_page() -> str:
+    """The page the worker shows for a page that is neither reachable nor kept: Swedish, then English."""
+    texts = []
+    for locale in ("sv", "en"):
+        with force_locale(locale):
+            texts.append(
+                {
+                    "lang": locale,
+                    "heading": _("Ingen uppkoppling"),
+                    "message": _(
+                        "Den här sidan finns inte sparad på telefonen. Fynd som väntar på telefonen skickas "
+                        "när den har nät igen."
+                    ),
+                    "retry": _("Försök igen"),
+                }
+            )
+    return render_template("offline.html", texts=texts, version=static_version())

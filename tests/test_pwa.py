@@ -1,5 +1,6 @@
 """Shared phones and deploys: what pages may stay on a phone, log-out clearing, versioned static files."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -218,3 +219,16 @@ def test_files_fetched_beside_pages_never_write_the_session_cookie(client):
         with client.get(url) as response:
             assert response.status_code == 200, url
             assert "Set-Cookie" not in response.headers, url
+
+
+def test_the_offline_page_of_the_worker_is_in_swedish_and_english(app, client):
+    """Without network and without a kept copy the worker answers a page of the app (its stylesheet, a
+    way to try again), in both languages, each marked with its lang (the worker does not know the
+    session's language)."""
+    body = client.get("/sw.js").get_data(as_text=True)
+    assert "__OFFLINE_PAGE__" not in body
+    page = json.loads(re.search(r"var OFFLINE_PAGE = (\".*?(?<!\\)\");", body).group(1))
+    assert '<html lang="sv">' in page and "<title>Ingen uppkoppling – fieldwalk</title>" in page
+    assert f"/static/css/app.css?v={pwa.compute_static_version(app.static_folder)}" in page
+    assert '<section lang="en">' in page and "No connection" in page and "Try again" in page
+    assert "Den här sidan finns inte sparad på telefonen." in page

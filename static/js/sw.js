@@ -8,6 +8,7 @@
 var VERSION = "__STATIC_VERSION__";  // replaced by the server (/sw.js) with the hash of the static files
 var SHELL_CACHE = "fieldwalk-shell-" + VERSION;
 var PAGE_CACHE = "fieldwalk-pages";
+var OFFLINE_PAGE = "__OFFLINE_PAGE__";  // replaced by the server: "no network, page not kept" (sv and en)
 var SHELL = [
   "css/app.css",
   "js/capture.js",
@@ -104,7 +105,7 @@ self.addEventListener("fetch", function (event) {
       return response;
     }).catch(function () {
       return caches.open(PAGE_CACHE).then(function (c) { return c.match(request); }).then(function (hit) {
-        return hit || new Response("<!doctype html><meta charset=utf-8><title>fieldwalk</title><p>Ingen uppkoppling och sidan finns inte sparad på telefonen.</p>",
+        return hit || new Response(OFFLINE_PAGE,
           { status: 503, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
       });
     }));

@@ -276,3 +276,17 @@ def test_a_shared_phone_sends_each_finding_only_as_its_maker(app, auth, phone, m
             time.sleep(0.2)
         finding = db.session.scalars(select(Finding)).one()
         assert (finding.description, finding.reporter_id) == ("Annas fynd vid skolan", a_id)
+
+
+def test_a_page_not_kept_on_the_phone_answers_the_offline_page_in_both_languages(app, phone, make_walk):
+    page = phone(make_walk())
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    page.context.set_offline(True)
+    page.goto("/walks/999999")  # never kept: no network, no copy
+    assert page.title() == "Ingen uppkoppling – fieldwalk"
+    assert page.inner_text("section[lang=en] h1") == "No connection"
+    # the kept stylesheet applies (the page is the app's, not an unstyled line of text)
+    assert page.evaluate("getComputedStyle(document.querySelector('.button')).display") != "inline"
+    page.context.set_offline(False)
