@@ -41,9 +41,17 @@ def _html_lines(body: str) -> list[list[list[tuple[str, str]]]]:
     return paragraphs
 
 
-def compose_mail(to: str, subject: str, body: str, lang: str | None = None, msgid: str | None = None) -> EmailMessage:
+def compose_mail(
+    to: str,
+    subject: str,
+    body: str,
+    lang: str | None = None,
+    msgid: str | None = None,
+    unsubscribe: str | None = None,
+) -> EmailMessage:
     """A complete message: From (MAIL_FROM), To, Subject, Date, Message-ID, Auto-Submitted, and the text
-    as plain text (UTF-8) with an HTML alternative in `lang` (default: the product language)."""
+    as plain text (UTF-8) with an HTML alternative in `lang` (default: the product language). With
+    `unsubscribe` (a link that stops such mails on a POST), List-Unsubscribe and RFC 8058's one-click."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
@@ -52,6 +60,9 @@ def compose_mail(to: str, subject: str, body: str, lang: str | None = None, msgi
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = msgid or message_id()
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a robot
+    if unsubscribe:
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(body)
     lang = lang or config["BABEL_DEFAULT_LOCALE"]
     # The template alone (autoescaped), without the page context: a worker or cron job has no request.
@@ -62,11 +73,18 @@ def compose_mail(to: str, subject: str, body: str, lang: str | None = None, msgi
 
 
 @jobs.summary(lambda to, subject, *args, **kwargs: f"{to}: {subject}")
-def send_mail(to: str, subject: str, body: str, lang: str | None = None, msgid: str | None = None) -> EmailMessage:
+def send_mail(
+    to: str,
+    subject: str,
+    body: str,
+    lang: str | None = None,
+    msgid: str | None = None,
+    unsubscribe: str | None = None,
+) -> EmailMessage:
     """Send the message now (compose_mail; SMTP when MAIL_SERVER is set, else a file in MAIL_OUTBOX) and
     return it. Requests queue mail instead (queue_mail): the answer never waits for a mail server."""
     config = current_app.config
-    message = compose_mail(to, subject, body, lang, msgid)
+    message = compose_mail(to, subject, body, lang, msgid, unsubscribe)
     if config.get("MAIL_SERVER"):
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
             if config["MAIL_USE_TLS"]:
@@ -81,10 +99,10 @@ def send_mail(to: str, subject: str, body: str, lang: str | None = None, msgid: 
     return message
 
 
-def queue_mail(to: str, subject: str, body: str, lang: str | None = None) -> None:
+def queue_mail(to: str, subject: str, body: str, lang: str | None = None, unsubscribe: str | None = None) -> None:
     """Send the mail as a job (jobs.enqueue): after the response, or by `flask worker` with Redis; retried,
     and visible to the admin if it fails for good. The Message-ID is fixed now, so a retry keeps it."""
-    jobs.enqueue(send_mail, to, subject, body, lang=lang, msgid=message_id())
+    jobs.enqueue(send_mail, to, subject, body, lang=lang, msgid=message_id(), unsubscribe=unsubscribe)
 
 
 @dataclass

@@ -37,10 +37,12 @@ from fieldwalk.models import (
 )
 from fieldwalk.timeline import event_text
 from fieldwalk.transactions import savepoint
+from fieldwalk.walks.notice_links import stop_link
 
 MAIL_LOCALE = "sv"  # mails go to departments and shared mailboxes: the product language
 _PENDING = "fieldwalk_notifications"  # (item, actor, event) queued by the operations
-_OUTGOING = "fieldwalk_outgoing_mail"  # (recipients, subject, body, language) composed just before the commit
+# (recipients, subject, body, language, stop link or None) composed just before the commit
+_OUTGOING = "fieldwalk_outgoing_mail"
 
 
 # --- Who gets mail ---------------------------------------------------------------------------------
@@ -144,16 +146,16 @@ def _compose_queued_notices(session: Session) -> None:
                 current_app.logger.exception("Could not compose the notice about action item %s", item.id)
                 continue
             if message is not None:
-                outgoing.append((*message, MAIL_LOCALE))
+                outgoing.append((*message, MAIL_LOCALE, None))
 
 
 def _queue_composed_mail(session: Session) -> None:
     """Committed: queue the composed mails as jobs (sent after the response, or by the worker)."""
     if session.in_nested_transaction():
         return
-    for recipients, subject, body, lang in session.info.pop(_OUTGOING, []):
+    for recipients, subject, body, lang, unsubscribe in session.info.pop(_OUTGOING, []):
         try:
-            queue_mail(", ".join(recipients), subject, body, lang)
+            queue_mail(", ".join(recipients), subject, body, lang, unsubscribe)
         except Exception as error:  # a mail must never break the request that made the change
             current_app.logger.warning("Could not queue the mail %r to %s: %s", subject, recipients, error)
 
@@ -379,9 +381,8 @@ def _reason(finding: Finding, outcome: NoticeOutcome) -> str:
     return max(events, key=lambda e: (e.created_at, e.id)).text.strip() if events else ""
 
 
-def _compose_outcome(
-    finding: Finding, reporter: User, address: str, outcome: NoticeOutcome
-) -> tuple[list[str], str, str]:
+def _compose_outcome(finding: Finding, reporter: User, address: str, outcome: NoticeOutcome) -> tuple[str, str, str]:
+    """(subject, body, the link that stops these mails) of the mail about the finding's outcome."""
     category = finding.category.name(str(get_locale()))
     walk = finding.walk
     reason = _reason(finding, outcome)
@@ -406,17 +407,18 @@ def _compose_outcome(
     lines += ["", news]
     if reason:
         lines += [(_("Så här blev det:") if outcome == NoticeOutcome.RESOLVED else _("Skäl:")), reason]
+    stop = stop_link(reporter, address)
     lines += [
         "",
         _("Fyndet och vad som gjorts: %(link)s", link=external_url("findings.detail", finding_id=finding.id)),
         "",
         _(
             "Du får det här mejlet för att du lämnade din e-postadress när du gick med i vandringen. Du får "
-            "högst ett mejl per fynd och besked. Ta bort adressen på vandringens sida: %(link)s",
-            link=external_url("walks.detail", walk_id=walk.id) + "#notify",
+            "högst ett mejl per fynd och besked. Vill du inte ha fler mejl om dina fynd: %(link)s",
+            link=stop,
         ),
     ]
-    return [address], subject, "\n".join(lines) + "\n"
+    return subject, "\n".join(lines) + "\n", stop
 
 
 def _compose_outcome_notices(session: Session) -> None:
@@ -432,7 +434,8 @@ def _compose_outcome_notices(session: Session) -> None:
         lang = reporter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
         try:
             with force_locale(lang):
-                outgoing.append((*_compose_outcome(finding, reporter, reporter.notify_email, outcome), lang))
+                subject, body, stop = _compose_outcome(finding, reporter, reporter.notify_email, outcome)
+                outgoing.append(([reporter.notify_email], subject, body, lang, stop))
         except Exception:  # a mail must never cost the coordinator the change itself
             current_app.logger.exception("Could not compose the outcome mail about finding %s", finding.id)
 

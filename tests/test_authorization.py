@@ -10,6 +10,7 @@ of user, so a rule that only a view checks fails here. A refusal leaves the data
 
 import io
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,6 +42,7 @@ from fieldwalk.models import (
 from fieldwalk.photos.pipeline import process_photo
 from fieldwalk.seed import create_user
 from fieldwalk.walks import operations as walks
+from fieldwalk.walks.notice_links import stop_link
 from tests.conftest import PASSWORD
 from tests.helpers import jpeg_bytes
 
@@ -79,6 +81,7 @@ MATRIX = {
     "walks.suggest_place": ("POST", "/walks/{walk_a}/places", STAFF | {"guest_a"}, {"text": "Mörkt"}),
     "walks.check_place": ("POST", "/walks/{walk_a}/places/{place}/check", STAFF, {"checked": "1"}),
     "walks.join": ("GET", "/join/{code_a}", EVERYONE, None),
+    "walks.stop_notices": ("GET", "{stop_link}", EVERYONE, None),  # the signed link from a mail: no session
     "walks.qr_code": ("GET", "/walks/{walk_a}/qr.svg", STAFF, None),
     "walks.invitation": ("GET", "/walks/{walk_a}/invitation", STAFF, None),
     "walks.join_link": ("POST", "/walks/{walk_a}/join-link", STAFF, {"enabled": "0"}),
@@ -191,6 +194,7 @@ def world(module_app):
         commitment = followup.add_commitment(
             admin_user, year=2026, text="Två vandringar", kind=PromiseKind.WALKS, target=2
         )
+        guest_b.notify_email = "gast.b@example.org"
         failed_job = FailedJob(function="fieldwalk.mail.send_mail", summary="x@example.com: Hej", error="SMTP")
         db.session.add(failed_job)
         db.session.commit()
@@ -216,6 +220,7 @@ def world(module_app):
             "guest_a_id": guest_a.id,
             "guest_b_id": guest_b.id,
             "participant_a": participant_a.id,
+            "stop_link": urlsplit(stop_link(guest_b, "gast.b@example.org")).path,
         }
 
 

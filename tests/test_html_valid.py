@@ -5,10 +5,12 @@ One JVM start for all pages. Skipped outside CI when Java or vnu.jar is missing;
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,6 +21,7 @@ from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import Category, ResponsibleParty, Role, User, Walk, WalkStatus
 from fieldwalk.photos.pipeline import process_photo
+from fieldwalk.walks.notice_links import stop_link
 from tests.helpers import jpeg_bytes
 
 VNU = Path(__file__).resolve().parents[1] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -64,8 +67,10 @@ def pages(app, client, auth):
             ActionItemInput(title="Byt lampa", responsible_party=db.session.scalar(db.select(ResponsibleParty))),
         )
         actions.add_comment(item, actor, "Beställt")
+        actor.notify_email = "samordnare@example.org"
         db.session.commit()
         walk_id, finding_id, item_id = walk.id, finding.id, item.id
+        stop = urlsplit(stop_link(actor, actor.notify_email)).path
     urls = [
         "/",
         f"/walks/{walk_id}",
@@ -80,15 +85,19 @@ def pages(app, client, auth):
         "/admin/users",
         f"/walks/{walk_id}/invitation",
         "/walks/new",
+        stop,  # the page of an outcome mail's stop link
     ]
     rendered = {"login": login_page}
     for url in urls:
         response = client.get(url)
         if response.status_code == 200 and response.mimetype == "text/html":
             rendered[url] = response.get_data(as_text=True)
+    assert stop in rendered
     missing = client.get("/sidan-finns-inte")  # the error page
     assert missing.status_code == 404
     rendered["404"] = missing.get_data(as_text=True)
+    worker = client.get("/sw.js").get_data(as_text=True)  # the worker's page for no network, nothing kept
+    rendered["offline"] = json.loads(re.search(r"var OFFLINE_PAGE = (\".*?(?<!\\)\");", worker).group(1))
     return rendered
 
 

@@ -286,3 +286,50 @@ def test_a_guest_who_chose_english_before_joining_is_mailed_in_english(app, clie
         mail["Subject"] == "Your finding has been fixed: Lighting"
         and "Hello Gunnel Gäst," in mail.get_body(("plain",)).get_content()
     )
+
+
+def _stop_link(mail) -> str:
+    link = mail["List-Unsubscribe"].strip("<>")
+    assert link in mail.get_body(("plain",)).get_content()  # the same link in the text, for a person
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    return link.removeprefix("http://localhost")
+
+
+def test_the_stop_link_of_the_mail_works_without_a_session(app, client, reported):
+    """Weeks later the guest's session is gone: the link in the mail stops the mails. Opening it only asks
+    (a mail scanner opens links); the button, or the mail client's one-click POST (RFC 8058, no CSRF
+    token), removes the address; a changed address or a tampered link stops nothing."""
+    with app.app_context():
+        _move(_item(reported["finding"]).id, S.DONE, "Ny lampa")
+    (mail,) = _to_reporter(app)
+    link = _stop_link(mail)
+    assert "/walks/" not in link and ADDRESS not in link  # the address is not in the link
+    client.delete_cookie("session")
+    asked = client.get(link)
+    assert asked.status_code == 200 and "Sluta skicka mejl till mig" in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, reported["guest"]).notify_email == ADDRESS  # opening is not stopping
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production: the link itself is the authority
+    assert client.post(link[:-3] + "abc").status_code == 404
+    one_click = client.post(link, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200 and "Klart." in one_click.get_data(as_text=True)
+    with app.app_context():
+        guest = db.session.get(User, reported["guest"])
+        assert guest.notify_email is None
+        # a new address: the old mail's link no longer touches it
+        guest.notify_email = "ny.adress@example.org"
+        db.session.commit()
+    again = client.post(link)
+    assert again.status_code == 200 and "Vi skickar inga mejl om dina fynd till den adressen." in again.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(User, reported["guest"]).notify_email == "ny.adress@example.org"
+
+
+def test_the_notices_to_staff_have_no_stop_link(app, reported):
+    """A notice about an action item goes to a party's work address: it is part of the job, not a list."""
+    with app.app_context():
+        _item(reported["finding"])
+    staff = [m for m in _mails(app) if m["To"] != ADDRESS]
+    assert staff and all(m["List-Unsubscribe"] is None for m in staff)

@@ -157,3 +157,11 @@ def set_notify_email(user: User, actor: User, address: str | None) -> User:
     user.notify_email = (address or "").strip() or None
     db.session.flush()
     return user
+
+
+def stop_notices(user: User) -> None:
+    """The stop link of an outcome mail was used: no more mails about the person's findings (the address is
+    removed, as by the person on the walk's page). The link is the authority, so the person is the actor."""
+    user.notify_email = None
+    record("user.notices_stopped", user, actor=user)
+    db.session.flush()

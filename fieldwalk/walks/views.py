@@ -24,7 +24,7 @@ from fieldwalk.audit import record
 from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.auth.limits import too_many_attempts
 from fieldwalk.coordinates import format_position
-from fieldwalk.extensions import db, limiter
+from fieldwalk.extensions import csrf, db, limiter
 from fieldwalk.http_errors import redirect_on_error
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
@@ -41,6 +41,7 @@ from fieldwalk.query_args import query_page
 from fieldwalk.walks import operations
 from fieldwalk.walks.forms import JoinAccountForm, JoinForm, NotifyEmailForm, SuggestedPlaceForm, WalkForm
 from fieldwalk.walks.map_data import walk_map_data
+from fieldwalk.walks.notice_links import read_stop_token
 from fieldwalk.walks.queries import WITH_FINDINGS, count_findings_since, get_walk_by_code, get_walk_or_404, walks_page
 
 bp = Blueprint("walks", __name__)
@@ -162,6 +163,20 @@ def notify_email(walk_id: int):
         "success",
     )
     return redirect(url_for("walks.detail", walk_id=walk.id) + "#notify")
+
+
+@bp.route("/notices/stop/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed link is the authority (no session); a mail client's one-click POST has no CSRF token
+def stop_notices(token: str):
+    """The link in an outcome mail: GET asks (mail scanners open links; opening must not unsubscribe), a
+    POST (the button, or RFC 8058's List-Unsubscribe-Post from the mail client) stops the mails."""
+    user, current = read_stop_token(token)
+    if user is None:
+        abort(404, _("Länken är inte giltig. Kopiera hela länken från mejlet."))
+    stopped = request.method == "POST" and current
+    if stopped:
+        operations.stop_notices(user)
+    return render_template("walks/stop_notices.html", token=token, ask=current and not stopped, stopped=stopped)
 
 
 @bp.get("/walks/<int:walk_id>/close")
