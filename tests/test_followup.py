@@ -346,7 +346,21 @@ def test_dashboard_figures_for_a_seeded_year(app, client, seeded_year):
     ]
     assert ">3 / 2<" in html and ">2 / 4<" in html  # the chart's labels
     assert "50 %" in html and "Ändra löftet" in html
+    assert "3</span> trygghetsvandringar genomförda" in html and "av årets 4 åtgärder är åtgärdade" in html
+    assert "15</span> dagar till åtgärd (median)" in html
     assert client.get("/followup/dashboard?year=99999").status_code == 400
+
+
+def test_the_dashboard_says_one_walk_in_the_singular(app, client, auth, make_walk):
+    """ "1 trygghetsvandringar genomförda" read wrong on a kommun's first year; so did "1 safety walks"."""
+    make_walk(starts_at=datetime(2031, 5, 4, 18), status=WalkStatus.COMPLETED)
+    auth.login(Role.COORDINATOR)
+    html = client.get("/followup/dashboard?year=2031").get_data(as_text=True)
+    assert "1</span> trygghetsvandring genomförd" in html and "0</span> uppföljningsmöten hållna" in html
+    assert "av årets 0 åtgärder är åtgärdade" in html and "–</span> dagar till åtgärd (median)" in html
+    client.post("/language", data={"language": "en"})
+    html = client.get("/followup/dashboard?year=2031").get_data(as_text=True)
+    assert "1</span> safety walk held" in html and "0</span> follow-up meetings held" in html
 
 
 def test_admins_and_coordinators_change_the_promise(app, client, auth):
