@@ -36,7 +36,7 @@ def index():
     if not can_list_actions(current_user):
         abort(403)
     form = action_filter_form(request.args, current_user)
-    query = action_items_query(current_user, **form.query_filters()).options(*LIST_ROW_COLUMNS)
+    query = action_items_query(current_user, **form.query_filters(), with_findings=False).options(*LIST_ROW_COLUMNS)
     page = db.paginate(query, page=query_page(), per_page=50, error_out=False)
     # Only the filters travel on to the pager and the download links (a stray ?fmt= or ?_external= would
     # clash with url_for's own arguments).
