@@ -140,7 +140,7 @@ class FilterSelect(Select):
     a tenth of the action list's time. An option with attributes of its own takes WTForms' path."""
 
     @classmethod
-    def render_option(cls, choice, **kwargs):
+    def render_option(cls, choice, **kwargs):  # type: ignore[override]  # WTForms 3.3 passes a Choice; types-WTForms (3.2) lacks it
         if kwargs or choice.render_kw:
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value

@@ -129,7 +129,7 @@ class ActionItem(Base):
     events: Mapped[list["ActionEvent"]] = relationship(back_populates="action_item", order_by="ActionEvent.id")
 
     if TYPE_CHECKING:
-        agreement_total: Mapped[int | None]  # a deferred column_property, mapped in findings.py (it counts FindingAgreement)
+        agreement_total: Mapped[int | None]  # deferred column_property, mapped in findings.py (counts agreements)
 
     @property
     def agreement_count(self) -> int:
