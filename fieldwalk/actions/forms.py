@@ -23,7 +23,7 @@ from wtforms.widgets import Select
 
 from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.actions.queries import assignee_choices, get_party, get_user, party_choices
-from fieldwalk.findings.queries import active_categories
+from fieldwalk.findings.queries import category_choices
 from fieldwalk.labels import TRANSITION_VERBS, choices
 from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionStatus, Finding, Priority, Severity, User
@@ -174,9 +174,7 @@ class ActionFilterForm(FlaskForm):
         self.walk.choices = [SelectChoice(0, _("Alla"))] + [
             SelectChoice(id, title) for id, title in walk_choices(user, FILTER_WALKS, also=chosen)
         ]
-        self.category.choices = [SelectChoice(0, _("Alla"))] + [
-            SelectChoice(c.id, c.name(locale)) for c in active_categories()
-        ]
+        self.category.choices = category_choices(_("Alla"), locale)
         self.party.choices = party_choices(_("Alla"))
 
     def query_filters(self) -> dict:

@@ -73,8 +73,14 @@ def active_parties() -> list[ResponsibleParty]:
 
 
 def party_choices(empty_label: str) -> list[SelectChoice]:
-    """The active parties as select choices, with 0 standing for none (labelled empty_label)."""
-    return [SelectChoice(0, empty_label)] + [SelectChoice(p.id, p.name) for p in active_parties()]
+    """The active parties as select choices, with 0 standing for none (labelled empty_label); reads their ids
+    and names only (every form with a party field builds these, the action list's filter on each request)."""
+    rows = db.session.execute(
+        select(ResponsibleParty.id, ResponsibleParty.name)
+        .where(ResponsibleParty.active.is_(True))
+        .order_by(ResponsibleParty.name)
+    )
+    return [SelectChoice(0, empty_label)] + [SelectChoice(id, name) for id, name in rows]
 
 
 def party_members() -> list[tuple[User, ResponsibleParty]]:
