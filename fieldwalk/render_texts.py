@@ -8,12 +8,12 @@ mail still applies); an include sees it, as does a macro imported `with context`
 imported without context, a string rendered outside a request) takes Flask-Babel's own path: the same text.
 """
 
-from flask_babel import get_locale, get_translations
+from flask_babel import get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from fieldwalk.dates import format_day
+from fieldwalk.dates import format_day, reader_locale
 from fieldwalk.labels import label, label_map
 
 KEY = "_render_texts"  # the context variable
@@ -24,9 +24,9 @@ class RenderTexts:
 
     __slots__ = ("labels", "locale", "translations")
 
-    def __init__(self, locale: str | None = None) -> None:
+    def __init__(self) -> None:
         self.translations = get_translations()
-        self.locale = locale if locale is not None else str(get_locale() or "")
+        self.locale = reader_locale()  # Swedish when Flask-Babel has none (as the date filters say)
         self.labels = label_map(self.locale)
 
 

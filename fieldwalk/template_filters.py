@@ -30,14 +30,13 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def helpers():
-        locale = str(get_locale())
         return {
             "can": permissions,
             "label": label,
             "LABELS": LABELS,
             "TRANSITION_VERBS": TRANSITION_VERBS,
-            "current_locale": locale,
-            render_texts.KEY: render_texts.RenderTexts(locale),
+            "current_locale": str(get_locale()),
+            render_texts.KEY: render_texts.RenderTexts(),
             "map_available": vendor.exists(),
             "today": date.today(),
             # After switching language, come back here; a page answering a POST is not reachable by
