@@ -8,6 +8,7 @@ Data (exports, the API) keeps ISO 8601.
 """
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Literal
 
 from babel import Locale
@@ -19,9 +20,14 @@ FORMAT_LOCALES = {"en": "en_GB"}
 TIME_PATTERN = "HH:mm"  # 24-hour clock in both languages, no seconds
 
 
+def reader_locale() -> str:
+    """The current reader's interface language (Swedish outside a request)."""
+    return str(get_locale() or "sv")
+
+
 def formatting_locale() -> Locale:
     """The locale dates are written in for the current reader (Swedish outside a request)."""
-    locale = str(get_locale() or "sv")
+    locale = reader_locale()
     return Locale.parse(FORMAT_LOCALES.get(locale, locale))
 
 
@@ -30,13 +36,20 @@ def _local(value: datetime) -> datetime:
     return to_user_timezone(value)
 
 
-def format_day(value: date | datetime | None) -> str:
-    """A calendar day: "2 dec. 2026" / "2 Dec 2026"; a moment gives its day in Swedish time."""
+def format_day(value: date | datetime | None, locale: str | None = None) -> str:
+    """A calendar day: "2 dec. 2026" / "2 Dec 2026"; a moment gives its day in Swedish time. `locale`: the
+    interface language when the caller knows it (fieldwalk.render_texts), else the reader's."""
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):
         value = _local(value).date()
-    return babel_dates.format_date(value, "medium", locale=formatting_locale())
+    return _day(value, locale or reader_locale())
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, locale: str) -> str:
+    # A pure function of the day and the language (Babel's CLDR data): a list of 50 items repeats few days.
+    return babel_dates.format_date(value, "medium", locale=Locale.parse(FORMAT_LOCALES.get(locale, locale)))
 
 
 def format_clock(value: datetime | None) -> str:

@@ -65,6 +65,19 @@ def label(value) -> str:
     return str(LABELS.get(value, value))
 
 
+# Every label as text, per locale: the catalogues do not change while the process runs (Flask-Babel keeps
+# them loaded the same way), so a render reads its labels from one dict.
+_LABEL_MAPS: dict[str, dict] = {}
+
+
+def label_map(locale: str) -> dict:
+    """Every enum member's label as text in `locale`, which must be the locale in force (fieldwalk.render_texts)."""
+    labels = _LABEL_MAPS.get(locale)
+    if labels is None:
+        labels = _LABEL_MAPS[locale] = {member: str(text) for member, text in LABELS.items()}
+    return labels
+
+
 def choices(enum_cls) -> list[SelectChoice]:
     """The enum's members as choices of a form's select or radio field."""
     return [SelectChoice(m.value, LABELS[m]) for m in enum_cls]

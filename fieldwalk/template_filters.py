@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Flask, request
 from flask_babel import get_locale
 
-from fieldwalk import permissions
+from fieldwalk import permissions, render_texts
 from fieldwalk.coordinates import format_position
 from fieldwalk.dates import register_filters
 from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
             "LABELS": LABELS,
             "TRANSITION_VERBS": TRANSITION_VERBS,
             "current_locale": str(get_locale()),
+            render_texts.KEY: render_texts.RenderTexts(),
             "map_available": vendor.exists(),
             "today": date.today(),
             # After switching language, come back here; a page answering a POST is not reachable by
@@ -47,5 +48,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too
     app.jinja_env.filters["label"] = label
     register_filters(app.jinja_env)
+    render_texts.init_jinja(app.jinja_env)  # gettext, ngettext, label and date from the render's context
     app.jinja_env.filters["event_text"] = event_text  # a timeline event in the reader's language
     app.jinja_env.filters["position"] = lambda item: format_position(item.lat, item.lon)

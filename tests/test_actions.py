@@ -227,3 +227,27 @@ def test_item_page_list_and_protocol_write_status_and_events_alike(app, client, 
     for html in (page, listed, protocol):
         assert '<span class="badge status-assigned">Tilldelad</span>' in html
         assert '<span class="badge overdue-badge">⚠ Försenad</span>' in html
+
+
+def test_list_counts_each_items_agreements_over_its_findings(app, client, auth, two_findings):
+    """The list counts the agreements in SQL with its rows (no findings loaded): the same number as the
+    item's findings add up to, for an item of two findings and for one sharing a finding with it."""
+    from fieldwalk.models import FindingAgreement
+
+    _walk, (light, graffiti) = two_findings
+    for title, ids in (("Båda fynden", [light, graffiti]), ("Bara klottret", [graffiti])):
+        data = {"finding": ids, "title": title, "responsible_party": 0, "priority": "low"}
+        assert client.post("/actions/new", data=data).status_code == 302
+    people = [auth.make_user(Role.PARTICIPANT)[0] for _ in range(3)]
+    with app.app_context():
+        for person, finding in ((people[0], light), (people[1], light), (people[2], graffiti)):
+            db.session.add(FindingAgreement(finding_id=finding, user_id=person))
+        db.session.commit()
+        counts = {item.title: item.agreement_count for item in db.session.scalars(select(ActionItem))}
+    assert counts == {"Båda fynden": 3, "Bara klottret": 1}
+    page = client.get("/actions/").get_data(as_text=True)
+    rows = {title: page.split(title, 1)[1].split("</li>", 1)[0] for title in counts}
+    assert "3 håller med" in rows["Båda fynden"] and "1 håller med" in rows["Bara klottret"]
+    client.post("/language", data={"language": "en", "next": "/actions/"})
+    english = client.get("/actions/").get_data(as_text=True)
+    assert "3 agree" in english.split("Båda fynden", 1)[1].split("</li>", 1)[0]

@@ -98,3 +98,32 @@ def test_an_error_page_shows_only_its_own_translated_text(client, auth):
         html = page.get_data(as_text=True)
         assert page.status_code == 404 and heading in html
         assert "Not Found:" not in html and "requested URL" not in html and 'id="form-error"' not in html
+
+
+def test_template_texts_follow_the_locale_in_force_for_each_render(app):
+    """`_`, ngettext, `|label` and `|date` read the translations of the render (fieldwalk.render_texts): a
+    render inside force_locale (a mail in the recipient's language) is in that language, the next render of
+    the same request is Swedish again, and a render without the context processor (Flask-Babel's own path,
+    as a macro imported without context takes) gives the same text."""
+    from datetime import date
+
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from fieldwalk.models import ActionStatus
+
+    source = (
+        '{% macro m() %}{{ _("Åtgärder") }}{% endmacro %}'
+        '{{ _("Åtgärder") }}|{{ ngettext("%(num)d håller med", "%(num)d håller med", 2) }}|'
+        "{{ status|label }}|{{ day|date }}|{{ m() }}"
+    )
+    with app.test_request_context("/"):
+        values = {"status": ActionStatus.DONE, "day": date(2026, 12, 2)}
+        swedish = render_template_string(source, **values)
+        with force_locale("en"):
+            english = render_template_string(source, **values)
+            plain_english = app.jinja_env.from_string(source).render(**values)
+        again = render_template_string(source, **values)
+        plain_swedish = app.jinja_env.from_string(source).render(**values)
+    assert swedish == again == plain_swedish == "Åtgärder|2 håller med|Åtgärdad|2 dec. 2026|Åtgärder"
+    assert english == plain_english == "Action items|2 agree|Resolved|2 Dec 2026|Action items"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import abort, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.coordinates import EARTH_RADIUS_M, distance_m
 from fieldwalk.extensions import db
@@ -27,6 +28,16 @@ def active_categories() -> list[Category]:
     return list(
         db.session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id))
     )
+
+
+def category_choices(empty_label: str, locale: str) -> list[SelectChoice]:
+    """The active categories as select choices in their display order, named in `locale`, with 0 standing
+    for all (labelled empty_label): the list filters' category field, ids and names read without ORM objects."""
+    name = Category.name_en if locale.startswith("en") else Category.name_sv  # as Category.name(locale)
+    rows = db.session.execute(
+        select(Category.id, name).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id)
+    )
+    return [SelectChoice(0, empty_label)] + [SelectChoice(id, text) for id, text in rows]
 
 
 def get_finding_or_404(finding_id: int, user: User) -> Finding:

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from fieldwalk.actions.forms import any_status_choices
 from fieldwalk.actions.queries import party_choices
-from fieldwalk.findings.queries import active_categories
+from fieldwalk.findings.queries import category_choices
 from fieldwalk.labels import TRANSITION_VERBS, choices, label
 from fieldwalk.models import ActionItem, ActionStatus, PromiseKind, User
 from fieldwalk.query_args import choice_id
@@ -84,6 +84,4 @@ class CommitmentForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         locale = str(get_locale())
-        self.category_id.choices = [SelectChoice(0, _("Alla kategorier"))] + [
-            SelectChoice(c.id, c.name(locale)) for c in active_categories()
-        ]
+        self.category_id.choices = category_choices(_("Alla kategorier"), locale)

@@ -128,9 +128,15 @@ class ActionItem(Base):
     )
     events: Mapped[list["ActionEvent"]] = relationship(back_populates="action_item", order_by="ActionEvent.id")
 
+    if TYPE_CHECKING:
+        agreement_total: Mapped[int | None]  # deferred column_property, mapped in findings.py (counts agreements)
+
     @property
     def agreement_count(self) -> int:
-        """How many said "Jag håller med" about the item's findings (the box agrees with an item's first one)."""
+        """How many said "Jag håller med" about the item's findings (the box agrees with an item's first one):
+        the count loaded with the row where a list undeferred agreement_total, else the findings' sum."""
+        if "agreement_total" in self.__dict__:
+            return self.agreement_total or 0
         return sum(f.agreement_count for f in self.findings)
 
     @property

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Optional
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from fieldwalk.models.actions import ActionItem, action_item_findings
 from fieldwalk.models.base import Base, enum_type, utcnow
 from fieldwalk.models.walks import Walk
 
 if TYPE_CHECKING:
-    from fieldwalk.models.actions import ActionEvent, ActionItem, ResponsibleParty
+    from fieldwalk.models.actions import ActionEvent, ResponsibleParty
     from fieldwalk.models.people import User
 
 
@@ -189,6 +190,17 @@ Finding.agreement_total = column_property(
     .where(FindingAgreement.finding_id == Finding.id)
     .correlate_except(FindingAgreement)
     .scalar_subquery()
+)
+
+# An item's agreements over all its findings in one correlated count, for the action list's rows (deferred:
+# the list undefers it instead of loading 50 items' findings; ActionItem.agreement_count reads it when loaded).
+ActionItem.agreement_total = column_property(
+    select(func.count(FindingAgreement.id))
+    .join(action_item_findings, action_item_findings.c.finding_id == FindingAgreement.finding_id)
+    .where(action_item_findings.c.action_item_id == ActionItem.id)
+    .correlate_except(FindingAgreement, action_item_findings)
+    .scalar_subquery(),
+    deferred=True,
 )
 
 # A walk's number of findings, for lists of walks (deferred: loaded where a list asks for it with undefer).
