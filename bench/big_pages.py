@@ -24,7 +24,6 @@ import platform
 import re
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,7 +45,7 @@ from bench.bigdata import build  # noqa: E402
 from fieldwalk.extensions import db  # noqa: E402
 from fieldwalk.models import OPEN_RANK_SQL, ActionItem, Finding, Role, Walk  # noqa: E402
 from fieldwalk.seed import create_user  # noqa: E402
-from tests.helpers import gunicorn  # noqa: E402
+from tests.helpers import app_env, free_port, gunicorn  # noqa: E402
 
 RUNS = 5
 MAX_STATEMENTS = 40
@@ -108,7 +107,8 @@ def bare_app(url: str | None = None) -> flask.Flask:
 
 
 def timed(client, url: str, runs: int, engine=None) -> tuple[float, int, int]:
-    """(median ms, statements of the last run, bytes) for GET url."""
+    """(median ms, statements of the last run, bytes) for GET url, the whole body read (a streamed export's
+    rows are queried and written while it is read)."""
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     counter = [0]
@@ -123,6 +123,7 @@ def timed(client, url: str, runs: int, engine=None) -> tuple[float, int, int]:
             event.listen(engine, "before_cursor_execute", count)
         started = time.perf_counter()
         response = client.get(url)
+        response.get_data()  # a streamed export does its work while its body is read
         times.append((time.perf_counter() - started) * 1000)
         if engine is not None:
             event.remove(engine, "before_cursor_execute", count)
@@ -224,33 +225,23 @@ def _login(port: int) -> str:
 def throughput(url: str, tmp: str, seconds: float, workers: int, rounds: int = 3) -> tuple[float, float]:
     """(bare page, action list) requests per second, both under gunicorn with the same workers and threads
     (gunicorn.conf.py), loaded in turns (rounds of seconds / rounds each) so a busy machine weighs on both."""
-    env = {**os.environ, "FIELDWALK_LOG_FORMAT": "json", "WEB_CONCURRENCY": str(workers)}
-    bare_env = {**env, "BENCH_DATABASE_URL": url, "PORT": "18231"}
-    app_env = {
-        **env,
-        "DATABASE_URL": url,
-        "SECRET_KEY": SECRET,
-        "FIELDWALK_PHOTO_DIR": f"{tmp}/photos",
-        "PORT": "18232",
-    }
+    bare_port, app_port = free_port(), free_port()
+    while app_port == bare_port:
+        app_port = free_port()
+    settings = {"LOG_FORMAT": "json", "PHOTO_DIR": f"{tmp}/photos", "BASE_URL": None}
+    served_env = {**app_env(app_port, url, SECRET, settings), "WEB_CONCURRENCY": str(workers)}
+    bare_env = {**served_env, "BENCH_DATABASE_URL": url, "PORT": str(bare_port)}
     rates: dict[str, list[float]] = {"bare": [], "app": []}
-    servers: list = []
-    try:
-        with (
-            gunicorn(bare_env, Path(tmp, "bare.log"), "bench.big_pages:bare_app()") as bare,
-            gunicorn(app_env, Path(tmp, "app.log")) as served,
-        ):
-            servers = [bare, served]
-            cookie = _login(18232)
-            for port, path, c in ((18231, "/", ""), (18232, "/actions/", cookie)):
-                _load(port, path, c, 1.0, CLIENTS)  # warm every worker
-            for _ in range(rounds):
-                rates["bare"].append(_load(18231, "/", "", seconds / rounds, CLIENTS))
-                rates["app"].append(_load(18232, "/actions/", cookie, seconds / rounds, CLIENTS))
-    except subprocess.TimeoutExpired:  # a loaded machine: the quick shutdown took longer than the helper waits
-        for server in servers:
-            server.kill()
-            server.wait()
+    with (
+        gunicorn(bare_env, Path(tmp, "bare.log"), "bench.big_pages:bare_app()"),
+        gunicorn(served_env, Path(tmp, "app.log")),
+    ):
+        cookie = _login(app_port)
+        for port, path, c in ((bare_port, "/", ""), (app_port, "/actions/", cookie)):
+            _load(port, path, c, 1.0, CLIENTS)  # warm every worker
+        for _ in range(rounds):
+            rates["bare"].append(_load(bare_port, "/", "", seconds / rounds, CLIENTS))
+            rates["app"].append(_load(app_port, "/actions/", cookie, seconds / rounds, CLIENTS))
     return statistics.mean(rates["bare"]), statistics.mean(rates["app"])
 
 

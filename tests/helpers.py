@@ -1,13 +1,15 @@
-"""Test helpers: real JPEGs with EXIF made by Pillow, a look into the photo store, and the app served by
-gunicorn in a subprocess."""
+"""Test helpers: real JPEGs with EXIF made by Pillow, a look into the photo store, and the app served in
+subprocesses (gunicorn, `flask worker`, `flask <command>`) with the environment a deployment gives them; the
+served tests and the benchmarks start, wait for and stop their servers only through these."""
 
 import io
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -112,8 +114,6 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/0"  # PING only: tests write nothing there
 
 def need_local_redis() -> None:
     """Skip the test when no Redis answers at 127.0.0.1:6379 (CI has one: there the test fails instead)."""
-    import os
-
     import pytest
     import redis
 
@@ -146,11 +146,62 @@ def gunicorn_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
 
 
+def app_env(
+    port: int,
+    database_url: str,
+    secret_key: str,
+    settings: Mapping[str, str | None] | None = None,
+    *,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of an app process (gunicorn, `flask worker`, `flask init-db`) as a deployment sets it:
+    base (default: this process's environment) with DATABASE_URL, SECRET_KEY, PORT and each setting as
+    FIELDWALK_<NAME> (a setting of None: not set). FIELDWALK_BASE_URL is the server's own address unless the
+    settings name another BASE_URL (or None)."""
+    env = dict(os.environ if base is None else base)
+    env.update({"DATABASE_URL": database_url, "SECRET_KEY": secret_key, "PORT": str(port)})
+    for name, value in {"BASE_URL": f"http://127.0.0.1:{port}", **(settings or {})}.items():
+        if value is None:
+            env.pop(f"FIELDWALK_{name}", None)
+        else:
+            env[f"FIELDWALK_{name}"] = value
+    return env
+
+
+def without_fieldwalk_settings() -> dict[str, str]:
+    """This process's environment without any FIELDWALK_* variable (a server configured by its test alone)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("FIELDWALK_")}
+
+
+def _stop(process: subprocess.Popen, stop_signal: int) -> None:
+    """Send the signal and wait 30 s for the process to end; kill it if it has not (a loaded machine): SIGKILL
+    always ends it, so nothing is left and nothing is raised."""
+    process.send_signal(stop_signal)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()  # a gunicorn master's workers notice their parent gone and exit
+        process.wait()
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen, log_path: Path, seconds: float = 60) -> None:
+    """Wait until GET url/healthz answers; RuntimeError with the server's log when it exits or takes too long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(f"{url}/healthz", timeout=30).close()
+            return
+        except requests.RequestException:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log_path.read_text()) from None
+            time.sleep(0.2)
+
+
 @contextmanager
 def gunicorn(env: dict, log_path: Path, *args: str) -> Iterator[subprocess.Popen]:
     """gunicorn started in the repository (so with its gunicorn.conf.py) with the environment and options,
-    its output in log_path; waits until /healthz answers on 127.0.0.1:PORT and stops it (quick shutdown) at the end."""
-    url = f"http://127.0.0.1:{env['PORT']}"
+    its output in log_path; waits until /healthz answers on 127.0.0.1:PORT and stops it at the end (SIGQUIT,
+    gunicorn's quick shutdown; killed after 30 s)."""
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             [*gunicorn_command(), *no_control_socket(), *args],
@@ -160,20 +211,48 @@ def gunicorn(env: dict, log_path: Path, *args: str) -> Iterator[subprocess.Popen
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(f"{url}/healthz", timeout=30).close()
-                    break
-                except requests.RequestException:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(log_path.read_text()) from None
-                    time.sleep(0.2)
+            _wait_until_healthy(f"http://127.0.0.1:{env['PORT']}", server, log_path)
             yield server
         finally:
-            server.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: the tests are done
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a master slow to stop on a loaded machine: no process is left
-                server.kill()  # its workers notice the parent gone and exit
-                server.wait(timeout=30)
+            _stop(server, signal.SIGQUIT)
+
+
+def flask_command() -> list[str]:
+    """The flask script next to this Python (as a systemd unit runs it), else `python -m flask`."""
+    script = Path(sys.executable).with_name("flask")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "flask"]
+
+
+def run_flask(env: dict, *args: str, timeout: float = 300) -> str:
+    """`flask --app fieldwalk <args>` run in the repository with the environment; its output (RuntimeError
+    with the output when it fails)."""
+    done = subprocess.run(
+        [*flask_command(), "--app", "fieldwalk", *args],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)}: exit {done.returncode}\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def flask_worker(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
+    """`flask worker` (the RQ worker, as its systemd unit runs it) with the environment, its output in
+    log_path; stopped at the end with SIGTERM (RQ's warm shutdown: it finishes the job at hand; killed after
+    30 s)."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [*flask_command(), "--app", "fieldwalk", "worker"],
+            cwd=ROOT,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            _stop(process, signal.SIGTERM)

@@ -1,7 +1,6 @@
 """The same request twice at once against a served app (gunicorn, 2 workers with threads): a double tap or
 an outbox retry makes one finding and one photo row per photo, answers no 5xx, and loses no stored file."""
 
-import os
 import re
 import threading
 import uuid as uuid_module
@@ -21,7 +20,7 @@ from fieldwalk.photos.store import FilesystemStore
 from fieldwalk.seed import create_user, ensure_reference_data
 from tests import conftest
 from tests.conftest import BACKENDS, PASSWORD
-from tests.helpers import free_port, gunicorn, jpeg_bytes
+from tests.helpers import app_env, free_port, gunicorn, jpeg_bytes
 
 ROUNDS = 50
 EMAIL = "samordnare@example.com"
@@ -86,15 +85,7 @@ def served(request, tmp_path_factory):
         db.session.remove()
         db.engine.dispose()
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "x" * 40,
-        "FIELDWALK_PHOTO_DIR": str(photo_dir),
-        "FIELDWALK_MAIL_OUTBOX": str(base / "outbox"),
-        "FIELDWALK_BASE_URL": f"http://127.0.0.1:{port}",
-        "PORT": str(port),
-    }
+    env = app_env(port, database_url, "x" * 40, {"PHOTO_DIR": str(photo_dir), "MAIL_OUTBOX": str(base / "outbox")})
     try:
         with gunicorn(env, base / "gunicorn.log", "-w", "2", "--threads", "4", "--graceful-timeout", "2"):
             yield Served(f"http://127.0.0.1:{port}", database_url, photo_dir, app)

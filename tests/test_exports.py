@@ -29,6 +29,7 @@ from fieldwalk.models import (
     Role,
     Severity,
     User,
+    Walk,
     WalkStatus,
 )
 from fieldwalk.photos.pipeline import process_photo
@@ -331,6 +332,41 @@ def test_action_csv_row_values(client, data):
     # resolved_at is stored in UTC and exported in Stockholm time (+1 h in winter, +2 h in summer).
     resolved = datetime.strptime(rows[data["n4"]]["Åtgärdad"], "%Y-%m-%d %H:%M")
     assert timedelta(minutes=59) <= resolved - data["n4_resolved"] <= timedelta(hours=2)
+
+
+def test_an_item_of_several_findings_lists_each_category_once_and_the_first_position(app, client, data):
+    """The findings' categories in the findings' order, each once; the position of the first finding that has
+    one (the first has none); the count of all of them: in the CSV, the XLSX and the GeoJSON."""
+    with app.app_context():
+        coordinator = db.session.scalar(select(User).filter_by(role=Role.COORDINATOR))
+        walk = db.session.get(Walk, data["walk_a"])
+        made = [
+            findings.create_finding(walk, coordinator, FindingInput(category=_category(slug), **position))[0]
+            for slug, position in (
+                ("klotter", {}),
+                ("vegetation", {"lat": 56.1, "lon": 14.1, "position_source": PositionSource.MAP}),
+                ("klotter", {"lat": 57.2, "lon": 15.3, "position_source": PositionSource.MAP}),
+            )
+        ]
+        item = actions.create_action_item(made, coordinator, ActionItemInput(title="Tre fynd"))
+        db.session.commit()
+        item_id = item.id
+        names = f"{_category('klotter').name_sv}, {_category('vegetation').name_sv}"
+    row = next(r for r in get_csv(client, "/exports/actions.csv")[1:] if r[0] == str(item_id))
+    values = dict(zip(ACTION_HEADER, row, strict=True))
+    assert (values["Kategorier"], values["Antal fynd"], values["Latitud"], values["Longitud"]) == (
+        names,
+        "3",
+        "56,1",
+        "14,1",
+    )
+    sheet = get_xlsx(client, "/exports/actions.xlsx")
+    cells = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == item_id)
+    picked = [cells[ACTION_HEADER.index(name)].value for name in ("Kategorier", "Antal fynd", "Latitud", "Longitud")]
+    assert picked == [names, 3, 56.1, 14.1]
+    feature = next(f for f in get_geojson(client, "/exports/actions.geojson")["features"] if f["id"] == item_id)
+    assert feature["geometry"]["coordinates"] == [14.1, 56.1]
+    assert feature["properties"]["categories"] == names and feature["properties"]["findings"] == 3
 
 
 def test_action_xlsx_is_a_real_spreadsheet(client, data):

@@ -27,7 +27,16 @@ from fieldwalk.production import ProductionSettingsError
 from fieldwalk.request_log import configure_json_logging
 from fieldwalk.seed import create_user, ensure_reference_data
 from tests.conftest import PASSWORD
-from tests.helpers import LOCAL_REDIS, free_port, gunicorn, gunicorn_command, need_local_redis, no_control_socket
+from tests.helpers import (
+    LOCAL_REDIS,
+    app_env,
+    free_port,
+    gunicorn,
+    gunicorn_command,
+    need_local_redis,
+    no_control_socket,
+    without_fieldwalk_settings,
+)
 
 GOOD_KEY = "3f" * 32
 EMAIL = "samordnare@example.com"
@@ -283,16 +292,9 @@ def prepared(tmp_path_factory):
 
 
 def _env(base: Path, database_url: str, port: int, **extra) -> dict:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("FIELDWALK_")}
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY=GOOD_KEY,
-        FIELDWALK_PHOTO_DIR=str(base / "photos"),
-        FIELDWALK_MAIL_OUTBOX=str(base / "outbox"),
-        FIELDWALK_BASE_URL=f"http://127.0.0.1:{port}",
-        PORT=str(port),
-        WEB_CONCURRENCY="2",
-    )
+    settings = {"PHOTO_DIR": str(base / "photos"), "MAIL_OUTBOX": str(base / "outbox")}
+    env = app_env(port, database_url, GOOD_KEY, settings, base=without_fieldwalk_settings())
+    env["WEB_CONCURRENCY"] = "2"
     env.pop("GUNICORN_CMD_ARGS", None)
     env.update(extra)
     return env

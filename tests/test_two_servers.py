@@ -10,25 +10,31 @@ and SeaweedFS (`weed`); without one of them the test is skipped, except under CI
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import requests
 
-from fieldwalk import ROOT, create_app
+from fieldwalk import create_app
 from fieldwalk.extensions import db
 from fieldwalk.models import Category, Role, Walk, WalkStatus
 from fieldwalk.seed import create_user
 from tests import conftest
 from tests.conftest import PASSWORD
-from tests.helpers import free_port, gunicorn, jpeg_bytes, need_local_redis
+from tests.helpers import (
+    app_env,
+    flask_worker,
+    free_port,
+    gunicorn,
+    jpeg_bytes,
+    need_local_redis,
+    run_flask,
+    without_fieldwalk_settings,
+)
 
 pytestmark = pytest.mark.committed  # three other processes read and write the data
 
@@ -45,47 +51,6 @@ def _need_postgresql() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-
-
-def _flask_command() -> list[str]:
-    script = Path(sys.executable).with_name("flask")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "flask"]
-
-
-def _run_flask(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [*_flask_command(), "--app", "fieldwalk", *args],
-        cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-@contextmanager
-def _worker(env: dict, log_path: Path):
-    """`flask worker` in a subprocess (as its systemd unit runs it); stopped with SIGTERM (RQ's warm
-    shutdown: it finishes the job at hand), killed if it does not stop."""
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [*_flask_command(), "--app", "fieldwalk", "worker"],
-            cwd=ROOT,
-            env={**env, "PYTHONPATH": str(ROOT)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield process
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _csrf_from_page(http: requests.Session, url: str) -> str:
@@ -129,20 +94,22 @@ def two_servers(tmp_path_factory, s3_server):
     ports = free_port(), free_port()
     while ports[1] == ports[0]:
         ports = ports[0], free_port()
-    env = {
-        **{name: value for name, value in os.environ.items() if not name.startswith("FIELDWALK_")},
-        **{f"FIELDWALK_{name}": value for name, value in s3_server.settings(f"two-{uuid.uuid4().hex}").items()},
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY,
-        "FIELDWALK_REDIS_URL": REDIS_URL,
-        "FIELDWALK_MAIL_OUTBOX": str(tmp_path / "outbox"),
-        "FIELDWALK_BASE_URL": f"http://127.0.0.1:{ports[0]}",
-        "FIELDWALK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        # All requests come from 127.0.0.1: the per-address limit must not be what stops the log-ins.
-        "FIELDWALK_LOGIN_RATE_LIMIT": "1000 per minute",
-    }
+    env = app_env(
+        ports[0],
+        database_url,
+        SECRET_KEY,
+        {
+            **s3_server.settings(f"two-{uuid.uuid4().hex}"),
+            "REDIS_URL": REDIS_URL,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # All requests come from 127.0.0.1: the per-address limit must not be what stops the log-ins.
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+        },
+        base=without_fieldwalk_settings(),  # both servers' BASE_URL is A's: the links in mails point there
+    )
     # The schema as a deploy makes it: Alembic's migrations, then the default categories and parties.
-    _run_flask(env, "init-db")
+    run_flask(env, "init-db")
     with prepare.app_context():
         create_user(COORDINATOR, "Sam Samordnare", PASSWORD, Role.COORDINATOR, "Kommunen")
         create_user(PARTICIPANT, "Delia Deltagare", PASSWORD, Role.PARTICIPANT)
@@ -254,7 +221,7 @@ def test_a_mail_queued_by_one_server_is_sent_by_the_worker(two_servers):
     time.sleep(2)  # A had time to send it after its response, as it would without Redis
     assert _outbox(outbox) == [] and queue.job_ids == [job_id]
 
-    with _worker(env, tmp / "worker.log"):
+    with flask_worker(env, tmp / "worker.log"):
         deadline = time.monotonic() + 60
         while not _outbox(outbox) and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -8,13 +8,13 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -48,20 +48,21 @@ def _yes_no(value: bool) -> str:
     return _("Ja") if value else _("Nej")
 
 
-def _csv_cell(column: Column, value: Any) -> str:
-    if value is None:
-        return ""
+def csv_formatter(column: Column) -> Callable[[Any], str]:
+    """The function that writes a value of the column as a CSV field; made once per column of an export (the
+    per-kind choice and the translated Ja/Nej are looked up once, not for each of 10,000 rows)."""
     if column.kind == BOOL:
-        return _yes_no(value)
+        yes, no = _yes_no(True), _yes_no(False)
+        return lambda value: "" if value is None else yes if value else no
     if column.kind == DATETIME:
-        return value.strftime("%Y-%m-%d %H:%M")
+        return lambda value: "" if value is None else value.strftime("%Y-%m-%d %H:%M")
     if column.kind == DATE:
-        return value.isoformat()
+        return lambda value: "" if value is None else value.isoformat()
     if column.kind == INT:
-        return str(value)
+        return lambda value: "" if value is None else str(value)
     if column.kind == FLOAT:
-        return decimal_comma(value)
-    return defuse(str(value))
+        return lambda value: "" if value is None else decimal_comma(value)
+    return lambda value: "" if value is None else defuse(str(value))
 
 
 def decimal_comma(value: float) -> str:
@@ -84,8 +85,9 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> Iter
     writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     out.write("\ufeff")
     writer.writerow([defuse(str(c.title)) for c in columns])
+    formatters = [csv_formatter(c) for c in columns]
     for number, row in enumerate(rows, start=1):
-        writer.writerow([_csv_cell(c, v) for c, v in zip(columns, row, strict=True)])
+        writer.writerow([write(v) for write, v in zip(formatters, row, strict=True)])
         if number % CHUNK_ROWS == 0:
             yield out.getvalue().encode("utf-8")
             out.seek(0)
@@ -127,37 +129,64 @@ def xlsx_write(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_t
         header.append(cell)
     sheet.append(header)
     last_row = 1
+    makers = [_xlsx_maker(sheet, column) for column in columns]
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, column, value) for column, value in zip(columns, row, strict=True)])
+        sheet.append([make(value) for make, value in zip(makers, row, strict=True)])
         last_row += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
     book.save(target)
 
 
-def _xlsx_cell(sheet: Any, column: Column, value: Any) -> Any:
+def _text_cell(sheet: Any, value: Any) -> Any:
     cell = WriteOnlyCell(sheet)
-    if value is None:
-        return cell
-    if column.kind == BOOL:
-        _set_text(cell, _yes_no(value))
-    elif column.kind == DATETIME:
-        cell.value = value.replace(tzinfo=None)  # already local time; Excel has no time zones
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif column.kind == DATE:
-        cell.value = value
-        cell.number_format = "yyyy-mm-dd"
-    elif column.kind == INT:
-        cell.value = value
-    elif column.kind == FLOAT:
-        # No float noise (14.804300000000001); a non-finite number has no Excel value: left empty.
-        cell.value = round(value, 6) if math.isfinite(value) else None
-    elif column.kind == URL:
-        _set_text(cell, value)
-        cell.hyperlink = str(cell.value)  # the link as _set_text cleaned it
-        cell.style = "Hyperlink"
-    else:
-        _set_text(cell, value)
+    _set_text(cell, value)
     return cell
+
+
+def _plain_text(sheet: Any, value: Any) -> Any:
+    """Text as the plain value where openpyxl makes it a string cell anyway (the common case: no cell object
+    of ours per value), else a string cell of ours: text that openpyxl would take for a formula or an error."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if text.startswith("=") or text in ERROR_CODES:
+        return _text_cell(sheet, text)
+    return text
+
+
+def _xlsx_maker(sheet: Any, column: Column) -> Callable[[Any], Any]:
+    """The function that makes a value of the column into what sheet.append takes, made once per column:
+    numbers as numbers (decimals rounded to 6 places as in the CSV), dates and times as dates, text as string
+    cells. openpyxl writes a plain value through one reused cell; a cell of ours only where the value needs a
+    format (times, links) or must not be read as a formula."""
+    if column.kind == BOOL:
+        yes, no = _yes_no(True), _yes_no(False)
+        return lambda value: None if value is None else yes if value else no
+    if column.kind == DATETIME:
+
+        def local_time(value: Any) -> Any:
+            if value is None:
+                return None
+            cell = WriteOnlyCell(sheet, value.replace(tzinfo=None))  # already local time; Excel has no time zones
+            cell.number_format = "yyyy-mm-dd hh:mm"
+            return cell
+
+        return local_time
+    if column.kind in (DATE, INT):
+        return lambda value: value  # a date gets openpyxl's own format for dates: yyyy-mm-dd
+    if column.kind == FLOAT:
+        # No float noise (14.804300000000001); a non-finite number has no Excel value: left empty.
+        return lambda value: None if value is None else round(value, 6) if math.isfinite(value) else None
+    if column.kind == URL:
+
+        def link(value: Any) -> Any:
+            if value is None:
+                return None
+            cell = _text_cell(sheet, value)
+            cell.hyperlink = str(cell.value)  # the link as _set_text cleaned it
+            cell.style = "Hyperlink"
+            return cell
+
+        return link
+    return lambda value: None if value is None else _plain_text(sheet, value)
 
 
 def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet_title: str) -> bytes:

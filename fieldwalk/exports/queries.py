@@ -1,17 +1,17 @@
-"""Reads behind the exports: the findings filters and query, and eager loading for both lists."""
+"""Reads behind the exports: the findings filters, and both lists' rows as columns read in chunks."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import to_utc
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, defaultload, joinedload
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session
 
 from fieldwalk.exports.formats import CHUNK_ROWS
 from fieldwalk.extensions import db
-from fieldwalk.models import ActionItem, Category, Finding, Photo, Walk, action_item_findings
+from fieldwalk.models import ActionItem, Category, Finding, Photo, ResponsibleParty, Walk, action_item_findings
 from fieldwalk.query_args import EARLIEST, LATEST, parse_id
 
 
@@ -104,8 +104,45 @@ def _filtered(query: Select, filters: FindingFilters) -> Select:
     return query
 
 
+# What a finding export row reads, as columns (no ORM objects: no identity map, no lazy loads for 10,000 rows).
+FINDING_FIELDS = (
+    Finding.id,
+    Finding.uuid,
+    Walk.title.label("walk_title"),
+    Walk.area.label("walk_area"),
+    Finding.category_id,
+    Finding.description,
+    Finding.severity,
+    Finding.place,
+    Finding.lat,
+    Finding.lon,
+    Finding.accuracy_m,
+    Finding.position_source,
+    Finding.created_at,
+    Finding.no_action,
+    Finding.reporter_name,
+    Finding.reporter_org,
+)
+
+# What an action item export row reads of the item, its walk and its party, as columns.
+ACTION_FIELDS = (
+    ActionItem.id,
+    ActionItem.title,
+    ActionItem.description,
+    ActionItem.status,
+    ActionItem.priority,
+    ResponsibleParty.name.label("party_name"),
+    ActionItem.due_date,
+    Walk.title.label("walk_title"),
+    Walk.area.label("walk_area"),
+    ActionItem.created_at,
+    ActionItem.resolved_at,
+)
+
+
 def findings_query(filters: FindingFilters) -> Select:
-    """(finding, number of photos) for the findings the filters select, oldest first."""
+    """The export columns of the findings the filters select with their number of photos ("photos"), oldest
+    first."""
     photo_counts = (
         select(Photo.finding_id, func.count(Photo.id).label("n"))
         .where(Photo.finding_id.is_not(None))
@@ -113,23 +150,63 @@ def findings_query(filters: FindingFilters) -> Select:
         .subquery()
     )
     query = (
-        select(Finding, func.coalesce(photo_counts.c.n, 0))
+        select(*FINDING_FIELDS, func.coalesce(photo_counts.c.n, 0).label("photos"))
+        .join(Walk, Walk.id == Finding.walk_id)
         .outerjoin(photo_counts, photo_counts.c.finding_id == Finding.id)
-        .options(joinedload(Finding.walk), joinedload(Finding.category))
         .order_by(Finding.created_at, Finding.id)
     )
     return _filtered(query, filters)
 
 
 def in_chunks(query: Select) -> Select:
-    """The query read CHUNK_ROWS rows at a time (a streamed export): its collections must come by
-    selectinload, one statement per chunk."""
+    """The query read CHUNK_ROWS rows at a time (a streamed export; a server-side cursor on PostgreSQL)."""
     return query.execution_options(yield_per=CHUNK_ROWS)
 
 
-def stream_items(session: Session, query: Select) -> Iterator[ActionItem]:
-    """The action items of the query, read in chunks on the session of a streamed response."""
-    return iter(session.scalars(in_chunks(with_export_loads(query))))
+def category_names(session: Session, locale: str) -> dict[int, str]:
+    """Every category's name in the locale, by id (a few dozen rows: one statement per export)."""
+    return {category.id: category.name(locale) for category in session.scalars(select(Category))}
+
+
+@dataclass(slots=True)
+class ItemFindings:
+    """What an action item export row says about the item's findings: how many, their categories (in the
+    order of the findings, each once) and the position of the first one that has one (as Finding.has_position)."""
+
+    count: int = 0
+    category_ids: list[int] = field(default_factory=list)
+    lat: float | None = None
+    lon: float | None = None
+
+
+def stream_items(session: Session, query: Select) -> Iterator[tuple[Row, ItemFindings]]:
+    """(the item's ACTION_FIELDS, its ItemFindings) for each action item of the list query, in the list's
+    order, read on the session of a streamed response. Three statements whatever the size: the findings of
+    all the items (a few numbers each, gathered first), then the items' columns in chunks of CHUNK_ROWS."""
+    gathered: dict[int, ItemFindings] = {}
+    links = (
+        select(action_item_findings.c.action_item_id, Finding.category_id, Finding.lat, Finding.lon)
+        .join(Finding, Finding.id == action_item_findings.c.finding_id)
+        .where(action_item_findings.c.action_item_id.in_(query.with_only_columns(ActionItem.id).order_by(None)))
+        .order_by(action_item_findings.c.action_item_id, Finding.id)  # the order of ActionItem.findings
+    )
+    for item_id, category_id, lat, lon in session.execute(links):
+        found = gathered.get(item_id)
+        if found is None:
+            found = gathered[item_id] = ItemFindings()
+        found.count += 1
+        if category_id not in found.category_ids:
+            found.category_ids.append(category_id)
+        if found.lat is None and lat is not None and lon is not None:
+            found.lat, found.lon = lat, lon
+    rows = (
+        query.with_only_columns(*ACTION_FIELDS)
+        .join(Walk, Walk.id == ActionItem.walk_id)
+        .outerjoin(ResponsibleParty, ResponsibleParty.id == ActionItem.responsible_party_id)
+    )
+    nothing = ItemFindings()
+    for row in session.execute(in_chunks(rows)):
+        yield row, gathered.pop(row.id, nothing)
 
 
 def count_rows(query: Select) -> int:
@@ -141,10 +218,10 @@ def count_findings(filters: FindingFilters) -> int:
     return db.session.scalar(_filtered(select(func.count(Finding.id)), filters)) or 0
 
 
-def list_findings(session: Session, filters: FindingFilters) -> Iterator[tuple[Finding, int, list[int]]]:
-    """(finding, number of photos, ids of its action items) for each finding the filters select, read in
-    chunks on the session of a streamed response; the action item ids of all of them first (a few integers
-    each)."""
+def list_findings(session: Session, filters: FindingFilters) -> Iterator[tuple[Row, list[int]]]:
+    """(the finding's FINDING_FIELDS and "photos", ids of its action items) for each finding the filters
+    select, read in chunks on the session of a streamed response; the action item ids of all of them first
+    (a few integers each)."""
     item_ids: dict[int, list[int]] = {}
     links = (
         select(action_item_findings.c.finding_id, action_item_findings.c.action_item_id)
@@ -153,11 +230,5 @@ def list_findings(session: Session, filters: FindingFilters) -> Iterator[tuple[F
     )
     for finding_id, item_id in session.execute(links):
         item_ids.setdefault(finding_id, []).append(item_id)
-    for finding, count in session.execute(in_chunks(findings_query(filters))):
-        yield finding, count, item_ids.get(finding.id, [])
-
-
-def with_export_loads(query: Select) -> Select:
-    """The action item query with what an export row reads besides the findings, walk, party and
-    handläggare it loads: the findings' categories (no photos)."""
-    return query.options(defaultload(ActionItem.findings).joinedload(Finding.category))
+    for row in session.execute(in_chunks(findings_query(filters))):
+        yield row, item_ids.pop(row.id, [])

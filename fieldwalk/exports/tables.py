@@ -4,16 +4,18 @@ Column titles are Swedish (translated like any other text); times are converted 
 naive UTC to local time (Europe/Stockholm, the app's time zone) here, once for every format.
 """
 
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
 
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Row
 
 from fieldwalk.exports.formats import BOOL, DATE, DATETIME, FLOAT, INT, URL, Column
+from fieldwalk.exports.queries import ItemFindings
 from fieldwalk.labels import label
 from fieldwalk.links import external_url
-from fieldwalk.models import ActionItem, Finding
+from fieldwalk.models import ActionItem, ActionStatus, PositionSource, Priority, Severity
 
 ACTION_COLUMNS = (
     Column("id", _l("Id"), INT, 7),
@@ -60,34 +62,61 @@ REPORTER_COLUMNS = (
 )
 
 
-def _local(value: datetime | None) -> datetime | None:
-    return to_user_timezone(value) if value is not None else None
+def _local_times() -> Callable[[datetime | None], datetime | None]:
+    """Flask-Babel's to_user_timezone for stored naive UTC times, the time zone looked up once per export (not
+    for each of 20,000 times)."""
+    zone = get_timezone()
+
+    def local(value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return zone.normalize((value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone))
+
+    return local
 
 
-def action_rows(items: Iterable[ActionItem], today: date) -> Iterator[tuple]:
-    """One row per action item, in ACTION_COLUMNS order; the position is its first positioned finding's."""
-    locale = str(get_locale())
-    for item in items:
-        categories = list(dict.fromkeys(f.category.name(locale) for f in item.findings))
-        located = next((f for f in item.findings if f.has_position), None)
+LINK_MARKER = 1_234_567_891  # an id no base URL holds: the link of one id, cut at it, is every id's link
+
+
+def _links(endpoint: str, key: str) -> Callable[[int], str]:
+    """external_url(endpoint, key=id) for every id, built once: one route build per row cost more than the rest
+    of the row."""
+    head, tail = external_url(endpoint, **{key: LINK_MARKER}).split(str(LINK_MARKER))
+    return lambda object_id: f"{head}{object_id}{tail}"
+
+
+def _labels(enum_cls) -> dict:
+    return {member: label(member) for member in enum_cls}
+
+
+def action_rows(items: Iterable[tuple[Row, ItemFindings]], categories: dict[int, str], today: date) -> Iterator[tuple]:
+    """One row per (item's columns, its findings) of exports.queries.stream_items, in ACTION_COLUMNS order;
+    categories: names by id. The position is its first positioned finding's."""
+    statuses, priorities, local, link = (
+        _labels(ActionStatus),
+        _labels(Priority),
+        _local_times(),
+        _links("actions.detail", "item_id"),
+    )
+    for item, found in items:
         yield (
             item.id,
             item.title,
             item.description,
-            label(item.status),
-            label(item.priority),
-            item.responsible_party.name if item.responsible_party else "",
+            statuses[item.status],
+            priorities[item.priority],
+            item.party_name or "",
             item.due_date,
-            item.is_overdue(today),
-            item.walk.title,
-            item.walk.area,
-            ", ".join(categories),
-            len(item.findings),
-            _local(item.created_at),
-            _local(item.resolved_at),
-            located.lat if located else None,
-            located.lon if located else None,
-            external_url("actions.detail", item_id=item.id),
+            ActionItem.overdue(item.status, item.due_date, today),
+            item.walk_title,
+            item.walk_area,
+            ", ".join(categories[c] for c in found.category_ids),
+            found.count,
+            local(item.created_at),
+            local(item.resolved_at),
+            found.lat,
+            found.lon,
+            link(item.id),
         )
 
 
@@ -96,28 +125,36 @@ def finding_columns(with_reporter: bool) -> tuple[Column, ...]:
     return FINDING_COLUMNS + (REPORTER_COLUMNS if with_reporter else ())
 
 
-def finding_rows(findings: Iterable[tuple[Finding, int, list[int]]], with_reporter: bool) -> Iterator[tuple]:
-    """One row per (finding, number of photos, action item ids), in finding_columns order."""
-    locale = str(get_locale())
-    for finding, photos, item_ids in findings:
+def finding_rows(
+    findings: Iterable[tuple[Row, list[int]]], categories: dict[int, str], with_reporter: bool
+) -> Iterator[tuple]:
+    """One row per (finding's columns, its action item ids) of exports.queries.list_findings, in
+    finding_columns order; categories: names by id."""
+    severities, sources, local, link = (
+        _labels(Severity),
+        _labels(PositionSource),
+        _local_times(),
+        _links("findings.detail", "finding_id"),
+    )
+    for finding, item_ids in findings:
         row: tuple = (
             finding.id,
             finding.uuid,
-            finding.walk.title,
-            finding.walk.area,
-            finding.category.name(locale),
+            finding.walk_title,
+            finding.walk_area,
+            categories[finding.category_id],
             finding.description,
-            label(finding.severity),
+            severities[finding.severity],
             finding.place,
             finding.lat,
             finding.lon,
             finding.accuracy_m,
-            label(finding.position_source),
-            _local(finding.created_at),
-            photos,
+            sources[finding.position_source],
+            local(finding.created_at),
+            finding.photos,
             ", ".join(str(i) for i in item_ids),
             finding.no_action,
-            external_url("findings.detail", finding_id=finding.id),
+            link(finding.id),
         )
         if with_reporter:
             row += (finding.reporter_name, finding.reporter_org)

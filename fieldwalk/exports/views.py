@@ -16,6 +16,7 @@ from fieldwalk.audit import record
 from fieldwalk.exports import formats
 from fieldwalk.exports.queries import (
     BadFilter,
+    category_names,
     count_findings,
     count_rows,
     finding_filters,
@@ -105,11 +106,11 @@ def actions(fmt: str):
     form = action_filter_form(request.args, current_user)
     query = action_items_query(current_user, **form.query_filters())
     _audit("export.actions", fmt, count_rows(query))
-    today = date.today()
+    today, locale = date.today(), str(get_locale())
     return _download(
         fmt,
         ACTION_COLUMNS,
-        lambda session: action_rows(stream_items(session, query), today=today),
+        lambda session: action_rows(stream_items(session, query), category_names(session, locale), today),
         basename="atgarder",
         sheet_title=_("Åtgärder"),
     )
@@ -129,10 +130,11 @@ def findings(fmt: str):
     if fmt == "geojson":  # a map layer is shared further than a list: names only when asked for (?reporters=1)
         with_reporter = with_reporter and request.args.get("reporters") == "1"
     _audit("export.findings", fmt, count_findings(filters))
+    locale = str(get_locale())
     return _download(
         fmt,
         finding_columns(with_reporter),
-        lambda session: finding_rows(list_findings(session, filters), with_reporter),
+        lambda session: finding_rows(list_findings(session, filters), category_names(session, locale), with_reporter),
         basename="fynd",
         sheet_title=_("Fynd"),
     )
