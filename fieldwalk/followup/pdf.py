@@ -58,6 +58,20 @@ def attachment_header(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def _copy_foreign(pdf, value):
+    """value of another file copied into pdf: indirect objects through qpdf (one copy each), direct arrays
+    and dictionaries item by item (qpdf copies only indirect ones)."""
+    import pikepdf
+
+    if isinstance(value, pikepdf.Object) and value.is_indirect:
+        return pdf.copy_foreign(value)
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_copy_foreign(pdf, item) for item in value])
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _copy_foreign(pdf, item) for key, item in value.items()})
+    return value
+
+
 def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
@@ -91,11 +105,11 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
             for i in range(0, len(part_nums), 2):
                 key = int(part_nums[i]) + next_key
                 nums.append(key)
-                nums.append(joined.copy_foreign(part_nums[i + 1]))
+                nums.append(_copy_foreign(joined, part_nums[i + 1]))
                 highest = max(highest, key)
             part_document = part_tree.K[0] if isinstance(part_tree.K, pikepdf.Array) else part_tree.K
             kids = part_document.K if isinstance(part_document.K, pikepdf.Array) else pikepdf.Array([part_document.K])
-            for kid in joined.copy_foreign(kids):
+            for kid in _copy_foreign(joined, kids):
                 if isinstance(kid, pikepdf.Dictionary):
                     kid.P = document
                 document.K.append(kid)
