@@ -43,9 +43,19 @@ def protocol_context(scope: Scope, meeting: FollowUpMeeting | None, pdf: bool, q
     findings = scope.findings()
     items = scope.action_items()
     numbers = {f.id: n for n, f in enumerate(findings, 1)}
-    points = [MapPoint(numbers[f.id], f.lat, f.lon, f.category.is_positive) for f in findings if f.has_position]
+    points = [
+        MapPoint(numbers[f.id], f.lat, f.lon, f.category.is_positive)
+        for f in findings
+        if f.lat is not None and f.lon is not None  # has_position, spelled out for the type checker
+    ]
     decisions = {d.action_item_id: d for d in meeting.decisions} if meeting else {}
-    promise_year = meeting.held_on.year if meeting else scope.start.year if scope.start else scope.walk.starts_at.year
+    if meeting:
+        promise_year = meeting.held_on.year
+    elif scope.start:
+        promise_year = scope.start.year
+    else:
+        assert scope.walk is not None  # a scope is a walk or a period
+        promise_year = scope.walk.starts_at.year
     photo_src: Callable = data_uri if pdf else photo_url
     return dict(
         scope=scope,
