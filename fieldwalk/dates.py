@@ -8,6 +8,7 @@ Data (exports, the API) keeps ISO 8601.
 """
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Literal
 
 from babel import Locale
@@ -19,10 +20,20 @@ FORMAT_LOCALES = {"en": "en_GB"}
 TIME_PATTERN = "HH:mm"  # 24-hour clock in both languages, no seconds
 
 
+def _formatting_locale_name() -> str:
+    locale = str(get_locale() or "sv")
+    return FORMAT_LOCALES.get(locale, locale)
+
+
 def formatting_locale() -> Locale:
     """The locale dates are written in for the current reader (Swedish outside a request)."""
-    locale = str(get_locale() or "sv")
-    return Locale.parse(FORMAT_LOCALES.get(locale, locale))
+    return Locale.parse(_formatting_locale_name())
+
+
+@lru_cache(maxsize=8192)
+def _medium_day(day: date, locale: str) -> str:
+    """Babel's medium date, remembered: a protocol writes the same few hundred days thousands of times."""
+    return babel_dates.format_date(day, "medium", locale=Locale.parse(locale))
 
 
 def _local(value: datetime) -> datetime:
@@ -36,7 +47,7 @@ def format_day(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = _local(value).date()
-    return babel_dates.format_date(value, "medium", locale=formatting_locale())
+    return _medium_day(value, _formatting_locale_name())
 
 
 def format_clock(value: datetime | None) -> str:
