@@ -50,6 +50,17 @@ def summary(describe: Callable[..., str]) -> Callable:
     return mark
 
 
+def long_running(seconds: int) -> Callable:
+    """Decorate a job function that may take longer than RQ's default limit (180 s), e.g. a period's protocol
+    PDF on a loaded machine: its RQ job may run this long before the worker stops it."""
+
+    def mark(fn: Callable) -> Callable:
+        fn.job_timeout = seconds  # type: ignore[attr-defined]  # our mark, read with getattr
+        return fn
+
+    return mark
+
+
 def function_path(fn: Callable) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
@@ -83,6 +94,7 @@ def enqueue(fn: Callable, *args: Any, **kwargs: Any) -> None:
                 args=args,
                 kwargs=kwargs,
                 description=describe(fn, args, kwargs),
+                timeout=getattr(fn, "job_timeout", None),
                 retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
                 on_failure=Callback(_rq_job_failed),
             )

@@ -21,7 +21,6 @@ from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
-from fieldwalk.followup import pdf as pdf_module
 from fieldwalk.followup.protocol_files import plan_parts, protocol_store
 from fieldwalk.models import (
     Category,
@@ -241,9 +240,8 @@ def _tree(pdf: pikepdf.Pdf):
     return order
 
 
-def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, quarter, tmp_path, monkeypatch):
+def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, quarter, tmp_path):
     app.config.update(PROTOCOL_PDF_PART_ROWS=1, PROTOCOL_PDF_PART_ITEMS=1)  # 3 + 3 parts
-    monkeypatch.setattr(pdf_module, "JOIN_BATCH", 2)  # the join saves and reopens its file on the way too
     try:
         page_url, response = protocol_pdf_by_job(client, QUARTER)
     finally:

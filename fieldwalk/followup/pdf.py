@@ -72,23 +72,6 @@ def _copy_foreign(pdf, value):
     return value
 
 
-JOIN_BATCH = 6
-
-
-def _reopened(pdf):
-    """The file saved and opened again (copied-from files let go), with its Document element and parent tree
-    numbers."""
-    import pikepdf
-
-    buffer = io.BytesIO()
-    pdf.save(buffer)
-    pdf.close()
-    buffer.seek(0)
-    pdf = pikepdf.open(buffer)
-    tree = pdf.Root.StructTreeRoot
-    return pdf, (tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K), tree.ParentTree.Nums
-
-
 def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
@@ -104,11 +87,9 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
     nums = tree.ParentTree.Nums
     next_key = max(int(nums[i]) for i in range(0, len(nums), 2)) + 1 if len(nums) else 0
-    for number, data in enumerate(parts[1:], 1):
-        if number % JOIN_BATCH == 0:
-            # qpdf keeps every file it copied from until the joined one is saved: save and open it again
-            # now and then, so only a batch of parts is held besides the joined file.
-            joined, document, nums = _reopened(joined)
+    # qpdf keeps each file it copied from until the joined one is saved (saving and opening it again every
+    # few parts was measured: more memory and ten times the time, docs/benchmarks.md).
+    for data in parts[1:]:
         with pikepdf.open(io.BytesIO(data)) as part:
             part_tree = part.Root.StructTreeRoot
             part_nums = part_tree.ParentTree.Nums

@@ -26,13 +26,14 @@ from fieldwalk.extensions import db
 from fieldwalk.followup.pdf import PDF_VARIANT, join_tagged_pdfs
 from fieldwalk.followup.protocol import protocol_context, protocol_file_name, protocol_pdf_html
 from fieldwalk.followup.queries import Scope
-from fieldwalk.jobs import enqueue_after_commit, summary
+from fieldwalk.jobs import enqueue_after_commit, long_running, summary
 from fieldwalk.models import Finding, FollowUpMeeting, ProtocolFile, ProtocolFileState, User, Walk, utcnow
 from fieldwalk.photos.store import FileStore, FilesystemStore
 
 # A job that has not ended this long after it was asked for was lost (a worker or web process that stopped
 # in the middle): it is shown as failed, and asking again makes a new one.
-LOST_AFTER = timedelta(minutes=30)
+LOST_AFTER_SECONDS = 30 * 60
+LOST_AFTER = timedelta(seconds=LOST_AFTER_SECONDS)
 
 
 def protocol_store() -> FileStore:
@@ -144,6 +145,7 @@ def _describe(file_id: int) -> str:
 
 
 @summary(_describe)
+@long_running(LOST_AFTER_SECONDS)
 def make_protocol_file(file_id: int) -> None:
     """The job: read the protocol's data, lay out its pages, write the PDF/UA file to the protocol store.
     Progress is written as it goes; a failure is written to the row (and raised, for the job's retries)."""
