@@ -275,3 +275,16 @@ def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, qua
         path.write_bytes(response.data)
         info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
         assert re.search(r"Tagged:\s+yes", info) and re.search(rf"Pages:\s+{len(pages)}", info)
+
+
+def test_erasing_a_person_removes_every_protocol_pdf(app, client, auth, quarter):
+    """A PDF may name the person (a timeline's actor, a comment): erasure takes every one, they are copies."""
+    page_url, response = protocol_pdf_by_job(client, QUARTER)
+    key = _row(app, _id(page_url)).file_key
+    assert (Path(app.config["PROTOCOL_DIR"]) / key).is_file()
+    person_id = quarter["user"]
+    auth.login(Role.ADMIN)
+    assert client.post(f"/admin/users/{person_id}/erase").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(ProtocolFile.id))) == 0
+    assert not (Path(app.config["PROTOCOL_DIR"]) / key).exists()
