@@ -66,7 +66,14 @@ def pages(app, client, auth):
         actions.add_comment(item, actor, "Beställt")
         db.session.commit()
         walk_id, finding_id, item_id = walk.id, finding.id, item.id
+    queued = client.post("/followup/protocol-files?from=2026-10-01&to=2026-12-31")  # its job not run: queued
+    done = client.post("/followup/protocol-files?from=2026-10-01&to=2026-11-30")
+    done.close()  # its job runs: the page with the download link
     urls = [
+        "/followup/protocol?from=2026-10-01&to=2026-12-31",
+        "/followup/protocol.pdf?from=2026-10-01&to=2026-12-31",
+        queued.headers["Location"],
+        done.headers["Location"],
         "/",
         f"/walks/{walk_id}",
         f"/walks/{walk_id}/findings/new",
