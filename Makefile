@@ -101,6 +101,7 @@ bench: setup
 	$(BIN)/python bench/capture_throttled.py
 	$(BIN)/python bench/big_pages.py
 	$(BIN)/python bench/protocol_map.py
+	$(BIN)/python bench/protocol_pdf.py
 	$(BIN)/python bench/walk_evening.py
 
 clean:

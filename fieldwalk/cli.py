@@ -13,6 +13,7 @@ from fieldwalk import backup, jobs
 from fieldwalk.auth.passwords import password_problem
 from fieldwalk.bulk_data import fill
 from fieldwalk.extensions import analyze, db
+from fieldwalk.followup.protocol_files import purge_expired
 from fieldwalk.models import ResponsibleParty, Role
 from fieldwalk.notifications import remind, reminder_period, send_reminders
 from fieldwalk.photos.service import collect_garbage
@@ -174,6 +175,21 @@ def photos_gc_command(dry_run: bool, grace_hours: float | None) -> None:
     )
 
 
+@click.command("purge-protocols")
+@with_appcontext
+def purge_protocols_command() -> None:
+    """Remove protocol PDFs (file and row) asked for more than PROTOCOL_PDF_KEEP_HOURS ago (cron, hourly)."""
+    total = 0
+    while True:  # in batches, each committed
+        removed = purge_expired()
+        db.session.commit()
+        total += removed
+        if not removed:
+            break
+    hours = current_app.config["PROTOCOL_PDF_KEEP_HOURS"]
+    click.echo(f"{total} protocol PDFs older than {hours} hours removed.")
+
+
 @click.command("backup")
 @with_appcontext
 @click.option(
@@ -241,5 +257,6 @@ def init_app(app: Flask) -> None:
         photos,
         backup_command,
         restore_command,
+        purge_protocols_command,
     ):
         app.cli.add_command(command)

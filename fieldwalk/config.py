@@ -60,6 +60,19 @@ DEFAULTS: dict[str, Any] = {
     "PROTOCOL_TILES_MAX_AGE_DAYS": 30,
     "PROTOCOL_TILES_CACHE_MB": 200,
     "PROTOCOL_TILES_MAX_ZOOM": 18,
+    # Protocol PDFs of a period (or of a walk with more findings than PROTOCOL_PDF_DIRECT_MAX_FINDINGS) are
+    # made by a background job and kept for the person who asked for PROTOCOL_PDF_KEEP_HOURS; then the file
+    # and its row go (`flask purge-protocols`, and whenever a new one is asked for). They are stored like the
+    # photos: under PROTOCOL_DIR (default instance/protocols), or with PHOTO_STORE=s3 in the same bucket
+    # under PROTOCOL_S3_PREFIX/, so that any app server serves what the worker made.
+    "PROTOCOL_PDF_KEEP_HOURS": 24,
+    "PROTOCOL_PDF_DIRECT_MAX_FINDINGS": 200,
+    # A larger PDF is laid out in parts of at most this many findings rows or action items, joined into one
+    # tagged file: the layout holds one part in memory at a time.
+    "PROTOCOL_PDF_PART_ROWS": 400,
+    "PROTOCOL_PDF_PART_ITEMS": 120,
+    "PROTOCOL_DIR": None,
+    "PROTOCOL_S3_PREFIX": "protocols",
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
     "LANGUAGES": ["sv", "en"],
@@ -190,6 +203,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["MAIL_OUTBOX"] = str(instance / "outbox")
     if not app.config.get("PHOTO_DIR"):
         app.config["PHOTO_DIR"] = str(instance / "photos")
+    if not app.config.get("PROTOCOL_DIR"):
+        app.config["PROTOCOL_DIR"] = str(instance / "protocols")
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = request_size_limit(app.config)
     else:  # FIELDWALK_MAX_CONTENT_LENGTH arrives as a string (the default None carries no type)

@@ -27,6 +27,8 @@ from functools import partial
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from fieldwalk.extensions import db
 from fieldwalk.models import FailedJob
@@ -34,6 +36,7 @@ from fieldwalk.models import FailedJob
 QUEUE_NAME = "fieldwalk"
 IN_PROCESS, REDIS = "in-process", "redis"
 _AFTER_RESPONSE = "fieldwalk_jobs_after_response"
+_AFTER_COMMIT = "fieldwalk_jobs_after_commit"
 
 
 def summary(describe: Callable[..., str]) -> Callable:
@@ -42,6 +45,17 @@ def summary(describe: Callable[..., str]) -> Callable:
 
     def mark(fn: Callable) -> Callable:
         fn.job_summary = describe  # type: ignore[attr-defined]  # our mark, read with getattr
+        return fn
+
+    return mark
+
+
+def long_running(seconds: int) -> Callable:
+    """Decorate a job function that may take longer than RQ's default limit (180 s), e.g. a period's protocol
+    PDF on a loaded machine: its RQ job may run this long before the worker stops it."""
+
+    def mark(fn: Callable) -> Callable:
+        fn.job_timeout = seconds  # type: ignore[attr-defined]  # our mark, read with getattr
         return fn
 
     return mark
@@ -80,6 +94,7 @@ def enqueue(fn: Callable, *args: Any, **kwargs: Any) -> None:
                 args=args,
                 kwargs=kwargs,
                 description=describe(fn, args, kwargs),
+                timeout=getattr(fn, "job_timeout", None),
                 retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
                 on_failure=Callback(_rq_job_failed),
             )
@@ -92,6 +107,27 @@ def enqueue(fn: Callable, *args: Any, **kwargs: Any) -> None:
         g.setdefault(_AFTER_RESPONSE, []).append(attempt)
     else:
         attempt(background=False)
+
+
+def enqueue_after_commit(fn: Callable, *args: Any, **kwargs: Any) -> None:
+    """enqueue(fn, ...) once the session's transaction is committed (a job about a row just added must not
+    reach a worker before the row does); dropped when it is rolled back."""
+    db.session.info.setdefault(_AFTER_COMMIT, []).append((fn, args, kwargs))
+
+
+def _enqueue_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    for fn, args, kwargs in session.info.pop(_AFTER_COMMIT, []):
+        enqueue(fn, *args, **kwargs)
+
+
+def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+_listening: set[int] = set()  # the session factories listened on (db is one per process)
 
 
 def _run_after_response(response):
@@ -205,5 +241,10 @@ def make_worker(app: Flask):
 
 
 def init_app(app: Flask) -> None:
-    """Jobs queued during a request run after its response (the embedded default)."""
+    """Jobs queued during a request run after its response (the embedded default); jobs queued for after
+    the commit are queued when the app's session commits."""
     app.after_request(_run_after_response)
+    if id(db.session.session_factory) not in _listening:
+        event.listen(db.session, "after_commit", _enqueue_committed)
+        event.listen(db.session, "after_transaction_end", _forget_uncommitted)
+        _listening.add(id(db.session.session_factory))

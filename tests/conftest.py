@@ -176,6 +176,7 @@ def session_app(request, tmp_path_factory):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url(request.param, base),
             "PHOTO_DIR": str(base / "photos"),
+            "PROTOCOL_DIR": str(base / "protocols"),
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt per test user would dominate the run time
             "JOB_RETRY_INTERVALS": [],  # a failing job (mail) fails for good at once; tests/test_jobs.py retries
@@ -232,6 +233,7 @@ def app(session_app, tmp_path, request):
     everything it writes rolled back afterwards (committed instead for ``@pytest.mark.committed``)."""
     app = session_app
     app.config["PHOTO_DIR"] = str(tmp_path / "photos")
+    app.config["PROTOCOL_DIR"] = str(tmp_path / "protocols")
     app.config["MAIL_OUTBOX"] = str(tmp_path / "outbox")  # status changes send mail; never into instance/
     app.config["WTF_CSRF_ENABLED"] = False
     limiter.reset()  # rate limits count per test, as they would per attacker

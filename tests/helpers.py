@@ -256,3 +256,20 @@ def flask_worker(env: dict, log_path: Path) -> Iterator[subprocess.Popen]:
             yield process
         finally:
             _stop(process, signal.SIGTERM)
+
+
+def protocol_pdf_by_job(client, query: str):
+    """The protocol PDF of ?query the way a coordinator gets a period's: "Gör en PDF" (a job, run in-process
+    after the response), its progress page, the download link. Returns (progress page URL, download response)."""
+    made = client.post(f"/followup/protocol-files?{query}")
+    assert made.status_code == 303, made.status_code
+    made.close()  # the server closes the response once it is sent: then the in-process job runs
+    page_url = made.headers["Location"]
+    page = client.get(page_url)
+    assert page.status_code == 200
+    download = page_url.rstrip("/") + "/download"
+    assert download in page.get_data(as_text=True), page.get_data(as_text=True)
+    response = client.get(download)
+    response.get_data()  # read the streamed file, then close it as the server would
+    response.close()
+    return page_url, response

@@ -66,6 +66,7 @@ class S3Server:
             "S3_ENDPOINT_URL": self.endpoint_url,
             "S3_BUCKET": self.bucket,
             "S3_PREFIX": prefix,
+            "PROTOCOL_S3_PREFIX": f"{prefix}-protocols",
             "S3_REGION": REGION,
             "S3_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "S3_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,

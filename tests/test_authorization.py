@@ -32,6 +32,7 @@ from fieldwalk.models import (
     Priority,
     PromiseCommitment,
     PromiseKind,
+    ProtocolFile,
     ResponsibleParty,
     Role,
     SuggestedPlace,
@@ -143,6 +144,15 @@ MATRIX = {
     "followup.finish": ("POST", "/followup/meetings/{meeting}/finish", STAFF, {"notes": ""}),
     "followup.protocol": ("GET", "/followup/protocol?walk={walk_a}", STAFF, None),
     "followup.protocol_pdf": ("GET", "/followup/protocol.pdf?walk={walk_a}", STAFF, None),
+    "followup.protocol_file_create": ("POST", "/followup/protocol-files?walk={walk_a}", STAFF, {}),
+    # A PDF being made for the coordinator: theirs alone (the admin gets 404 too).
+    "followup.protocol_file": ("GET", "/followup/protocol-files/{protocol_file}", {"coordinator"}, None),
+    "followup.protocol_file_download": (
+        "GET",
+        "/followup/protocol-files/{protocol_file}/download",
+        {"coordinator"},
+        None,
+    ),
     "followup.dashboard": ("GET", "/followup/dashboard", STAFF, None),
     "followup.promise": ("GET", "/followup/promise", STAFF, None),
     "followup.edit_commitment": ("GET", "/followup/promise/{commitment}/edit", STAFF, None),
@@ -197,9 +207,14 @@ def world(module_app):
         guest_b.notify_email = "gast.b@example.org"
         failed_job = FailedJob(function="fieldwalk.mail.send_mail", summary="x@example.com: Hej", error="SMTP")
         db.session.add(failed_job)
+        protocol_file = ProtocolFile(
+            requested_by=coordinator, locale="sv", period_start=date(2026, 10, 1), period_end=date(2026, 12, 31)
+        )
+        db.session.add(protocol_file)
         db.session.commit()
         return {
             "failed_job": failed_job.id,
+            "protocol_file": protocol_file.id,
             "walk_a": walk_a.id,
             "walk_b": walk_b.id,
             "code_a": walk_a.join_code,

@@ -26,6 +26,7 @@ from fieldwalk.models import (
     Walk,
     WalkStatus,
 )
+from tests.helpers import protocol_pdf_by_job
 
 
 def _category(slug):
@@ -108,7 +109,7 @@ def test_period_protocol_has_one_scope_on_screen_and_in_pdf(client, two_quarters
     assert "tidigare vandringar som ändrades under perioden (1 st)" in html
     assert "2 fynd har inget beslut" in html
     assert "Ingen åtgärd: Positivt fynd" in html
-    pdf = client.get("/followup/protocol.pdf?from=2025-10-01&to=2025-12-31")
+    _page, pdf = protocol_pdf_by_job(client, "from=2025-10-01&to=2025-12-31")
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "Omfattning: vandringar som hölls under perioden (1 st)" in text
     assert "A1 byt lampa" in text and "B1 klipp häcken" in text and "A2 sanera" not in text

@@ -71,7 +71,14 @@ def pages(app, client, auth):
         db.session.commit()
         walk_id, finding_id, item_id = walk.id, finding.id, item.id
         stop = urlsplit(stop_link(actor, actor.notify_email)).path
+    queued = client.post("/followup/protocol-files?from=2026-10-01&to=2026-12-31")  # its job not run: queued
+    done = client.post("/followup/protocol-files?from=2026-10-01&to=2026-11-30")
+    done.close()  # its job runs: the page with the download link
     urls = [
+        "/followup/protocol?from=2026-10-01&to=2026-12-31",
+        "/followup/protocol.pdf?from=2026-10-01&to=2026-12-31",
+        queued.headers["Location"],
+        done.headers["Location"],
         "/",
         f"/walks/{walk_id}",
         f"/walks/{walk_id}/findings/new",

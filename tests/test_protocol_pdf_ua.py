@@ -18,7 +18,7 @@ from fieldwalk.findings import operations as findings
 from fieldwalk.findings.inputs import FindingInput
 from fieldwalk.models import ActionStatus, Category, ResponsibleParty, Role, User, Walk, WalkStatus
 from fieldwalk.photos.pipeline import process_photo
-from tests.helpers import jpeg_bytes
+from tests.helpers import jpeg_bytes, protocol_pdf_by_job
 
 
 @pytest.fixture
@@ -95,10 +95,10 @@ def test_protocol_pdf_response_headers_name_the_walk(protocol):
 
 
 def test_protocol_of_a_quarter_is_named_for_it(client, small_walk):
-    response = client.get("/followup/protocol.pdf?from=2026-10-01&to=2026-12-31")
+    _page, response = protocol_pdf_by_job(client, "from=2026-10-01&to=2026-12-31")
     assert response.status_code == 200
     assert 'filename="protokoll-2026-K4.pdf"' in response.headers["Content-Disposition"]
-    other = client.get("/followup/protocol.pdf?from=2026-10-01&to=2026-11-15")
+    _page, other = protocol_pdf_by_job(client, "from=2026-10-01&to=2026-11-15")
     assert 'filename="protokoll-2026-10-01--2026-11-15.pdf"' in other.headers["Content-Disposition"]
 
 

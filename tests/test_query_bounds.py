@@ -11,7 +11,8 @@ from sqlalchemy import event, func, select
 
 from fieldwalk.bulk_data import fill
 from fieldwalk.extensions import db
-from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, Role, Walk
+from fieldwalk.followup.protocol_files import protocol_store
+from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, ProtocolFile, ProtocolFileState, Role, User, Walk
 
 
 class StatementCounter:
@@ -45,6 +46,8 @@ def _pages() -> dict[str, str]:
     )
     meeting = _newest(FollowUpMeeting)
     period = "from=2024-01-01&to=2024-12-31"
+    queued = _newest(ProtocolFile, state=ProtocolFileState.QUEUED)
+    done = _newest(ProtocolFile, state=ProtocolFileState.DONE)
     return {
         "walks index": "/",
         "walk page": f"/walks/{walk}",
@@ -61,6 +64,10 @@ def _pages() -> dict[str, str]:
         "dashboard": "/followup/dashboard?year=2024",
         "period protocol": f"/followup/protocol?{period}",
         "walk protocol": f"/followup/protocol?walk={walk}",
+        "protocol PDF, ask": f"/followup/protocol.pdf?{period}",
+        "protocol PDF, progress": f"/followup/protocol-files/{queued}",
+        "protocol PDF, ready": f"/followup/protocol-files/{done}",
+        "protocol PDF, download": f"/followup/protocol-files/{done}/download",
         "api walks": "/api/v1/walks",
         "api walk": f"/api/v1/walks/{walk}",
         "api walk findings": f"/api/v1/walks/{walk}/findings",
@@ -82,13 +89,36 @@ def _measure(app, client) -> dict[str, int]:
         pages = _pages()
         engine = db.engine
     for name, url in pages.items():
-        client.get(url)  # once to warm caches (a session's user, the locale) that any request has
+        client.get(url).close()  # once to warm caches (a session's user, the locale) that any request has
         with StatementCounter(engine) as counter:
             response = client.get(url)
             response.get_data()  # a streamed export runs its queries while its body is read
         assert response.status_code == 200, (name, url, response.status_code)
+        response.close()
         counts[name] = counter.count
     return counts
+
+
+def _protocol_files(app, client, user_id: int) -> None:
+    """A period PDF being made (asked for; its job not run) and one that is ready, for the person logged in."""
+    assert client.post("/followup/protocol-files?from=2024-01-01&to=2024-12-31").status_code == 303
+    with app.app_context():
+        key = protocol_store().put_file("bounds-test.pdf", b"%PDF-1.7 made earlier", "application/pdf")
+        db.session.add(
+            ProtocolFile(
+                requested_by=db.session.get(User, user_id),
+                locale="sv",
+                period_start=date(2024, 1, 1),
+                period_end=date(2024, 3, 31),
+                state=ProtocolFileState.DONE,
+                file_key=key,
+                file_name="protokoll-2024-K1.pdf",
+                parts=1,
+                parts_done=1,
+                pages=1,
+            )
+        )
+        db.session.commit()
 
 
 def _add(app, walks: int, findings_per_walk: int, first_walk_at: datetime) -> None:
@@ -107,8 +137,9 @@ def _add(app, walks: int, findings_per_walk: int, first_walk_at: datetime) -> No
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR])
 def test_statements_per_request_do_not_grow_with_the_data(app, client, auth, role):
-    auth.login(role)
+    user_id = auth.login(role)
     _add(app, walks=6, findings_per_walk=20, first_walk_at=datetime(2024, 1, 8, 17))
+    _protocol_files(app, client, user_id)
     small = _measure(app, client)
     _add(app, walks=24, findings_per_walk=50, first_walk_at=datetime(2024, 3, 4, 17))
     big = _measure(app, client)

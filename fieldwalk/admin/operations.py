@@ -6,13 +6,14 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldwalk import jobs
 from fieldwalk.audit import email_fingerprint, record
 from fieldwalk.auth.queries import get_user_by_email
 from fieldwalk.extensions import db
+from fieldwalk.followup.protocol_files import protocol_store
 from fieldwalk.http_errors import OperationError
 from fieldwalk.links import external_url
 from fieldwalk.mail import OutboxMail, outbox_mails_mentioning
@@ -25,6 +26,7 @@ from fieldwalk.models import (
     Finding,
     FollowUpMeeting,
     Photo,
+    ProtocolFile,
     Reminder,
     SuggestedPlace,
     User,
@@ -309,9 +311,10 @@ def _scrub(text: str, names: re.Pattern | None) -> str:
 
 @dataclass
 class Erasure:
-    """What erase_person leaves for after the commit: the outbox files to delete."""
+    """What erase_person leaves for after the commit: the outbox files and protocol PDFs to delete."""
 
     mail_files: list[Path]
+    protocol_files: list[str] = field(default_factory=list)  # keys in the protocol store
 
 
 def erase_person(user: User, admin: User) -> Erasure:
@@ -371,9 +374,13 @@ def erase_person(user: User, admin: User) -> Erasure:
     user.notify_email = None
     user.locale, user.active, user.erased_at = None, False, utcnow()
     user.end_sessions()
+    # Protocol PDFs made for anyone may carry the name (a timeline's actor, the attendees, a comment): they
+    # are copies the app makes again on request, so every one goes.
+    protocol_keys = [key for key in db.session.scalars(select(ProtocolFile.file_key)) if key]
+    db.session.execute(delete(ProtocolFile))
     record("person.erased", user)
     db.session.flush()
-    return Erasure(mail_files=[m.path for m in traces.mails])
+    return Erasure(mail_files=[m.path for m in traces.mails], protocol_files=protocol_keys)
 
 
 def finish_erasure(erasure: Erasure) -> None:
@@ -384,6 +391,13 @@ def finish_erasure(erasure: Erasure) -> None:
             path.unlink(missing_ok=True)
         except OSError as error:
             current_app.logger.warning("Erasure: could not delete the outbox mail %s: %s", path.name, error)
+    if erasure.protocol_files:
+        store = protocol_store()
+        for key in erasure.protocol_files:
+            try:
+                store.delete(key)
+            except Exception as error:  # the store down: logged for the operator (the row is gone already)
+                current_app.logger.warning("Erasure: could not delete the protocol PDF %s: %s", key, error)
     if db.engine.dialect.name == "sqlite":
         try:
             with db.engine.connect() as connection:

@@ -178,10 +178,22 @@ class _Taken:
                 yield gx, gy
 
     def hits(self, box: tuple, gap: float = LABEL_GAP, skip: tuple | None = None) -> bool:
-        """Whether the box comes closer than gap to a box taken (other than skip)."""
-        return any(
-            other != skip and _overlap(box, other, gap) for key in self._keys(box) for other in self.cells.get(key, ())
-        )
+        """Whether the box comes closer than gap to a box taken (other than skip). Written out (the cells of
+        _keys, the test of _overlap): placement asks this some 170,000 times for a quarter's 4,000 findings."""
+        x0, y0, x1, y1 = box
+        cells, cell = self.cells, self.CELL
+        for gx in range(int((x0 - LABEL_GAP) // cell), int((x1 + LABEL_GAP) // cell) + 1):
+            for gy in range(int((y0 - LABEL_GAP) // cell), int((y1 + LABEL_GAP) // cell) + 1):
+                for other in cells.get((gx, gy), ()):
+                    if (
+                        x0 < other[2] + gap
+                        and other[0] < x1 + gap
+                        and y0 < other[3] + gap
+                        and other[1] < y1 + gap
+                        and other != skip
+                    ):
+                        return True
+        return False
 
     def add(self, box: tuple):
         for key in self._keys(box):

@@ -6,6 +6,7 @@ from <html lang>, author and subject from <meta name="author"/"description">, an
 attribute and an inline SVG's from its <title>.
 """
 
+import io
 import re
 import unicodedata
 from datetime import date
@@ -55,3 +56,67 @@ def attachment_header(filename: str) -> str:
     fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     fallback = fallback.replace('"', "").replace("\\", "")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _copy_foreign(pdf, value):
+    """value of another file copied into pdf: indirect objects through qpdf (one copy each), direct arrays
+    and dictionaries item by item (qpdf copies only indirect ones)."""
+    import pikepdf
+
+    if isinstance(value, pikepdf.Object) and value.is_indirect:
+        return pdf.copy_foreign(value)
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_copy_foreign(pdf, item) for item in value])
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _copy_foreign(pdf, item) for key, item in value.items()})
+    return value
+
+
+def join_tagged_pdfs(parts: list[bytes]) -> bytes:
+    """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
+    that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
+    each part's elements appended to the first part's Document element, its pages' /StructParents keys and
+    the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
+    are the first part's (every part has the same). The outline (bookmarks) is the first part's."""
+    import pikepdf
+
+    if len(parts) == 1:
+        return parts[0]
+    joined = pikepdf.open(io.BytesIO(parts[0]))
+    tree = joined.Root.StructTreeRoot
+    document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
+    nums = tree.ParentTree.Nums
+    next_key = max(int(nums[i]) for i in range(0, len(nums), 2)) + 1 if len(nums) else 0
+    # qpdf keeps each file it copied from until the joined one is saved (saving and opening it again every
+    # few parts was measured: more memory and ten times the time, docs/benchmarks.md).
+    for data in parts[1:]:
+        with pikepdf.open(io.BytesIO(data)) as part:
+            part_tree = part.Root.StructTreeRoot
+            part_nums = part_tree.ParentTree.Nums
+            first_page = len(joined.pages)
+            # The pages and then the elements are copied from the same foreign file, so an element's /Pg
+            # points to the copy of its page (qpdf keeps one copy per foreign object).
+            joined.pages.extend(part.pages)
+            for page in joined.pages[first_page:]:
+                if "/StructParents" in page.obj:
+                    page.obj.StructParents = int(page.obj.StructParents) + next_key
+                for annot in page.obj.get("/Annots", []):
+                    if "/StructParent" in annot:
+                        annot.StructParent = int(annot.StructParent) + next_key
+            highest = next_key - 1
+            for i in range(0, len(part_nums), 2):
+                key = int(part_nums[i]) + next_key
+                nums.append(key)
+                nums.append(_copy_foreign(joined, part_nums[i + 1]))
+                highest = max(highest, key)
+            part_document = part_tree.K[0] if isinstance(part_tree.K, pikepdf.Array) else part_tree.K
+            kids = part_document.K if isinstance(part_document.K, pikepdf.Array) else pikepdf.Array([part_document.K])
+            for kid in _copy_foreign(joined, kids):
+                if isinstance(kid, pikepdf.Dictionary):
+                    kid.P = document
+                document.K.append(kid)
+            next_key = highest + 1
+    out = io.BytesIO()
+    joined.save(out)
+    joined.close()
+    return out.getvalue()

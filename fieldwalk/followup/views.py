@@ -1,27 +1,28 @@
 """Follow-up pages: meetings (step through the open items), protocols on screen and as PDF, the dashboard."""
 
-import base64
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
+from werkzeug.wsgi import wrap_file
 
 from fieldwalk.actions import operations as actions
 from fieldwalk.actions.forms import ActionItemForm
 from fieldwalk.actions.queries import get_party
-from fieldwalk.dates import format_day
+from fieldwalk.auth.forms import EmptyForm
 from fieldwalk.extensions import db
 from fieldwalk.findings import operations as findings_ops
 from fieldwalk.findings.forms import NoActionForm
-from fieldwalk.followup import operations
-from fieldwalk.followup.charts import Bar, MapPoint, bar_chart, findings_map
+from fieldwalk.followup import operations, protocol_files
+from fieldwalk.followup.charts import Bar, bar_chart
 from fieldwalk.followup.dashboard import year_figures
 from fieldwalk.followup.forms import CommitmentForm, DecisionForm, FinishForm, MeetingForm
-from fieldwalk.followup.pdf import attachment_header, protocol_filename, render_pdf
+from fieldwalk.followup.pdf import attachment_header, render_pdf
 from fieldwalk.followup.promises import year_progress
+from fieldwalk.followup.protocol import protocol_context, protocol_file_name, protocol_pdf_html, protocol_title
 from fieldwalk.followup.queries import (
     Scope,
     get_meeting_or_404,
@@ -29,13 +30,10 @@ from fieldwalk.followup.queries import (
     list_meetings,
     period_error,
     quarter_of,
-    summarize,
 )
-from fieldwalk.followup.tiles import TileBackground
 from fieldwalk.http_errors import OperationError, on_operation_error, redirect_on_error, rerender_on_error
-from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind
+from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind, ProtocolFileState
 from fieldwalk.permissions import can_edit_promise, can_follow_up
-from fieldwalk.photos.service import photo_store
 from fieldwalk.query_args import query_id, query_ids, query_int
 from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import get_walk_or_404
@@ -276,88 +274,24 @@ def _protocol_scope():
     return Scope(start=start, end=end), None
 
 
-def _data_uri(photo) -> str | None:
-    """The thumbnail inlined for the PDF; None when its file is missing (e.g. a partial restore): the
-    protocol is still made, without that photo."""
-    try:
-        data = photo_store().read(photo.sha256, "thumb")
-    except FileNotFoundError:
-        current_app.logger.warning("Protocol: the file of photo %s is missing", photo.id)
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
-
-
 def _protocol(pdf: bool):
     scope, meeting = _protocol_scope()
-    findings = scope.findings()
-    items = scope.action_items()
-    numbers = {f.id: n for n, f in enumerate(findings, 1)}
-    points = [MapPoint(numbers[f.id], f.lat, f.lon, f.category.is_positive) for f in findings if f.has_position]
-    decisions = {d.action_item_id: d for d in meeting.decisions} if meeting else {}
-    promise_year = meeting.held_on.year if meeting else scope.start.year if scope.start else scope.walk.starts_at.year
-    context = dict(
-        scope=scope,
-        meeting=meeting,
-        findings=findings,
-        items=items,
-        numbers=numbers,
-        decisions=decisions,
-        summary=summarize(findings, items, date.today()),
-        walks=scope.walks,
-        map_svg=findings_map(
-            points,
-            _("Karta över fynden, numrerade som i listan"),
-            background=TileBackground.from_config(),
-            attribution=current_app.config["PROTOCOL_TILES_ATTRIBUTION"],
-            max_zoom=current_app.config["PROTOCOL_TILES_MAX_ZOOM"],
-        ),
-        without_position=len(findings) - len(points),
-        statuses=list(ActionStatus),
-        pdf=pdf,
-        photo_src=_data_uri if pdf else (lambda p: url_for("photos.photo", photo_id=p.id, variant="thumb")),
-        query=request.args.to_dict(),
-        untriaged=scope.untriaged_findings(),
-        promise_year=promise_year,
-        promise=year_progress(promise_year),
-    )
+    context = protocol_context(scope, meeting, pdf, request.args.to_dict())
     if pdf:
         return _protocol_pdf(scope, meeting, context)
-    return render_template("followup/protocol.html", **context)
+    return render_template("followup/protocol.html", made_by_job=protocol_files.made_by_job(scope), **context)
 
 
 def _protocol_pdf(scope: Scope, meeting, context: dict):
     """The protocol as a tagged PDF/UA file named for its walk or period, never kept by a cache."""
-    if meeting:
-        title = _("Protokoll: %(title)s", title=meeting.title)
-    elif scope.walk:
-        title = _("Protokoll: %(title)s", title=scope.walk.title)
-    else:
-        title = _(
-            "Protokoll: uppföljning %(start)s – %(end)s", start=format_day(scope.start), end=format_day(scope.end)
-        )
-    assert current_app.static_folder is not None  # create_app sets it
-    css = current_app.static_folder + "/css/report.css"
-    with open(css, encoding="utf-8") as stylesheet:
-        html = render_template(
-            "followup/protocol_pdf.html",
-            stylesheet=stylesheet.read(),
-            pdf_title=title,
-            pdf_author=current_user.name,
-            pdf_subject=_("Protokoll från uppföljning av trygghetsvandring"),
-            **context,
-        )
-    if scope.walk:
-        day = meeting.held_on if meeting else to_user_timezone(scope.walk.starts_at).date()
-        name = protocol_filename(walk_title=scope.walk.title, day=day)
-    else:
-        name = protocol_filename(start=scope.start, end=scope.end)
+    html = protocol_pdf_html(scope, meeting, context, author=current_user.name)
     # Names, comments and photos of the walk: for the person who asked, not for shared caches.
     return (
         render_pdf(html),
         200,
         {
             "Content-Type": "application/pdf",
-            "Content-Disposition": attachment_header(name),
+            "Content-Disposition": attachment_header(protocol_file_name(scope, meeting)),
             "Cache-Control": "private, no-store",
         },
     )
@@ -371,8 +305,62 @@ def protocol():
 
 @bp.route("/protocol.pdf")
 def protocol_pdf():
-    """The same protocol as a PDF, made on the server without a browser or network."""
-    return _protocol(pdf=True)
+    """The same protocol as a PDF, made on the server without a browser or network: at once for a walk of
+    ordinary size, else (every period, a very large walk) the page that has it made in the background."""
+    scope, meeting = _protocol_scope()
+    if protocol_files.made_by_job(scope):
+        return render_template(
+            "followup/protocol_file_ask.html", title=protocol_title(scope, meeting), query=request.args.to_dict()
+        )
+    return _protocol_pdf(scope, meeting, protocol_context(scope, meeting, True, request.args.to_dict()))
+
+
+@bp.post("/protocol-files")
+def protocol_file_create():
+    """Have the protocol's PDF made by a job (the scope in the query, as for the protocol itself), or join
+    the one already being made for this person; then follow it on its page."""
+    if not EmptyForm().validate_on_submit():
+        abort(400, _("Formuläret hade gått ut. Ladda om sidan och försök igen."))
+    scope, meeting = _protocol_scope()
+    row = protocol_files.request_protocol_file(current_user, scope, meeting, str(get_locale()))
+    return redirect(url_for("followup.protocol_file", file_id=row.id), code=303)
+
+
+@bp.route("/protocol-files/<int:file_id>")
+def protocol_file(file_id: int):
+    """How far the PDF has come (the page reloads itself while it is made; no JavaScript needed), and the
+    download link when it is ready."""
+    row = protocol_files.get_protocol_file_or_404(file_id, current_user)
+    lost = protocol_files.is_lost(row)
+    return render_template(
+        "followup/protocol_file.html",
+        row=row,
+        lost=lost,
+        expired=protocol_files.is_expired(row),
+        expires_at=protocol_files.expires_at(row),
+        states=ProtocolFileState,
+        refresh=row.is_pending and not lost,
+    )
+
+
+@bp.route("/protocol-files/<int:file_id>/download")
+def protocol_file_download(file_id: int):
+    """The finished PDF, to the person who asked for it only, never kept by a cache."""
+    row = protocol_files.get_protocol_file_or_404(file_id, current_user)
+    if row.state != ProtocolFileState.DONE or not row.file_key:
+        abort(409, _("PDF:en är inte klar än."))
+    if protocol_files.is_expired(row):
+        abort(410, _("PDF:en har tagits bort. Gör en ny från protokollet."))
+    try:
+        stream, size = protocol_files.protocol_store().open_file(row.file_key)
+    except FileNotFoundError:
+        abort(410, _("PDF:en har tagits bort. Gör en ny från protokollet."))
+    response = Response(wrap_file(request.environ, stream), mimetype="application/pdf", direct_passthrough=True)
+    response.content_length = size
+    response.headers["Content-Disposition"] = attachment_header(row.file_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/dashboard")

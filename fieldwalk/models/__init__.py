@@ -28,6 +28,8 @@ from fieldwalk.models.followup import (
     MeetingDecision,
     PromiseCommitment,
     PromiseKind,
+    ProtocolFile,
+    ProtocolFileState,
     Reminder,
     ReminderKind,
 )
@@ -55,6 +57,8 @@ __all__ = [
     "Photo",
     "PromiseKind",
     "PromiseCommitment",
+    "ProtocolFile",
+    "ProtocolFileState",
     "Reminder",
     "ReminderKind",
     "PositionSource",

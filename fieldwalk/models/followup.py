@@ -116,3 +116,64 @@ class PromiseCommitment(Base):
 
     def __repr__(self) -> str:
         return f"<PromiseCommitment {self.year} {self.kind.value} {self.target}>"
+
+
+class ProtocolFileState(enum.StrEnum):
+    """Where a protocol PDF job is: waiting for a worker, being made, ready to download, or failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ProtocolFile(Base):
+    """A protocol PDF made by a background job for the person who asked: its scope (a meeting, a walk or a
+    period, in a language), how far the job has come, and the stored file (a key in the protocol store, so
+    any app server can serve what the worker made). Removed with its file PROTOCOL_PDF_KEEP_HOURS after it
+    was asked for."""
+
+    __tablename__ = "protocol_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("followup_meetings.id", ondelete="CASCADE"))
+    walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"))
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
+    locale: Mapped[str] = mapped_column(String(10))
+    state: Mapped[ProtocolFileState] = mapped_column(enum_type(ProtocolFileState), default=ProtocolFileState.QUEUED)
+    # Progress: the data is read (items and findings counted), then the PDF is laid out in `parts`, of which
+    # `parts_done` are; `pages` so far.
+    items: Mapped[int | None]
+    findings: Mapped[int | None]
+    parts: Mapped[int | None]
+    parts_done: Mapped[int] = mapped_column(default=0)
+    pages: Mapped[int | None]
+    file_key: Mapped[str | None] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200), default="protokoll.pdf")
+    size: Mapped[int | None]  # bytes
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    requested_by: Mapped["User"] = relationship()
+    meeting: Mapped[FollowUpMeeting | None] = relationship()
+    walk: Mapped[Optional["Walk"]] = relationship()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in (ProtocolFileState.QUEUED, ProtocolFileState.RUNNING)
+
+    def scope_args(self) -> dict[str, str]:
+        """The protocol's query arguments (?meeting=, ?walk= or ?from=&to=), as the protocol page takes them."""
+        if self.meeting_id:
+            return {"meeting": str(self.meeting_id)}
+        if self.walk_id:
+            return {"walk": str(self.walk_id)}
+        assert self.period_start and self.period_end  # a period row has both
+        return {"from": self.period_start.isoformat(), "to": self.period_end.isoformat()}
+
+    def __repr__(self) -> str:
+        return f"<ProtocolFile {self.id} {self.state.value}>"

@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from fieldwalk.photos.store import VARIANTS, Opened, StoredObject, relative_key
+from fieldwalk.photos.store import VARIANTS, Opened, StoredObject, checked_name, relative_key
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})(?:" + "|".join(map(re.escape, VARIANTS.values())) + ")")
@@ -124,3 +124,20 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def put_file(self, name: str, data: bytes, content_type: str) -> str:
+        """A generated file under the prefix (the protocol store's prefix is its own namespace)."""
+        key = self.prefix + checked_name(name)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        return key
+
+    def open_file(self, key: str) -> Opened:
+        if not key.startswith(self.prefix) or checked_name(key[len(self.prefix) :]) != key[len(self.prefix) :]:
+            raise ValueError("not a key of this store")
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                raise FileNotFoundError(key) from None
+            raise
+        return Opened(answer["Body"], answer["ContentLength"])

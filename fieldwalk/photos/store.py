@@ -20,6 +20,14 @@ from typing import BinaryIO, NamedTuple, Protocol
 
 VARIANTS = {"full": ".jpg", "thumb": ".thumb.jpg"}
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,150}")
+
+
+def checked_name(name: str) -> str:
+    """A generated file's name (e.g. a protocol PDF's): one path segment of safe characters."""
+    if not _NAME.fullmatch(name) or ".." in name:
+        raise ValueError("not a file name the store takes")
+    return name
 
 
 def relative_key(sha256: str, variant: str) -> str:
@@ -69,6 +77,20 @@ class PhotoStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the object; nothing happens when it is already gone."""
+
+
+class FileStore(Protocol):
+    """Generated files that are not photos (protocol PDFs): named by the app, not by their content, in a
+    namespace of their own that the photo collector never lists. The same two backends as photos, so a file
+    made by the worker is served by any app server."""
+
+    def put_file(self, name: str, data: bytes, content_type: str) -> str:
+        """Store (or replace) the file; returns its key."""
+
+    def open_file(self, key: str) -> Opened:
+        """The file for streaming; FileNotFoundError when it is gone."""
+
+    def delete(self, key: str) -> None: ...
 
 
 class FilesystemStore:
@@ -133,3 +155,17 @@ class FilesystemStore:
 
     def delete(self, key: str) -> None:
         (self.root / key).unlink(missing_ok=True)
+
+    def put_file(self, name: str, data: bytes, content_type: str) -> str:
+        """Write a generated file at the root, atomically (a reader never sees half of it)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        key = checked_name(name)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, self.root / key)
+        return key
+
+    def open_file(self, key: str) -> Opened:
+        stream = (self.root / checked_name(key)).open("rb")
+        return Opened(stream, os.fstat(stream.fileno()).st_size)

@@ -1,0 +1,144 @@
+"""The period protocol PDF job at 10,000 action items (issue 12, benchmark 2): wall time and peak memory.
+
+Fills a fresh SQLite file with bench/bigdata.py (200 walks, 20,000 findings, 10,000 action items, ~41,000
+events; the photos are rows without files, so the PDF has no thumbnails), then runs the job that "Gör en PDF"
+queues (fieldwalk.followup.protocol_files.make_protocol_file) for one full calendar quarter in a process of
+its own, and reports its wall time, CPU time, peak RSS (ru_maxrss of that process, the app and WeasyPrint
+included), pages, parts and file size. `--single` also runs the same job laid out as one document (the old
+way, no parts) for comparison: slow (minutes) and over a gigabyte.
+
+Exit status 1 when a target fails: the job within TARGET_SECONDS and TARGET_MIB. `--markdown` prints a row
+for docs/benchmarks.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGET_SECONDS = 60.0
+TARGET_MIB = 400.0
+QUARTER = (date(2021, 1, 1), date(2021, 3, 31))  # the fullest quarter of bigdata's 200 walks (2020-01 … 2021-04)
+EMAIL = "bench-pdf@example.com"
+
+
+def child(url: str, folder: str, single: bool) -> None:
+    """In a process of its own: run the job once and print its figures as JSON."""
+    import logging
+
+    from sqlalchemy import select
+
+    from fieldwalk import create_app
+    from fieldwalk.extensions import db
+    from fieldwalk.followup.protocol_files import make_protocol_file
+    from fieldwalk.models import ProtocolFile, User
+
+    config = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "bench-" + "x" * 32,
+        "PHOTO_DIR": f"{folder}/photos",
+        "PROTOCOL_DIR": f"{folder}/protocols",
+        "JOB_RETRY_INTERVALS": [],
+    }
+    if single:
+        config.update(PROTOCOL_PDF_PART_ROWS=10**9, PROTOCOL_PDF_PART_ITEMS=10**9)
+    app = create_app(config)
+    app.logger.setLevel(logging.ERROR)  # one "file missing" warning per photo row otherwise
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == EMAIL))
+        row = ProtocolFile(
+            requested_by=user, locale="sv", period_start=QUARTER[0], period_end=QUARTER[1], file_name="bench.pdf"
+        )
+        db.session.add(row)
+        db.session.commit()
+        file_id = row.id
+        wall, cpu = time.perf_counter(), time.process_time()
+        make_protocol_file(file_id)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        db.session.expire_all()
+        row = db.session.get(ProtocolFile, file_id)
+        figures = {
+            "state": row.state.value,
+            "items": row.items,
+            "findings": row.findings,
+            "parts": row.parts,
+            "pages": row.pages,
+            "bytes": row.size,
+            "seconds": wall,
+            "cpu": cpu,
+            "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    print(json.dumps(figures))
+
+
+def measure(url: str, folder: str, single: bool) -> dict:
+    command = [sys.executable, __file__, "--child", url, folder] + (["--single"] if single else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--single", action="store_true", help="also lay it out as one document (slow)")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--child", nargs=2, metavar=("URL", "FOLDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child, single=args.single)
+        return 0
+
+    from bench.bigdata import build
+    from fieldwalk.extensions import db
+    from fieldwalk.models import Role
+    from fieldwalk.seed import create_user
+
+    with tempfile.TemporaryDirectory(prefix="fieldwalk-bench-pdf-") as folder:
+        url = f"sqlite:///{folder}/big.sqlite"
+        app, counts, _seconds = build(url, 200, 100, photo_dir=f"{folder}/photos", items_per_walk=50)
+        with app.app_context():
+            create_user(EMAIL, "Bench Samordnare", "bench-lösenord-1234", Role.COORDINATOR, "Kommunen", None)
+            db.session.commit()
+            db.engine.dispose()
+        runs = {"in parts": measure(url, folder, single=False)}
+        if args.single:
+            runs["one document"] = measure(url, folder, single=True)
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("weasyprint", "pikepdf", "flask"))
+    print(
+        f"# {date.today()}, nproc={os.cpu_count()}, Python {platform.python_version()}, {versions}; "
+        f"{counts.items} items, {counts.findings} findings, {counts.events} events; quarter {QUARTER[0]}–{QUARTER[1]}",
+        file=sys.stderr if args.markdown else sys.stdout,
+    )
+    failed = False
+    for name, run in runs.items():
+        ok = run["state"] == "done" and run["seconds"] <= TARGET_SECONDS and run["mib"] <= TARGET_MIB
+        if name == "in parts":
+            failed = not ok
+        line = (
+            f"{name}: {run['items']} items, {run['findings']} findings → {run['pages']} pages in {run['parts']} parts, "
+            f"{run['bytes'] / 2**20:.1f} MB; {run['seconds']:.1f} s wall ({run['cpu']:.1f} s CPU), "
+            f"peak RSS {run['mib']:.0f} MiB (targets {TARGET_SECONDS:.0f} s, {TARGET_MIB:.0f} MiB: "
+            f"{'met' if ok else 'NOT met'})"
+        )
+        if args.markdown:
+            line = (
+                f"| {name} | {run['items']} | {run['findings']} | {run['pages']} | {run['parts']} | "
+                f"{run['bytes'] / 2**20:.1f} MB | {run['seconds']:.1f} s | {run['cpu']:.1f} s | {run['mib']:.0f} MiB |"
+            )
+        print(line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
