@@ -58,6 +58,7 @@ QUERY_PARAMS: dict[str, tuple[str, ...]] = {
     "walks.create": (),
     "walks.edit": (),
     "walks.detail": (),
+    "walks.stop_notices": (),
     "walks.confirm_close": (),
     "walks.join": (),
     "walks.qr_code": (),
