@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
@@ -145,7 +146,8 @@ class FilterSelect(Select):
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         selected = "selected " if choice.selected else ""
-        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+        label = str(choice.label) if isinstance(choice.label, LazyString) else choice.label  # translated once
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(label or choice.value)}</option>')
 
 
 class FilterSelectField(SelectField):
