@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
+from flask_babel.speaklater import LazyString  # type: ignore[import-untyped]
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
@@ -163,7 +163,8 @@ class FilterSelectField(SelectField):
 
     def iter_choices(self):
         coerce, data = self.coerce, self.data
-        return [Choice(c.value, c.label, coerce(c.value) == data, c.render_kw) for c in self.choices or ()]
+        choices: list[SelectChoice] = self.choices or []  # type: ignore[assignment]  # always SelectChoice here
+        return [Choice(c.value, c.label, coerce(c.value) == data, c.render_kw) for c in choices]
 
     def _iter_choices_normalized(self):
         return self.iter_choices()

@@ -27,6 +27,7 @@ class _Texts:
     has no RenderTexts, e.g. a macro imported without context)."""
 
     __slots__ = ("_labels", "_locale", "_translations")
+    _labels: dict | None
 
     def __init__(self, context: Context) -> None:
         texts: RenderTexts | None = context.get(KEY)
