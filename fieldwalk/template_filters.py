@@ -8,6 +8,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 
 from fieldwalk import permissions, render_texts
+from fieldwalk.actions import markup as action_markup
 from fieldwalk.coordinates import format_position
 from fieldwalk.dates import register_filters
 from fieldwalk.labels import LABELS, TRANSITION_VERBS, label
@@ -49,5 +50,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     register_filters(app.jinja_env)
     render_texts.init_jinja(app.jinja_env)  # gettext, ngettext, label and date from the render's context
+    action_markup.init_jinja(app.jinja_env)  # action_badges, action_status, action_rows
     app.jinja_env.filters["event_text"] = event_text  # a timeline event in the reader's language
     app.jinja_env.filters["position"] = lambda item: format_position(item.lat, item.lon)

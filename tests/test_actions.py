@@ -251,3 +251,32 @@ def test_list_counts_each_items_agreements_over_its_findings(app, client, auth, 
     client.post("/language", data={"language": "en", "next": "/actions/"})
     english = client.get("/actions/").get_data(as_text=True)
     assert "3 agree" in english.split("Båda fynden", 1)[1].split("</li>", 1)[0]
+
+
+def test_list_row_escapes_once_and_names_party_assignee_and_walk(app, client, auth, two_findings):
+    """A row of the list (fieldwalk/actions/markup.py): the title, party, handläggare and walk escaped exactly
+    once, the due date only when there is one, "Ingen ansvarig ännu" without a party; in both languages."""
+    _walk, (light, graffiti) = two_findings
+    for finding, title in ((light, 'Lampa <b>"5"</b> & mer'), (graffiti, "Utan ansvarig")):
+        data = {"finding": finding, "title": title, "responsible_party": 0, "priority": "low"}
+        assert client.post("/actions/new", data=data).status_code == 302
+    person, _email = auth.make_user(Role.RESPONSIBLE, "Gatu- och parkavdelningen", name="Ann & <Bo>")
+    with app.app_context():
+        item = db.session.scalar(select(ActionItem).filter(ActionItem.title.startswith("Lampa")))
+        item.responsible_party_id, item.assignee_id, item.due_date = party_id(app), person, date(2031, 5, 4)
+        db.session.get(ActionItem, item.id).walk.title = "Vandring <i>&</i>"
+        db.session.commit()
+        item_id = item.id
+    page = client.get("/actions/").get_data(as_text=True)
+    row = page.split(f'<a href="/actions/{item_id}">', 1)[1].split("</li>", 1)[0]
+    assert row.startswith("Lampa &lt;b&gt;&#34;5&#34;&lt;/b&gt; &amp; mer</a></h2>")
+    assert "Gatu- och parkavdelningen (Ann &amp; &lt;Bo&gt;)" in row
+    assert "· klart senast 4 maj 2031" in row and "· Vandring &lt;i&gt;&amp;&lt;/i&gt;" in row
+    other = page.split("Utan ansvarig</a></h2>", 1)[1].split("</li>", 1)[0]
+    assert "Ingen ansvarig ännu" in other and "klart senast" not in other
+    assert '<span class="badge status-new">Ny</span>' in other and "<span>Prioritet: Låg</span>" in other
+    client.post("/language", data={"language": "en", "next": "/actions/"})
+    english = client.get("/actions/").get_data(as_text=True)
+    assert "· due by 4 May 2031" in english
+    other = english.split("Utan ansvarig</a></h2>", 1)[1].split("</li>", 1)[0]
+    assert "No one responsible yet" in other and "<span>Priority: Low</span>" in other

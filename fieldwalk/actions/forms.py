@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString  # type: ignore[import-untyped]
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
@@ -17,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
+from wtforms.fields import Choice, SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import Select
 
@@ -145,7 +146,28 @@ class FilterSelect(Select):
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         selected = "selected " if choice.selected else ""
-        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+        label = str(choice.label) if isinstance(choice.label, LazyString) else choice.label  # translated once
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(label or choice.value)}</option>')
+
+
+class FilterSelectField(SelectField):
+    """A SelectField whose choices are a list of SelectChoice without optgroups, as the filters build them: read
+    as they are, where WTForms normalizes the list again for each of has_groups, iter_choices and pre_validate
+    (three passes over ~30 walks per select on every request of the list). Selected and valid as WTForms
+    decides: the choice's value coerced equals the field's data."""
+
+    widget = FilterSelect()
+
+    def has_groups(self) -> bool:
+        return False
+
+    def iter_choices(self):
+        coerce, data = self.coerce, self.data
+        choices: list[SelectChoice] = self.choices or []  # type: ignore[assignment]  # always SelectChoice here
+        return [Choice(c.value, c.label, coerce(c.value) == data, c.render_kw) for c in choices]
+
+    def _iter_choices_normalized(self):
+        return self.iter_choices()
 
 
 class ActionFilterForm(FlaskForm):
@@ -154,16 +176,15 @@ class ActionFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    walk = SelectField(_l("Vandring"), coerce=choice_id, validators=[Optional()], widget=FilterSelect())
-    status = SelectField(
+    walk = FilterSelectField(_l("Vandring"), coerce=choice_id, validators=[Optional()])
+    status = FilterSelectField(
         _l("Status"),
         choices=[SelectChoice("", _l("Alla")), SelectChoice(OPEN, _l("Öppna (ny, tilldelad, pågår)"))]
         + choices(ActionStatus),
         validators=[Optional()],
-        widget=FilterSelect(),
     )
-    category = SelectField(_l("Kategori"), coerce=choice_id, validators=[Optional()], widget=FilterSelect())
-    party = SelectField(_l("Ansvarig part"), coerce=choice_id, validators=[Optional()], widget=FilterSelect())
+    category = FilterSelectField(_l("Kategori"), coerce=choice_id, validators=[Optional()])
+    party = FilterSelectField(_l("Ansvarig part"), coerce=choice_id, validators=[Optional()])
     overdue = BooleanField(_l("Bara försenade"))
 
     def __init__(self, *args, user: User, **kwargs):

@@ -33,9 +33,9 @@ WITH_FINDINGS_AND_EVENTS = (
     selectinload(ActionItem.assignee),
 )
 
-# What a row of the list page shows (macros/actions.html, row): only these columns, and the agreements counted
-# in SQL instead of loading the items' findings (action_items_query(with_findings=False)); a third of the ORM
-# work. The exports and the API read whole items through the same query, without these.
+# What a row of the list page shows (actions/markup.py, action_rows): only these columns, and the agreements
+# counted in SQL instead of loading the items' findings (action_items_query(with_findings=False)); a third of
+# the ORM work. The exports and the API read whole items through the same query, without these.
 LIST_ROW_COLUMNS = (
     load_only(
         ActionItem.id,
