@@ -33,7 +33,12 @@ threads = 4
 timeout = 120
 # On a reload or stop, requests in flight get this long to finish before their worker is killed.
 graceful_timeout = 120
-keepalive = 5  # seconds an idle connection from the proxy stays open
+# Seconds an idle connection stays open. Longer than a phone's pause between two posts on a walk (a finding
+# and its photo every 15 s to a minute): a server that closes an idle connection races the client that
+# sends its next request on it at that moment, and the request is lost with "connection reset" (a browser
+# sends it again, a plain HTTP client does not). With gthread an idle connection waits in the poller and
+# holds no thread, so 60 phones cost 60 sockets. nginx's own keepalive_timeout is 75 s, too.
+keepalive = 75
 
 # The app is imported once in the master and forked: workers start fast, share memory, and a release that
 # fails to import (or fails the production check, FIELDWALK_PRODUCTION=1) stops at start with the
