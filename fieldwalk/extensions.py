@@ -64,8 +64,9 @@ def _sqlite_pragmas(dbapi_connection, record) -> None:
     """Foreign keys on, WAL journal and secure delete for every SQLite connection (PostgreSQL needs nothing).
 
     WAL lets readers go on while one worker writes; the busy timeout (config SQLITE_BUSY_TIMEOUT_MS, given to
-    the driver as its `timeout`) makes a second writer wait for the first instead of failing. secure_delete overwrites deleted and replaced content with zeros, so erased
-    personal data does not live on in the file's free pages and free blocks.
+    the driver as its `timeout`) makes a second writer wait for the first instead of failing. secure_delete
+    overwrites deleted and replaced content with zeros, so erased personal data does not live on in the
+    file's free pages and free blocks.
     """
     if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()

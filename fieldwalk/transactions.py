@@ -12,7 +12,6 @@ from sqlalchemy.orm import SessionTransaction
 
 from fieldwalk.extensions import db
 
-
 SQLITE_BUSY = 5  # the primary result code of "database is locked" (its extended codes share the low byte)
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available: the transaction may simply be retried.
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
