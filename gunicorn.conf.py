@@ -33,12 +33,14 @@ threads = 4
 timeout = 120
 # On a reload or stop, requests in flight get this long to finish before their worker is killed.
 graceful_timeout = 120
-# Seconds an idle connection stays open. Longer than a phone's pause between two posts on a walk (a finding
-# and its photo every 15 s to a minute): a server that closes an idle connection races the client that
-# sends its next request on it at that moment, and the request is lost with "connection reset" (a browser
-# sends it again, a plain HTTP client does not). With gthread an idle connection waits in the poller and
-# holds no thread, so 60 phones cost 60 sockets. nginx's own keepalive_timeout is 75 s, too.
-keepalive = 75
+# Seconds an idle connection stays open. Short on purpose: a kept-alive connection stays with the worker that
+# accepted it, and with 75 s (which would outlast a phone's 15 s pause between posts, so that the server never
+# closes a connection a phone is just sending on) the walk evening's phones most likely stayed bunched on few
+# workers: the saturated phase stored 41-88 % of the bare pipeline's photos/s against 85-107 % with 5 s
+# (docs/benchmarks.md, walk evening).
+# The price of 5 s: a request sent at the moment the server closes the idle connection is reset; a browser
+# (the outbox) sends it again. Behind nginx (docs/deploy.md) gunicorn gets one connection per request anyway.
+keepalive = 5
 
 # The app is imported once in the master and forked: workers start fast, share memory, and a release that
 # fails to import (or fails the production check, FIELDWALK_PRODUCTION=1) stops at start with the
