@@ -33,7 +33,14 @@ threads = 4
 timeout = 120
 # On a reload or stop, requests in flight get this long to finish before their worker is killed.
 graceful_timeout = 120
-keepalive = 5  # seconds an idle connection from the proxy stays open
+# Seconds an idle connection stays open. Short on purpose: a kept-alive connection stays with the worker that
+# accepted it, and with 75 s (which would outlast a phone's 15 s pause between posts, so that the server never
+# closes a connection a phone is just sending on) the walk evening's phones most likely stayed bunched on few
+# workers: the saturated phase stored 41-88 % of the bare pipeline's photos/s against 85-107 % with 5 s
+# (docs/benchmarks.md, walk evening).
+# The price of 5 s: a request sent at the moment the server closes the idle connection is reset; a browser
+# (the outbox) sends it again. Behind nginx (docs/deploy.md) gunicorn gets one connection per request anyway.
+keepalive = 5
 
 # The app is imported once in the master and forked: workers start fast, share memory, and a release that
 # fails to import (or fails the production check, FIELDWALK_PRODUCTION=1) stops at start with the

@@ -14,12 +14,19 @@ The phones' photos are made from a few synthetic camera photos (tests/helpers.ca
 a JPEG comment with its finding's uuid, so every upload is different bytes (a new source digest, the full
 pipeline every time) while its output pixels repeat those of its base photo (the store keeps one object per
 distinct output). `--markdown` prints rows for docs/benchmarks.md on stdout (the report then goes to stderr).
+
+The servers' logs (gunicorn.log, worker.log: JSON lines with request ids and tracebacks) go to `--log-dir`
+(default: a new temporary folder, printed, removed after a clean run and kept when anything failed). When a
+request fails, its request id is reported and the server's log lines of that request (the exception with its
+traceback) and gunicorn's own errors (worker timeouts, aborted workers) are printed.
 """
 
 import argparse
+import json
 import os
 import platform
 import re
+import shutil
 import sqlite3
 import statistics
 import struct
@@ -45,7 +52,7 @@ PHONES = 60
 INTERVAL = 15.0  # seconds between one phone's findings
 BASE_PHOTOS = 4
 TARGET_RATIO = 0.80
-REDIS_DB = 9
+REDIS_DB = int(os.environ.get("FIELDWALK_BENCH_REDIS_DB", "9"))
 POSTGRES_URL = os.environ.get("FIELDWALK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/fw_h22")
 MEETING = (56.879, 14.806)
 EMAIL = "samordnare@example.com"
@@ -192,14 +199,24 @@ class Tally:
     times: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     uuids: list[str] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)  # of the answers that were errors
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, kind: str, started: float, problem: str | None = None) -> None:
+    def add(self, kind: str, started: float, problem: str | None = None, answer=None) -> None:
         elapsed = (time.perf_counter() - started) * 1000
+        request_id = answer.headers.get("X-Request-ID", "") if answer is not None else ""
         with self.lock:
             self.times.setdefault(kind, []).append(elapsed)
             if problem:
-                self.errors.append(f"{kind}: {problem}")
+                stamp = datetime.now().strftime("%H:%M:%S")
+                self.errors.append(f"{stamp} {kind}: {problem}" + (f" (request id {request_id})" if request_id else ""))
+                if request_id:
+                    self.request_ids.append(request_id)
+
+
+def failed_answer(answer) -> str:
+    """Status and the start of the body of an answer that was not the one expected."""
+    return f"{answer.status_code} {answer.text[:120]}"
 
 
 class Phone:
@@ -223,7 +240,7 @@ class Phone:
                 timeout=60,
             )
             ok = answer.status_code == 302
-            tally.add("join (GET + POST)", started, None if ok else f"{answer.status_code} {answer.text[:120]}")
+            tally.add("join (GET + POST)", started, None if ok else failed_answer(answer), answer)
             if ok:
                 self.token = self.http.get(f"{self.url}/api/v1/session", timeout=60).json()["csrf_token"]
             return ok
@@ -255,7 +272,7 @@ class Phone:
             tally.add("finding", started, repr(error))
             return False
         if answer.status_code != 201:
-            tally.add("finding", started, f"{answer.status_code} {answer.text[:120]}")
+            tally.add("finding", started, failed_answer(answer), answer)
             return False
         tally.add("finding", started)
         finding_id = answer.json()["id"]
@@ -271,7 +288,7 @@ class Phone:
             tally.add("photo", started, repr(error))
             return False
         ok = answer.status_code == 201
-        tally.add("photo", started, None if ok else f"{answer.status_code} {answer.text[:120]}")
+        tally.add("photo", started, None if ok else failed_answer(answer), answer)
         return ok
 
 
@@ -357,6 +374,41 @@ def check_stored(app, uuids: list[str], walk_id: int) -> list[str]:
 # ---------------------------------------------------------------- report
 
 
+def server_errors(log_path: Path, request_ids: list[str], limit: int = 12) -> list[str]:
+    """What the server log says about the failed requests: the log records of those request ids (the
+    exception with its traceback), every error record and request answered 5xx, gunicorn's own errors
+    (worker timeouts, workers killed or aborted) and lines that are not JSON (a crash's raw output)."""
+    if not log_path.exists():
+        return [f"{log_path}: no log"]
+    wanted = set(request_ids)
+    found: list[str] = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if line.strip():
+                found.append(f"(not JSON) {line[:300]}")
+            continue
+        if not isinstance(entry, dict):
+            continue
+        status = entry.get("status")
+        failing = (
+            entry.get("request_id") in wanted
+            or entry.get("level") in ("ERROR", "CRITICAL")
+            or "exception" in entry
+            or (isinstance(status, int) and status >= 500)
+        )
+        if failing:
+            text = f"{entry.get('time', '')} {entry.get('level', '')} {entry.get('request_id', '-')}: "
+            text += str(entry.get("message", ""))
+            if "exception" in entry:
+                text += "\n    " + str(entry["exception"]).replace("\n", "\n    ")
+            found.append(text)
+    if len(found) > limit:
+        found = found[:limit] + [f"… and {len(found) - limit} more in {log_path}"]
+    return found
+
+
 def percentile(values: list[float], q: int) -> float:
     if len(values) == 1:
         return values[0]
@@ -390,10 +442,11 @@ def versions(pg_url: str) -> str:
     )
 
 
-def run_backend(backend: Backend, args, photos: list[bytes], base: Path, say) -> dict:
+def run_backend(backend: Backend, args, photos: list[bytes], base: Path, log_dir: Path, say) -> dict:
     from tests.helpers import free_port, gunicorn
 
     base.mkdir()
+    server_log, worker_log = log_dir / f"{base.name}-gunicorn.log", log_dir / f"{base.name}-worker.log"
     app, walk_id, code, category_id = prepare(backend, base)
     port = free_port()
     env = server_env(backend, base, port)
@@ -404,8 +457,8 @@ def run_backend(backend: Backend, args, photos: list[bytes], base: Path, say) ->
             import redis
 
             redis.Redis.from_url(backend.redis_url).flushdb()  # our DB number only
-            stack.enter_context(worker(env, base / "worker.log"))
-        stack.enter_context(gunicorn(env, base / "gunicorn.log"))
+            stack.enter_context(worker(env, worker_log))
+        stack.enter_context(gunicorn(env, server_log))
         phones = [Phone(i, url, walk_id, category_id, photos) for i in range(args.phones)]
         joined = [phone for phone in phones if phone.join(code, tally)]
         say(f"[{backend.name}] {len(joined)} of {len(phones)} phones joined; walking for {args.duration:.0f} s")
@@ -414,6 +467,7 @@ def run_backend(backend: Backend, args, photos: list[bytes], base: Path, say) ->
             times={kind: list(times) for kind, times in tally.times.items()},
             errors=list(tally.errors),
             uuids=list(tally.uuids),
+            request_ids=list(tally.request_ids),
         )
         # The bare pipeline just before and just after the app (the mean of both), so that a change in the
         # load of a shared machine hits both sides alike.
@@ -422,7 +476,14 @@ def run_backend(backend: Backend, args, photos: list[bytes], base: Path, say) ->
         app_rate = saturate(joined[: args.clients], args.saturate, tally)
         bare_rate = (bare_before + pipeline_rate(photos, args.saturate / 3)) / 2
     problems = check_stored(app, tally.uuids, walk_id)
-    return {"walk": walk_tally, "all": tally, "app_rate": app_rate, "bare_rate": bare_rate, "problems": problems}
+    return {
+        "walk": walk_tally,
+        "all": tally,
+        "app_rate": app_rate,
+        "bare_rate": bare_rate,
+        "problems": problems,
+        "server_log": server_log,
+    }
 
 
 def print_result(name: str, result: dict, args: argparse.Namespace, say) -> bool:
@@ -436,10 +497,13 @@ def print_result(name: str, result: dict, args: argparse.Namespace, say) -> bool
     for kind, times in walk.times.items():
         p50, p95, p99 = (percentile(times, q) for q in (50, 95, 99))
         say(f"{kind:<20}{len(times):>6}{p50:>9.0f}{p95:>9.0f}{p99:>9.0f}")
-    say(
-        f"findings sent (walk + saturated): {len(everything.uuids)}; "
-        f"errors: {len(everything.errors)} {everything.errors[:3]}"
-    )
+    say(f"findings sent (walk + saturated): {len(everything.uuids)}; errors: {len(everything.errors)}")
+    for error in everything.errors[:20]:
+        say(f"  {error}")
+    if everything.errors:
+        say(f"the server log ({result['server_log']}) on them:")
+        for line in server_errors(result["server_log"], everything.request_ids):
+            say(f"  {line}")
     say(f"stored exactly once: {'yes' if not result['problems'] else 'NO: ' + '; '.join(result['problems'][:5])}")
     say(
         f"saturated: app {result['app_rate']:.1f} photos/s, bare pipeline {result['bare_rate']:.1f} photos/s on "
@@ -467,6 +531,11 @@ def main() -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="30 s walk, 10 s saturated: a smoke run")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        help="folder for the servers' logs (default: a new temporary folder, kept when anything failed)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.duration, args.saturate = 30.0, 10.0
@@ -475,13 +544,29 @@ def main() -> int:
     def say(line: str = "") -> None:
         print(line, file=report, flush=True)
 
-    from tests.s3 import start_server, stop_server
-
     say("making the photos…")
     photos = base_photos(BASE_PHOTOS)
     say(f"{len(photos)} base photos of {statistics.mean(map(len, photos)) / 1e6:.2f} MB on average")
     machine = versions(POSTGRES_URL)
     say(machine)
+    ok = False  # a run that raised keeps its logs
+    log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="walk-evening-logs-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    say(f"server logs in {log_dir}")
+    try:
+        ok = run_all(args, photos, log_dir, say)
+    finally:
+        if args.log_dir is None and ok:
+            shutil.rmtree(log_dir, ignore_errors=True)
+        else:
+            say(f"server logs kept in {log_dir}")
+    return 0 if ok else 1
+
+
+def run_all(args, photos: list[bytes], log_dir: Path, say) -> bool:
+    """The chosen backends one after the other; True when every target was met."""
+    from tests.s3 import start_server, stop_server
+
     ok = True
     with tempfile.TemporaryDirectory(prefix="walk-evening-") as tmp:
         tmpdir = Path(tmp)
@@ -489,13 +574,14 @@ def main() -> int:
             backend = Backend(
                 "SQLite + filesystem", f"sqlite:///{tmpdir / 'walk.db'}", {"PHOTO_DIR": str(tmpdir / "photos")}
             )
-            ok &= print_result(backend.name, run_backend(backend, args, photos, tmpdir / "sqlite", say), args, say)
+            result = run_backend(backend, args, photos, tmpdir / "sqlite", log_dir, say)
+            ok &= print_result(backend.name, result, args, say)
         if args.backend in ("postgresql", "both"):
             (tmpdir / "s3").mkdir()
             server, problem = start_server(tmpdir / "s3", "fieldwalk-bench")
             if server is None:
                 say(f"SeaweedFS did not start: {problem}")
-                return 1
+                return False
             try:
                 backend = Backend(
                     "PostgreSQL + S3 + queue",
@@ -503,11 +589,11 @@ def main() -> int:
                     server.settings("walk"),
                     redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}",
                 )
-                result = run_backend(backend, args, photos, tmpdir / "postgresql", say)
+                result = run_backend(backend, args, photos, tmpdir / "postgresql", log_dir, say)
                 ok &= print_result(backend.name, result, args, say)
             finally:
                 stop_server(server)
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":

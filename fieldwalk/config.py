@@ -12,6 +12,10 @@ from flask import Flask
 # Names overridable from the environment as FIELDWALK_<NAME>; ints/bools are converted by type of the default.
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # set in load_config: sqlite file in the instance folder
+    # SQLite: how long a write waits for another process's write (SQLite has one writer at a time) before it
+    # fails, answered as 503 with Retry-After. A write holds the lock for milliseconds, but on a machine
+    # overloaded four times over a walk evening's writers queued for more than 5 s (SQLite's default).
+    "SQLITE_BUSY_TIMEOUT_MS": 30_000,
     # Where photos are stored: "filesystem" (PHOTO_DIR) or "s3" (a bucket of any S3-compatible store, so that
     # app servers keep no files). Empty S3 credentials and region fall back to boto3's own (AWS_* variables,
     # an instance role); S3_ENDPOINT_URL is empty for AWS itself.
@@ -197,6 +201,14 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgres://") :]
     elif uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    if (app.config["SQLALCHEMY_DATABASE_URI"] or "").startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        # pysqlite's timeout is SQLite's busy timeout (sqlite3_busy_timeout), in seconds.
+        options["connect_args"] = {
+            "timeout": int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000,
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if not app.config.get("MAIL_OUTBOX"):

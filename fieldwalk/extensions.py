@@ -45,7 +45,6 @@ compress = ClosingCompress()
 limiter = Limiter(key_func=client_network, default_limits=[])
 
 
-SQLITE_BUSY_TIMEOUT_MS = 5000  # a writer waits this long for another worker's write instead of "database is locked"
 SQLITE_OPTIMIZE_EVERY_S = 3600  # PRAGMA optimize on a pooled connection at most once an hour (and when it closes)
 
 
@@ -62,18 +61,17 @@ def _optimize(dbapi_connection, record) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, record) -> None:
-    """Foreign keys on, WAL journal, a busy timeout and secure delete for every SQLite connection (PostgreSQL
-    needs nothing).
+    """Foreign keys on, WAL journal and secure delete for every SQLite connection (PostgreSQL needs nothing).
 
-    WAL lets readers go on while one worker writes; the busy timeout makes a second writer wait for the
-    first instead of failing. secure_delete overwrites deleted and replaced content with zeros, so erased
-    personal data does not live on in the file's free pages and free blocks.
+    WAL lets readers go on while one worker writes; the busy timeout (config SQLITE_BUSY_TIMEOUT_MS, given to
+    the driver as its `timeout`) makes a second writer wait for the first instead of failing. secure_delete
+    overwrites deleted and replaced content with zeros, so erased personal data does not live on in the
+    file's free pages and free blocks.
     """
     if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
         record.info["fieldwalk.optimized"] = time.monotonic()

@@ -8,9 +8,14 @@ from flask import Flask, flash, g, jsonify, make_response, redirect, render_temp
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Aborter, HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import Aborter, HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
-from fieldwalk.transactions import rollback
+from fieldwalk.transactions import database_busy, rollback
+
+# Seconds a client is asked to wait after the database was too busy to take its write (the phone's outbox
+# sends again after its own back-off, at least this long).
+BUSY_RETRY_AFTER_S = 5
+BUSY_TEXT = _l("Just nu sparar många samtidigt. Det du skickade sparades inte; försök igen om en stund.")
 
 
 class OperationError(Exception):
@@ -144,12 +149,29 @@ def error_response(error):
     # A server error may have left the session in a failed transaction: end it before the page (its
     # menu, the user's language) reads anything.
     rollback()
+    if database_busy(getattr(error, "original_exception", None) or error):
+        return _busy_answer()
     if not isinstance(error, HTTPException):
         error = InternalServerError()
     try:
         return _http_error_answer(error)
     except Exception:  # the database itself is gone: no page to build, still an answer
         return str(ERROR_TEXTS[500]), 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _busy_answer():
+    """The database could not take the write in time (SQLite's busy timeout ran out behind other writers; a
+    PostgreSQL deadlock or serialization failure): nothing was stored, and sending it again will work, so a
+    503 with Retry-After (the phone's outbox sends again) instead of a 500."""
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+    busy = ServiceUnavailable(description=str(BUSY_TEXT))
+    busy.fieldwalk_description = True  # type: ignore[attr-defined]  # our mark, read with getattr
+    try:
+        answer = make_response(_http_error_answer(busy))
+    except Exception:  # no page to build (the database is what is busy): still an answer
+        answer = make_response((str(BUSY_TEXT), 503, {"Content-Type": "text/plain; charset=utf-8"}))
+    answer.headers.update(headers)
+    return answer
 
 
 def on_operation_error(page: Callable[[OperationError], ResponseReturnValue]) -> None:

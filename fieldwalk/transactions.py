@@ -7,9 +7,26 @@ from contextlib import contextmanager
 
 from flask import Flask, Response, current_app
 from flask import session as browser_session
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import SessionTransaction
 
 from fieldwalk.extensions import db
+
+SQLITE_BUSY = 5  # the primary result code of "database is locked" (its extended codes share the low byte)
+# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available: the transaction may simply be retried.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def database_busy(error: BaseException) -> bool:
+    """The database refused the transaction only because others held it up (SQLite: the busy timeout ran
+    out; PostgreSQL: a deadlock, a serialization failure, a lock not available): sending it again works."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    code = getattr(original, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF == SQLITE_BUSY
+    return getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def commit() -> None:

@@ -2,9 +2,13 @@
 an outbox retry makes one finding and one photo row per photo, answers no 5xx, and loses no stored file."""
 
 import re
+import sqlite3
 import threading
+import time
 import uuid as uuid_module
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -48,12 +52,12 @@ class Served:
         return http
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def served(request, tmp_path_factory):
-    """gunicorn -w 2 --threads 4 on a prepared database (schema, reference data, a coordinator, a walk)."""
-    base = tmp_path_factory.mktemp("served")
+@contextmanager
+def _serving(backend: str, base: Path, **settings: str) -> Iterator[Served]:
+    """gunicorn -w 2 --threads 4 on a prepared database (schema, reference data, a coordinator, a walk);
+    `settings` go to the served app as FIELDWALK_<NAME>."""
     # A database of its own (committed data for another process), never the session's schema.
-    database_url = conftest.database_url(request.param, base, suffix="_served")
+    database_url = conftest.database_url(backend, base, suffix="_served")
     photo_dir = base / "photos"
     app = create_app(
         {
@@ -85,7 +89,12 @@ def served(request, tmp_path_factory):
         db.session.remove()
         db.engine.dispose()
     port = free_port()
-    env = app_env(port, database_url, "x" * 40, {"PHOTO_DIR": str(photo_dir), "MAIL_OUTBOX": str(base / "outbox")})
+    env = app_env(
+        port,
+        database_url,
+        "x" * 40,
+        {"PHOTO_DIR": str(photo_dir), "MAIL_OUTBOX": str(base / "outbox"), **settings},
+    )
     try:
         with gunicorn(env, base / "gunicorn.log", "-w", "2", "--threads", "4", "--graceful-timeout", "2"):
             yield Served(f"http://127.0.0.1:{port}", database_url, photo_dir, app)
@@ -93,6 +102,13 @@ def served(request, tmp_path_factory):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def served(request, tmp_path_factory):
+    """The app served by gunicorn on each backend."""
+    with _serving(request.param, tmp_path_factory.mktemp("served")) as app_served:
+        yield app_served
 
 
 def _at_once(calls):
@@ -317,3 +333,93 @@ def test_agreeing_twice_at_once_is_one_agreement(served, sessions):
         )
         db.session.remove()
     assert not bad and rows == ROUNDS, (bad[:3], rows)
+
+
+# ---------------------------------------------------------------- a walk evening on an overloaded machine
+
+
+def _sqlite_file(served: Served) -> str:
+    if not served.database_url.startswith("sqlite:///"):
+        pytest.skip("SQLite's one writer at a time: PostgreSQL locks rows, not the database")
+    return served.database_url.removeprefix("sqlite:///")
+
+
+@contextmanager
+def _write_lock_held(path: str) -> Iterator[None]:
+    """Another process's write transaction (as a long `flask` command, or a queue of writers on an overloaded
+    machine) holding SQLite's one write lock until the block ends."""
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+        holder.execute("COMMIT")
+    finally:
+        holder.close()
+
+
+def _post_finding(served: Served, http: requests.Session, token: str, finding_uuid: str) -> requests.Response:
+    walk_id, category = _walk_and_category(served)
+    return http.post(
+        f"{served.url}/api/v1/walks/{walk_id}/findings",
+        json={"uuid": finding_uuid, "category_id": category, "description": "Mörk passage"},
+        headers={"X-CSRFToken": token},
+        timeout=120,
+    )
+
+
+def _finding_count(served: Served, finding_uuid: str) -> int:
+    with served.app.app_context():
+        count = db.session.scalar(select(func.count(Finding.id)).where(Finding.uuid == finding_uuid))
+        db.session.remove()
+    return count or 0
+
+
+def test_a_write_waits_for_a_write_lock_held_longer_than_five_seconds(served, sessions):
+    """A finding posted while another process holds SQLite's write lock for 6 s (longer than the driver's
+    default busy timeout of 5 s, which answered "database is locked", a 500, on the loaded walk evening)
+    waits for it and is stored: 201, once."""
+    path = _sqlite_file(served)
+    http = sessions[0]
+    token = http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"]
+    finding_uuid = str(uuid_module.uuid4())
+    with ThreadPoolExecutor(1) as pool:
+        with _write_lock_held(path):
+            answer = pool.submit(_post_finding, served, http, token, finding_uuid)
+            time.sleep(6)
+            assert not answer.done(), answer.result().text  # it waited for the lock
+        assert answer.result().status_code == 201, answer.result().text
+    assert _finding_count(served, finding_uuid) == 1
+
+
+@pytest.fixture(scope="module")
+def served_short_busy_timeout(tmp_path_factory):
+    """The app on SQLite whose writers wait at most 1 s for the write lock."""
+    with _serving("sqlite", tmp_path_factory.mktemp("busy"), SQLITE_BUSY_TIMEOUT_MS="1000") as app_served:
+        yield app_served
+
+
+def test_a_write_lock_held_past_the_busy_timeout_is_a_503_to_send_again(served_short_busy_timeout):
+    """When the write lock stays taken past the busy timeout, the post is answered 503 with Retry-After and
+    the API's error body (the phone's outbox keeps the finding and sends it again), never a 500; nothing
+    is stored, and the same post afterwards is stored once."""
+    served = served_short_busy_timeout
+    path = _sqlite_file(served)
+    http = served.session()
+    token = http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"]
+    finding_uuid = str(uuid_module.uuid4())
+    with ThreadPoolExecutor(1) as pool:
+        with _write_lock_held(path):
+            pending = pool.submit(_post_finding, served, http, token, finding_uuid)
+            deadline = time.monotonic() + 15  # the old code's 5 s timeout, then its 500, fits in it
+            while not pending.done() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        answer = pending.result()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "5"
+    error = answer.json()["error"]
+    assert error["request_id"] == answer.headers["X-Request-ID"]
+    assert "försök igen" in error["message"]
+    assert _finding_count(served, finding_uuid) == 0
+    again = _post_finding(served, http, token, finding_uuid)
+    assert again.status_code == 201, again.text
+    assert _finding_count(served, finding_uuid) == 1

@@ -2,7 +2,9 @@
 whatever the amount of data (issue 12). Each page is requested on a small data set and again after five
 times as much was added (longer walks, more items, events and photos); the statement counts must be equal."""
 
+import io
 import json
+import uuid
 from datetime import date, datetime
 
 import pytest
@@ -13,6 +15,7 @@ from fieldwalk.bulk_data import fill
 from fieldwalk.extensions import db
 from fieldwalk.followup.protocol_files import protocol_store
 from fieldwalk.models import ActionItem, Finding, FollowUpMeeting, ProtocolFile, ProtocolFileState, Role, User, Walk
+from tests.helpers import jpeg_bytes
 
 
 class StatementCounter:
@@ -236,3 +239,51 @@ def test_the_walk_filter_offers_the_newest_walks_and_the_chosen_one(app, client,
     page = client.get(f"/actions/?walk={oldest.id}").get_data(as_text=True)
     assert f'<option selected value="{oldest.id}">{oldest.title}</option>' in page
     assert page.count("<option") == client.get("/actions/").get_data(as_text=True).count("<option") + 1
+
+
+def test_a_capture_reads_no_other_participant(app, client, make_walk, guest, category_id):
+    """On a walk evening every phone posts a finding and its photo; asking whether the poster takes part in
+    the walk reads that one membership, not every participant of the walk (60 of them, per post), and the
+    statements of both posts are the same with 2 or 20 participants."""
+
+    def capture(size: int) -> tuple[int, list[str]]:
+        loaded: list[str] = []
+        body = {
+            "uuid": str(uuid.uuid4()),
+            "category_id": category,
+            "description": "Lampa",
+            "lat": 56.879,
+            "lon": 14.806,
+        }
+        data = jpeg_bytes((40 + size, 30))
+
+        def on_load(user, _context):
+            loaded.append(user.name)
+
+        event.listen(User, "load", on_load)
+        try:
+            with StatementCounter(db.engine) as counter:
+                finding = client.post(f"/api/v1/walks/{walk}/findings", json=body)
+                assert finding.status_code == 201, finding.get_data(as_text=True)
+                photo = client.post(
+                    f"/api/v1/findings/{finding.json['id']}/photos",
+                    data={"photo": (io.BytesIO(data), "foto.jpg")},
+                    content_type="multipart/form-data",
+                )
+                assert photo.status_code == 201, photo.get_data(as_text=True)
+        finally:
+            event.remove(User, "load", on_load)
+        return counter.count, loaded
+
+    walk, category = make_walk(), category_id()
+    guest(walk, name="Första")
+    guest(walk, name="Den som fotar")
+    with app.app_context():
+        few = capture(1)
+    for n in range(18):
+        guest(walk, name=f"Deltagare {n}")
+    guest(walk, name="Den som fotar")
+    with app.app_context():
+        many = capture(2)
+    assert set(many[1]) <= {"Den som fotar"}, many[1]  # the poster, loaded by the log-in
+    assert many[0] == few[0]
