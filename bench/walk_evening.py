@@ -1,5 +1,5 @@
 """Walk evening (issue 12): 60 phones against gunicorn, then saturated, on SQLite + filesystem store and on
-PostgreSQL + S3 store (SeaweedFS) + the Redis job queue (DB 9) with `flask worker`.
+PostgreSQL + S3 store (SeaweedFS) + the Redis job queue (DB 13, FIELDWALK_BENCH_REDIS_DB) with `flask worker`.
 
 Each simulated participant joins the walk by its join link as a guest (a requests.Session of its own) and then,
 every 15 s, logs one finding through the API (POST /api/v1/walks/<id>/findings) and uploads one ~3 MB 12 MP
@@ -37,7 +37,7 @@ import threading
 import time
 import uuid as uuid_module
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -52,8 +52,9 @@ PHONES = 60
 INTERVAL = 15.0  # seconds between one phone's findings
 BASE_PHOTOS = 4
 TARGET_RATIO = 0.80
-REDIS_DB = int(os.environ.get("FIELDWALK_BENCH_REDIS_DB", "9"))
-POSTGRES_URL = os.environ.get("FIELDWALK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/fw_h22")
+# Redis DB 13: apart from the tests' 5-9; PostgreSQL: a database of the bench's own, created when missing.
+REDIS_DB = int(os.environ.get("FIELDWALK_BENCH_REDIS_DB", "13"))
+POSTGRES_URL = os.environ.get("FIELDWALK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/fieldwalk_bench")
 MEETING = (56.879, 14.806)
 EMAIL = "samordnare@example.com"
 
@@ -151,42 +152,31 @@ def prepare(backend: Backend, base: Path):
 
 
 def server_env(backend: Backend, base: Path, port: int) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": backend.database_url,
-        "SECRET_KEY": "x" * 40,
-        "FIELDWALK_MAIL_OUTBOX": str(base / "outbox"),
-        "FIELDWALK_BASE_URL": f"http://127.0.0.1:{port}",
+    from tests.helpers import app_env
+
+    settings = {
+        "MAIL_OUTBOX": str(base / "outbox"),
         # Every phone comes from 127.0.0.1 here; at a real walk they come from 60 addresses.
-        "FIELDWALK_JOIN_RATE_LIMIT": "1000 per minute",
-        "PORT": str(port),
-        **{f"FIELDWALK_{name}": value for name, value in backend.settings.items()},
+        "JOIN_RATE_LIMIT": "1000 per minute",
+        **backend.settings,
+        **({"REDIS_URL": backend.redis_url} if backend.redis_url else {}),
     }
-    if backend.redis_url:
-        env["FIELDWALK_REDIS_URL"] = backend.redis_url
-    return env
+    return app_env(port, backend.database_url, "x" * 40, settings)
 
 
-@contextmanager
-def worker(env: dict[str, str], log_path: Path):
-    """`flask worker` for the queue, stopped (SIGTERM: warm shutdown) at the end."""
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "fieldwalk", "worker"],
-            cwd=ROOT,
-            env={**env, "PYTHONPATH": str(ROOT)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def ensure_database(url: str) -> None:
+    """Create the bench's PostgreSQL database when it does not exist (a fresh machine has only `postgres`)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}):
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------- the phones
@@ -443,7 +433,7 @@ def versions(pg_url: str) -> str:
 
 
 def run_backend(backend: Backend, args, photos: list[bytes], base: Path, log_dir: Path, say) -> dict:
-    from tests.helpers import free_port, gunicorn
+    from tests.helpers import flask_worker, free_port, gunicorn
 
     base.mkdir()
     server_log, worker_log = log_dir / f"{base.name}-gunicorn.log", log_dir / f"{base.name}-worker.log"
@@ -457,7 +447,7 @@ def run_backend(backend: Backend, args, photos: list[bytes], base: Path, log_dir
             import redis
 
             redis.Redis.from_url(backend.redis_url).flushdb()  # our DB number only
-            stack.enter_context(worker(env, worker_log))
+            stack.enter_context(flask_worker(env, worker_log))
         stack.enter_context(gunicorn(env, server_log))
         phones = [Phone(i, url, walk_id, category_id, photos) for i in range(args.phones)]
         joined = [phone for phone in phones if phone.join(code, tally)]
@@ -547,6 +537,8 @@ def main() -> int:
     say("making the photos…")
     photos = base_photos(BASE_PHOTOS)
     say(f"{len(photos)} base photos of {statistics.mean(map(len, photos)) / 1e6:.2f} MB on average")
+    if args.backend in ("postgresql", "both"):
+        ensure_database(POSTGRES_URL)
     machine = versions(POSTGRES_URL)
     say(machine)
     ok = False  # a run that raised keeps its logs
