@@ -38,7 +38,7 @@ def choice_id(value) -> int:
     return number
 
 
-def _shown(value: str) -> str:
+def shown_value(value: str) -> str:
     """The value as the message quotes it: printable and short."""
     return "".join(c if c.isprintable() else "?" for c in value[:40])
 
@@ -48,7 +48,7 @@ def _not_an_id(name: str, value: str) -> NoReturn:
         400,
         _(
             "”%(value)s” är inget giltigt id (parametern %(name)s). Ett id är ett heltal, till exempel 12.",
-            value=_shown(value),
+            value=shown_value(value),
             name=name,
         ),
     )
@@ -87,7 +87,7 @@ def query_int(name: str, default: int, minimum: int, maximum: int, args=None) ->
             400,
             _(
                 "”%(value)s” går inte att använda (parametern %(name)s): ange ett heltal från %(min)d till %(max)d.",
-                value=_shown(value),
+                value=shown_value(value),
                 name=name,
                 min=minimum,
                 max=maximum,

@@ -280,3 +280,16 @@ def test_list_row_escapes_once_and_names_party_assignee_and_walk(app, client, au
     assert "· due by 4 May 2031" in english
     other = english.split("Utan ansvarig</a></h2>", 1)[1].split("</li>", 1)[0]
     assert "No one responsible yet" in other and "<span>Priority: Low</span>" in other
+
+
+def test_list_filter_that_is_not_an_id_says_so_in_both_languages(client, two_findings):
+    """?walk=abc (or a category or party that is no number) is named in a message of our own, not WTForms'
+    "could not coerce"; the list still shows, unfiltered by it."""
+    page = client.get("/actions/?walk=abc&category=%C2%B2").get_data(as_text=True)
+    assert '<p class="error" id="walk-error">”abc” är inget giltigt val. Välj ett av alternativen i listan.</p>' in page
+    assert '<p class="error" id="category-error">”²” är inget giltigt val.' in page
+    assert "coerce" not in page
+    client.post("/language", data={"language": "en", "next": "/actions/"})
+    english = client.get("/actions/?party=%3Cb%3E").get_data(as_text=True)
+    assert '<p class="error" id="party-error">“&lt;b&gt;” is not a valid choice. Pick one of the options' in english
+    assert "coerce" not in english

@@ -29,7 +29,7 @@ from fieldwalk.labels import TRANSITION_VERBS, choices
 from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionStatus, Finding, Priority, Severity, User
 from fieldwalk.permissions import is_party_member
-from fieldwalk.query_args import choice_id
+from fieldwalk.query_args import choice_id, shown_value
 from fieldwalk.walks.queries import walk_choices
 
 DEFAULT_DUE_DAYS = 90  # Many kommuner aim to finish their own actions within about six months.
@@ -168,6 +168,21 @@ class FilterSelectField(SelectField):
 
     def _iter_choices_normalized(self):
         return self.iter_choices()
+
+    def process_formdata(self, valuelist):
+        """The value from the query string; one that is not an id at all (?walk=abc) is an error of our own
+        that quotes it, where WTForms says "Invalid Choice: could not coerce." (in Swedish, garbled)."""
+        if not valuelist:
+            return
+        try:
+            self.data = self.coerce(valuelist[0])
+        except ValueError:
+            raise ValueError(
+                _(
+                    "”%(value)s” är inget giltigt val. Välj ett av alternativen i listan.",
+                    value=shown_value(valuelist[0]),
+                )
+            ) from None
 
 
 class ActionFilterForm(FlaskForm):

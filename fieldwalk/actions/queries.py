@@ -3,8 +3,9 @@
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, false, select
-from sqlalchemy.orm import joinedload, load_only, selectinload, undefer
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.extensions import db
@@ -33,25 +34,75 @@ WITH_FINDINGS_AND_EVENTS = (
     selectinload(ActionItem.assignee),
 )
 
-# What a row of the list page shows (actions/markup.py, action_rows): only these columns, and the agreements
-# counted in SQL instead of loading the items' findings (action_items_query(with_findings=False)); a third of
-# the ORM work. The exports and the API read whole items through the same query, without these.
-LIST_ROW_COLUMNS = (
-    load_only(
-        ActionItem.id,
-        ActionItem.walk_id,
-        ActionItem.title,
-        ActionItem.responsible_party_id,
-        ActionItem.assignee_id,
-        ActionItem.due_date,
-        ActionItem.priority,
-        ActionItem.status,
-    ),
-    joinedload(ActionItem.walk).load_only(Walk.id, Walk.title),
-    joinedload(ActionItem.responsible_party).load_only(ResponsibleParty.id, ResponsibleParty.name),
-    joinedload(ActionItem.assignee).load_only(User.id, User.name),
-    undefer(ActionItem.agreement_total),
-)
+
+class _Named:
+    """A walk, party or handläggare as a list row shows it: its title or name."""
+
+    __slots__ = ("name", "title")
+
+    def __init__(self, text: str) -> None:
+        self.name = self.title = text
+
+
+class ListRow:
+    """One row of the list page (what actions/markup.py's action_rows reads of an item), from plain columns:
+    no ORM object, no identity map."""
+
+    __slots__ = (
+        "agreement_count",
+        "assignee",
+        "due_date",
+        "id",
+        "priority",
+        "responsible_party",
+        "status",
+        "title",
+        "walk",
+    )
+
+    def __init__(self, row) -> None:
+        self.id, self.title, self.status, self.priority, self.due_date = row[0], row[1], row[2], row[3], row[4]
+        self.walk = _Named(row[5])
+        self.responsible_party = _Named(row[6]) if row[6] is not None else None
+        self.assignee = _Named(row[7]) if row[7] is not None else None
+        self.agreement_count = row[8] or 0
+
+    def is_overdue(self, today: date) -> bool:
+        return ActionItem.overdue(self.status, self.due_date, today)
+
+
+class ListRowPagination(Pagination):
+    """db.paginate's page of the list, its 50 rows read as plain columns (ListRow) and counted on the item
+    ids alone; `select` is action_items_query(..., with_findings=False)'s filtered select of items."""
+
+    def _query_items(self) -> list[ListRow]:
+        items: Select = self._query_args["select"]
+        assignee = aliased(User)
+        rows = (
+            items.with_only_columns(
+                ActionItem.id,
+                ActionItem.title,
+                ActionItem.status,
+                ActionItem.priority,
+                ActionItem.due_date,
+                Walk.title,
+                ResponsibleParty.name,
+                assignee.name,
+                ActionItem.agreement_total,
+                maintain_column_froms=False,
+            )
+            .join_from(ActionItem, Walk, ActionItem.walk_id == Walk.id)
+            .outerjoin(ResponsibleParty, ActionItem.responsible_party_id == ResponsibleParty.id)
+            .outerjoin(assignee, ActionItem.assignee_id == assignee.id)
+            .limit(self.per_page)
+            .offset(self._query_offset)
+        )
+        return [ListRow(row) for row in self._query_args["session"].execute(rows)]
+
+    def _query_count(self) -> int:
+        items: Select = self._query_args["select"]
+        ids = items.with_only_columns(ActionItem.id).order_by(None).subquery()
+        return self._query_args["session"].execute(select(func.count()).select_from(ids)).scalar_one()
 
 
 def get_action_or_404(item_id: int, user: User, options=()) -> ActionItem:
@@ -128,7 +179,7 @@ def action_items_query(
 ) -> Select:
     """The filtered list of action items the user may see, most urgent first. The findings come by
     selectinload (one statement per 500 items), which also serves an export reading the list in chunks;
-    with_findings=False leaves them out (the list page counts the agreements instead: LIST_ROW_COLUMNS)."""
+    with_findings=False leaves them out (the list page reads its rows' columns instead: ListRowPagination)."""
     # What each row shows comes with the items: the findings (how many agree with them) in one more
     # statement, the walk, the party and the handläggare joined.
     query = (

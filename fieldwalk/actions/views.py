@@ -8,8 +8,8 @@ from sqlalchemy import select
 from fieldwalk.actions import operations, workflow
 from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
 from fieldwalk.actions.queries import (
-    LIST_ROW_COLUMNS,
     WITH_FINDINGS_AND_EVENTS,
+    ListRowPagination,
     action_items_query,
     get_action_or_404,
     get_party,
@@ -36,8 +36,8 @@ def index():
     if not can_list_actions(current_user):
         abort(403)
     form = action_filter_form(request.args, current_user)
-    query = action_items_query(current_user, **form.query_filters(), with_findings=False).options(*LIST_ROW_COLUMNS)
-    page = db.paginate(query, page=query_page(), per_page=50, error_out=False)
+    query = action_items_query(current_user, **form.query_filters(), with_findings=False)
+    page = ListRowPagination(page=query_page(), per_page=50, error_out=False, select=query, session=db.session)
     # Only the filters travel on to the pager and the download links (a stray ?fmt= or ?_external= would
     # clash with url_for's own arguments).
     filter_args = {k: v for k, v in form.used_args.items() if k in form._fields}
