@@ -1,4 +1,5 @@
-"""Configuration defaults; instance/config.py, FIELDWALK_* variables, DATABASE_URL and SECRET_KEY override them."""
+"""Configuration defaults; instance/config.py, FIELDWALK_* variables, DATABASE_URL and SECRET_KEY (or
+FIELDWALK_DATABASE_URL and FIELDWALK_SECRET_KEY) override them."""
 
 import os
 import secrets
@@ -177,6 +178,15 @@ def _dev_secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _either(name: str) -> str | None:
+    """NAME (what hosting platforms set) or FIELDWALK_NAME (as every other setting is named): either one;
+    both with different values is a mistake that must not pick one silently."""
+    values = {os.environ.get(name) or None, os.environ.get(f"FIELDWALK_{name}") or None} - {None}
+    if len(values) > 1:
+        raise RuntimeError(f"{name} and FIELDWALK_{name} are both set, to different values: set only one.")
+    return values.pop() if values else None
+
+
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config from defaults, instance/config.py, the environment and the test dict, in that order."""
     instance = Path(app.instance_path)
@@ -187,10 +197,11 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         env = os.environ.get(f"FIELDWALK_{name}")
         if env is not None:
             app.config[name] = _coerce(env, default) if default is not None else env
-    if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    if os.environ.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    database_url, secret_key = _either("DATABASE_URL"), _either("SECRET_KEY")
+    if database_url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    if secret_key:
+        app.config["SECRET_KEY"] = secret_key
     if test_config:
         app.config.update(test_config)
     production = app.config["PRODUCTION"]

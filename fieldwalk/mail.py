@@ -63,6 +63,10 @@ def compose_mail(
     if unsubscribe:
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        # The header is a URL that mail clients read raw (RFC 2369): folded at 78 characters, Python would
+        # write the long token as RFC 2047 encoded-words, which no client takes for a URL. So this message's
+        # header lines are folded at SMTP's limit of 998 instead.
+        message.policy = message.policy.clone(max_line_length=998)
     message.set_content(body)
     lang = lang or config["BABEL_DEFAULT_LOCALE"]
     # The template alone (autoescaped), without the page context: a worker or cron job has no request.

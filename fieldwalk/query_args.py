@@ -99,3 +99,11 @@ def query_int(name: str, default: int, minimum: int, maximum: int, args=None) ->
 def query_page(args=None) -> int:
     """The page number for db.paginate (?page=), 1 when absent."""
     return query_int("page", 1, 1, 1_000_000, args)
+
+
+def link_args(args=None) -> dict[str, str]:
+    """The query string's arguments to build a link with (`url_for(endpoint, **link_args())`), without
+    those url_for would take as its own (endpoint, values, _anchor, _method, _scheme, _external …): a
+    crafted ?endpoint=x must not become a 500, nor ?_anchor= part of a link."""
+    args = request.args if args is None else args
+    return {k: v for k, v in args.items() if k not in ("endpoint", "values") and not k.startswith("_")}

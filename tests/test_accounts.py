@@ -181,7 +181,8 @@ def test_a_category_name_that_is_taken_is_refused_with_the_input_kept(app, clien
     with app.app_context():
         first = db.session.scalars(db.select(Category).order_by(Category.id)).first()
         taken_sv, taken_en, count = first.name_sv, first.name_en, db.session.scalar(select(func.count(Category.id)))
-    for name_sv, name_en in ((f" {taken_sv.upper()}", "Something new"), ("Något nytt", taken_en.lower())):
+    typed = ((f" {taken_sv.upper()}", "Something new"), ("Något nytt", taken_en.lower()), (f"{taken_sv}\u00a0", "Else"))
+    for name_sv, name_en in typed:
         data = {"name_sv": name_sv, "name_en": name_en, "icon": "✨", "sort_order": 30, "default_party_id": 0}
         response = client.post(url, data={**data, "active": "y"})
         page = response.get_data(as_text=True)
@@ -191,3 +192,12 @@ def test_a_category_name_that_is_taken_is_refused_with_the_input_kept(app, clien
     with app.app_context():
         assert db.session.scalar(select(func.count(Category.id))) == count
         assert db.session.scalar(select(func.count(Category.id)).where(Category.name_sv == taken_sv)) == 1
+
+
+def test_category_names_differing_only_in_inner_spaces_are_the_same_name(client, auth):
+    """ "Ny  kat" and "Ny kat" look alike on the phone's category grid (found by a tester)."""
+    auth.login(Role.ADMIN)
+    data = {"name_en": "New one", "sort_order": 30, "default_party_id": 0, "active": "y"}
+    assert client.post("/admin/categories/new", data={**data, "name_sv": "Mörk gång"}).status_code == 302
+    again = client.post("/admin/categories/new", data={**data, "name_sv": "Mörk  gång", "name_en": "Dark path"})
+    assert again.status_code == 409

@@ -248,6 +248,24 @@ def test_named_hostile_values_never_make_a_server_error(world, role):
         _check(client, url, [(name, v) for name in names for v in ("1", "²", "-1")])  # repeated
 
 
+# url_for's own keywords: a view that passes the query string on to url_for must not let them through
+URL_FOR_KEYWORDS = ("endpoint", "_method", "_anchor", "_scheme", "_external", "values")
+
+
+@pytest.mark.parametrize("role", ["samordnare", "admin"])
+def test_url_for_keywords_in_the_query_never_make_a_server_error(world, role):
+    """?endpoint=x or ?_method=POST (found by a tester: the protocol and the paged API passed the query
+    string to url_for, which took them as its own arguments and answered 500)."""
+    client = world["clients"][role]
+    for endpoint, url in world["urls"]:
+        for name in URL_FOR_KEYWORDS:
+            _check(client, url, [*((n, "1") for n in QUERY_PARAMS[endpoint]), (name, "POST")])
+    period = "/followup/protocol?from=2026-01-01&to=2026-12-31&_anchor=x&_method=POST&endpoint=x"
+    response = client.get(period)
+    links = re.findall(r'"(/followup/protocol-files[^"]*)"', response.get_data(as_text=True))  # the PDF button
+    assert response.status_code == 200 and links and not any("_anchor" in link for link in links), links
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_generated_hostile_values_never_make_a_server_error(world, role):
     client = world["clients"][role]

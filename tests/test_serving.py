@@ -48,6 +48,8 @@ def production_env(monkeypatch):
     """No production setting comes from the environment of whoever runs the tests."""
     for name in ("SECRET_KEY", "DATABASE_URL", "FIELDWALK_BASE_URL", "FIELDWALK_REDIS_URL", "FIELDWALK_PHOTO_DIR"):
         monkeypatch.delenv(name, raising=False)
+    for name in ("FIELDWALK_SECRET_KEY", "FIELDWALK_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def _production(tmp_path, **config):
@@ -77,6 +79,21 @@ def test_production_starts_with_complete_settings(production_env, tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"]
     # The photo store was written and read back through its interface.
     assert FilesystemStore(tmp_path / "photos").read(PROBE_SHA256, "thumb") == PROBE
+
+
+def test_the_database_and_key_may_also_be_named_like_every_other_setting(production_env, monkeypatch, tmp_path):
+    """FIELDWALK_DATABASE_URL was silently ignored (a tester's server ran on SQLite): it and
+    FIELDWALK_SECRET_KEY are read as DATABASE_URL and SECRET_KEY; both names with different values refuse."""
+    database = f"sqlite:///{tmp_path / 'named.sqlite'}"
+    monkeypatch.setenv("FIELDWALK_DATABASE_URL", database)
+    monkeypatch.setenv("FIELDWALK_SECRET_KEY", GOOD_KEY)
+    app = create_app({"PHOTO_DIR": str(tmp_path / "photos")})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database and app.config["SECRET_KEY"] == GOOD_KEY
+    monkeypatch.setenv("DATABASE_URL", database)  # the same value twice is fine
+    assert create_app({"PHOTO_DIR": str(tmp_path / "photos")}).config["SQLALCHEMY_DATABASE_URI"] == database
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'other.sqlite'}")
+    with pytest.raises(RuntimeError, match="DATABASE_URL and FIELDWALK_DATABASE_URL are both set"):
+        create_app({"PHOTO_DIR": str(tmp_path / "photos")})
 
 
 def test_production_refuses_the_development_secret_key(production_env, tmp_path):

@@ -138,13 +138,13 @@ def category(category_id: int | None = None):
 
     def taken(form, obj):
         # In Python, not SQL: SQLite's lower() leaves Å, Ä and Ö as they are; there are only a few categories.
-        typed = {(form.name_sv.data or "").strip().casefold(), (form.name_en.data or "").strip().casefold()}
+        # "Ny  kat" and "Ny kat" look the same on the phone's category grid: runs of spaces count as one.
+        def key(name: str | None) -> str:
+            return " ".join((name or "").split()).casefold()
+
+        typed = {key(form.name_sv.data), key(form.name_en.data)}
         others = db.session.execute(select(Category.id, Category.name_sv, Category.name_en)).all()
-        if any(
-            typed & {name_sv.strip().casefold(), name_en.strip().casefold()}
-            for id_, name_sv, name_en in others
-            if obj is None or id_ != obj.id
-        ):
+        if any(typed & {key(sv), key(en)} for id_, sv, en in others if obj is None or id_ != obj.id):
             return _("Det finns redan en kategori med det namnet. Välj ett annat namn.")
         return None
 

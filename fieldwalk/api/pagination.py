@@ -11,6 +11,7 @@ from sqlalchemy import Select
 
 from fieldwalk.extensions import db
 from fieldwalk.links import external_url
+from fieldwalk.query_args import link_args
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -58,7 +59,7 @@ class PagedBlueprint(Blueprint):
 
     @staticmethod
     def _page_url(page: int, page_size: int) -> str:
-        args = {**(request.view_args or {}), **request.args.to_dict(), "page": page, "page_size": page_size}
+        args = {**(request.view_args or {}), **link_args(), "page": page, "page_size": page_size}
         return external_url(request.endpoint or "", **args)  # a paged list is a matched route: it has one
 
     def _document_pagination_metadata(self, spec, resp_doc):

@@ -34,7 +34,7 @@ from fieldwalk.followup.queries import (
 from fieldwalk.http_errors import OperationError, on_operation_error, redirect_on_error, rerender_on_error
 from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind, ProtocolFileState
 from fieldwalk.permissions import can_edit_promise, can_follow_up
-from fieldwalk.query_args import query_id, query_ids, query_int
+from fieldwalk.query_args import link_args, query_id, query_ids, query_int
 from fieldwalk.walks.map_data import walk_map_data
 from fieldwalk.walks.queries import get_walk_or_404
 
@@ -276,7 +276,7 @@ def _protocol_scope():
 
 def _protocol(pdf: bool):
     scope, meeting = _protocol_scope()
-    context = protocol_context(scope, meeting, pdf, request.args.to_dict())
+    context = protocol_context(scope, meeting, pdf, link_args())
     if pdf:
         return _protocol_pdf(scope, meeting, context)
     return render_template("followup/protocol.html", made_by_job=protocol_files.made_by_job(scope), **context)
@@ -310,9 +310,9 @@ def protocol_pdf():
     scope, meeting = _protocol_scope()
     if protocol_files.made_by_job(scope):
         return render_template(
-            "followup/protocol_file_ask.html", title=protocol_title(scope, meeting), query=request.args.to_dict()
+            "followup/protocol_file_ask.html", title=protocol_title(scope, meeting), query=link_args()
         )
-    return _protocol_pdf(scope, meeting, protocol_context(scope, meeting, True, request.args.to_dict()))
+    return _protocol_pdf(scope, meeting, protocol_context(scope, meeting, True, link_args()))
 
 
 @bp.post("/protocol-files")
