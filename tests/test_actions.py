@@ -293,3 +293,13 @@ def test_list_filter_that_is_not_an_id_says_so_in_both_languages(client, two_fin
     english = client.get("/actions/?party=%3Cb%3E").get_data(as_text=True)
     assert '<p class="error" id="party-error">“&lt;b&gt;” is not a valid choice. Pick one of the options' in english
     assert "coerce" not in english
+
+
+def test_the_list_past_its_last_page_says_so(app, client, two_findings):
+    """"1 åtgärd" and then "Inga åtgärder matchar filtret." contradicted each other on ?page=2 (a tester)."""
+    _walk, (light, _graffiti) = two_findings
+    client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "low"})
+    page = client.get("/actions/?page=2").get_data(as_text=True)
+    assert "Inga åtgärder matchar filtret." not in page
+    assert "Sidan 2 finns inte: listan har 1 sida." in page and 'href="/actions/?page=1"' in page
+    assert "Inga åtgärder matchar filtret." in client.get("/actions/?status=rejected").get_data(as_text=True)
