@@ -267,6 +267,14 @@ def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, qua
         for element in elements:  # every element's page is a page of the document, not a left-over copy
             if "/Pg" in element:
                 assert element.Pg.objgen in pages
+        # The six parts embed the same whole fonts: each font file is in the file once.
+        font_files = [
+            obj.FontFile2.objgen
+            for obj in pdf.objects
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == pikepdf.Name.FontDescriptor
+        ]
+        assert font_files and len(set(font_files)) == len({bytes(pdf.get_object(f).read_raw_bytes()) for f in set(font_files)})
+        assert len(set(font_files)) < len(font_files)
         # Page numbers go on from part to part.
         footer = [PdfReader(io.BytesIO(response.data)).pages[n].extract_text().split()[-1] for n in range(len(pages))]
         assert footer == [str(n) for n in range(1, len(pages) + 1)]

@@ -72,12 +72,37 @@ def _copy_foreign(pdf, value):
     return value
 
 
+_FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
+
+
+def _share_font_files(pdf) -> None:
+    """Every font descriptor pointed at one stream per distinct font file (the parts embed the same whole
+    fonts, written with full_fonts=True); the copies no longer referenced are not saved."""
+    import hashlib
+
+    import pikepdf
+
+    first: dict[tuple[str, bytes], pikepdf.Object] = {}
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != pikepdf.Name.FontDescriptor:
+            continue
+        for key in _FONT_FILES:
+            stream = obj.get(key)
+            if not isinstance(stream, pikepdf.Stream):
+                continue
+            digest = (key, hashlib.sha256(stream.read_raw_bytes()).digest())
+            if digest in first:
+                obj[key] = first[digest]
+            else:
+                first[digest] = stream
+
+
 def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
     each part's elements appended to the first part's Document element, its pages' /StructParents keys and
     the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
-    are the first part's (every part has the same). The outline (bookmarks) is the first part's."""
+    are the first part's (every part has the same). The outline (bookmarks) is the first part's. Identical embedded font files are kept once."""
     import pikepdf
 
     if len(parts) == 1:
@@ -116,6 +141,7 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
                     kid.P = document
                 document.K.append(kid)
             next_key = highest + 1
+    _share_font_files(joined)
     out = io.BytesIO()
     joined.save(out)
     joined.close()
