@@ -72,6 +72,54 @@ def _copy_foreign(pdf, value):
     return value
 
 
+def _append_outline(joined, part) -> None:
+    """part's bookmarks after joined's (its pages already copied, so their destinations are the copies):
+    under the one top-level bookmark (the protocol's heading) when joined has one, else at the top level.
+    The counts are made again at the end (_recount_outline)."""
+    import pikepdf
+
+    source = part.Root.get("/Outlines")
+    if source is None or "/First" not in source:
+        return
+    if "/Outlines" not in joined.Root:
+        joined.Root.Outlines = joined.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    parent = joined.Root.Outlines
+    if "/First" in parent and parent.First.objgen == parent.Last.objgen:
+        parent = parent.First
+    first = joined.copy_foreign(source.First)
+    item = first
+    while True:
+        item.Parent = parent
+        last = item
+        if "/Next" not in item:
+            break
+        item = item.Next
+    if "/Last" in parent:
+        parent.Last.Next = first
+        first.Prev = parent.Last
+    else:
+        parent.First = first
+    parent.Last = last
+
+
+def _recount_outline(item) -> int:
+    """Set /Count of item and its descendants (an open item counts its visible descendants, a closed one
+    is negative); returns how many of item's descendants are visible."""
+    if item is None or "/First" not in item:
+        return 0
+    visible = 0
+    child = item.First
+    while True:
+        below = _recount_outline(child)
+        visible += 1 + (below if int(child.get("/Count", 0)) > 0 else 0)
+        if "/Next" not in child:
+            break
+        child = child.Next
+    closed = "/Count" in item and int(item.Count) < 0 and "/Parent" in item
+    item.Count = -visible if closed else visible
+    return visible
+
+
 _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
 
@@ -102,7 +150,7 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
     each part's elements appended to the first part's Document element, its pages' /StructParents keys and
     the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
-    are the first part's (every part has the same). The outline (bookmarks) is the first part's. Identical embedded font files are kept once."""
+    are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Identical embedded font files are kept once."""
     import pikepdf
 
     if len(parts) == 1:
@@ -141,6 +189,8 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
                     kid.P = document
                 document.K.append(kid)
             next_key = highest + 1
+            _append_outline(joined, part)
+    _recount_outline(joined.Root.get("/Outlines"))
     _share_font_files(joined)
     out = io.BytesIO()
     joined.save(out)
