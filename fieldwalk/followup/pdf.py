@@ -9,7 +9,9 @@ attribute and an inline SVG's from its <title>.
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote
 
 from PIL import ImageFile
@@ -124,28 +126,43 @@ _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
 
 def _share_font_files(pdf) -> None:
-    """Every font descriptor pointed at one stream per distinct font file (the parts embed the same whole
-    fonts, written with full_fonts=True); the copies no longer referenced are not saved."""
+    """One copy of each distinct font file, ToUnicode map and width array (the parts embed the same whole
+    fonts, written with full_fonts=True, so these are the same in every part): every font points at the
+    first; the copies no longer referenced are not saved."""
     import hashlib
 
     import pikepdf
 
     first: dict[tuple[str, bytes], pikepdf.Object] = {}
+
+    def share(owner, key: str) -> None:
+        value = owner.get(key)
+        if isinstance(value, pikepdf.Stream):
+            data = value.read_raw_bytes()
+        elif isinstance(value, pikepdf.Array):
+            data = value.unparse()
+        else:
+            return
+        digest = (key, hashlib.sha256(data).digest())
+        if digest in first:
+            owner[key] = first[digest]
+        else:
+            first[digest] = value if value.is_indirect else pdf.make_indirect(value)
+            owner[key] = first[digest]
+
     for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary) or obj.get("/Type") != pikepdf.Name.FontDescriptor:
+        if not isinstance(obj, pikepdf.Dictionary):
             continue
-        for key in _FONT_FILES:
-            stream = obj.get(key)
-            if not isinstance(stream, pikepdf.Stream):
-                continue
-            digest = (key, hashlib.sha256(stream.read_raw_bytes()).digest())
-            if digest in first:
-                obj[key] = first[digest]
-            else:
-                first[digest] = stream
+        kind = obj.get("/Type")
+        if kind == pikepdf.Name.FontDescriptor:
+            for key in _FONT_FILES:
+                share(obj, key)
+        elif kind == pikepdf.Name.Font:
+            share(obj, "/ToUnicode")
+            share(obj, "/W")
 
 
-def join_tagged_pdfs(parts: list[bytes]) -> bytes:
+def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
     """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
     each part's elements appended to the first part's Document element, its pages' /StructParents keys and
@@ -153,9 +170,13 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Identical embedded font files are kept once."""
     import pikepdf
 
+    def opened(part: bytes | Path) -> pikepdf.Pdf:
+        # A file is read by qpdf as it needs it (a stream's data when it is copied), not held whole.
+        return pikepdf.open(io.BytesIO(part) if isinstance(part, bytes) else part)
+
     if len(parts) == 1:
-        return parts[0]
-    joined = pikepdf.open(io.BytesIO(parts[0]))
+        return parts[0] if isinstance(parts[0], bytes) else parts[0].read_bytes()
+    joined = opened(parts[0])
     tree = joined.Root.StructTreeRoot
     document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
     nums = tree.ParentTree.Nums
@@ -163,7 +184,7 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     # qpdf keeps each file it copied from until the joined one is saved (saving and opening it again every
     # few parts was measured: more memory and ten times the time, docs/benchmarks.md).
     for data in parts[1:]:
-        with pikepdf.open(io.BytesIO(data)) as part:
+        with opened(data) as part:
             part_tree = part.Root.StructTreeRoot
             part_nums = part_tree.ParentTree.Nums
             first_page = len(joined.pages)
