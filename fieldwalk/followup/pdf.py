@@ -167,7 +167,8 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
     each part's elements appended to the first part's Document element, its pages' /StructParents keys and
     the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
-    are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Identical embedded font files are kept once."""
+    are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Identical
+    font files, ToUnicode maps and width arrays are kept once."""
     import pikepdf
 
     def opened(part: bytes | Path) -> pikepdf.Pdf:

@@ -215,8 +215,6 @@ def _return_freed_memory() -> None:
 
 
 def _make(row: ProtocolFile) -> None:
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app
     config = app.config
