@@ -122,53 +122,14 @@ def _recount_outline(item) -> int:
     return visible
 
 
-_FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
-
-
-def _share_font_files(pdf) -> None:
-    """One copy of each distinct font file, ToUnicode map and width array (the parts embed the same whole
-    fonts, written with full_fonts=True, so these are the same in every part): every font points at the
-    first; the copies no longer referenced are not saved."""
-    import hashlib
-
-    import pikepdf
-
-    first: dict[tuple[str, bytes], pikepdf.Object] = {}
-
-    def share(owner, key: str) -> None:
-        value = owner.get(key)
-        if isinstance(value, pikepdf.Stream):
-            data = value.read_raw_bytes()
-        elif isinstance(value, pikepdf.Array):
-            data = value.unparse()
-        else:
-            return
-        digest = (key, hashlib.sha256(data).digest())
-        if digest in first:
-            owner[key] = first[digest]
-        else:
-            first[digest] = value if value.is_indirect else pdf.make_indirect(value)
-            owner[key] = first[digest]
-
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Dictionary):
-            continue
-        kind = obj.get("/Type")
-        if kind == pikepdf.Name.FontDescriptor:
-            for key in _FONT_FILES:
-                share(obj, key)
-        elif kind == pikepdf.Name.Font:
-            share(obj, "/ToUnicode")
-            share(obj, "/W")
-
-
 def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
     """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
     each part's elements appended to the first part's Document element, its pages' /StructParents keys and
     the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
-    are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Identical
-    font files, ToUnicode maps and width arrays are kept once."""
+    are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Each part
+    embeds its own font subsets (whole fonts shared between parts were measured: a larger file, more time and
+    memory, docs/benchmarks.md)."""
     import pikepdf
 
     def opened(part: bytes | Path) -> pikepdf.Pdf:
@@ -213,7 +174,6 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
             next_key = highest + 1
             _append_outline(joined, part)
     _recount_outline(joined.Root.get("/Outlines"))
-    _share_font_files(joined)
     out = io.BytesIO()
     joined.save(out)
     joined.close()

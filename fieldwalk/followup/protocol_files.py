@@ -266,10 +266,8 @@ def _lay_out(file_id: int, html: list[str], folder: Path) -> bytes:
         document = HTML(string=source, url_fetcher=fetcher).render()
         del source
         page_count += len(document.pages)
-        # Whole fonts, not a subset per part: subsetting every part costs time, and the join keeps one copy of
-        # each font file however many parts embed it (without this the file was four times the size).
         done.append(folder / f"{number}.pdf")
-        document.write_pdf(done[-1], pdf_variant=PDF_VARIANT, full_fonts=True)
+        document.write_pdf(done[-1], pdf_variant=PDF_VARIANT)
         del document
         _return_freed_memory()
         _set(file_id, parts_done=number + 1, pages=page_count)
