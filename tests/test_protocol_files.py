@@ -267,6 +267,13 @@ def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, qua
         for element in elements:  # every element's page is a page of the document, not a left-over copy
             if "/Pg" in element:
                 assert element.Pg.objgen in pages
+        with pdf.open_outline() as outline:  # every part's bookmarks, in order, under the protocol's heading
+            [top] = outline.root
+            items = [child.title for section in top.children for child in section.children]
+            assert items == [f"#{n} {title}" for n, title in enumerate(TITLES, 1)]
+            assert [section.title for section in top.children][-3:] == ["Åtgärder"] + ["Åtgärder, fortsättning"] * 2
+            pages_of = {page.obj.objgen for page in pdf.pages}
+            assert all(section.destination[0].objgen in pages_of for section in top.children)
         # Page numbers go on from part to part.
         footer = [PdfReader(io.BytesIO(response.data)).pages[n].extract_text().split()[-1] for n in range(len(pages))]
         assert footer == [str(n) for n in range(1, len(pages) + 1)]

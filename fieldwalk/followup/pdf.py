@@ -9,7 +9,9 @@ attribute and an inline SVG's from its <title>.
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote
 
 from PIL import ImageFile
@@ -72,17 +74,71 @@ def _copy_foreign(pdf, value):
     return value
 
 
-def join_tagged_pdfs(parts: list[bytes]) -> bytes:
+def _append_outline(joined, part) -> None:
+    """part's bookmarks after joined's (its pages already copied, so their destinations are the copies):
+    under the one top-level bookmark (the protocol's heading) when joined has one, else at the top level.
+    The counts are made again at the end (_recount_outline)."""
+    import pikepdf
+
+    source = part.Root.get("/Outlines")
+    if source is None or "/First" not in source:
+        return
+    if "/Outlines" not in joined.Root:
+        joined.Root.Outlines = joined.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    parent = joined.Root.Outlines
+    if "/First" in parent and parent.First.objgen == parent.Last.objgen:
+        parent = parent.First
+    first = joined.copy_foreign(source.First)
+    item = first
+    while True:
+        item.Parent = parent
+        last = item
+        if "/Next" not in item:
+            break
+        item = item.Next
+    if "/Last" in parent:
+        parent.Last.Next = first
+        first.Prev = parent.Last
+    else:
+        parent.First = first
+    parent.Last = last
+
+
+def _recount_outline(item) -> int:
+    """Set /Count of item and its descendants (an open item counts its visible descendants, a closed one
+    is negative); returns how many of item's descendants are visible."""
+    if item is None or "/First" not in item:
+        return 0
+    visible = 0
+    child = item.First
+    while True:
+        below = _recount_outline(child)
+        visible += 1 + (below if int(child.get("/Count", 0)) > 0 else 0)
+        if "/Next" not in child:
+            break
+        child = child.Next
+    closed = "/Count" in item and int(item.Count) < 0 and "/Parent" in item
+    item.Count = -visible if closed else visible
+    return visible
+
+
+def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
     """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
     each part's elements appended to the first part's Document element, its pages' /StructParents keys and
     the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
-    are the first part's (every part has the same). The outline (bookmarks) is the first part's."""
+    are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Each part
+    embeds its own font subsets (whole fonts shared between parts were measured: a larger file, more time and
+    memory, docs/benchmarks.md)."""
     import pikepdf
 
+    def opened(part: bytes | Path) -> pikepdf.Pdf:
+        # A file is read by qpdf as it needs it (a stream's data when it is copied), not held whole.
+        return pikepdf.open(io.BytesIO(part) if isinstance(part, bytes) else part)
+
     if len(parts) == 1:
-        return parts[0]
-    joined = pikepdf.open(io.BytesIO(parts[0]))
+        return parts[0] if isinstance(parts[0], bytes) else parts[0].read_bytes()
+    joined = opened(parts[0])
     tree = joined.Root.StructTreeRoot
     document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
     nums = tree.ParentTree.Nums
@@ -90,7 +146,7 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
     # qpdf keeps each file it copied from until the joined one is saved (saving and opening it again every
     # few parts was measured: more memory and ten times the time, docs/benchmarks.md).
     for data in parts[1:]:
-        with pikepdf.open(io.BytesIO(data)) as part:
+        with opened(data) as part:
             part_tree = part.Root.StructTreeRoot
             part_nums = part_tree.ParentTree.Nums
             first_page = len(joined.pages)
@@ -116,6 +172,8 @@ def join_tagged_pdfs(parts: list[bytes]) -> bytes:
                     kid.P = document
                 document.K.append(kid)
             next_key = highest + 1
+            _append_outline(joined, part)
+    _recount_outline(joined.Root.get("/Outlines"))
     out = io.BytesIO()
     joined.save(out)
     joined.close()

@@ -15,8 +15,10 @@ after they were asked for (`purge_expired`: `flask purge-protocols`, and wheneve
 import ctypes
 import gc
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import abort, current_app
 from flask_babel import force_locale
@@ -213,8 +215,6 @@ def _return_freed_memory() -> None:
 
 
 def _make(row: ProtocolFile) -> None:
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app
     config = app.config
@@ -245,7 +245,19 @@ def _make(row: ProtocolFile) -> None:
     db.session.expunge_all()
     db.session.commit()
     _return_freed_memory()
-    done: list[bytes] = []
+    # Each part's PDF goes to a file of its own: the join reads them from there as it needs them.
+    with tempfile.TemporaryDirectory(prefix="fieldwalk-protocol-") as folder:
+        data = _lay_out(file_id, html, Path(folder))
+    key = protocol_store().put_file(f"{file_id}-{secrets.token_hex(16)}.pdf", data, "application/pdf")
+    _set(file_id, state=ProtocolFileState.DONE, file_key=key, size=len(data), finished_at=utcnow())
+
+
+def _lay_out(file_id: int, html: list[str], folder: Path) -> bytes:
+    """The parts laid out one after the other, page numbers going on, each written to folder; the joined PDF."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    done: list[Path] = []
     page_count = 0
     fetcher = URLFetcher(allowed_protocols=["data"])
     for number in range(len(html)):
@@ -254,14 +266,12 @@ def _make(row: ProtocolFile) -> None:
         document = HTML(string=source, url_fetcher=fetcher).render()
         del source
         page_count += len(document.pages)
-        done.append(document.write_pdf(pdf_variant=PDF_VARIANT))
+        done.append(folder / f"{number}.pdf")
+        document.write_pdf(done[-1], pdf_variant=PDF_VARIANT)
         del document
         _return_freed_memory()
         _set(file_id, parts_done=number + 1, pages=page_count)
-    data = join_tagged_pdfs(done)
-    del done
-    key = protocol_store().put_file(f"{file_id}-{secrets.token_hex(16)}.pdf", data, "application/pdf")
-    _set(file_id, state=ProtocolFileState.DONE, file_key=key, size=len(data), finished_at=utcnow())
+    return join_tagged_pdfs(done)
 
 
 def purge_expired(now: datetime | None = None) -> int:
