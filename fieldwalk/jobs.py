@@ -61,6 +61,13 @@ def long_running(seconds: int) -> Callable:
     return mark
 
 
+def not_retried(fn: Callable) -> Callable:
+    """Decorate a job function whose failure the person who asked sees and answers themselves (a protocol
+    PDF: "Försök igen"): no retries behind their back, so that a failure shown is the end of that job."""
+    fn.job_retried = False  # type: ignore[attr-defined]  # our mark, read with getattr
+    return fn
+
+
 def function_path(fn: Callable) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
@@ -75,8 +82,11 @@ def describe(fn: Callable, args: tuple | list, kwargs: dict) -> str:
     return describe_job(*args, **kwargs) if describe_job else function_path(fn)
 
 
-def retry_intervals(app: Flask) -> list[int]:
-    """Seconds before each retry; as many retries as intervals (FIELDWALK_JOB_RETRY_INTERVALS=60,600,3600)."""
+def retry_intervals(app: Flask, fn: Callable | None = None) -> list[int]:
+    """Seconds before each retry of `fn`; as many retries as intervals (FIELDWALK_JOB_RETRY_INTERVALS=60,600,3600),
+    none for a job marked not_retried."""
+    if fn is not None and not getattr(fn, "job_retried", True):
+        return []
     return [int(seconds) for seconds in app.config["JOB_RETRY_INTERVALS"]]
 
 
@@ -87,7 +97,7 @@ def enqueue(fn: Callable, *args: Any, **kwargs: Any) -> None:
     if app.config.get("REDIS_URL"):
         from rq import Callback, Retry
 
-        intervals = retry_intervals(app)
+        intervals = retry_intervals(app, fn)
         try:
             redis_queue(app).enqueue_call(
                 fn,
@@ -145,7 +155,7 @@ def _attempt(app: Flask, fn: Callable, args: tuple, kwargs: dict, number: int, b
             fn(*args, **kwargs)
             return
         except Exception as error:  # SMTP down, a full disk: tried again, then shown to the admin
-            intervals = retry_intervals(app)
+            intervals = retry_intervals(app, fn)
             if number > len(intervals):
                 app.logger.exception("The job %s failed %d times; see failed jobs", function_path(fn), number)
                 record_failure(function_path(fn), describe(fn, args, kwargs), args, kwargs, error, number, IN_PROCESS)

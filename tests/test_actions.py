@@ -296,7 +296,7 @@ def test_list_filter_that_is_not_an_id_says_so_in_both_languages(client, two_fin
 
 
 def test_the_list_past_its_last_page_says_so(app, client, two_findings):
-    """"1 åtgärd" and then "Inga åtgärder matchar filtret." contradicted each other on ?page=2 (a tester)."""
+    """ "1 åtgärd" and then "Inga åtgärder matchar filtret." contradicted each other on ?page=2 (a tester)."""
     _walk, (light, _graffiti) = two_findings
     client.post("/actions/new", data={"finding": light, "title": "Byt lampor", "priority": "low"})
     page = client.get("/actions/?page=2").get_data(as_text=True)

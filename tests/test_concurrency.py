@@ -9,7 +9,7 @@ import uuid as uuid_module
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -423,3 +423,28 @@ def test_a_write_lock_held_past_the_busy_timeout_is_a_503_to_send_again(served_s
     again = _post_finding(served, http, token, finding_uuid)
     assert again.status_code == 201, again.text
     assert _finding_count(served, finding_uuid) == 1
+
+
+def test_asking_for_a_protocol_pdf_twice_at_once_makes_one_job(served, sessions):
+    """ "Gör en PDF" double-clicked, or in two tabs: one job (a quarter's PDF is a minute of both cores),
+    both answers lead to its page (a tester saw four jobs from four posts at once)."""
+    from fieldwalk.models import ProtocolFile
+
+    tokens = [http.get(f"{served.url}/api/v1/session", timeout=30).json()["csrf_token"] for http in sessions]
+    bad = []
+    for day in range(1, 11):
+        url = f"{served.url}/followup/protocol-files?from=2020-01-01&to=2020-02-{day:02d}"
+        answers = _at_once(
+            [
+                partial(h.post, url, data={"csrf_token": t}, allow_redirects=False, timeout=60)
+                for h, t in zip(sessions, tokens, strict=True)
+            ]
+        )
+        if [a.status_code for a in answers] != [303, 303] or len({a.headers["Location"] for a in answers}) != 1:
+            bad.append((day, [(a.status_code, a.headers.get("Location")) for a in answers]))
+    with served.app.app_context():
+        rows = db.session.scalar(
+            select(func.count(ProtocolFile.id)).where(ProtocolFile.period_start == date(2020, 1, 1))
+        )
+        db.session.remove()
+    assert not bad and rows == 10, (bad, rows)

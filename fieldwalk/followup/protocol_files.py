@@ -22,20 +22,22 @@ from pathlib import Path
 
 from flask import abort, current_app
 from flask_babel import force_locale
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from fieldwalk.extensions import db
 from fieldwalk.followup.pdf import PDF_VARIANT, join_tagged_pdfs
 from fieldwalk.followup.protocol import protocol_context, protocol_file_name, protocol_pdf_html
 from fieldwalk.followup.queries import Scope
-from fieldwalk.jobs import enqueue_after_commit, long_running, summary
+from fieldwalk.jobs import enqueue_after_commit, long_running, not_retried, summary
 from fieldwalk.models import Finding, FollowUpMeeting, ProtocolFile, ProtocolFileState, User, Walk, utcnow
 from fieldwalk.photos.store import FileStore, FilesystemStore
+from fieldwalk.transactions import savepoint
 
 # A job that has not ended this long after it was asked for was lost (a worker or web process that stopped
 # in the middle): it is shown as failed, and asking again makes a new one.
 LOST_AFTER_SECONDS = 30 * 60
 LOST_AFTER = timedelta(seconds=LOST_AFTER_SECONDS)
+JUST_MADE = timedelta(seconds=60)  # a file this new is given again for the same ask (see _pending_or_new)
 
 
 def protocol_store() -> FileStore:
@@ -87,13 +89,25 @@ def request_protocol_file(user: User, scope: Scope, meeting: FollowUpMeeting | N
     language, or a new one (queued once the request commits). Expired files are removed on the way."""
     purge_expired()
     columns = _scope_columns(scope, meeting)
+    with savepoint():  # two requests at once (a double click, two tabs) see each other's row: one job
+        # SQLite: savepoint() took the write lock first; PostgreSQL: one such request per person at a time.
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        return _pending_or_new(user, scope, meeting, locale, columns)
+
+
+def _pending_or_new(user: User, scope: Scope, meeting: FollowUpMeeting | None, locale: str, columns: dict):
     pending = db.session.scalars(
         select(ProtocolFile)
         .where(
             ProtocolFile.requested_by_id == user.id,
             ProtocolFile.locale == locale,
-            ProtocolFile.state.in_((ProtocolFileState.QUEUED, ProtocolFileState.RUNNING)),
             ProtocolFile.created_at > utcnow() - LOST_AFTER,
+            or_(
+                ProtocolFile.state.in_((ProtocolFileState.QUEUED, ProtocolFileState.RUNNING)),
+                # made a moment ago: the second click of a double click, or a request that waited for the
+                # first one's (in-process) job, gets the same file
+                and_(ProtocolFile.state == ProtocolFileState.DONE, ProtocolFile.created_at > utcnow() - JUST_MADE),
+            ),
             *(
                 getattr(ProtocolFile, name).is_(None) if value is None else getattr(ProtocolFile, name) == value
                 for name, value in columns.items()
@@ -148,9 +162,11 @@ def _describe(file_id: int) -> str:
 
 @summary(_describe)
 @long_running(LOST_AFTER_SECONDS)
+@not_retried
 def make_protocol_file(file_id: int) -> None:
     """The job: read the protocol's data, lay out its pages, write the PDF/UA file to the protocol store.
-    Progress is written as it goes; a failure is written to the row (and raised, for the job's retries)."""
+    Progress is written as it goes; a failure is written to the row and raised (no retries: the page offers
+    "Försök igen", and failed jobs lists it for the admin)."""
     row = db.session.get(ProtocolFile, file_id)
     if row is None or row.state == ProtocolFileState.DONE:  # purged meanwhile, or done by an earlier attempt
         return

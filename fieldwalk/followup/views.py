@@ -347,6 +347,8 @@ def protocol_file(file_id: int):
 def protocol_file_download(file_id: int):
     """The finished PDF, to the person who asked for it only, never kept by a cache."""
     row = protocol_files.get_protocol_file_or_404(file_id, current_user)
+    if row.state == ProtocolFileState.FAILED or protocol_files.is_lost(row):
+        abort(409, _("PDF:en kunde inte göras. Gör en ny från protokollet."))
     if row.state != ProtocolFileState.DONE or not row.file_key:
         abort(409, _("PDF:en är inte klar än."))
     if protocol_files.is_expired(row):
