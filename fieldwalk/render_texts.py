@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from fieldwalk.dates import format_day, reader_locale
-from fieldwalk.labels import label, label_map
+from fieldwalk.labels import label_map
 
 KEY = "_render_texts"  # the context variable
 
@@ -29,10 +29,24 @@ class RenderTexts:
         self.locale = reader_locale()  # Swedish when Flask-Babel has none (as the date filters say)
         self.labels = label_map(self.locale)
 
+    def label(self, value) -> str:
+        """The translated label of an enum member (the value itself for anything else)."""
+        text = self.labels.get(value)
+        return text if text is not None else str(value)
+
+    def day(self, value) -> str:
+        """A calendar day in this render's language."""
+        return format_day(value, self.locale)
+
+
+def of(context: Context) -> RenderTexts:
+    """The render's texts; those in force now when the context has none (a macro imported without context)."""
+    texts = context.get(KEY)
+    return texts if texts is not None else RenderTexts()
+
 
 def _translations(context: Context):
-    texts = context.get(KEY)
-    return texts.translations if texts is not None else get_translations()
+    return of(context).translations
 
 
 @pass_context
@@ -59,18 +73,13 @@ def ngettext(context: Context, singular: str, plural: str, num: int, **variables
 @pass_context
 def label_filter(context: Context, value) -> str:
     """`|label`: the translated label of an enum member, from the render's map."""
-    texts = context.get(KEY)
-    if texts is None:
-        return label(value)
-    text = texts.labels.get(value)
-    return text if text is not None else str(value)
+    return of(context).label(value)
 
 
 @pass_context
 def date_filter(context: Context, value, _style=None) -> str:
     """`|date`: a calendar day in the render's language (a style argument is accepted and ignored)."""
-    texts = context.get(KEY)
-    return format_day(value, texts.locale if texts is not None else None)
+    return of(context).day(value)
 
 
 def init_jinja(jinja_env) -> None:

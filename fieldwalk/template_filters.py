@@ -47,7 +47,6 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["walk_map_data"] = walk_map_data  # the location partial's small map
     app.jinja_env.globals["external_url"] = external_url  # absolute links in pages come from BASE_URL too
-    app.jinja_env.filters["label"] = label
     register_filters(app.jinja_env)
     render_texts.init_jinja(app.jinja_env)  # gettext, ngettext, label and date from the render's context
     action_markup.init_jinja(app.jinja_env)  # action_badges, action_status, action_rows

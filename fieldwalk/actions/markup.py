@@ -11,45 +11,29 @@ from collections.abc import Iterable
 from datetime import date
 
 from flask import url_for
-from flask_babel import get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from fieldwalk.dates import format_day, reader_locale
-from fieldwalk.labels import label
+from fieldwalk import render_texts
 from fieldwalk.models import ActionItem
-from fieldwalk.render_texts import KEY, RenderTexts
 
 
 class _Texts:
-    """gettext, ngettext, the enum labels and the day format of one render (Flask-Babel's when the context
-    has no RenderTexts, e.g. a macro imported without context)."""
+    """The render's texts (fieldwalk.render_texts) with gettext and ngettext as Markup, as Jinja's newstyle
+    gettext gives them to a template."""
 
-    __slots__ = ("_labels", "_locale", "_translations")
-    _labels: dict | None
+    __slots__ = ("_texts", "day", "label")
 
     def __init__(self, context: Context) -> None:
-        texts: RenderTexts | None = context.get(KEY)
-        if texts is not None:
-            self._translations, self._locale, self._labels = texts.translations, texts.locale, texts.labels
-        else:
-            self._translations, self._locale, self._labels = get_translations(), reader_locale(), None
+        self._texts = render_texts.of(context)
+        self.label, self.day = self._texts.label, self._texts.day
 
     def gettext(self, string: str) -> Markup:
-        return Markup(self._translations.ugettext(string))
+        return Markup(self._texts.translations.ugettext(string))
 
     def ngettext(self, singular: str, plural: str, num: int) -> Markup:
-        return Markup(self._translations.ungettext(singular, plural, num)) % {"num": num}
-
-    def label(self, value) -> str:
-        if self._labels is None:
-            return label(value)
-        text = self._labels.get(value)
-        return text if text is not None else str(value)
-
-    def day(self, value: date) -> str:
-        return format_day(value, self._locale)
+        return Markup(self._texts.translations.ungettext(singular, plural, num)) % {"num": num}
 
 
 _ID_MARKER = 8_675_309_201  # an id no page has, to find where the id goes in the item's link
