@@ -166,17 +166,12 @@ def server_env(backend: Backend, base: Path, port: int) -> dict[str, str]:
 
 def ensure_database(url: str) -> None:
     """Create the bench's PostgreSQL database when it does not exist (a fresh machine has only `postgres`)."""
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    from tests.helpers import ensure_postgres_database
+
     target = make_url(url)
-    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}):
-                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        engine.dispose()
+    ensure_postgres_database(target.set(database="postgres"), target.database)
 
 
 # ---------------------------------------------------------------- the phones

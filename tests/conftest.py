@@ -32,13 +32,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url, text
 from werkzeug.serving import make_server
 
 from fieldwalk import create_app
 from fieldwalk.extensions import db, limiter
 from fieldwalk.models import Category, Role, Walk, WalkStatus
 from fieldwalk.seed import create_user, ensure_reference_data
+from tests.helpers import ensure_postgres_database
 from tests.s3 import s3_server  # noqa: F401 (a fixture)
 
 PASSWORD = "korrekt häst batteri"
@@ -65,13 +66,7 @@ def database_url(backend: str, folder: Path, suffix: str = "") -> str:
     url = make_url(os.environ["FIELDWALK_TEST_DATABASE_URL"])
     name = f"{url.database}{'_' + WORKER if WORKER else ''}{suffix}"
     if name != url.database:
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")  # CREATE DATABASE refuses a transaction
-        try:
-            with admin.connect() as conn:
-                if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            admin.dispose()
+        ensure_postgres_database(url, name)
     return url.set(database=name).render_as_string(hide_password=False)
 
 

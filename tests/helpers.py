@@ -146,6 +146,20 @@ def gunicorn_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
 
 
+def ensure_postgres_database(server_url, name: str) -> None:
+    """Create the PostgreSQL database `name` unless it exists, connected through `server_url` (any database
+    of that server; CREATE DATABASE refuses a transaction, so in autocommit)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
 def app_env(
     port: int,
     database_url: str,
