@@ -28,7 +28,7 @@ def lon_field(label) -> FloatField:
 
 
 class CoordinatePairs(Form):
-    """Form mixin (listed before FlaskForm): for each (lat, lon) pair in `coordinate_pairs`, both or neither."""
+    """Form mixin (listed before Form): for each (lat, lon) pair in `coordinate_pairs`, both or neither."""
 
     coordinate_pairs: tuple[tuple[str, str], ...] = (("lat", "lon"),)
 

@@ -295,6 +295,22 @@ def test_list_filter_that_is_not_an_id_says_so_in_both_languages(client, two_fin
     assert "coerce" not in english
 
 
+def test_a_posted_choice_that_is_not_an_id_says_so_in_both_languages(client, two_findings):
+    """A crafted post of a party or handläggare that is no number: WTForms' Swedish said "Felaktigt val; kunde
+    inte ceorce:a". Now a message of our own at the field, the typed title kept, nothing created."""
+    _walk, (light, _graffiti) = two_findings
+    data = {"finding": light, "title": "Byt lampor", "priority": "low", "responsible_party": "abc", "assignee": "x"}
+    response = client.post("/actions/new", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'value="Byt lampor"' in page
+    assert page.count("Ogiltigt val. Välj ett av alternativen i listan.") == 2
+    assert "ceorce" not in page and "coerce" not in page
+    client.post("/language", data={"language": "en", "next": "/actions/"})
+    english = client.post("/actions/new", data=data).get_data(as_text=True)
+    assert english.count("Not a valid choice. Pick one of the options in the list.") == 2
+    assert "coerce" not in english
+
+
 def test_the_list_past_its_last_page_says_so(app, client, two_findings):
     """ "1 åtgärd" and then "Inga åtgärder matchar filtret." contradicted each other on ?page=2 (a tester)."""
     _walk, (light, _graffiti) = two_findings

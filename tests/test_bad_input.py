@@ -94,7 +94,7 @@ def test_missing_category(app, client, guest, auth, make_walk):
         ({"lat": "91", "lon": "14.8"}, "Latituden måste vara mellan -90 och 90."),
         ({"lat": "56.8"}, "Ange både latitud och longitud"),
         ({"lon": "14.8"}, "Ange både latitud och longitud"),
-        ({"category": "999999"}, "Inte ett giltigt val"),
+        ({"category": "999999"}, "Ogiltigt val. Välj ett av alternativen i listan."),
     ],
 )
 def test_wrong_fields(app, client, guest, auth, make_walk, category_id, data, message):

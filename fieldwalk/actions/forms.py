@@ -6,7 +6,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString  # type: ignore[import-untyped]
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
@@ -25,6 +24,7 @@ from wtforms.widgets import Select
 from fieldwalk.actions.inputs import ActionItemInput
 from fieldwalk.actions.queries import assignee_choices, get_party, get_user, party_choices
 from fieldwalk.findings.queries import category_choices
+from fieldwalk.form_fields import Form
 from fieldwalk.labels import TRANSITION_VERBS, choices
 from fieldwalk.local_time import local_today
 from fieldwalk.models import ActionStatus, Finding, Priority, Severity, User
@@ -40,7 +40,7 @@ def default_due_date() -> date:
     return local_today() + timedelta(days=DEFAULT_DUE_DAYS)
 
 
-class ActionItemForm(FlaskForm):
+class ActionItemForm(Form):
     """Create or edit an action item, choosing among the active parties and their active members (the
     operation checks the member belongs)."""
 
@@ -82,7 +82,7 @@ class ActionItemForm(FlaskForm):
         )
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     """Move an action item to another status, with a note and optionally a photo."""
 
     to = HiddenField(validators=[DataRequired()])
@@ -95,7 +95,7 @@ class TransitionForm(FlaskForm):
         self.responsible_party.choices = party_choices("")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     """The one form on an action item's page: a comment, optionally a status change (only the moves this
     user may make are offered), optionally a photo, optionally internal."""
 
@@ -185,7 +185,7 @@ class FilterSelectField(SelectField):
             ) from None
 
 
-class ActionFilterForm(FlaskForm):
+class ActionFilterForm(Form):
     """The filters above the action item list (GET, no CSRF)."""
 
     class Meta:

@@ -2,17 +2,16 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from fieldwalk.actions.queries import party_choices
-from fieldwalk.form_fields import email_field
+from fieldwalk.form_fields import Form, email_field
 from fieldwalk.labels import choices
 from fieldwalk.models import Role
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """A user's role, party and whether the account may log in."""
 
     name = StringField(_l("Namn"), validators=[DataRequired(), Length(max=120)])
@@ -32,7 +31,7 @@ class NewUserForm(UserForm):
     email = email_field(_l("E-postadress"))
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     """A finding category with its icon and default responsible party."""
 
     name_sv = StringField(_l("Namn på svenska"), validators=[DataRequired(), Length(max=80)])
@@ -48,7 +47,7 @@ class CategoryForm(FlaskForm):
         self.default_party_id.choices = party_choices(_("Ingen"))
 
 
-class PartyForm(FlaskForm):
+class PartyForm(Form):
     """A responsible party: a department, a property owner, the police …"""
 
     name = StringField(_l("Namn"), validators=[DataRequired(), Length(max=200)])

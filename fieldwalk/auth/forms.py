@@ -1,16 +1,15 @@
 """Forms for logging in and choosing a language."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from fieldwalk.auth.passwords import password_problem
-from fieldwalk.form_fields import email_field
+from fieldwalk.form_fields import Form, email_field
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """E-mail and password."""
 
     email = email_field(_l("E-postadress"))
@@ -18,18 +17,18 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language switch in the page footer."""
 
     language = SelectField(_l("Språk"), choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")])
     next = HiddenField()
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A one-click POST button: only the CSRF token."""
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """Log out; outbox.js sets keep_outbox when findings not yet sent are still on the device."""
 
     keep_outbox = HiddenField()
@@ -56,7 +55,7 @@ class PasswordRules:
             raise ValidationError(problem)
 
 
-class _NewPasswordForm(FlaskForm):
+class _NewPasswordForm(Form):
     """A form that sets `user`'s password."""
 
     def __init__(self, *args, user, **kwargs):
@@ -75,7 +74,7 @@ class PasswordChangeForm(_NewPasswordForm):
             raise ValidationError(_l("Det nya lösenordet måste skilja sig från det nuvarande."))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     """Ask for a password reset link by e-mail."""
 
     email = email_field(_l("E-postadress"))

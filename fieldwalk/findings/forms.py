@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import FloatField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
 from fieldwalk.findings.inputs import FindingInput, device_time_utc
 from fieldwalk.findings.queries import active_categories
+from fieldwalk.form_fields import Form
 from fieldwalk.labels import choices
 from fieldwalk.models import Category, Finding, PositionSource, Severity
 
@@ -21,7 +21,7 @@ from fieldwalk.models import Category, Finding, PositionSource, Severity
 INVALID_UUID_MESSAGE = _l("Ogiltigt formulär-id; ladda om sidan.")
 
 
-class FindingFieldsForm(CoordinatePairs, FlaskForm):
+class FindingFieldsForm(CoordinatePairs, Form):
     """What a finding says, shared by logging one and editing one: category, text, severity, photos, position."""
 
     category = RadioField(
@@ -116,7 +116,7 @@ class FindingEditForm(FindingFieldsForm):
         self.remove_photos.choices = [SelectChoice(p.id, str(p.id)) for p in finding.photos]
 
 
-class NoActionForm(FlaskForm):
+class NoActionForm(Form):
     """Mark a finding as needing no action, with a short note."""
 
     note = TextAreaField(_l("Varför behövs ingen åtgärd?"), validators=[Length(max=2000)])

@@ -3,7 +3,6 @@
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -11,13 +10,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from fieldwalk.actions.forms import any_status_choices
 from fieldwalk.actions.queries import party_choices
 from fieldwalk.findings.queries import category_choices
+from fieldwalk.form_fields import Form
 from fieldwalk.labels import TRANSITION_VERBS, choices, label
 from fieldwalk.models import ActionItem, ActionStatus, PromiseKind, User
 from fieldwalk.query_args import choice_id
 from fieldwalk.walks.queries import list_walks
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     """A follow-up meeting about one walk or about a period (a quarter is proposed)."""
 
     scope = RadioField(
@@ -41,7 +41,7 @@ class MeetingForm(FlaskForm):
         ]
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """What the meeting decided about one action item."""
 
     text = TextAreaField(_l("Beslut"), validators=[Length(max=5000)])
@@ -63,13 +63,13 @@ class DecisionForm(FlaskForm):
         self.responsible_party.choices = party_choices(_("Behåll nuvarande"))
 
 
-class FinishForm(FlaskForm):
+class FinishForm(Form):
     """Closing a meeting, with notes for the protocol."""
 
     notes = TextAreaField(_l("Övriga anteckningar till protokollet"), validators=[Length(max=10000)])
 
 
-class CommitmentForm(FlaskForm):
+class CommitmentForm(Form):
     """One line of the year's medborgarlöfte: its kind, target and, for "klara inom N dagar", the days and
     optionally one of the active categories."""
 

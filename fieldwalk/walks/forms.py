@@ -1,15 +1,14 @@
 """Forms for planning a walk and suggesting places before it."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from fieldwalk.coordinates import CoordinatePairs, lat_field, lon_field
-from fieldwalk.form_fields import email_field
+from fieldwalk.form_fields import Form, email_field
 
 
-class WalkForm(CoordinatePairs, FlaskForm):
+class WalkForm(CoordinatePairs, Form):
     """Create or edit a walk."""
 
     title = StringField(_l("Rubrik"), validators=[DataRequired(), Length(max=200)])
@@ -30,7 +29,7 @@ class WalkForm(CoordinatePairs, FlaskForm):
     coordinate_pairs = (("meeting_lat", "meeting_lon"),)
 
 
-class SuggestedPlaceForm(CoordinatePairs, FlaskForm):
+class SuggestedPlaceForm(CoordinatePairs, Form):
     """A place someone wants the walk to visit (förmöte input)."""
 
     text = TextAreaField(_l("Vad upplevs som otryggt här?"), validators=[DataRequired(), Length(max=2000)])
@@ -52,7 +51,7 @@ def notify_email_field() -> EmailField:
     )
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     """Join a walk from its link or QR code: a name, an organisation and, if wanted, an address for news."""
 
     name = StringField(_l("Ditt namn"), validators=[DataRequired(message=_l("Skriv ditt namn.")), Length(max=120)])
@@ -64,13 +63,13 @@ class JoinForm(FlaskForm):
     notify_email = notify_email_field()
 
 
-class JoinAccountForm(FlaskForm):
+class JoinAccountForm(Form):
     """Join a walk when logged in already: only the optional address for news about one's findings."""
 
     notify_email = notify_email_field()
 
 
-class NotifyEmailForm(FlaskForm):
+class NotifyEmailForm(Form):
     """Change or remove the address for news about one's findings (empty: removed)."""
 
     notify_email = notify_email_field()
