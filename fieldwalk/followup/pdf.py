@@ -122,14 +122,15 @@ def _recount_outline(item) -> int:
     return visible
 
 
-def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
-    """One PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
+def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
+    """target: one PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
     each part's elements appended to the first part's Document element, its pages' /StructParents keys and
     the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
     are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Each part
     embeds its own font subsets (whole fonts shared between parts were measured: a larger file, more time and
-    memory, docs/benchmarks.md)."""
+    memory, docs/benchmarks.md). The objects are written in object streams, as WeasyPrint writes a part's (the
+    struct tree's elements uncompressed made the file 3.6 times as large), and straight to the file."""
     import pikepdf
 
     def opened(part: bytes | Path) -> pikepdf.Pdf:
@@ -137,7 +138,8 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
         return pikepdf.open(io.BytesIO(part) if isinstance(part, bytes) else part)
 
     if len(parts) == 1:
-        return parts[0] if isinstance(parts[0], bytes) else parts[0].read_bytes()
+        target.write_bytes(parts[0] if isinstance(parts[0], bytes) else parts[0].read_bytes())
+        return
     joined = opened(parts[0])
     tree = joined.Root.StructTreeRoot
     document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
@@ -174,7 +176,5 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path]) -> bytes:
             next_key = highest + 1
             _append_outline(joined, part)
     _recount_outline(joined.Root.get("/Outlines"))
-    out = io.BytesIO()
-    joined.save(out)
+    joined.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     joined.close()
-    return out.getvalue()

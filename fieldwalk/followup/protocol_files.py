@@ -263,13 +263,14 @@ def _make(row: ProtocolFile) -> None:
     _return_freed_memory()
     # Each part's PDF goes to a file of its own: the join reads them from there as it needs them.
     with tempfile.TemporaryDirectory(prefix="fieldwalk-protocol-") as folder:
-        data = _lay_out(file_id, html, Path(folder))
+        data = _lay_out(file_id, html, Path(folder)).read_bytes()
     key = protocol_store().put_file(f"{file_id}-{secrets.token_hex(16)}.pdf", data, "application/pdf")
     _set(file_id, state=ProtocolFileState.DONE, file_key=key, size=len(data), finished_at=utcnow())
 
 
-def _lay_out(file_id: int, html: list[str], folder: Path) -> bytes:
-    """The parts laid out one after the other, page numbers going on, each written to folder; the joined PDF."""
+def _lay_out(file_id: int, html: list[str], folder: Path) -> Path:
+    """The parts laid out one after the other, page numbers going on, each written to folder; the joined PDF
+    (in folder too)."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
@@ -287,7 +288,9 @@ def _lay_out(file_id: int, html: list[str], folder: Path) -> bytes:
         del document
         _return_freed_memory()
         _set(file_id, parts_done=number + 1, pages=page_count)
-    return join_tagged_pdfs(done)
+    joined = folder / "protocol.pdf"
+    join_tagged_pdfs(done, joined)
+    return joined
 
 
 def purge_expired(now: datetime | None = None) -> int:
