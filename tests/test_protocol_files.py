@@ -271,6 +271,18 @@ def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, qua
         for element in elements:  # every element's page is a page of the document, not a left-over copy
             if "/Pg" in element:
                 assert element.Pg.objgen in pages
+        # One tree: every element that owns marked content holds its MCID and leads up (/P) to the one Document
+        # element, a part's page numbers too (WeasyPrint parents them there without listing them).
+        [document] = [e for e in elements if e.S == "/Document"]
+        assert [o.objgen for o in pdf.objects if isinstance(o, pikepdf.Dictionary) and "/ParentTree" in o] == [
+            pdf.Root.StructTreeRoot.objgen
+        ]
+        for i in range(0, len(nums), 2):
+            for mcid, owner in enumerate(nums[i + 1] if int(nums[i]) in keys else []):  # a page's MCIDs
+                assert mcid in (owner.K if isinstance(owner.K, pikepdf.Array) else [owner.K])
+                while owner.objgen != document.objgen:
+                    assert owner.get("/Type") != "/StructTreeRoot"  # not a part's tree, left over
+                    owner = owner.P
         with pdf.open_outline() as outline:  # every part's bookmarks, in order, under the protocol's heading
             [top] = outline.root
             items = [child.title for section in top.children for child in section.children]

@@ -122,6 +122,62 @@ def _recount_outline(item) -> int:
     return visible
 
 
+_PLAIN = {"/Type", "/S", "/K", "/P", "/Pg"}  # a Span with these keys only marks its content
+
+
+def _compact_structure(pdf, document) -> list:
+    """Fewer and smaller structure elements in pdf, the same tree for a reader: qpdf holds every element of the
+    joined file in memory (about 1.4 kB each, 126,000 at a 553-page quarter, the join's peak). WeasyPrint wraps
+    each line of text in a Span of its own (K [mcid], nothing else): such a Span gives its MCID to its parent, on
+    the same page, and the parent tree names the parent. An element with one kid has it without an array, and
+    the optional /Type /StructElem is left out. Returns the elements whose parent is document: its kids and
+    the ones WeasyPrint parents there without listing them (each page's number, a NonStruct)."""
+    import pikepdf
+
+    nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+    for i in range(1, len(nums), 2):
+        owners = nums[i]  # a page's MCIDs, in order (an annotation's entry is one element)
+        if not isinstance(owners, pikepdf.Array):
+            continue
+        for mcid in range(len(owners)):
+            span = owners[mcid]
+            if not isinstance(span, pikepdf.Dictionary) or span.get("/S") != "/Span" or set(span.keys()) - _PLAIN:
+                continue
+            if not isinstance(span.K, pikepdf.Array) or list(span.K) != [mcid]:
+                continue
+            parent, kids = span.P, span.P.get("/K")
+            if not isinstance(kids, pikepdf.Array) or "/Pg" not in span or not _same(parent.get("/Pg"), span.Pg):
+                continue
+            place = next((n for n, kid in enumerate(kids) if _same(kid, span)), None)
+            if place is not None:
+                kids[place] = mcid
+                owners[mcid] = parent
+    children = []
+    for element in pdf.objects:
+        if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") != "/StructElem":
+            continue
+        del element["/Type"]
+        kids = element.get("/K")
+        if isinstance(kids, pikepdf.Array) and len(kids) == 1 and not _same(element, document):
+            element.K = kids[0]
+        if _same(element.get("/P"), document):
+            children.append(element)
+    return children
+
+
+def _same(value, element) -> bool:
+    """value is the indirect object element (not an equal one)."""
+    import pikepdf
+
+    return isinstance(value, pikepdf.Object) and value.is_indirect and value.objgen == element.objgen
+
+
+def _document_element(tree):
+    import pikepdf
+
+    return tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
+
+
 def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
     """target: one PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
     that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
@@ -129,8 +185,10 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
     the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
     are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Each part
     embeds its own font subsets (whole fonts shared between parts were measured: a larger file, more time and
-    memory, docs/benchmarks.md). The objects are written in object streams, as WeasyPrint writes a part's (the
-    struct tree's elements uncompressed made the file 3.6 times as large), and straight to the file."""
+    memory, docs/benchmarks.md). Every part's structure is made compact first (_compact_structure: half the
+    elements at a quarter, the join's memory 222 → 136 MiB). The objects are written in object streams, as
+    WeasyPrint writes a part's (the struct tree's elements uncompressed made the file 3.6 times as large), and
+    straight to the file."""
     import pikepdf
 
     def opened(part: bytes | Path) -> pikepdf.Pdf:
@@ -142,7 +200,8 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
         return
     joined = opened(parts[0])
     tree = joined.Root.StructTreeRoot
-    document = tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
+    document = _document_element(tree)
+    _compact_structure(joined, document)
     nums = tree.ParentTree.Nums
     next_key = max(int(nums[i]) for i in range(0, len(nums), 2)) + 1 if len(nums) else 0
     # qpdf keeps each file it copied from until the joined one is saved (saving and opening it again every
@@ -151,6 +210,10 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
         with opened(data) as part:
             part_tree = part.Root.StructTreeRoot
             part_nums = part_tree.ParentTree.Nums
+            part_document = _document_element(part_tree)
+            children = _compact_structure(part, part_document)
+            for child in children:  # the copies stop at them (not the part's Document and tree)
+                del child["/P"]
             first_page = len(joined.pages)
             # The pages and then the elements are copied from the same foreign file, so an element's /Pg
             # points to the copy of its page (qpdf keeps one copy per foreign object).
@@ -167,14 +230,14 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
                 nums.append(key)
                 nums.append(_copy_foreign(joined, part_nums[i + 1]))
                 highest = max(highest, key)
-            part_document = part_tree.K[0] if isinstance(part_tree.K, pikepdf.Array) else part_tree.K
             kids = part_document.K if isinstance(part_document.K, pikepdf.Array) else pikepdf.Array([part_document.K])
             for kid in _copy_foreign(joined, kids):
-                if isinstance(kid, pikepdf.Dictionary):
-                    kid.P = document
                 document.K.append(kid)
+            for child in children:
+                joined.copy_foreign(child).P = document
             next_key = highest + 1
             _append_outline(joined, part)
+            del part_tree, part_nums, part_document, children, kids  # the part's objects go with it
     _recount_outline(joined.Root.get("/Outlines"))
     joined.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     joined.close()
