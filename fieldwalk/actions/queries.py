@@ -71,13 +71,15 @@ class ListRow:
         return ActionItem.overdue(self.status, self.due_date, today)
 
 
+_ASSIGNEE = aliased(User)  # the handläggare of a list row (users is joined once more for them)
+
+
 class ListRowPagination(Pagination):
     """db.paginate's page of the list, its 50 rows read as plain columns (ListRow) and counted on the item
     ids alone; `select` is action_items_query(..., with_findings=False)'s filtered select of items."""
 
     def _query_items(self) -> list[ListRow]:
         items: Select = self._query_args["select"]
-        assignee = aliased(User)
         rows = (
             items.with_only_columns(
                 ActionItem.id,
@@ -87,13 +89,13 @@ class ListRowPagination(Pagination):
                 ActionItem.due_date,
                 Walk.title,
                 ResponsibleParty.name,
-                assignee.name,
+                _ASSIGNEE.name,
                 ActionItem.agreement_total,
                 maintain_column_froms=False,
             )
             .join_from(ActionItem, Walk, ActionItem.walk_id == Walk.id)
             .outerjoin(ResponsibleParty, ActionItem.responsible_party_id == ResponsibleParty.id)
-            .outerjoin(assignee, ActionItem.assignee_id == assignee.id)
+            .outerjoin(_ASSIGNEE, ActionItem.assignee_id == _ASSIGNEE.id)
             .limit(self.per_page)
             .offset(self._query_offset)
         )
@@ -179,20 +181,18 @@ def action_items_query(
 ) -> Select:
     """The filtered list of action items the user may see, most urgent first. The findings come by
     selectinload (one statement per 500 items), which also serves an export reading the list in chunks;
-    with_findings=False leaves them out (the list page reads its rows' columns instead: ListRowPagination)."""
-    # What each row shows comes with the items: the findings (how many agree with them) in one more
-    # statement, the walk, the party and the handläggare joined.
-    query = (
-        select(ActionItem)
-        .options(
+    with_findings=False gives the bare filtered select, without loader options (the list page reads its rows'
+    columns instead: ListRowPagination)."""
+    query = select(ActionItem).order_by(*LIST_ORDER)  # served by ix_action_items_list_order
+    if with_findings:
+        # What each item shows comes with it: the walk, the party and the handläggare joined, the findings (how
+        # many agree with them) in one more statement.
+        query = query.options(
             joinedload(ActionItem.walk),
             joinedload(ActionItem.responsible_party),
             joinedload(ActionItem.assignee),
+            selectinload(ActionItem.findings),
         )
-        .order_by(*LIST_ORDER)  # served by ix_action_items_list_order
-    )
-    if with_findings:
-        query = query.options(selectinload(ActionItem.findings))
     if is_party_member(user):
         query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)
     elif not is_staff(user):
