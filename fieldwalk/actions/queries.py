@@ -125,14 +125,18 @@ def active_parties() -> list[ResponsibleParty]:
     )
 
 
+# Made once: a statement built anew is also keyed anew for SQLAlchemy's compiled cache on each execution.
+_ACTIVE_PARTY_NAMES = (
+    select(ResponsibleParty.id, ResponsibleParty.name)
+    .where(ResponsibleParty.active.is_(True))
+    .order_by(ResponsibleParty.name)
+)
+
+
 def party_choices(empty_label: str) -> list[SelectChoice]:
     """The active parties as select choices, with 0 standing for none (labelled empty_label); reads their ids
     and names only (every form with a party field builds these, the action list's filter on each request)."""
-    rows = db.session.execute(
-        select(ResponsibleParty.id, ResponsibleParty.name)
-        .where(ResponsibleParty.active.is_(True))
-        .order_by(ResponsibleParty.name)
-    )
+    rows = db.session.execute(_ACTIVE_PARTY_NAMES)
     return [SelectChoice(0, empty_label)] + [SelectChoice(id, name) for id, name in rows]
 
 
