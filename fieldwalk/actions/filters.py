@@ -16,13 +16,12 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from fieldwalk.actions.queries import party_choices
-from fieldwalk.dates import reader_locale
 from fieldwalk.findings.queries import category_choices
 from fieldwalk.form_fields import NOT_A_CHOICE
-from fieldwalk.labels import label_map
 from fieldwalk.models import ActionStatus, User
 from fieldwalk.permissions import is_party_member
 from fieldwalk.query_args import choice_id, shown_value
+from fieldwalk.render_texts import RenderTexts
 from fieldwalk.walks.queries import walk_choices
 
 OPEN = "open"  # the status filter's value for every open status at once
@@ -126,20 +125,20 @@ class ActionFilters:
             # A party's member opens the list to see what is left to do: their party's open items.
             args = MultiDict({"status": OPEN})
         self.used_args = args  # what the list and its download links filter by (the default included)
+        texts = RenderTexts()  # the request's catalogue, locale and labels, looked up once
+        _ = texts.translations.ugettext  # (named so that pybabel finds the texts)
         everything = _("Alla")
         self.walk = SelectFilter("walk", _("Vandring"), args, choice_id)
         chosen = self.walk.data if isinstance(self.walk.data, int) else None
         self.walk.offer(
             [_Option(0, everything)] + [_Option(id, title) for id, title in walk_choices(user, FILTER_WALKS, chosen)]
         )
-        locale = reader_locale()
-        labels = label_map(locale)
         self.status = SelectFilter("status", _("Status"), args, str).offer(
             [_Option("", everything), _Option(OPEN, _("Öppna (ny, tilldelad, pågår)"))]
-            + [_Option(status.value, labels[status]) for status in ActionStatus]
+            + [_Option(status.value, texts.label(status)) for status in ActionStatus]
         )
         self.category = SelectFilter("category", _("Kategori"), args, choice_id)
-        self.category.offer(category_choices(everything, locale))
+        self.category.offer(category_choices(everything, texts.locale))
         self.party = SelectFilter("party", _("Ansvarig part"), args, choice_id).offer(party_choices(everything))
         self.overdue = CheckboxFilter("overdue", _("Bara försenade"), args)
 
