@@ -28,11 +28,11 @@ def email_field(label, *, required: bool = True, description=None) -> EmailField
 
 # WTForms' own Swedish for a posted choice that is not one of the options is garbled ("Felaktigt val; kunde
 # inte ceorce:a"): ours instead, in both languages. Only a crafted post sends one (a select offers ids only).
-_NOT_A_CHOICE = _l("Ogiltigt val. Välj ett av alternativen i listan.")
+NOT_A_CHOICE = _l("Ogiltigt val. Välj ett av alternativen i listan.")
 _OWN_MESSAGES = {
-    "Invalid Choice: could not coerce.": _NOT_A_CHOICE,
-    "Invalid choice(s): one or more data inputs could not be coerced.": _NOT_A_CHOICE,
-    "Not a valid choice.": _NOT_A_CHOICE,
+    "Invalid Choice: could not coerce.": NOT_A_CHOICE,
+    "Invalid choice(s): one or more data inputs could not be coerced.": NOT_A_CHOICE,
+    "Not a valid choice.": NOT_A_CHOICE,
 }
 
 

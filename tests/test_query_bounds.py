@@ -226,7 +226,7 @@ def test_the_action_list_reads_its_page_in_index_order(app, auth):
 
 
 def test_the_walk_filter_offers_the_newest_walks_and_the_chosen_one(app, client, auth):
-    from fieldwalk.actions.forms import FILTER_WALKS
+    from fieldwalk.actions.filters import FILTER_WALKS
 
     auth.login(Role.COORDINATOR)
     _add(app, walks=FILTER_WALKS + 5, findings_per_walk=3, first_walk_at=datetime(2024, 1, 8, 17))

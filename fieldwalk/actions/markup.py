@@ -20,20 +20,44 @@ from fieldwalk.models import ActionItem
 
 
 class _Texts:
-    """The render's texts (fieldwalk.render_texts) with gettext and ngettext as Markup, as Jinja's newstyle
-    gettext gives them to a template."""
+    """The render's texts (fieldwalk.render_texts) as Markup, as Jinja's newstyle gettext gives them to a
+    template; each text, label and due date looked up once per render (a list's 50 rows ask for the same few)."""
 
-    __slots__ = ("_texts", "day", "label")
+    __slots__ = ("_counted", "_days", "_labels", "_texts", "_translated")
 
     def __init__(self, context: Context) -> None:
         self._texts = render_texts.of(context)
-        self.label, self.day = self._texts.label, self._texts.day
+        self._translated: dict[str, Markup] = {}
+        self._labels: dict = {}
+        self._days: dict[date, Markup] = {}
+        self._counted: dict[tuple[str, int], Markup] = {}
 
     def gettext(self, string: str) -> Markup:
-        return Markup(self._texts.translations.ugettext(string))
+        text = self._translated.get(string)
+        if text is None:
+            text = self._translated[string] = Markup(self._texts.translations.ugettext(string))
+        return text
 
     def ngettext(self, singular: str, plural: str, num: int) -> Markup:
-        return Markup(self._texts.translations.ungettext(singular, plural, num)) % {"num": num}
+        text = self._counted.get((singular, num))
+        if text is None:
+            translated = self._texts.translations.ungettext(singular, plural, num)
+            text = self._counted[(singular, num)] = Markup(translated) % {"num": num}
+        return text
+
+    def label(self, member) -> Markup:
+        """An enum member's label, escaped."""
+        text = self._labels.get(member)
+        if text is None:
+            text = self._labels[member] = escape(self._texts.label(member))
+        return text
+
+    def due(self, day: date) -> Markup:
+        """The due date line, "klart senast <day>", in the render's language."""
+        text = self._days.get(day)
+        if text is None:
+            text = self._days[day] = self.gettext("klart senast %(d)s") % {"d": self._texts.day(day)}
+        return text
 
 
 _ID_MARKER = 8_675_309_201  # an id no page has, to find where the id goes in the item's link
@@ -46,7 +70,7 @@ def _today(context: Context) -> date:
 
 def _badges(item: ActionItem, texts: _Texts, overdue: bool) -> str:
     status = item.status
-    html = f'<span class="badge status-{escape(status.value)}">{escape(texts.label(status))}</span>\n'
+    html = f'<span class="badge status-{escape(status.value)}">{texts.label(status)}</span>\n'
     if overdue:
         html += f'<span class="badge overdue-badge">⚠ {texts.gettext("Försenad")}</span>'
     return html
@@ -55,7 +79,7 @@ def _badges(item: ActionItem, texts: _Texts, overdue: bool) -> str:
 def _status(item: ActionItem, texts: _Texts, overdue: bool, with_agreements: bool) -> str:
     html = (
         f'<p class="meta">\n  {_badges(item, texts, overdue)}\n'
-        f"  <span>{texts.gettext('Prioritet')}: {escape(texts.label(item.priority))}</span>\n"
+        f"  <span>{texts.gettext('Prioritet')}: {texts.label(item.priority)}</span>\n"
     )
     if with_agreements:
         count = item.agreement_count
@@ -71,10 +95,10 @@ def _row(item: ActionItem, href: str, texts: _Texts, today: date) -> str:
     who = str(escape(party.name) if party else texts.gettext("Ingen ansvarig ännu"))  # str: no escaping on +
     if item.assignee:
         who += f" ({escape(item.assignee.name)})"
-    due = f"\n    · {texts.gettext('klart senast %(d)s') % {'d': texts.day(item.due_date)}}" if item.due_date else ""
+    due = f"\n    · {texts.due(item.due_date)}" if item.due_date else ""
     return (
         f'<li class="card action-row{" overdue" if overdue else ""}">\n'
-        f'  <h2><a href="{escape(href)}">{escape(item.title)}</a></h2>\n'
+        f'  <h2><a href="{href}">{escape(item.title)}</a></h2>\n'
         f"  {_status(item, texts, overdue, with_agreements=True)}\n"
         f'  <p class="meta">\n    {who}{due}\n    · {escape(item.walk.title)}\n  </p>\n</li>'
     )
@@ -98,7 +122,7 @@ def action_rows(context: Context, items: Iterable[ActionItem]) -> Markup:
     texts, today = _Texts(context), _today(context)
     # One url_for for the page instead of one per row: the item's id is the route's only (int) part, and the
     # int converter writes it as str(id), so the link is the same with any id put in the marker's place.
-    before, _marker, after = url_for("actions.detail", item_id=_ID_MARKER).partition(str(_ID_MARKER))
+    before, _marker, after = map(escape, url_for("actions.detail", item_id=_ID_MARKER).partition(str(_ID_MARKER)))
     return Markup("".join(_row(item, f"{before}{item.id}{after}", texts, today) for item in items))
 
 

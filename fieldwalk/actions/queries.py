@@ -71,38 +71,45 @@ class ListRow:
         return ActionItem.overdue(self.status, self.due_date, today)
 
 
+_ASSIGNEE = aliased(User)  # the handläggare of a list row (users is joined once more for them)
+# The columns a list row shows, in the list's order: made once, the filters of a request added with where()
+# (building it from the filtered select of items, and keying that anew for SQLAlchemy's compiled cache, was
+# about a third of reading a page's rows).
+_LIST_ROWS = (
+    select(
+        ActionItem.id,
+        ActionItem.title,
+        ActionItem.status,
+        ActionItem.priority,
+        ActionItem.due_date,
+        Walk.title,
+        ResponsibleParty.name,
+        _ASSIGNEE.name,
+        ActionItem.agreement_total,
+    )
+    .join_from(ActionItem, Walk, ActionItem.walk_id == Walk.id)
+    .outerjoin(ResponsibleParty, ActionItem.responsible_party_id == ResponsibleParty.id)
+    .outerjoin(_ASSIGNEE, ActionItem.assignee_id == _ASSIGNEE.id)
+    .order_by(*LIST_ORDER)
+)
+_COUNT_ITEMS = select(func.count()).select_from(ActionItem)  # count(*): SQLite counts from an index, not the rows
+
+
 class ListRowPagination(Pagination):
-    """db.paginate's page of the list, its 50 rows read as plain columns (ListRow) and counted on the item
-    ids alone; `select` is action_items_query(..., with_findings=False)'s filtered select of items."""
+    """db.paginate's page of the list, its 50 rows read as plain columns (ListRow) and counted on the items
+    alone; `select` is action_items_query(..., with_findings=False)'s filtered select of items, of which the
+    rows and the count take the filters (its WHERE clause)."""
+
+    def _filtered(self, query: Select) -> Select:
+        filters = self._query_args["select"].whereclause
+        return query if filters is None else query.where(filters)
 
     def _query_items(self) -> list[ListRow]:
-        items: Select = self._query_args["select"]
-        assignee = aliased(User)
-        rows = (
-            items.with_only_columns(
-                ActionItem.id,
-                ActionItem.title,
-                ActionItem.status,
-                ActionItem.priority,
-                ActionItem.due_date,
-                Walk.title,
-                ResponsibleParty.name,
-                assignee.name,
-                ActionItem.agreement_total,
-                maintain_column_froms=False,
-            )
-            .join_from(ActionItem, Walk, ActionItem.walk_id == Walk.id)
-            .outerjoin(ResponsibleParty, ActionItem.responsible_party_id == ResponsibleParty.id)
-            .outerjoin(assignee, ActionItem.assignee_id == assignee.id)
-            .limit(self.per_page)
-            .offset(self._query_offset)
-        )
+        rows = self._filtered(_LIST_ROWS).limit(self.per_page).offset(self._query_offset)
         return [ListRow(row) for row in self._query_args["session"].execute(rows)]
 
     def _query_count(self) -> int:
-        items: Select = self._query_args["select"]
-        ids = items.with_only_columns(ActionItem.id).order_by(None).subquery()
-        return self._query_args["session"].execute(select(func.count()).select_from(ids)).scalar_one()
+        return self._query_args["session"].execute(self._filtered(_COUNT_ITEMS)).scalar_one()
 
 
 def get_action_or_404(item_id: int, user: User, options=()) -> ActionItem:
@@ -123,14 +130,18 @@ def active_parties() -> list[ResponsibleParty]:
     )
 
 
+# Made once: a statement built anew is also keyed anew for SQLAlchemy's compiled cache on each execution.
+_ACTIVE_PARTY_NAMES = (
+    select(ResponsibleParty.id, ResponsibleParty.name)
+    .where(ResponsibleParty.active.is_(True))
+    .order_by(ResponsibleParty.name)
+)
+
+
 def party_choices(empty_label: str) -> list[SelectChoice]:
     """The active parties as select choices, with 0 standing for none (labelled empty_label); reads their ids
     and names only (every form with a party field builds these, the action list's filter on each request)."""
-    rows = db.session.execute(
-        select(ResponsibleParty.id, ResponsibleParty.name)
-        .where(ResponsibleParty.active.is_(True))
-        .order_by(ResponsibleParty.name)
-    )
+    rows = db.session.execute(_ACTIVE_PARTY_NAMES)
     return [SelectChoice(0, empty_label)] + [SelectChoice(id, name) for id, name in rows]
 
 
@@ -179,20 +190,18 @@ def action_items_query(
 ) -> Select:
     """The filtered list of action items the user may see, most urgent first. The findings come by
     selectinload (one statement per 500 items), which also serves an export reading the list in chunks;
-    with_findings=False leaves them out (the list page reads its rows' columns instead: ListRowPagination)."""
-    # What each row shows comes with the items: the findings (how many agree with them) in one more
-    # statement, the walk, the party and the handläggare joined.
-    query = (
-        select(ActionItem)
-        .options(
+    with_findings=False gives the bare filtered select, without loader options (the list page reads its rows'
+    columns instead: ListRowPagination)."""
+    query = select(ActionItem).order_by(*LIST_ORDER)  # served by ix_action_items_list_order
+    if with_findings:
+        # What each item shows comes with it: the walk, the party and the handläggare joined, the findings (how
+        # many agree with them) in one more statement.
+        query = query.options(
             joinedload(ActionItem.walk),
             joinedload(ActionItem.responsible_party),
             joinedload(ActionItem.assignee),
+            selectinload(ActionItem.findings),
         )
-        .order_by(*LIST_ORDER)  # served by ix_action_items_list_order
-    )
-    if with_findings:
-        query = query.options(selectinload(ActionItem.findings))
     if is_party_member(user):
         query = query.where(ActionItem.responsible_party_id == user.responsible_party_id)
     elif not is_staff(user):

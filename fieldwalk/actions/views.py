@@ -6,7 +6,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from fieldwalk.actions import operations, workflow
-from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm, action_filter_form
+from fieldwalk.actions.filters import ActionFilters
+from fieldwalk.actions.forms import ActionItemForm, CommentForm, TransitionForm
 from fieldwalk.actions.queries import (
     WITH_FINDINGS_AND_EVENTS,
     ListRowPagination,
@@ -35,13 +36,12 @@ def index():
     """Action items with filters: walk, status, category, responsible party, overdue."""
     if not can_list_actions(current_user):
         abort(403)
-    form = action_filter_form(request.args, current_user)
-    query = action_items_query(current_user, **form.query_filters(), with_findings=False)
+    filters = ActionFilters(request.args, current_user)
+    query = action_items_query(current_user, **filters.query_filters(), with_findings=False)
     page = ListRowPagination(page=query_page(), per_page=50, error_out=False, select=query, session=db.session)
     # Only the filters travel on to the pager and the download links (a stray ?fmt= or ?_external= would
     # clash with url_for's own arguments).
-    filter_args = {k: v for k, v in form.used_args.items() if k in form._fields}
-    return render_template("actions/index.html", form=form, page=page, filter_args=filter_args)
+    return render_template("actions/index.html", filters=filters, page=page, filter_args=filters.link_args())
 
 
 @bp.route("/new", methods=["GET", "POST"])

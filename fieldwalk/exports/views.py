@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
-from fieldwalk.actions.forms import action_filter_form
+from fieldwalk.actions.filters import ActionFilters
 from fieldwalk.actions.queries import action_items_query
 from fieldwalk.audit import record
 from fieldwalk.exports import formats
@@ -103,8 +103,8 @@ def actions(fmt: str):
     """The action item list as a file, with exactly the list's filters (walk, status, category, party, overdue)."""
     if not can_list_actions(current_user):
         abort(403)
-    form = action_filter_form(request.args, current_user)
-    query = action_items_query(current_user, **form.query_filters())
+    filters = ActionFilters(request.args, current_user)
+    query = action_items_query(current_user, **filters.query_filters())
     _audit("export.actions", fmt, count_rows(query))
     today, locale = date.today(), str(get_locale())
     return _download(
