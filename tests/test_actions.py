@@ -1,6 +1,7 @@
 """Action items: creation rules, list filters, the overdue marker, comments with photos, edits on record."""
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -319,3 +320,13 @@ def test_the_list_past_its_last_page_says_so(app, client, two_findings):
     assert "Inga åtgärder matchar filtret." not in page
     assert "Sidan 2 finns inte: listan har 1 sida." in page and 'href="/actions/?page=1"' in page
     assert "Inga åtgärder matchar filtret." in client.get("/actions/?status=rejected").get_data(as_text=True)
+
+
+def test_the_filter_summary_names_only_what_filters(client, two_findings, category_id):
+    """The folded filter box's line said "Filter: , , Belysning" for ?walk=abc&status=zzz&category=<id> (one
+    empty label per value that is no option), "Filter: " for ?page=2, and left out "Bara försenade"."""
+    summary = re.compile(r"<summary>([^<]*)</summary>")
+    page = client.get(f"/actions/?walk=abc&status=zzz&category={category_id()}&overdue=y").get_data(as_text=True)
+    assert summary.search(page).group(1) == "Filter: Belysning, Bara försenade"
+    assert summary.search(client.get("/actions/?page=2").get_data(as_text=True)).group(1) == "Filter"
+    assert summary.search(client.get("/actions/?walk=abc").get_data(as_text=True)).group(1) == "Filter"

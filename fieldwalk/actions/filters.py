@@ -147,12 +147,15 @@ class ActionFilters:
         return {name: value for name, value in self.used_args.items() if name in self.NAMES}
 
     def summary(self) -> list[str]:
-        """The chosen options' labels, in the query string's order, for the filter box's summary line."""
-        return [
-            getattr(self, name).label_of(value)
-            for name, value in self.used_args.items()
-            if name in self.NAMES and name != "overdue" and value
-        ]
+        """The labels of what the list is filtered by, in the query string's order, for the filter box's summary
+        line: a chosen option's label (a value that is none is left out) and the overdue checkbox's."""
+        labels = []
+        for name, value in self.used_args.items():
+            if name == "overdue":
+                labels.append(self.overdue.text if self.overdue.data else "")
+            elif name in self.NAMES and value:
+                labels.append(getattr(self, name).label_of(value))
+        return [label for label in labels if label]
 
     def query_filters(self) -> dict:
         """The filters as keyword arguments of action_items_query; a value that is not valid is ignored."""
