@@ -33,13 +33,13 @@ def _keep_freed_memory() -> None:
 
     A photo upload moves a few large buffers (the 3 MB body and its copies, Pillow's ~12 MB decode). With
     glibc's defaults each worker thread's malloc arena gave them back after the request and the next request
-    faulted them in again page by page: about 3,800 page faults and 9 ms of kernel time per capture, which a
-    single-threaded process (the bare pipeline of the walk evening bench) never pays (docs/benchmarks.md,
-    "Memory kept for the next upload"). Blocks up to 32 MiB now come from the arenas (not mmap) and each arena
-    keeps up to 64 MiB free; a worker holds some 50-100 MB more after a burst of uploads (max_requests
-    recycles it). Set here, in the master before the app is loaded, the setting is inherited by every forked
-    worker. Only glibc has mallopt (elsewhere: skipped); MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ in
-    the environment are overridden."""
+    faulted them in again page by page: 3,700-5,200 page faults and 10-16 ms of kernel time per capture (now
+    under 100 and 3-5 ms), which a single-threaded process (the walk evening bench's bare pipeline) never pays
+    (docs/benchmarks.md, "Memory kept for the next upload"). Blocks up to 32 MiB now come from the arenas (not
+    mmap) and each arena keeps up to 64 MiB free; a worker holds some 30-110 MB more after a burst of uploads
+    (max_requests recycles it). Set here, in the master before the app is loaded, the setting is inherited by
+    every forked worker. Where the C library has no mallopt (macOS) nothing is set; MALLOC_MMAP_THRESHOLD_ and
+    MALLOC_TRIM_THRESHOLD_ in the environment are overridden."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except AttributeError:
