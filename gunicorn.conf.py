@@ -4,6 +4,7 @@ Any setting can be changed for one start without editing this file: `GUNICORN_CM
 or command-line options (both override this file); `WEB_CONCURRENCY` sets the number of workers.
 """
 
+import ctypes
 import os
 import signal
 
@@ -25,6 +26,31 @@ def _cores() -> int:
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(_cores() + 1, 8))
 threads = 4
+
+
+def _keep_freed_memory() -> None:
+    """Freed memory stays with the process for the next request instead of going back to the kernel.
+
+    A photo upload moves a few large buffers (the 3 MB body and its copies, Pillow's ~12 MB decode). With
+    glibc's defaults each worker thread's malloc arena gave them back after the request and the next request
+    faulted them in again page by page: 3,700-5,200 page faults and 10-16 ms of kernel time per capture (now
+    under 100 and 3-5 ms), which a single-threaded process (the walk evening bench's bare pipeline) never pays
+    (docs/benchmarks.md, "Memory kept for the next upload"). Blocks up to 32 MiB now come from the arenas (not
+    mmap) and each arena keeps up to 64 MiB free; a worker holds some 30-110 MB more after a burst of uploads
+    (max_requests recycles it). Set here, in the master before the app is loaded, the setting is inherited by
+    every forked worker. Where the C library has no mallopt (macOS) nothing is set; MALLOC_MMAP_THRESHOLD_ and
+    MALLOC_TRIM_THRESHOLD_ in the environment are overridden."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except AttributeError:
+        return
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+    mallopt(m_trim_threshold, 64 * 1024 * 1024)
+
+
+_keep_freed_memory()
 
 # The longest synchronous request is the period protocol PDF: 1.9 s for the demo data's 2026 (two walks,
 # 14 items with photos; measured on a loaded 2-core machine). 120 s leaves room for a year of a large

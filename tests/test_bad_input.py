@@ -5,8 +5,10 @@ import json
 import os
 
 import pytest
+from flask import request
 from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder
 
 from fieldwalk.extensions import db
 from fieldwalk.models import Finding, Photo, Role
@@ -226,6 +228,27 @@ def test_request_limit_fits_a_full_set_of_photos(app):
     config = app.config
     full_set = config["PHOTO_MAX_PER_FINDING"] * (config["PHOTO_MAX_BYTES"] + 1024)  # + part headers
     assert config["MAX_CONTENT_LENGTH"] >= full_set + config["MAX_FORM_MEMORY_SIZE"]
+
+
+def test_one_photo_is_held_in_memory_and_a_large_form_in_temporary_files(app):
+    """A body up to PHOTO_MAX_BYTES (one photo) keeps its file in memory, as the photo is read into memory to be
+    processed anyway; a larger one (a form with many photos) spools each file to disk, as werkzeug does."""
+
+    def upload_stream(size: int):
+        builder = EnvironBuilder(path="/", method="POST", data={"photo": (io.BytesIO(b"x" * size), "a.jpg")})
+        environ = builder.get_environ()
+        try:
+            with app.request_context(environ):
+                upload = request.files["photo"]
+                assert upload.read() == b"x" * size
+                return upload.stream
+        finally:
+            environ["wsgi.input"].close()
+            builder.close()
+
+    limit = app.config["PHOTO_MAX_BYTES"]
+    assert isinstance(upload_stream(3 * 1024 * 1024), io.BytesIO)
+    assert not isinstance(upload_stream(limit + 1), io.BytesIO)  # werkzeug's SpooledTemporaryFile
 
 
 def test_126_mb_of_valid_photos_are_saved(app, client, guest, make_walk, category_id):

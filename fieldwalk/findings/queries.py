@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import abort, current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3's; types-WTForms (3.2) lacks it
 
 from fieldwalk.coordinates import EARTH_RADIUS_M, distance_m
@@ -49,8 +49,9 @@ def category_choices(empty_label: str, locale: str) -> list[SelectChoice]:
 
 
 def get_finding_or_404(finding_id: int, user: User) -> Finding:
-    """The finding, or 404 when it does not exist or the user may not see it (no hint which)."""
-    finding = db.session.get(Finding, finding_id)
+    """The finding, or 404 when it does not exist or the user may not see it (no hint which). Its walk, which the
+    permission check reads, comes in the same statement."""
+    finding = db.session.get(Finding, finding_id, options=[joinedload(Finding.walk)])
     if finding is None or not can_view_finding(user, finding):
         abort(404)
     return finding
