@@ -58,8 +58,11 @@ class SelectFilter:
             try:
                 self.data = parse(self.raw[0])
             except ValueError:
-                message = "”%(value)s” är inget giltigt val. Välj ett av alternativen i listan."
-                self.errors.append(_(message, value=shown_value(self.raw[0])))
+                message = _(
+                    "”%(value)s” är inget giltigt val. Välj ett av alternativen i listan.",
+                    value=shown_value(self.raw[0]),
+                )
+                self.errors.append(message)
 
     def offer(self, options: Iterable) -> "SelectFilter":
         """The options to choose among (SelectChoice-like: .value, .label); a value given that is none of them
