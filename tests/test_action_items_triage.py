@@ -274,6 +274,17 @@ def test_party_members_list_defaults_to_their_open_items(client, party_item):
     assert f'href="/actions/{done_id}"' in done and f'href="/actions/{item_id}"' not in done
 
 
+def test_party_members_default_holds_with_other_arguments_and_the_download_matches(client, party_item):
+    """?page=1 (or any argument that is no filter) switched the default off for the list, while its download
+    links, which carry the filters only, got the default back: the list and its file differed (a tester)."""
+    item_id, done_id = party_item
+    page = client.get("/actions/?page=1&utm_source=mail").get_data(as_text=True)
+    assert f'href="/actions/{item_id}"' in page and f'href="/actions/{done_id}"' not in page
+    assert 'href="/exports/actions.csv?status=open"' in page.replace("&amp;", "&")
+    csv = client.get("/exports/actions.csv?status=open").get_data(as_text=True)
+    assert "Byt lampor" in csv and "Sanera" not in csv
+
+
 def test_staff_list_is_unfolded_and_unfiltered(app, client, setup):
     html = client.get("/actions/").get_data(as_text=True)
     assert '<details class="filters-box" open>' in html

@@ -330,3 +330,8 @@ def test_the_filter_summary_names_only_what_filters(client, two_findings, catego
     assert summary.search(page).group(1) == "Filter: Belysning, Bara försenade"
     assert summary.search(client.get("/actions/?page=2").get_data(as_text=True)).group(1) == "Filter"
     assert summary.search(client.get("/actions/?walk=abc").get_data(as_text=True)).group(1) == "Filter"
+    # what a plain click on "Visa" sends ("Alla" filters nothing), and an id written with a space or a zero
+    everything = client.get("/actions/?walk=0&status=&category=0&party=0").get_data(as_text=True)
+    assert summary.search(everything).group(1) == "Filter"
+    padded = client.get(f"/actions/?category=%20{category_id()}&status=open").get_data(as_text=True)
+    assert summary.search(padded).group(1) == "Filter: Belysning, Öppna (ny, tilldelad, pågår)"

@@ -79,9 +79,10 @@ class SelectFilter:
         """The value to filter by: None when none was given or it is not valid."""
         return None if self.errors else self.data
 
-    def label_of(self, given: str) -> str:
-        """The label of the option written `given` in the query string ("" when none is)."""
-        return next((str(label) for value, label in self.options if str(value) == given), "")
+    def chosen_label(self) -> str:
+        """The label of the option filtered by ("" when the filter filters nothing: none given, "Alla", not valid)."""
+        value = self.value
+        return next((str(label) for option, label in self.options if option == value), "") if value else ""
 
     def label(self) -> Markup:
         return Markup(f'<label for="{self.id}">{escape(self.text)}</label>')
@@ -124,9 +125,12 @@ class ActionFilters:
     NAMES = ("walk", "status", "category", "party", "overdue")
 
     def __init__(self, args, user: User) -> None:
-        if not args and is_party_member(user):
-            # A party's member opens the list to see what is left to do: their party's open items.
-            args = MultiDict({"status": OPEN})
+        if is_party_member(user) and not any(name in args for name in self.NAMES):
+            # A party's member opens the list to see what is left to do: their party's open items (also on
+            # ?page=2 or with any other argument that is no filter, as the download links, which carry the
+            # filters only, have it).
+            args = MultiDict(args)
+            args["status"] = OPEN
         self.used_args = args  # what the list and its download links filter by (the default included)
         texts = RenderTexts()  # the request's catalogue, locale and labels, looked up once
         _ = texts.translations.ugettext  # (named so that pybabel finds the texts)
@@ -151,13 +155,14 @@ class ActionFilters:
 
     def summary(self) -> list[str]:
         """The labels of what the list is filtered by, in the query string's order, for the filter box's summary
-        line: a chosen option's label (a value that is none is left out) and the overdue checkbox's."""
-        labels = []
-        for name, value in self.used_args.items():
-            if name == "overdue":
-                labels.append(self.overdue.text if self.overdue.data else "")
-            elif name in self.NAMES and value:
-                labels.append(getattr(self, name).label_of(value))
+        line: each select's chosen option and the overdue checkbox."""
+        labels = [
+            (self.overdue.text if self.overdue.data else "")
+            if name == "overdue"
+            else getattr(self, name).chosen_label()
+            for name in dict.fromkeys(self.used_args)
+            if name in self.NAMES
+        ]
         return [label for label in labels if label]
 
     def query_filters(self) -> dict:
