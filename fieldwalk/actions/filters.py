@@ -42,15 +42,25 @@ def _attribute(name: str, value) -> str:
     return "" if value is False else f' {name}="{escape(value)}"'
 
 
-class SelectFilter:
+class _Filter:
+    """What a select and the checkbox share: the name (also the id), the label and the values given."""
+
+    def __init__(self, name: str, label: str, args) -> None:
+        self.name = self.id = name
+        self.text = label
+        self.raw: list[str] = args.getlist(name)
+
+    def label(self) -> Markup:
+        return Markup(f'<label for="{self.id}">{escape(self.text)}</label>')
+
+
+class SelectFilter(_Filter):
     """One select of the filters. `options` are (value, label) pairs, each value of the filter's type (an id
     with 0 for "Alla", or a status); `data` is the value given, read by `parse` (None when absent or unreadable);
     `errors` what is wrong with it, in the request's language."""
 
     def __init__(self, name: str, label: str, args, parse: Callable[[str], object]) -> None:
-        self.name = self.id = name
-        self.text = label
-        self.raw: list[str] = args.getlist(name)
+        super().__init__(name, label, args)
         self.data = None
         self.errors: list[str] = []
         self.options: list[tuple[object, str]] = []
@@ -84,9 +94,6 @@ class SelectFilter:
         value = self.value
         return next((str(label) for option, label in self.options if option == value), "") if value else ""
 
-    def label(self) -> Markup:
-        return Markup(f'<label for="{self.id}">{escape(self.text)}</label>')
-
     def __call__(self, aria_describedby=False, aria_invalid=False) -> Markup:
         """The select with its options, the given one selected (attributes in WTForms' order, by name)."""
         data = self.data
@@ -100,17 +107,12 @@ class SelectFilter:
         )
 
 
-class CheckboxFilter:
+class CheckboxFilter(_Filter):
     """The overdue checkbox: on when given with any value but "" and "false" (as WTForms' BooleanField)."""
 
     def __init__(self, name: str, label: str, args) -> None:
-        self.name = self.id = name
-        self.text = label
-        self.raw: list[str] = args.getlist(name)
+        super().__init__(name, label, args)
         self.data = bool(self.raw) and self.raw[0] not in ("", "false")
-
-    def label(self) -> Markup:
-        return Markup(f'<label for="{self.id}">{escape(self.text)}</label>')
 
     def __call__(self) -> Markup:
         value = self.raw[0] if self.raw else "y"
