@@ -1,15 +1,19 @@
 """fieldwalk: trygghetsvandringar from walk to finding to action to follow-up. create_app wires it up."""
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app: configuration, extensions, blueprints. Nothing else happens here."""
+def create_app(test_config: dict[str, Any] | None = None) -> "Flask":
+    """Build the Flask app: configuration, extensions, blueprints. Nothing else happens here (nor on importing
+    the package: a process that lays out a PDF's part imports fieldwalk.followup.layout and no Flask)."""
+    from flask import Flask
+
     app = Flask(
         __name__,
         instance_relative_config=True,

@@ -76,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     # tagged file: the layout holds one part in memory at a time.
     "PROTOCOL_PDF_PART_ROWS": 400,
     "PROTOCOL_PDF_PART_ITEMS": 120,
+    # The parts are laid out in this many processes at once, each holding one part (about 100 MiB); 1 lays
+    # them out one after the other in a single process.
+    "PROTOCOL_PDF_PROCESSES": 2,
     "PROTOCOL_DIR": None,
     "PROTOCOL_S3_PREFIX": "protocols",
     "BABEL_DEFAULT_LOCALE": "sv",

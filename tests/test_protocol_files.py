@@ -290,9 +290,14 @@ def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, qua
             assert [section.title for section in top.children][-3:] == ["Åtgärder"] + ["Åtgärder, fortsättning"] * 2
             pages_of = {page.obj.objgen for page in pdf.pages}
             assert all(section.destination[0].objgen in pages_of for section in top.children)
-        # Page numbers go on from part to part.
-        footer = [PdfReader(io.BytesIO(response.data)).pages[n].extract_text().split()[-1] for n in range(len(pages))]
-        assert footer == [str(n) for n in range(1, len(pages) + 1)]
+        # Page numbers go on from part to part, with the total, as in a PDF laid out at once ("2 / 3"); each is
+        # a pagination artifact, which a screen reader skips (no element of the tree holds it).
+        footer = [" ".join(page.extract_text().split()[-3:]) for page in PdfReader(io.BytesIO(response.data)).pages]
+        assert footer == [f"{n} / {len(pages)}" for n in range(1, len(pages) + 1)]
+        for page in pdf.pages:
+            [number] = [obj for obj in page.Resources.XObject.values() if b"/Pagination" in obj.read_bytes()]
+            assert number.read_bytes().startswith(b"/Artifact <</Type /Pagination")
+            assert b"MCID" not in number.read_bytes() and number.read_bytes().rstrip().endswith(b"EMC")
     if shutil.which("pdfinfo"):
         path = tmp_path / "parts.pdf"
         path.write_bytes(response.data)
@@ -326,3 +331,26 @@ def test_a_pdf_job_is_not_retried_behind_the_persons_back(app):
         assert retry_intervals(app, make_protocol_file) == [] and retry_intervals(app, send_mail) == [60, 600]
     finally:
         app.config["JOB_RETRY_INTERVALS"] = intervals
+
+
+def test_layout_processes_report_a_failure_and_end(tmp_path):
+    """A part that cannot be laid out fails the job with the reason (not a hang); a process that died is
+    told apart from a task that failed; on leaving, every process has ended and the tasks not begun are
+    dropped."""
+    from fieldwalk.followup.layout import Processes
+
+    html = '<!doctype html><html lang="sv"><title>t</title><p>Hej</p></html>'
+    with pytest.raises(RuntimeError, match="FileNotFoundError"):
+        with Processes(2) as pool:
+            assert pool.submit("lay_out", html, str(tmp_path / "ok.pdf")).result() == 1
+            pool.submit("lay_out", html, str(tmp_path / "no-such-folder" / "part.pdf")).result()
+    assert (tmp_path / "ok.pdf").read_bytes().startswith(b"%PDF")
+    children = list(pool._children)
+    assert children and all(child.poll() is not None for child in children)
+    with Processes(1) as pool:
+        first = pool.submit("lay_out", html, str(tmp_path / "a.pdf"))
+        first.result()
+        pool._children[0].kill()
+        with pytest.raises(RuntimeError, match="layout process ended"):
+            pool.submit("lay_out", html, str(tmp_path / "b.pdf")).result()
+    assert not (tmp_path / "b.pdf").exists()

@@ -1,63 +1,9 @@
-"""HTML → PDF with WeasyPrint: no browser, and no network — only data: URIs are fetched.
+"""A large protocol's PDF laid out in parts (followup/layout.py) made one tagged PDF/UA file with pikepdf: each
+part's structure made compact (in the process that laid it out), then the parts joined and their pages numbered.
+Nothing of the app is imported: the layout processes import this module too."""
 
-The PDF is PDF/UA-1 (tagged, with a structure tree, language, title and alternative texts): a public body's
-documents must be accessible (DOS-lagen, EN 301 549). WeasyPrint takes the title from <title>, the language
-from <html lang>, author and subject from <meta name="author"/"description">, an image's /Alt from its alt
-attribute and an inline SVG's from its <title>.
-"""
-
-import io
-import re
-import unicodedata
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
-from urllib.parse import quote
-
-from PIL import ImageFile
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
-
-from fieldwalk.followup.queries import quarter_of
-
-# Importing WeasyPrint makes Pillow accept truncated images process-wide; our upload pipeline must keep
-# refusing them (a half-uploaded photo is an error, not a grey band). The PDF only embeds our own
-# complete thumbnails, so it does not need the setting.
-ImageFile.LOAD_TRUNCATED_IMAGES = False
-
-PDF_VARIANT = "pdf/ua-1"
-
-
-def render_pdf(html: str) -> bytes:
-    """The tagged PDF/UA-1 of a self-contained page (stylesheet inline, images as data: URIs)."""
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"])).write_pdf(pdf_variant=PDF_VARIANT)
-
-
-def _slug(text: str) -> str:
-    """Lower case words joined by hyphens, letters such as å, ä, ö kept (the RFC 6266 filename* carries them)."""
-    return re.sub(r"[\W_]+", "-", text.casefold()).strip("-")[:60].strip("-") or "protokoll"
-
-
-def protocol_filename(
-    *, walk_title: str | None = None, day: date | None = None, start: date | None = None, end: date | None = None
-) -> str:
-    """The file name that says what the protocol covers: protokoll-<walk>-<date>.pdf for a walk,
-    protokoll-2026-K3.pdf for a calendar quarter, protokoll-<start>--<end>.pdf for any other period."""
-    if walk_title is not None:
-        return f"protokoll-{_slug(walk_title)}-{day.isoformat() if day else ''}".rstrip("-") + ".pdf"
-    if start and end:
-        if quarter_of(start) == (start, end):
-            return f"protokoll-{start.year}-K{(start.month - 1) // 3 + 1}.pdf"
-        return f"protokoll-{start.isoformat()}--{end.isoformat()}.pdf"
-    return "protokoll.pdf"
-
-
-def attachment_header(filename: str) -> str:
-    """Content-Disposition for a download: an ASCII filename for old clients and filename*=UTF-8'' (RFC 6266)
-    with the real name."""
-    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    fallback = fallback.replace('"', "").replace("\\", "")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _copy_foreign(pdf, value):
@@ -125,44 +71,49 @@ def _recount_outline(item) -> int:
 _PLAIN = {"/Type", "/S", "/K", "/P", "/Pg"}  # a Span with these keys only marks its content
 
 
-def _compact_structure(pdf, document) -> list:
-    """Fewer and smaller structure elements in pdf, the same tree for a reader: qpdf holds every element of the
-    joined file in memory (about 1.4 kB each, 126,000 at a 553-page quarter, the join's peak). WeasyPrint wraps
-    each line of text in a Span of its own (K [mcid], nothing else): such a Span gives its MCID to its parent, on
-    the same page, and the parent tree names the parent. An element with one kid has it without an array, and
-    the optional /Type /StructElem is left out. Returns the elements whose parent is document: its kids and
-    the ones WeasyPrint parents there without listing them (each page's number, a NonStruct)."""
+def compact_part(path: str) -> None:
+    """The part's file at path with fewer and smaller structure elements, the same tree for a reader: qpdf
+    holds every element of the joined file in memory (about 1.4 kB each, 126,000 at a 553-page quarter, the
+    join's peak), and a part's are made compact in the process that laid it out, at the same time as the others.
+    WeasyPrint wraps each line of text in a Span of its own (K [mcid], nothing else): such a Span gives its MCID
+    to its parent, on the same page, and the parent tree names the parent. An element with one kid has it without
+    an array (but the Document element, whose kids the join appends to), and the optional /Type /StructElem is
+    left out."""
     import pikepdf
 
-    nums = pdf.Root.StructTreeRoot.ParentTree.Nums
-    for i in range(1, len(nums), 2):
-        owners = nums[i]  # a page's MCIDs, in order (an annotation's entry is one element)
-        if not isinstance(owners, pikepdf.Array):
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        document = _document_element(pdf.Root.StructTreeRoot)
+        nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+        for i in range(1, len(nums), 2):
+            owners = nums[i]  # a page's MCIDs, in order (an annotation's entry is one element)
+            if isinstance(owners, pikepdf.Array):
+                _give_spans_mcids_to_parents(owners)
+        for element in pdf.objects:
+            if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") != "/StructElem":
+                continue
+            del element["/Type"]
+            kids = element.get("/K")
+            if isinstance(kids, pikepdf.Array) and len(kids) == 1 and not _same(element, document):
+                element.K = kids[0]
+        pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
+def _give_spans_mcids_to_parents(owners) -> None:
+    import pikepdf
+
+    for mcid in range(len(owners)):
+        span = owners[mcid]
+        if not isinstance(span, pikepdf.Dictionary) or span.get("/S") != "/Span" or set(span.keys()) - _PLAIN:
             continue
-        for mcid in range(len(owners)):
-            span = owners[mcid]
-            if not isinstance(span, pikepdf.Dictionary) or span.get("/S") != "/Span" or set(span.keys()) - _PLAIN:
-                continue
-            if not isinstance(span.K, pikepdf.Array) or list(span.K) != [mcid]:
-                continue
-            parent, kids = span.P, span.P.get("/K")
-            if not isinstance(kids, pikepdf.Array) or "/Pg" not in span or not _same(parent.get("/Pg"), span.Pg):
-                continue
-            place = next((n for n, kid in enumerate(kids) if _same(kid, span)), None)
-            if place is not None:
-                kids[place] = mcid
-                owners[mcid] = parent
-    children = []
-    for element in pdf.objects:
-        if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") != "/StructElem":
+        if not isinstance(span.K, pikepdf.Array) or list(span.K) != [mcid]:
             continue
-        del element["/Type"]
-        kids = element.get("/K")
-        if isinstance(kids, pikepdf.Array) and len(kids) == 1 and not _same(element, document):
-            element.K = kids[0]
-        if _same(element.get("/P"), document):
-            children.append(element)
-    return children
+        parent, kids = span.P, span.P.get("/K")
+        if not isinstance(kids, pikepdf.Array) or "/Pg" not in span or not _same(parent.get("/Pg"), span.Pg):
+            continue
+        place = next((n for n, kid in enumerate(kids) if _same(kid, span)), None)
+        if place is not None:
+            kids[place] = mcid
+            owners[mcid] = parent
 
 
 def _same(value, element) -> bool:
@@ -178,40 +129,56 @@ def _document_element(tree):
     return tree.K[0] if isinstance(tree.K, pikepdf.Array) else tree.K
 
 
-def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
-    """target: one PDF/UA file of several made by render_pdf in order (a large protocol is laid out in parts, so
-    that WeasyPrint holds one part's boxes at a time): the pages one after the other and one structure tree,
-    each part's elements appended to the first part's Document element, its pages' /StructParents keys and
-    the parent tree's entries moved past the earlier ones. Language, title, metadata and viewer settings
-    are the first part's (every part has the same). Each part's bookmarks follow the earlier ones. Each part
-    embeds its own font subsets (whole fonts shared between parts were measured: a larger file, more time and
-    memory, docs/benchmarks.md). Every part's structure is made compact first (_compact_structure: half the
-    elements at a quarter, the join's memory 222 → 136 MiB). The objects are written in object streams, as
-    WeasyPrint writes a part's (the struct tree's elements uncompressed made the file 3.6 times as large), and
-    straight to the file."""
+_PAGINATION = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
+
+
+def _number_pages(joined, numbers: list) -> None:
+    """Each page of joined with its page of numbers (one page each, followup.layout.lay_out_page_numbers) drawn
+    on top, marked as a pagination artifact: the number is seen, and a screen reader skips it as it skips the
+    footer of a document laid out at once."""
     import pikepdf
 
-    def opened(part: bytes | Path) -> pikepdf.Pdf:
-        # A file is read by qpdf as it needs it (a stream's data when it is copied), not held whole.
-        return pikepdf.open(io.BytesIO(part) if isinstance(part, bytes) else part)
+    if len(numbers) != len(joined.pages):
+        raise ValueError(f"{len(numbers)} page numbers for {len(joined.pages)} pages")
+    for page, number in zip(joined.pages, numbers, strict=True):
+        number.contents_add(_PAGINATION, prepend=True)
+        number.contents_add(b"\nEMC")
+        # WeasyPrint gives a part's pages one resource dictionary: each page gets its own, holding its number
+        resources = pikepdf.Dictionary(page.obj.Resources)
+        resources.XObject = pikepdf.Dictionary(resources.get("/XObject", pikepdf.Dictionary()))
+        page.obj.Resources = resources
+        page.add_overlay(number, pikepdf.Rectangle(*page.mediabox))
 
-    if len(parts) == 1:
-        target.write_bytes(parts[0] if isinstance(parts[0], bytes) else parts[0].read_bytes())
-        return
-    joined = opened(parts[0])
+
+def join_tagged_pdfs(parts: Sequence[Path], target: Path, page_numbers: Sequence[Path] = ()) -> None:
+    """target: one PDF/UA file of several parts, each laid out by followup.layout.lay_out_part (made compact,
+    compact_part) in order: the pages one after the other and one structure tree, each part's elements appended
+    to the first part's Document element, its pages' /StructParents keys and the parent tree's entries moved
+    past the earlier ones; then the pages are numbered from page_numbers when given (_number_pages). Language,
+    title, metadata and viewer settings are the first part's (every part has the same). Each part's bookmarks
+    follow the earlier ones. Each part embeds its own font subsets (whole fonts shared between parts were
+    measured: a larger file, more time and memory, docs/benchmarks.md). The objects are written in object
+    streams, as WeasyPrint writes a part's (the struct tree's elements uncompressed made the file 3.6 times as
+    large), and straight to the file. A file is read by qpdf as it needs it (a stream's data when it is copied),
+    not held whole."""
+    import pikepdf
+
+    joined = pikepdf.open(parts[0])
     tree = joined.Root.StructTreeRoot
     document = _document_element(tree)
-    _compact_structure(joined, document)
     nums = tree.ParentTree.Nums
     next_key = max(int(nums[i]) for i in range(0, len(nums), 2)) + 1 if len(nums) else 0
     # qpdf keeps each file it copied from until the joined one is saved (saving and opening it again every
     # few parts was measured: more memory and ten times the time, docs/benchmarks.md).
     for data in parts[1:]:
-        with opened(data) as part:
+        with pikepdf.open(data) as part:
             part_tree = part.Root.StructTreeRoot
             part_nums = part_tree.ParentTree.Nums
             part_document = _document_element(part_tree)
-            children = _compact_structure(part, part_document)
+            # Every element whose parent is the Document is one of its kids (a part's pages have no number,
+            # which WeasyPrint would parent there without listing it).
+            kids = list(part_document.K) if isinstance(part_document.K, pikepdf.Array) else [part_document.K]
+            children = [kid for kid in kids if isinstance(kid, pikepdf.Dictionary) and "/P" in kid]
             for child in children:  # the copies stop at them (not the part's Document and tree)
                 del child["/P"]
             first_page = len(joined.pages)
@@ -230,14 +197,20 @@ def join_tagged_pdfs(parts: Sequence[bytes | Path], target: Path) -> None:
                 nums.append(key)
                 nums.append(_copy_foreign(joined, part_nums[i + 1]))
                 highest = max(highest, key)
-            kids = part_document.K if isinstance(part_document.K, pikepdf.Array) else pikepdf.Array([part_document.K])
-            for kid in _copy_foreign(joined, kids):
+            for kid in _copy_foreign(joined, pikepdf.Array(kids)):
                 document.K.append(kid)
             for child in children:
-                joined.copy_foreign(child).P = document
+                joined.copy_foreign(child).P = document  # the copy made just now
             next_key = highest + 1
             _append_outline(joined, part)
-            del part_tree, part_nums, part_document, children, kids  # the part's objects go with it
+            del part_tree, part_nums, part_document, kids, children  # the part's objects go with it
     _recount_outline(joined.Root.get("/Outlines"))
-    joined.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    joined.close()
+    numbers = [pikepdf.open(path) for path in page_numbers]  # open until the joined file (copied from them) is saved
+    try:
+        if numbers:
+            _number_pages(joined, [page for pdf in numbers for page in pdf.pages])
+        joined.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    finally:
+        for pdf in numbers:
+            pdf.close()
+        joined.close()

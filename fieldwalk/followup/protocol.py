@@ -5,8 +5,11 @@ the small ones at once, a background job (followup/protocol_files.py) the large 
 """
 
 import base64
+import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
+from urllib.parse import quote
 
 from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
@@ -14,9 +17,8 @@ from flask_babel import to_user_timezone
 
 from fieldwalk.dates import format_day
 from fieldwalk.followup.charts import MapPoint, findings_map
-from fieldwalk.followup.pdf import protocol_filename
 from fieldwalk.followup.promises import year_progress
-from fieldwalk.followup.queries import Scope, summarize
+from fieldwalk.followup.queries import Scope, quarter_of, summarize
 from fieldwalk.followup.tiles import TileBackground
 from fieldwalk.models import ActionStatus, FollowUpMeeting
 from fieldwalk.photos.service import photo_store
@@ -94,25 +96,57 @@ def protocol_title(scope: Scope, meeting: FollowUpMeeting | None) -> str:
     return _("Protokoll: uppföljning %(start)s – %(end)s", start=format_day(scope.start), end=format_day(scope.end))
 
 
+def _slug(text: str) -> str:
+    """Lower case words joined by hyphens, letters such as å, ä, ö kept (the RFC 6266 filename* carries them)."""
+    return re.sub(r"[\W_]+", "-", text.casefold()).strip("-")[:60].strip("-") or "protokoll"
+
+
+def protocol_filename(
+    *, walk_title: str | None = None, day: date | None = None, start: date | None = None, end: date | None = None
+) -> str:
+    """The file name that says what the protocol covers: protokoll-<walk>-<date>.pdf for a walk,
+    protokoll-2026-K3.pdf for a calendar quarter, protokoll-<start>--<end>.pdf for any other period."""
+    if walk_title is not None:
+        return f"protokoll-{_slug(walk_title)}-{day.isoformat() if day else ''}".rstrip("-") + ".pdf"
+    if start and end:
+        if quarter_of(start) == (start, end):
+            return f"protokoll-{start.year}-K{(start.month - 1) // 3 + 1}.pdf"
+        return f"protokoll-{start.isoformat()}--{end.isoformat()}.pdf"
+    return "protokoll.pdf"
+
+
+def attachment_header(filename: str) -> str:
+    """Content-Disposition for a download: an ASCII filename for old clients and filename*=UTF-8'' (RFC 6266)
+    with the real name."""
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = fallback.replace('"', "").replace("\\", "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def protocol_file_name(scope: Scope, meeting: FollowUpMeeting | None) -> str:
-    """protokoll-<walk>-<date>.pdf or protokoll-2026-K3.pdf (followup.pdf.protocol_filename)."""
+    """protokoll-<walk>-<date>.pdf or protokoll-2026-K3.pdf (protocol_filename)."""
     if scope.walk:
         day = meeting.held_on if meeting else to_user_timezone(scope.walk.starts_at).date()
         return protocol_filename(walk_title=scope.walk.title, day=day)
     return protocol_filename(start=scope.start, end=scope.end)
 
 
+def pdf_stylesheet() -> str:
+    """report.css, which the PDF's HTML carries inline."""
+    assert current_app.static_folder is not None  # create_app sets it
+    with open(current_app.static_folder + "/css/report.css", encoding="utf-8") as stylesheet:
+        return stylesheet.read()
+
+
 def protocol_pdf_html(scope: Scope, meeting: FollowUpMeeting | None, context: dict, author: str, **part) -> str:
     """The self-contained HTML WeasyPrint makes the PDF of (stylesheet inline, photos as data: URIs); `part`
     (part=, page_css=) for one part of a PDF laid out in parts."""
-    assert current_app.static_folder is not None  # create_app sets it
-    with open(current_app.static_folder + "/css/report.css", encoding="utf-8") as stylesheet:
-        return render_template(
-            "followup/protocol_pdf.html",
-            stylesheet=stylesheet.read(),
-            pdf_title=protocol_title(scope, meeting),
-            pdf_author=author,
-            pdf_subject=_("Protokoll från uppföljning av trygghetsvandring"),
-            **context,
-            **part,
-        )
+    return render_template(
+        "followup/protocol_pdf.html",
+        stylesheet=pdf_stylesheet(),
+        pdf_title=protocol_title(scope, meeting),
+        pdf_author=author,
+        pdf_subject=_("Protokoll från uppföljning av trygghetsvandring"),
+        **context,
+        **part,
+    )

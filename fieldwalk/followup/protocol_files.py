@@ -12,10 +12,9 @@ on several app servers any of them serves what the worker made. Rows and files g
 after they were asked for (`purge_expired`: `flask purge-protocols`, and whenever a new one is asked for).
 """
 
-import ctypes
-import gc
 import secrets
 import tempfile
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,8 +24,9 @@ from flask_babel import force_locale
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from fieldwalk.extensions import db
-from fieldwalk.followup.pdf import PDF_VARIANT, join_tagged_pdfs
-from fieldwalk.followup.protocol import protocol_context, protocol_file_name, protocol_pdf_html
+from fieldwalk.followup.layout import Processes, lay_out, return_freed_memory
+from fieldwalk.followup.pdf import join_tagged_pdfs
+from fieldwalk.followup.protocol import pdf_stylesheet, protocol_context, protocol_file_name, protocol_pdf_html
 from fieldwalk.followup.queries import Scope
 from fieldwalk.jobs import enqueue_after_commit, long_running, not_retried, summary
 from fieldwalk.models import Finding, FollowUpMeeting, ProtocolFile, ProtocolFileState, User, Walk, utcnow
@@ -209,25 +209,9 @@ def plan_parts(findings: list, items: list, rows: int, per_part: int) -> list[Pa
     return parts
 
 
-_PAGE_CSS = "/* the part's page numbers */"
-
-
-def _page_css(first_page: int) -> str:
-    """A part's pages are numbered on from the parts before it (the total is not known while they are laid
-    out, so a protocol in parts shows the page number alone)."""
-    return (
-        f"@page {{ @bottom-right {{ content: counter(page); }} }} @page:first {{ counter-reset: page {first_page}; }}"
-    )
-
-
-def _return_freed_memory() -> None:
-    """Give the memory a part's layout freed back to the system (glibc keeps freed blocks for the process
-    otherwise): the next part, and the join at the end, start from the same low point."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: its allocator decides
-        pass
+# A part's pages are laid out without numbers: the total is known only once every part is, and the parts are
+# laid out at the same time. The join numbers them (followup.layout.lay_out_page_numbers).
+_UNNUMBERED = "@page { @bottom-right { content: none; } }"
 
 
 def _make(row: ProtocolFile) -> None:
@@ -248,10 +232,8 @@ def _make(row: ProtocolFile) -> None:
             config["PROTOCOL_PDF_PART_ITEMS"],
         )
         _set(file_id, items=len(context["items"]), findings=len(context["findings"]), parts=len(parts or [1]))
-        # Each part's HTML is made now, while the rows are loaded; its first page number is known only once
-        # the parts before it are laid out, so it is filled in then.
         html = (
-            [protocol_pdf_html(scope, meeting, context, author, part=p, page_css=_PAGE_CSS) for p in parts]
+            [protocol_pdf_html(scope, meeting, context, author, part=p, page_css=_UNNUMBERED) for p in parts]
             if parts
             else [protocol_pdf_html(scope, meeting, context, author)]
         )
@@ -260,36 +242,44 @@ def _make(row: ProtocolFile) -> None:
     del scope, meeting, context, parts
     db.session.expunge_all()
     db.session.commit()
-    _return_freed_memory()
-    # Each part's PDF goes to a file of its own: the join reads them from there as it needs them.
+    return_freed_memory()
     with tempfile.TemporaryDirectory(prefix="fieldwalk-protocol-") as folder:
-        data = _lay_out(file_id, html, Path(folder)).read_bytes()
+        if len(html) == 1:  # in the job's own process: no other to start
+            joined = Path(folder) / "protocol.pdf"
+            pages = lay_out(html.pop(), str(joined))
+            _set(file_id, parts_done=1, pages=pages)
+        else:
+            joined = _lay_out_parts(file_id, html, Path(folder), config["PROTOCOL_PDF_PROCESSES"])
+        data = joined.read_bytes()
     key = protocol_store().put_file(f"{file_id}-{secrets.token_hex(16)}.pdf", data, "application/pdf")
     _set(file_id, state=ProtocolFileState.DONE, file_key=key, size=len(data), finished_at=utcnow())
 
 
-def _lay_out(file_id: int, html: list[str], folder: Path) -> Path:
-    """The parts laid out one after the other, page numbers going on, each written to folder; the joined PDF
-    (in folder too)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    done: list[Path] = []
-    page_count = 0
-    fetcher = URLFetcher(allowed_protocols=["data"])
-    for number in range(len(html)):
-        source = html[number].replace(_PAGE_CSS, _page_css(page_count + 1))
-        html[number] = ""  # laid out: the string can go
-        document = HTML(string=source, url_fetcher=fetcher).render()
-        del source
-        page_count += len(document.pages)
-        done.append(folder / f"{number}.pdf")
-        document.write_pdf(done[-1], pdf_variant=PDF_VARIANT)
-        del document
-        _return_freed_memory()
-        _set(file_id, parts_done=number + 1, pages=page_count)
+def _lay_out_parts(file_id: int, html: list[str], folder: Path, processes: int) -> Path:
+    """The parts laid out in `processes` processes at once (each holds WeasyPrint and the part it lays out,
+    and imports nothing else of the app), each written to a file in folder; then their page numbers, now that
+    the total is known, and the join. Returns the joined file (in folder too)."""
+    processes = max(1, min(processes, len(html)))
+    parts = [folder / f"{number}.pdf" for number in range(len(html))]
+    pages = [0] * len(html)
+    with Processes(processes) as pool:  # on a failure, the parts not begun are not laid out
+        laying_out = {pool.submit("lay_out_part", html[n], str(path)): n for n, path in enumerate(parts)}
+        html.clear()  # the tasks hold them until they are sent
+        for done, future in enumerate(as_completed(laying_out), 1):
+            pages[laying_out[future]] = future.result()
+            _set(file_id, parts_done=done, pages=sum(pages))
+        # The numbers in as many runs as there are processes, at once.
+        total, stylesheet = sum(pages), pdf_stylesheet()
+        chunk = -(-total // processes)
+        numbers = {folder / f"numbers-{first}.pdf": first for first in range(1, total + 1, chunk)}
+        numbering = [
+            pool.submit("lay_out_page_numbers", stylesheet, first, min(first + chunk - 1, total), total, str(path))
+            for path, first in numbers.items()
+        ]
+        for future in numbering:
+            future.result()
     joined = folder / "protocol.pdf"
-    join_tagged_pdfs(done, joined)
+    join_tagged_pdfs(parts, joined, page_numbers=list(numbers))
     return joined
 
 

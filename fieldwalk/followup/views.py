@@ -20,9 +20,15 @@ from fieldwalk.followup import operations, protocol_files
 from fieldwalk.followup.charts import Bar, bar_chart
 from fieldwalk.followup.dashboard import year_figures
 from fieldwalk.followup.forms import CommitmentForm, DecisionForm, FinishForm, MeetingForm
-from fieldwalk.followup.pdf import attachment_header, render_pdf
+from fieldwalk.followup.layout import render_pdf
 from fieldwalk.followup.promises import year_progress
-from fieldwalk.followup.protocol import protocol_context, protocol_file_name, protocol_pdf_html, protocol_title
+from fieldwalk.followup.protocol import (
+    attachment_header,
+    protocol_context,
+    protocol_file_name,
+    protocol_pdf_html,
+    protocol_title,
+)
 from fieldwalk.followup.queries import (
     Scope,
     get_meeting_or_404,
