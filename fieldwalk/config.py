@@ -73,11 +73,11 @@ DEFAULTS: dict[str, Any] = {
     "PROTOCOL_PDF_KEEP_HOURS": 24,
     "PROTOCOL_PDF_DIRECT_MAX_FINDINGS": 200,
     # A larger PDF is laid out in parts of at most this many findings rows or action items, joined into one
-    # tagged file: the layout holds one part in memory at a time.
-    "PROTOCOL_PDF_PART_ROWS": 400,
-    "PROTOCOL_PDF_PART_ITEMS": 120,
-    # The parts are laid out in this many processes at once, each holding one part (about 100 MiB); 1 lays
-    # them out one after the other in a single process.
+    # tagged file: a layout process holds one part in memory at a time.
+    "PROTOCOL_PDF_PART_ROWS": 200,
+    "PROTOCOL_PDF_PART_ITEMS": 60,
+    # The parts are laid out in this many processes at once (python -m fieldwalk.followup.layout), each
+    # holding one part; 1 lays them out one after the other in one process of its own.
     "PROTOCOL_PDF_PROCESSES": 2,
     "PROTOCOL_DIR": None,
     "PROTOCOL_S3_PREFIX": "protocols",

@@ -245,11 +245,12 @@ def _tree(pdf: pikepdf.Pdf):
 
 
 def test_a_pdf_in_parts_is_one_tagged_document_in_reading_order(app, client, quarter, tmp_path):
+    sizes = {name: app.config[name] for name in ("PROTOCOL_PDF_PART_ROWS", "PROTOCOL_PDF_PART_ITEMS")}
     app.config.update(PROTOCOL_PDF_PART_ROWS=1, PROTOCOL_PDF_PART_ITEMS=1)  # 3 + 3 parts
     try:
         page_url, response = protocol_pdf_by_job(client, QUARTER)
     finally:
-        app.config.update(PROTOCOL_PDF_PART_ROWS=400, PROTOCOL_PDF_PART_ITEMS=120)
+        app.config.update(sizes)
     assert _row(app, _id(page_url)).parts == 6
     text = _text(response.data)
     positions = [text.index(title) for title in TITLES]

@@ -16,7 +16,9 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from PIL import ImageFile
 from weasyprint import HTML
@@ -90,7 +92,11 @@ def return_freed_memory() -> None:
         pass
 
 
-_TASKS = {"lay_out": lay_out, "lay_out_part": lay_out_part, "lay_out_page_numbers": lay_out_page_numbers}
+_TASKS: dict[str, Callable[..., Any]] = {
+    "lay_out": lay_out,
+    "lay_out_part": lay_out_part,
+    "lay_out_page_numbers": lay_out_page_numbers,
+}
 
 
 class Processes:

@@ -145,7 +145,7 @@ def _number_pages(joined, numbers: list) -> None:
         number.contents_add(b"\nEMC")
         # WeasyPrint gives a part's pages one resource dictionary: each page gets its own, holding its number
         resources = pikepdf.Dictionary(page.obj.Resources)
-        resources.XObject = pikepdf.Dictionary(resources.get("/XObject", pikepdf.Dictionary()))
+        resources.XObject = pikepdf.Dictionary(resources.get("/XObject", {}))  # type: ignore[arg-type]
         page.obj.Resources = resources
         page.add_overlay(number, pikepdf.Rectangle(*page.mediabox))
 
