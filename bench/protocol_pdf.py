@@ -7,8 +7,9 @@ its own, and reports its wall time, CPU time, peak memory, pages, parts and file
 out in PROTOCOL_PDF_PROCESSES processes of its own (2), so its memory is the highest sum of the resident
 memory (VmRSS) of the job's process and its layout processes at one time, read every 20 ms (shared library
 pages counted once per process: an upper bound); ru_maxrss of the job's process and of its largest child are
-reported beside it. `--single` also runs the same job laid out as one document (the old
-way, no parts) for comparison: slow (minutes) and over a gigabyte.
+reported beside it. The same job then runs with its parts laid out one after the other in one layout process
+(PROTOCOL_PDF_PROCESSES=1) as the baseline of the same run; `--single` also runs it laid out as one document
+(the old way, no parts) for comparison: slow (minutes) and over a gigabyte.
 
 Exit status 1 when a target fails: the job within TARGET_SECONDS and TARGET_MIB. `--markdown` prints a row
 for docs/benchmarks.md.
@@ -76,7 +77,7 @@ class MemorySampler(threading.Thread):
         return self.peak
 
 
-def child(url: str, folder: str, single: bool) -> None:
+def child(url: str, folder: str, mode: str) -> None:
     """In a process of its own: run the job once and print its figures as JSON."""
     import logging
 
@@ -94,8 +95,10 @@ def child(url: str, folder: str, single: bool) -> None:
         "PROTOCOL_DIR": f"{folder}/protocols",
         "JOB_RETRY_INTERVALS": [],
     }
-    if single:
+    if mode == "one document":
         config.update(PROTOCOL_PDF_PART_ROWS=10**9, PROTOCOL_PDF_PART_ITEMS=10**9)
+    elif mode == "in parts, one process":
+        config.update(PROTOCOL_PDF_PROCESSES=1)
     app = create_app(config)
     app.logger.setLevel(logging.ERROR)  # one "file missing" warning per photo row otherwise
     with app.app_context():
@@ -132,8 +135,11 @@ def child(url: str, folder: str, single: bool) -> None:
     print(json.dumps(figures))
 
 
-def measure(url: str, folder: str, single: bool) -> dict:
-    command = [sys.executable, __file__, "--child", url, folder] + (["--single"] if single else [])
+MODES = ("in parts", "in parts, one process", "one document")
+
+
+def measure(url: str, folder: str, mode: str) -> dict:
+    command = [sys.executable, __file__, "--child", url, folder, "--mode", mode]
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -141,11 +147,12 @@ def measure(url: str, folder: str, single: bool) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--single", action="store_true", help="also lay it out as one document (slow)")
+    parser.add_argument("--mode", choices=MODES, default=MODES[0], help=argparse.SUPPRESS)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("URL", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child, single=args.single)
+        child(*args.child, mode=args.mode)
         return 0
 
     from bench.bigdata import build
@@ -160,9 +167,8 @@ def main() -> int:
             create_user(EMAIL, "Bench Samordnare", "bench-lösenord-1234", Role.COORDINATOR, "Kommunen", None)
             db.session.commit()
             db.engine.dispose()
-        runs = {"in parts": measure(url, folder, single=False)}
-        if args.single:
-            runs["one document"] = measure(url, folder, single=True)
+        modes = [MODES[0], MODES[1]] + [MODES[2]] * args.single
+        runs = {mode: measure(url, folder, mode) for mode in modes}
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("weasyprint", "pikepdf", "flask"))
     print(
         f"# {date.today()}, nproc={os.cpu_count()}, Python {platform.python_version()}, {versions}; "
