@@ -74,10 +74,28 @@ def base_photos(count: int) -> list[bytes]:
         return list(pool.map(_base_photo, range(1, count + 1)))
 
 
-def tagged(photo: bytes, tag: str) -> bytes:
-    """The photo with a JPEG comment (COM segment) right after SOI: other bytes, the same pixels."""
+def _tagged_pieces(photo: bytes, tag: str) -> list:
     text = tag.encode()
-    return photo[:2] + b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text + photo[2:]
+    return [photo[:2], b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text, memoryview(photo)[2:]]
+
+
+def tagged(photo: bytes, tag: str) -> bytes:
+    """The photo with a JPEG comment (COM segment) right after SOI: other bytes, the same pixels. Copied once
+    (each copy of 3 MB costs the shared cores about a millisecond of page faults)."""
+    return b"".join(_tagged_pieces(photo, tag))
+
+
+def photo_form(photo: bytes, tag: str) -> tuple[bytes, str]:
+    """The multipart/form-data body of an upload of tagged(photo, tag) as `photo`, and its Content-Type: made
+    in one copy, where requests' files= copies the photo three times. The load generator runs on the cores it
+    measures; what it spends there is taken from the app."""
+    boundary = uuid_module.uuid4().hex
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="foto.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    )
+    body = b"".join([head.encode(), *_tagged_pieces(photo, tag), f"\r\n--{boundary}--\r\n".encode()])
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def _bare_pipeline(photo: bytes) -> int:
@@ -263,10 +281,11 @@ class Phone:
         finding_id = answer.json()["id"]
         started = time.perf_counter()
         try:
+            body, content_type = photo_form(self.photo, finding_uuid)
             answer = self.http.post(
                 f"{self.url}/api/v1/findings/{finding_id}/photos",
-                files={"photo": ("foto.jpg", tagged(self.photo, finding_uuid), "image/jpeg")},
-                headers=headers,
+                data=body,
+                headers={**headers, "Content-Type": content_type},
                 timeout=120,
             )
         except requests.RequestException as error:
