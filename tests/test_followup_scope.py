@@ -224,3 +224,20 @@ def test_after_the_last_item_the_meeting_goes_on_to_the_undecided_findings(clien
     response = client.post(f"/followup/meetings/{meeting}/items/{last}", data={"text": "Fortsätter"})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/followup/meetings/{meeting}/findings/{two_quarters['fb2']}")
+
+
+def test_a_periods_findings_each_once_in_walk_and_capture_order(app, two_quarters):
+    """The walks' findings come in capture order whether an item in scope reads them or not, each once
+    (fb1 behind two items), then those behind the earlier walks' items changed in the period (fa1)."""
+    from fieldwalk.followup.queries import Scope
+
+    with app.app_context():
+        actor = db.session.scalar(select(User).filter_by(role=Role.COORDINATOR))
+        party = db.session.scalar(select(ResponsibleParty).filter_by(name="Gatu- och parkavdelningen"))
+        fb1 = db.session.get(ActionItem, two_quarters["ib1"]).findings[0]
+        fb2 = db.session.get(Finding, two_quarters["fb2"])
+        actions.create_action_item([fb2, fb1], actor, ActionItemInput(title="B2 båda", responsible_party=party))
+        db.session.commit()
+        db.session.expunge_all()
+        places = [f.place for f in Scope(start=date(2025, 10, 1), end=date(2025, 12, 31)).findings()]
+    assert places == ["B-häcken", "B-korsningen", "B-torget", "B-parken", "A-lampan"]

@@ -150,17 +150,22 @@ def _merge_same_spot(points: list[MapPoint], xy: list[tuple[float, float]]) -> l
     return list(groups.values())
 
 
-def _candidates(centre: tuple[float, float]):
-    """The spot itself, then places on widening rings around it (more places on the wider rings), no
-    further than MAX_LEADER_PX: a label far from its spot would no longer say where the finding is."""
-    yield centre
+def _ring_offsets() -> list[tuple[float, float]]:
+    """Where a label may go, from its spot: the spot itself, then places on widening rings around it (more
+    places on the wider rings), no further than MAX_LEADER_PX: a label far from its spot would no longer say
+    where the finding is."""
+    offsets = [(0.0, 0.0)]
     for ring in range(1, MAX_LEADER_PX // RING_STEP + 1):
         radius = ring * RING_STEP + 6
         count = max(8, int(2 * math.pi * radius / 12))
         turn = ring * 0.5  # each ring starts a little further round, so the leader lines do not line up
         for k in range(count):
             angle = turn + 2 * math.pi * k / count
-            yield centre[0] + radius * math.cos(angle), centre[1] + radius * math.sin(angle)
+            offsets.append((radius * math.cos(angle), radius * math.sin(angle)))
+    return offsets
+
+
+_OFFSETS = _ring_offsets()
 
 
 class _Taken:
@@ -212,15 +217,21 @@ def _place(markers: list[_Marker], reserved: Sequence[tuple] = ()) -> list[_Mark
         x, y = marker.centre
         spots.add((x - 3, y - 3, x + 3, y + 3))
     for marker in markers:
-        own, size = marker.centre, marker.size()
-        for at in _candidates(own):
-            box = marker.box(at, size)
+        (ox, oy), (width, height) = marker.centre, marker.size()
+        own_spot = (ox - 3, oy - 3, ox + 3, oy + 3)
+        # marker.box(at, size) for every place tried, written out (some 170,000 places for 4,000 findings)
+        low_x, high_x = width / 2 + 2, MAP_WIDTH - width / 2 - 2
+        low_y, high_y = height / 2 + 2, MAP_HEIGHT - height / 2 - 2
+        for dx, dy in _OFFSETS:
+            x, y = min(max(ox + dx, low_x), high_x), min(max(oy + dy, low_y), high_y)
+            box = (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
             if taken.hits(box):
                 continue
-            if at != own:  # a moved label must not hide another finding's spot (a 6 px box round it)
-                if spots.hits(box, gap=0, skip=(own[0] - 3, own[1] - 3, own[0] + 3, own[1] + 3)):
-                    continue
-            marker.at = None if at == own else ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            moved = dx or dy
+            # a moved label must not hide another finding's spot (a 6 px box round it)
+            if moved and spots.hits(box, gap=0, skip=own_spot):
+                continue
+            marker.at = (x, y) if moved else None
             taken.add(box)
             break
         else:

@@ -28,6 +28,7 @@ from fieldwalk.followup.layout import Processes, lay_out, return_freed_memory
 from fieldwalk.followup.pdf import join_tagged_pdfs
 from fieldwalk.followup.protocol import pdf_stylesheet, protocol_context, protocol_file_name, protocol_pdf_html
 from fieldwalk.followup.queries import Scope
+from fieldwalk.gc_threshold import fewer_gc_passes
 from fieldwalk.jobs import enqueue_after_commit, long_running, not_retried, summary
 from fieldwalk.models import Finding, FollowUpMeeting, ProtocolFile, ProtocolFileState, User, Walk, utcnow
 from fieldwalk.photos.store import FileStore, FilesystemStore
@@ -222,7 +223,11 @@ def _make(row: ProtocolFile) -> None:
     # The templates read the request (url_for, the locale, the page's own address): a request of the
     # job's own, on BASE_URL, in the language the person asked in.
     base_url = config.get("BASE_URL") or "http://localhost"
-    with app.test_request_context("/followup/protocol.pdf", base_url=base_url), force_locale(locale):
+    with (
+        app.test_request_context("/followup/protocol.pdf", base_url=base_url),
+        force_locale(locale),
+        fewer_gc_passes(),
+    ):
         scope, meeting = _scope_of(row)
         context = protocol_context(scope, meeting, pdf=True, query=row.scope_args())
         parts = plan_parts(

@@ -37,6 +37,7 @@ from fieldwalk.followup.queries import (
     period_error,
     quarter_of,
 )
+from fieldwalk.gc_threshold import fewer_gc_passes
 from fieldwalk.http_errors import OperationError, on_operation_error, redirect_on_error, rerender_on_error
 from fieldwalk.models import ActionStatus, Category, Finding, PromiseCommitment, PromiseKind, ProtocolFileState
 from fieldwalk.permissions import can_edit_promise, can_follow_up
@@ -282,10 +283,11 @@ def _protocol_scope():
 
 def _protocol(pdf: bool):
     scope, meeting = _protocol_scope()
-    context = protocol_context(scope, meeting, pdf, link_args())
-    if pdf:
-        return _protocol_pdf(scope, meeting, context)
-    return render_template("followup/protocol.html", made_by_job=protocol_files.made_by_job(scope), **context)
+    with fewer_gc_passes():  # a period's thousands of items, read and rendered
+        context = protocol_context(scope, meeting, pdf, link_args())
+        if pdf:
+            return _protocol_pdf(scope, meeting, context)
+        return render_template("followup/protocol.html", made_by_job=protocol_files.made_by_job(scope), **context)
 
 
 def _protocol_pdf(scope: Scope, meeting, context: dict):
