@@ -97,22 +97,24 @@ class Scope:
             )
         )
 
+    def _in_scope(self):
+        """The condition on ActionItem of the items in scope."""
+        if self.walk is not None:
+            return ActionItem.walk_id == self.walk.id
+        low, high = self._period_bounds()
+        # What a participant reads in the timeline (findings.queries.public_events): a status move or a
+        # public comment. An edit (a new title, a due date moved) is not the quarter's work on the item.
+        changed = select(ActionEvent.action_item_id).where(
+            ActionEvent.created_at >= low,
+            ActionEvent.created_at < high,
+            ActionEvent.internal.is_(False),
+            ActionEvent.kind.in_((EventKind.STATUS, EventKind.COMMENT)),
+        )
+        return or_(ActionItem.walk_id.in_([w.id for w in self.walks]), ActionItem.id.in_(changed))
+
     @cached_property
     def _items(self) -> list[ActionItem]:
-        query = select(ActionItem).options(*EVERY_ITEM_IN_FULL)
-        if self.walk is not None:
-            query = query.where(ActionItem.walk_id == self.walk.id)
-        else:
-            low, high = self._period_bounds()
-            # What a participant reads in the timeline (findings.queries.public_events): a status move or a
-            # public comment. An edit (a new title, a due date moved) is not the quarter's work on the item.
-            changed = select(ActionEvent.action_item_id).where(
-                ActionEvent.created_at >= low,
-                ActionEvent.created_at < high,
-                ActionEvent.internal.is_(False),
-                ActionEvent.kind.in_((EventKind.STATUS, EventKind.COMMENT)),
-            )
-            query = query.where(or_(ActionItem.walk_id.in_([w.id for w in self.walks]), ActionItem.id.in_(changed)))
+        query = select(ActionItem).options(*EVERY_ITEM_IN_FULL).where(self._in_scope())
         return list(db.session.scalars(query.order_by(ActionItem.walk_id, ActionItem.id)))
 
     def action_items(self) -> list[ActionItem]:
@@ -135,7 +137,7 @@ class Scope:
         own = [f for f in through_items.values() if f.walk_id in walk_ids]
         own += db.session.scalars(
             select(Finding)
-            .where(Finding.walk_id.in_(walk_ids), Finding.id.not_in(through_items))
+            .where(Finding.walk_id.in_(walk_ids), ~Finding.action_items.any(self._in_scope()))
             .options(*FINDING_IN_FULL)
         )
         found = sorted(own, key=lambda f: (f.walk_id, f.created_at, f.id))
