@@ -97,13 +97,11 @@ class _Marker:
         height = 22.0 if len(lines) == 1 else LINE_PX * len(lines) + 8
         return width, height
 
-    def box(
-        self, at: tuple[float, float] | None = None, size: tuple[float, float] | None = None
-    ) -> tuple[float, float, float, float]:
-        """The label's outline (x0, y0, x1, y1) centred on `at` (default: where it is drawn), kept inside
-        the map; `size` when the caller already has it (placement tries a hundred places per label)."""
-        width, height = size or self.size()
-        x, y = at or self.at or self.centre
+    def box(self) -> tuple[float, float, float, float]:
+        """The label's outline (x0, y0, x1, y1) where it is drawn, kept inside the map (_place computes the
+        same for every place it tries)."""
+        width, height = self.size()
+        x, y = self.at or self.centre
         x = min(max(x, width / 2 + 2), MAP_WIDTH - width / 2 - 2)
         y = min(max(y, height / 2 + 2), MAP_HEIGHT - height / 2 - 2)
         return x - width / 2, y - height / 2, x + width / 2, y + height / 2
@@ -219,7 +217,7 @@ def _place(markers: list[_Marker], reserved: Sequence[tuple] = ()) -> list[_Mark
     for marker in markers:
         (ox, oy), (width, height) = marker.centre, marker.size()
         own_spot = (ox - 3, oy - 3, ox + 3, oy + 3)
-        # marker.box(at, size) for every place tried, written out (some 170,000 places for 4,000 findings)
+        # marker.box() at every place tried, written out (some 170,000 places for 4,000 findings)
         low_x, high_x = width / 2 + 2, MAP_WIDTH - width / 2 - 2
         low_y, high_y = height / 2 + 2, MAP_HEIGHT - height / 2 - 2
         for dx, dy in _OFFSETS:
